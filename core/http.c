@@ -1,0 +1,648 @@
+/*
+ * ecsfs — asynchronous HTTP over a unix socket: libcurl's multi interface
+ * driven by a libuv loop (curl's "multi_socket" API, as in its multi-uv.c
+ * example). curl tells us which sockets to watch (on_curl_socket) and when
+ * to wake it up (on_curl_timer); we tell it what happened with
+ * curl_multi_socket_action() and collect finished transfers.
+ *
+ * libcurl forbids calling most of its multi API from inside its own
+ * callbacks, and a user's chunk callback runs inside one. Whatever must
+ * not run there (adding a request, removing a canceled one, shutting the
+ * client down) is done by the `defer` timer on the next loop iteration.
+ */
+#include "ecsfs/http.h"
+
+#include <assert.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* The host part is only a label: the unix socket decides where we go. */
+#define HTTP_BASE_URL "http://docker"
+/* Connecting to a unix socket is immediate unless the server is wedged. */
+#define HTTP_CONNECT_TIMEOUT_MS 10000L
+
+/* One socket curl asked us to watch. */
+struct http_sock {
+	uv_poll_t poll;
+	curl_socket_t fd;
+	ecsfs_http *http;
+	struct http_sock *prev, *next;
+};
+
+struct ecsfs_http_req {
+	ecsfs_http *http;
+	CURL *easy;
+	struct curl_slist *headers;
+	ecsfs_buf what; /* "GET /_ping", for messages */
+	ecsfs_buf body;
+	size_t max_body;
+	long timeout_ms;
+	ecsfs_http_cb cb;
+	ecsfs_http_chunk_cb on_chunk;
+	void *data;
+	int abort_err; /* why the write callback stopped the transfer */
+	bool added;    /* handed to curl_multi_add_handle() */
+	bool canceled;
+	char errbuf[CURL_ERROR_SIZE];
+	ecsfs_http_req *prev, *next;
+};
+
+struct ecsfs_http {
+	uv_loop_t *loop;
+	CURLM *multi;
+	char *socket_path;
+	uv_timer_t curl_timer; /* curl's own timeouts */
+	uv_timer_t defer;      /* work that must not run inside libcurl */
+	struct http_sock *socks;
+	ecsfs_http_req *reqs;
+	size_t nreqs;
+	int open_handles; /* uv handles whose close callback has not run */
+	int in_curl;	  /* depth of calls into libcurl that may call us back */
+	bool closing;
+	void (*done)(void *data);
+	void *done_data;
+};
+
+static pthread_once_t http_global_once = PTHREAD_ONCE_INIT;
+static CURLcode http_global_rc;
+
+static void http_global_init(void)
+{
+	http_global_rc = curl_global_init(CURL_GLOBAL_ALL);
+}
+
+/*
+ * Keep the loop alive only while requests are in flight: curl may keep a
+ * timer or an idle connection's socket around, which must not hold up a
+ * uv_run() that has nothing else to do.
+ */
+static void http_update_refs(ecsfs_http *http)
+{
+	void (*fn)(uv_handle_t *) = http->nreqs ? uv_ref : uv_unref;
+	struct http_sock *s;
+
+	fn((uv_handle_t *)&http->curl_timer);
+	for (s = http->socks; s; s = s->next)
+		fn((uv_handle_t *)&s->poll);
+}
+
+static void http_maybe_free(ecsfs_http *http)
+{
+	void (*done)(void *);
+	void *data;
+
+	if (!http->closing || http->multi || http->open_handles)
+		return;
+	done = http->done;
+	data = http->done_data;
+	free(http->socket_path);
+	free(http);
+	if (done)
+		done(data);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	ecsfs_http *http = h->data;
+
+	http->open_handles--;
+	http_maybe_free(http);
+}
+
+static void on_sock_closed(uv_handle_t *h)
+{
+	struct http_sock *s = h->data;
+	ecsfs_http *http = s->http;
+
+	free(s);
+	http->open_handles--;
+	http_maybe_free(http);
+}
+
+static void sock_close(struct http_sock *s)
+{
+	ecsfs_http *http = s->http;
+
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		http->socks = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	uv_close((uv_handle_t *)&s->poll, on_sock_closed);
+}
+
+static void req_link(ecsfs_http_req *req)
+{
+	ecsfs_http *http = req->http;
+
+	req->prev = NULL;
+	req->next = http->reqs;
+	if (http->reqs)
+		http->reqs->prev = req;
+	http->reqs = req;
+	if (http->nreqs++ == 0)
+		http_update_refs(http);
+}
+
+static void req_unlink(ecsfs_http_req *req)
+{
+	ecsfs_http *http = req->http;
+
+	if (req->prev)
+		req->prev->next = req->next;
+	else
+		http->reqs = req->next;
+	if (req->next)
+		req->next->prev = req->prev;
+	req->prev = req->next = NULL;
+	if (--http->nreqs == 0)
+		http_update_refs(http);
+}
+
+static void req_free(ecsfs_http_req *req)
+{
+	if (req->easy)
+		curl_easy_cleanup(req->easy);
+	curl_slist_free_all(req->headers);
+	ecsfs_buf_release(&req->what);
+	ecsfs_buf_release(&req->body);
+	free(req);
+}
+
+/* Take the request out of the client, report `err`, free it. */
+static void req_complete(ecsfs_http_req *req, int err, const char *errmsg)
+{
+	ecsfs_http *http = req->http;
+	long status = 0;
+
+	assert(!http->in_curl);
+	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (req->added) {
+		curl_multi_remove_handle(http->multi, req->easy);
+		req->added = false;
+	}
+	req_unlink(req);
+	req->cb(req->data, err, status, &req->body, err ? errmsg : "");
+	req_free(req);
+}
+
+static void req_cancel_now(ecsfs_http_req *req)
+{
+	ecsfs_buf msg = ECSFS_BUF_INIT;
+
+	ecsfs_buf_addf(&msg, "%s: canceled", req->what.data);
+	req_complete(req, -ECANCELED, msg.data);
+	ecsfs_buf_release(&msg);
+}
+
+/* The one place where curl's error codes become -errno values. */
+static int http_translate(ecsfs_http_req *req, CURLcode rc, ecsfs_buf *msg)
+{
+	ecsfs_http *http = req->http;
+	char ebuf[128];
+	long oserr = 0;
+	struct stat st;
+
+	if (req->abort_err == -EMSGSIZE) {
+		ecsfs_buf_addf(msg, "%s: the answer exceeds %zu bytes", req->what.data,
+			       req->max_body);
+		return -EMSGSIZE;
+	}
+	if (req->abort_err) {
+		ecsfs_buf_addf(msg, "%s: stopped by its reader: %s", req->what.data,
+			       strerror_r(-req->abort_err, ebuf, sizeof(ebuf)));
+		return req->abort_err;
+	}
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+		/* connect(2)'s own errno says it best: ENOENT, ECONNREFUSED, EACCES. */
+		curl_easy_getinfo(req->easy, CURLINFO_OS_ERRNO, &oserr);
+		if (oserr <= 0)
+			oserr = stat(http->socket_path, &st) < 0 ? ENOENT : ECONNREFUSED;
+		ecsfs_buf_addf(msg, "cannot connect to %s: %s", http->socket_path,
+			       strerror_r((int)oserr, ebuf, sizeof(ebuf)));
+		return -(int)oserr;
+	case CURLE_OPERATION_TIMEDOUT:
+		ecsfs_buf_addf(msg, "%s: no answer from %s within %ld ms", req->what.data,
+			       http->socket_path, req->timeout_ms);
+		return -ETIMEDOUT;
+	case CURLE_OUT_OF_MEMORY:
+		ecsfs_buf_addf(msg, "%s: out of memory", req->what.data);
+		return -ENOMEM;
+	default:
+		ecsfs_buf_addf(msg, "%s on %s: %s", req->what.data, http->socket_path,
+			       req->errbuf[0] ? req->errbuf : curl_easy_strerror(rc));
+		return -EIO;
+	}
+}
+
+static void http_check_done(ecsfs_http *http)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(http->multi, &left))) {
+		ecsfs_http_req *req;
+		ecsfs_buf msg = ECSFS_BUF_INIT;
+		CURLcode rc;
+		char *p = NULL;
+		int err = 0;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		rc = m->data.result;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &p);
+		req = (ecsfs_http_req *)p;
+		if (req->canceled) {
+			req_cancel_now(req);
+			continue;
+		}
+		if (rc != CURLE_OK)
+			err = http_translate(req, rc, &msg);
+		req_complete(req, err, msg.data);
+		ecsfs_buf_release(&msg);
+	}
+}
+
+static void http_socket_action(ecsfs_http *http, curl_socket_t fd, int flags)
+{
+	int running;
+
+	http->in_curl++;
+	curl_multi_socket_action(http->multi, fd, flags, &running);
+	http->in_curl--;
+	http_check_done(http);
+}
+
+static void on_poll(uv_poll_t *p, int status, int events)
+{
+	struct http_sock *s = p->data;
+	int flags = 0;
+
+	if (status < 0)
+		flags = CURL_CSELECT_ERR;
+	if (events & UV_READABLE)
+		flags |= CURL_CSELECT_IN;
+	if (events & UV_WRITABLE)
+		flags |= CURL_CSELECT_OUT;
+	http_socket_action(s->http, s->fd, flags);
+}
+
+static void on_curl_timeout(uv_timer_t *t)
+{
+	http_socket_action(t->data, CURL_SOCKET_TIMEOUT, 0);
+}
+
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+	ecsfs_http *http = userp;
+
+	if (timeout_ms < 0)
+		uv_timer_stop(&http->curl_timer);
+	else
+		uv_timer_start(&http->curl_timer, on_curl_timeout, (uint64_t)timeout_ms, 0);
+	return 0;
+}
+
+static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	ecsfs_http *http = userp;
+	struct http_sock *s = socketp;
+	int events = 0;
+
+	if (what == CURL_POLL_REMOVE) {
+		if (s) {
+			/* During curl_multi_cleanup() the multi handle is going away. */
+			if (http->multi && !http->closing)
+				curl_multi_assign(http->multi, fd, NULL);
+			sock_close(s);
+		}
+		return 0;
+	}
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return -1;
+		if (uv_poll_init_socket(http->loop, &s->poll, fd) < 0) {
+			free(s);
+			return -1;
+		}
+		s->fd = fd;
+		s->http = http;
+		s->poll.data = s;
+		s->next = http->socks;
+		if (http->socks)
+			http->socks->prev = s;
+		http->socks = s;
+		http->open_handles++;
+		if (!http->nreqs)
+			uv_unref((uv_handle_t *)&s->poll);
+		curl_multi_assign(http->multi, fd, s);
+	}
+	if (what & CURL_POLL_IN)
+		events |= UV_READABLE;
+	if (what & CURL_POLL_OUT)
+		events |= UV_WRITABLE;
+	return uv_poll_start(&s->poll, events, on_poll) < 0 ? -1 : 0;
+}
+
+static size_t on_curl_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	ecsfs_http_req *req = userdata;
+	size_t n = size * nmemb;
+	long status = 0;
+	int r;
+
+	if (req->canceled) {
+		req->abort_err = -ECANCELED;
+		return 0;
+	}
+	if (req->on_chunk) {
+		curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300) {
+			r = req->on_chunk(req->data, status, ptr, n);
+			if (r < 0) {
+				req->abort_err = r;
+				return 0;
+			}
+			return n;
+		}
+	}
+	if (n > req->max_body - req->body.len) {
+		req->abort_err = -EMSGSIZE;
+		return 0;
+	}
+	ecsfs_buf_add(&req->body, ptr, n);
+	return n;
+}
+
+static int req_add(ecsfs_http_req *req)
+{
+	CURLMcode mc = curl_multi_add_handle(req->http->multi, req->easy);
+
+	if (mc != CURLM_OK)
+		return mc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EIO;
+	req->added = true;
+	return 0;
+}
+
+static void http_shutdown(ecsfs_http *http)
+{
+	ecsfs_http_req *req;
+
+	while ((req = http->reqs))
+		req_cancel_now(req);
+	http->in_curl++;
+	curl_multi_cleanup(http->multi);
+	http->in_curl--;
+	http->multi = NULL;
+	while (http->socks)
+		sock_close(http->socks);
+	uv_close((uv_handle_t *)&http->curl_timer, on_handle_closed);
+	uv_close((uv_handle_t *)&http->defer, on_handle_closed);
+}
+
+static void on_defer(uv_timer_t *t)
+{
+	ecsfs_http *http = t->data;
+	ecsfs_http_req *req, *next;
+	int r;
+
+	if (http->closing) {
+		http_shutdown(http);
+		return;
+	}
+	/* Callbacks may start requests (at the head, added at once) or cancel
+	 * some (flagged, finished on a later pass); neither frees `next`. */
+	for (req = http->reqs; req; req = next) {
+		next = req->next;
+		if (req->canceled) {
+			req_cancel_now(req);
+		} else if (!req->added) {
+			r = req_add(req);
+			if (r < 0) {
+				ecsfs_buf msg = ECSFS_BUF_INIT;
+
+				ecsfs_buf_addf(&msg, "%s: cannot start the request",
+					       req->what.data);
+				req_complete(req, r, msg.data);
+				ecsfs_buf_release(&msg);
+			}
+		}
+	}
+}
+
+static void http_defer(ecsfs_http *http)
+{
+	uv_timer_start(&http->defer, on_defer, 0, 0);
+}
+
+int ecsfs_http_new(uv_loop_t *loop, const char *socket_path, ecsfs_http **out)
+{
+	ecsfs_http *http;
+
+	if (!loop || !socket_path || !socket_path[0])
+		return -EINVAL;
+	pthread_once(&http_global_once, http_global_init);
+	if (http_global_rc != CURLE_OK)
+		return -ENOMEM;
+	http = calloc(1, sizeof(*http));
+	if (!http)
+		return -ENOMEM;
+	http->socket_path = strdup(socket_path);
+	if (!http->socket_path)
+		goto err_free;
+	http->multi = curl_multi_init();
+	if (!http->multi)
+		goto err_path;
+	if (curl_multi_setopt(http->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) ||
+	    curl_multi_setopt(http->multi, CURLMOPT_SOCKETDATA, http) ||
+	    curl_multi_setopt(http->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) ||
+	    curl_multi_setopt(http->multi, CURLMOPT_TIMERDATA, http))
+		goto err_multi;
+	http->loop = loop;
+	/* Nothing can fail past this point: the handles need uv_close(). */
+	uv_timer_init(loop, &http->curl_timer);
+	uv_timer_init(loop, &http->defer);
+	http->curl_timer.data = http;
+	http->defer.data = http;
+	http->open_handles = 2;
+	http_update_refs(http);
+	*out = http;
+	return 0;
+
+err_multi:
+	curl_multi_cleanup(http->multi);
+err_path:
+	free(http->socket_path);
+err_free:
+	free(http);
+	return -ENOMEM;
+}
+
+static bool method_is(const char *method, const char *name)
+{
+	return strcmp(method, name) == 0;
+}
+
+/* Set up the easy handle of `req`. Returns 0 or -ENOMEM. */
+static int req_setup(ecsfs_http_req *req, const ecsfs_http_opts *o)
+{
+	CURL *e = req->easy;
+	ecsfs_buf url = ECSFS_BUF_INIT, ct = ECSFS_BUF_INIT;
+	struct curl_slist *h;
+	CURLcode rc = CURLE_OK;
+	bool has_body = o->body_len > 0;
+
+	ecsfs_buf_addf(&url, "%s%s", HTTP_BASE_URL, o->path);
+	if (has_body)
+		ecsfs_buf_addf(&ct, "Content-Type: %s",
+			       o->content_type ? o->content_type : "application/json");
+	else
+		ecsfs_buf_adds(&ct, "Content-Type:"); /* no form type for empty POSTs */
+
+	/* "Expect:" stops curl from waiting for a 100-continue on big bodies. */
+	h = curl_slist_append(NULL, "Expect:");
+	if (h) {
+		req->headers = h;
+		h = curl_slist_append(h, ct.data);
+	}
+	if (!h)
+		rc = CURLE_OUT_OF_MEMORY;
+
+#define SET(opt, val)                                       \
+	do {                                                \
+		if (rc == CURLE_OK)                         \
+			rc = curl_easy_setopt(e, opt, val); \
+	} while (0)
+	SET(CURLOPT_URL, url.data);
+	SET(CURLOPT_UNIX_SOCKET_PATH, req->http->socket_path);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_PRIVATE, (char *)req);
+	SET(CURLOPT_ERRORBUFFER, req->errbuf);
+	SET(CURLOPT_WRITEFUNCTION, on_curl_write);
+	SET(CURLOPT_WRITEDATA, req);
+	SET(CURLOPT_HTTPHEADER, req->headers);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, HTTP_CONNECT_TIMEOUT_MS);
+	if (o->timeout_ms > 0)
+		SET(CURLOPT_TIMEOUT_MS, o->timeout_ms);
+	if (method_is(o->method, "GET") && !has_body) {
+		SET(CURLOPT_HTTPGET, 1L);
+	} else if (method_is(o->method, "HEAD") && !has_body) {
+		SET(CURLOPT_NOBODY, 1L);
+	} else if (has_body || method_is(o->method, "POST") || method_is(o->method, "PUT")) {
+		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
+		SET(CURLOPT_COPYPOSTFIELDS, has_body ? o->body : "");
+		if (!method_is(o->method, "POST"))
+			SET(CURLOPT_CUSTOMREQUEST, o->method);
+	} else {
+		SET(CURLOPT_CUSTOMREQUEST, o->method);
+	}
+#undef SET
+	ecsfs_buf_release(&url);
+	ecsfs_buf_release(&ct);
+	return rc == CURLE_OK ? 0 : -ENOMEM;
+}
+
+static bool method_ok(const char *method)
+{
+	const char *p;
+
+	if (!method || !*method || strlen(method) > 16)
+		return false;
+	for (p = method; *p; p++)
+		if (*p < 'A' || *p > 'Z')
+			return false;
+	return true;
+}
+
+int ecsfs_http_start(ecsfs_http *http, const ecsfs_http_opts *opts, ecsfs_http_cb cb, void *data,
+		     ecsfs_http_req **out)
+{
+	ecsfs_http_req *req;
+	int r;
+
+	if (!http || !opts || !cb || !method_ok(opts->method) || !opts->path ||
+	    opts->path[0] != '/' || strpbrk(opts->path, " \r\n") || (opts->body_len && !opts->body))
+		return -EINVAL;
+	if (http->closing)
+		return -ECANCELED;
+	req = calloc(1, sizeof(*req));
+	if (!req)
+		return -ENOMEM;
+	req->http = http;
+	req->cb = cb;
+	req->data = data;
+	req->on_chunk = opts->on_chunk;
+	req->timeout_ms = opts->timeout_ms;
+	req->max_body = opts->max_body ? opts->max_body : ECSFS_HTTP_MAX_BODY;
+	ecsfs_buf_init(&req->body);
+	ecsfs_buf_init(&req->what);
+	ecsfs_buf_addf(&req->what, "%s %s", opts->method, opts->path);
+	req->easy = curl_easy_init();
+	if (!req->easy) {
+		r = -ENOMEM;
+		goto err_free;
+	}
+	r = req_setup(req, opts);
+	if (r < 0)
+		goto err_free;
+	req_link(req);
+	if (http->in_curl) {
+		http_defer(http);
+	} else {
+		r = req_add(req);
+		if (r < 0)
+			goto err_unlink;
+	}
+	if (out)
+		*out = req;
+	return 0;
+
+err_unlink:
+	req_unlink(req);
+err_free:
+	req_free(req);
+	return r;
+}
+
+int ecsfs_http_request(ecsfs_http *http, const char *method, const char *path, const char *body,
+		       size_t body_len, long timeout_ms, ecsfs_http_cb cb, void *data)
+{
+	ecsfs_http_opts o = {
+	    .method = method,
+	    .path = path,
+	    .body = body,
+	    .body_len = body ? body_len : 0,
+	    .timeout_ms = timeout_ms,
+	};
+
+	return ecsfs_http_start(http, &o, cb, data, NULL);
+}
+
+void ecsfs_http_cancel(ecsfs_http_req *req)
+{
+	if (!req || req->canceled)
+		return;
+	req->canceled = true;
+	http_defer(req->http);
+}
+
+void ecsfs_http_close(ecsfs_http *http, void (*done)(void *data), void *data)
+{
+	ecsfs_http_req *req;
+
+	assert(!http->closing);
+	http->closing = true;
+	http->done = done;
+	http->done_data = data;
+	for (req = http->reqs; req; req = req->next)
+		req->canceled = true;
+	http_defer(http);
+}

@@ -1,0 +1,166 @@
+/* ecsfs FUSE layer: private declarations shared inside fs/ (prefix ecsfs__). */
+#ifndef ECSFS_FS_H
+#define ECSFS_FS_H
+
+#include <fuse_lowlevel.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "ecsfs/buf.h"
+#include "ecsfs/runtime.h"
+#include "ecsfs/store.h"
+
+struct ecsfs__nodes;
+struct ecsfs__notify;
+
+/* Limits on what users can make grow through the mount. */
+#define ECSFS_SCRATCH_MAX_BYTES (32u << 20) /* one scratch file */
+#define ECSFS_SCRATCH_MAX_FILES 4096	    /* scratch files in one directory */
+#define ECSFS_PENDING_MAX_BYTES (32u << 20) /* one open file's pending copy */
+#define ECSFS_OPEN_MAX		4096	    /* open file handles */
+
+/* The daemon's state, owned by the loop thread. */
+typedef struct ecsfs__fs {
+	ecsfs_store *store;
+	ecsfs_runtime *rt; /* may be NULL in unit tests */
+	char *mountpoint;  /* for messages in /ecs/errors */
+	struct fuse_session *se;
+	struct ecsfs__nodes *nodes;
+	struct ecsfs__notify *notify; /* NULL when not mounted */
+	int64_t start_ns;
+	unsigned nopen;
+} ecsfs__fs;
+
+/* ---- the route table ---- */
+
+#define ECSFS__MAX_CAPS 4
+
+/* A path matched against the route table. */
+typedef struct ecsfs__match {
+	const struct ecsfs__route *route;
+	ecsfs_buf path;			  /* the whole path, "/clusters/prod/status" */
+	ecsfs_buf parent;		  /* its parent, "/clusters/prod" */
+	const char *name;		  /* last component (points into path) */
+	ecsfs_buf segs;			  /* NUL-separated copy of the components */
+	const char *cap[ECSFS__MAX_CAPS]; /* what each '*' matched */
+	int ncap;
+} ecsfs__match;
+
+/* Entries collected by a directory's list function. */
+typedef struct ecsfs__dirlist {
+	ecsfs_buf names; /* NUL-separated */
+	mode_t *types;
+	size_t n, alloc;
+} ecsfs__dirlist;
+
+void ecsfs__dirlist_add(ecsfs__dirlist *l, const char *name, mode_t type);
+
+enum {
+	ECSFS__R_SCRATCH_DIR = 1 << 0, /* accepts scratch files of any unrouted name */
+	ECSFS__R_GENERATED = 1 << 1,   /* content made at open by read() */
+	ECSFS__R_APPEND = 1 << 2,      /* append-only: read_at() serves live bytes */
+	ECSFS__R_STORED = 1 << 3,      /* content and metadata are a row of `files` */
+	ECSFS__R_KEEPMETA = 1 << 4,    /* mode/owner/mtime set on it are kept (dirs) */
+	ECSFS__R_CREATE = 1 << 5,      /* may be created by open(O_CREAT) */
+	ECSFS__R_SCRATCH = 1 << 6,     /* the scratch-file route */
+};
+
+typedef struct ecsfs__route {
+	const char *pattern; /* "/clusters/ * /status" with '*' for one component */
+	mode_t type;	     /* S_IFDIR, S_IFREG or S_IFLNK */
+	mode_t perm;	     /* permission bits shown */
+	unsigned flags;
+	/* 0 when the path names something now, -ENOENT otherwise. NULL: always. */
+	int (*exists)(ecsfs__fs *fs, const ecsfs__match *m);
+	/* Fill st_size and times when the generic ones do not fit. */
+	int (*getattr)(ecsfs__fs *fs, const ecsfs__match *m, struct stat *st);
+	/* Directories: add entries (besides "." "..", and scratch files). */
+	int (*list)(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out);
+	/* Generated files: the whole content. */
+	int (*read)(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out);
+	/* Append-only files: bytes [off, off+len) as they are now. */
+	int (*read_at)(ecsfs__fs *fs, const ecsfs__match *m, uint64_t off, size_t len,
+		       ecsfs_buf *out);
+	/* Writable files: can this content become / is it valid? -EINVAL + why. */
+	int (*check)(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
+		     bool partial, ecsfs_buf *why);
+	/* Writable files: make it so, durably. */
+	int (*apply)(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
+		     const ecsfs_file_meta *meta, ecsfs_buf *why);
+	int (*mkdir)(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsfs_buf *why);
+	int (*rmdir)(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why);
+	int (*unlink)(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why);
+	int (*readlink)(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out);
+} ecsfs__route;
+
+/* Tables, one per file of routes; router.c joins them in order. */
+extern const ecsfs__route ecsfs__routes_root[];
+extern const ecsfs__route ecsfs__routes_spec[];
+extern const ecsfs__route ecsfs__routes_cluster[];
+extern const ecsfs__route ecsfs__routes_secret[];
+/* The route of scratch files (any unrouted name in an R_SCRATCH_DIR). */
+extern const ecsfs__route ecsfs__route_scratch;
+
+void ecsfs__match_init(ecsfs__match *m);
+void ecsfs__match_release(ecsfs__match *m);
+/*
+ * Find the route of `path` (absolute, no trailing '/'). 0 and *m filled, or
+ * -ENOENT when no route can hold it. Does not check that it exists.
+ */
+int ecsfs__route_match(const char *path, ecsfs__match *m);
+/* Pattern test, exposed for unit tests. */
+bool ecsfs__pattern_match(const char *pattern, const char *path, ecsfs__match *m);
+
+/* ---- nodes: inode numbers for paths ---- */
+
+typedef struct ecsfs__node {
+	uint64_t ino;
+	char *path;		     /* NULL once replaced by a rename onto it */
+	uint64_t nlookup;	     /* the kernel's references */
+	struct ecsfs__open *pending; /* an open file whose content does not exist yet */
+	struct ecsfs__node *next_ino, *next_path;
+} ecsfs__node;
+
+struct ecsfs__nodes *ecsfs__nodes_new(void);
+void ecsfs__nodes_free(struct ecsfs__nodes *n);
+ecsfs__node *ecsfs__nodes_by_ino(struct ecsfs__nodes *n, uint64_t ino);
+ecsfs__node *ecsfs__nodes_by_path(struct ecsfs__nodes *n, const char *path);
+/* The node of `path`, created if new, with one more kernel reference. */
+ecsfs__node *ecsfs__nodes_ref(struct ecsfs__nodes *n, const char *path);
+void ecsfs__nodes_forget(struct ecsfs__nodes *n, uint64_t ino, uint64_t count);
+/* `from` is now called `to`; a node already at `to` loses its path. */
+void ecsfs__nodes_rename(struct ecsfs__nodes *n, const char *from, const char *to);
+size_t ecsfs__nodes_count(struct ecsfs__nodes *n);
+
+/* ---- kernel cache invalidation, from a thread of its own ---- */
+
+struct ecsfs__notify *ecsfs__notify_start(struct fuse_session *se);
+void ecsfs__notify_stop(struct ecsfs__notify *n);
+void ecsfs__notify_entry(struct ecsfs__notify *n, uint64_t parent, const char *name);
+void ecsfs__notify_inode(struct ecsfs__notify *n, uint64_t ino);
+
+/* Tell the kernel that `path` may be gone or changed (both are cheap no-ops
+ * when the kernel does not know the path). */
+void ecsfs__invalidate_entry(ecsfs__fs *fs, const char *path);
+void ecsfs__invalidate_inode(ecsfs__fs *fs, const char *path);
+
+/* ---- helpers for route handlers ---- */
+
+/* Record a rejected change in /ecs/errors. `err` is negative. */
+void ecsfs__reject(ecsfs__fs *fs, const char *path, int err, const char *why);
+/* The runtime's state (all zero, name "none", when there is no runtime). */
+void ecsfs__runtime_info(ecsfs__fs *fs, ecsfs_runtime_info *out);
+/* The low-level operations table. */
+extern const struct fuse_lowlevel_ops ecsfs__ops;
+
+/* Clusters, shared by the live tree and the spec tree (routes_cluster.c). */
+int ecsfs__cluster_exists(ecsfs__fs *fs, const ecsfs__match *m);
+int ecsfs__cluster_mkdir(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsfs_buf *why);
+/* After a cluster appeared or went away: tell the kernel about both views. */
+void ecsfs__cluster_changed(ecsfs__fs *fs, const char *name);
+
+/* Daemon log (main.c): one timestamped line on stderr. */
+void ecsfs__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,432 @@
+/* The daemon: command line, state lock, mount, the libuv loop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "ecsfs/docker.h"
+#include "ecsfs/util.h"
+#include "fs.h"
+#include "main.h"
+
+#define DEFAULT_STATE  "/var/lib/ecsfs"
+#define DEFAULT_DOCKER "unix:///var/run/docker.sock"
+/* Requests served per wake-up before other loop work gets a turn. */
+#define FUSE_BATCH 64
+
+void ecsfs__log(const char *fmt, ...)
+{
+	char when[32];
+	va_list ap;
+	ecsfs_buf line = ECSFS_BUF_INIT;
+
+	ecsfs_time_iso(ecsfs_now_ns(), when);
+	ecsfs_buf_addf(&line, "ecsfs[%d] %s ", (int)getpid(), when);
+	va_start(ap, fmt);
+	ecsfs_buf_vaddf(&line, fmt, ap);
+	va_end(ap);
+	ecsfs_buf_addch(&line, '\n');
+	fputs(line.data, stderr);
+	fflush(stderr);
+	ecsfs_buf_release(&line);
+}
+
+static const char usage_text[] =
+    "usage: ecsfs [options] MOUNTPOINT\n"
+    "\n"
+    "An ECS-style container orchestrator whose interface is a filesystem.\n"
+    "\n"
+    "  -f, --foreground     stay in the foreground (logs to stderr)\n"
+    "  --state DIR          state directory: state.db, logs/ (default " DEFAULT_STATE ")\n"
+    "  --docker ENDPOINT    Docker Engine endpoint (default " DEFAULT_DOCKER ")\n"
+    "  -o OPT[,OPT...]      FUSE mount options (allow_other, default_permissions, ...)\n"
+    "  -V, --version        print the version\n"
+    "  -h, --help           print this summary\n";
+
+struct options {
+	bool foreground;
+	const char *state;
+	const char *docker;
+	ecsfs_buf mount_opts;
+	char *mountpoint;
+};
+
+/* 0 to go on, 1 to exit 0 (help, version), -1 to exit 2 (usage). */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+	    {"foreground", no_argument, NULL, 'f'},   {"state", required_argument, NULL, 's'},
+	    {"docker", required_argument, NULL, 'D'}, {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	o->state = DEFAULT_STATE;
+	o->docker = DEFAULT_DOCKER;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "fo:Vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o->foreground = true; break;
+		case 's': o->state = optarg; break;
+		case 'D': o->docker = optarg; break;
+		case 'o':
+			if (o->mount_opts.len)
+				ecsfs_buf_addch(&o->mount_opts, ',');
+			ecsfs_buf_adds(&o->mount_opts, optarg);
+			break;
+		case 'V': printf("ecsfs %s\n", ECSFS_VERSION); return 1;
+		case 'h': fputs(usage_text, stdout); return 1;
+		default: fputs(usage_text, stderr); return -1;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "ecsfs: %s\n%s",
+			optind == argc ? "a MOUNTPOINT is required"
+				       : "only one MOUNTPOINT is taken",
+			usage_text);
+		return -1;
+	}
+	if (argv[optind][0] == '/') {
+		o->mountpoint = strdup(argv[optind]);
+	} else {
+		char cwd[PATH_MAX];
+		if (!getcwd(cwd, sizeof(cwd)))
+			return -1;
+		if (asprintf(&o->mountpoint, "%s/%s", cwd, argv[optind]) < 0)
+			return -1;
+	}
+	/* "/ecs/" and "/ecs" are the same mount point */
+	size_t n = strlen(o->mountpoint);
+	while (n > 1 && o->mountpoint[n - 1] == '/')
+		o->mountpoint[--n] = '\0';
+	return 0;
+}
+
+/* Hold STATE/lock for the daemon's life: one daemon per state directory. */
+static int take_lock(const char *state, int *fd_out)
+{
+	ecsfs_buf path = ECSFS_BUF_INIT;
+	char pid[32] = "";
+	int fd;
+
+	if (mkdir(state, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "ecsfs: cannot create state directory %s: %s\n", state,
+			strerror(errno));
+		return -1;
+	}
+	ecsfs_buf_addf(&path, "%s/lock", state);
+	fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "ecsfs: cannot open %s: %s\n", path.data, strerror(errno));
+		ecsfs_buf_release(&path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		fprintf(stderr,
+			"ecsfs: state directory %s is in use by another ecsfs daemon%s%s%s; "
+			"stop it first (one daemon per state directory)\n",
+			state, pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");
+		close(fd);
+		ecsfs_buf_release(&path);
+		return -1;
+	}
+	ecsfs_buf_release(&path);
+	*fd_out = fd;
+	return 0;
+}
+
+static void write_pid(int fd)
+{
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)n, 0) < 0)
+		ecsfs__log("cannot record pid in the lock file: %s", strerror(errno));
+}
+
+/* Is `mnt` a mount point of a filesystem of type fuse.ecsfs (from /proc)? */
+static bool is_ecsfs_mount(const char *mnt)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && getline(&line, &cap, f) > 0) {
+		char point[PATH_MAX], rest[256];
+		/* id parent maj:min root point options ... - fstype source superopts */
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1)
+			continue;
+		const char *dash = strstr(line, " - ");
+		if (!dash || sscanf(dash + 3, "%255s", rest) != 1)
+			continue;
+		found = strcmp(point, mnt) == 0 && strncmp(rest, "fuse", 4) == 0 &&
+			strstr(rest, "ecsfs") != NULL;
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+/*
+ * Make the mount point usable: create it when missing, recover a stale
+ * mount left by a killed daemon, refuse one that a live daemon serves.
+ */
+static int prepare_mountpoint(const char *mnt)
+{
+	struct stat st;
+
+	if (stat(mnt, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "ecsfs: mount point %s is not a directory\n", mnt);
+			return -1;
+		}
+		if (is_ecsfs_mount(mnt)) {
+			fprintf(stderr, "ecsfs: %s is already mounted by a running ecsfs\n", mnt);
+			return -1;
+		}
+		return 0;
+	}
+	if (errno == ENOENT) {
+		if (mkdir(mnt, 0755) < 0) {
+			fprintf(stderr, "ecsfs: cannot create mount point %s: %s\n", mnt,
+				strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (errno == ENOTCONN || errno == ECONNABORTED) {
+		ecsfs__log("%s is a stale mount (its daemon is gone): unmounting it", mnt);
+		if (umount2(mnt, MNT_DETACH) < 0) {
+			fprintf(stderr, "ecsfs: cannot unmount the stale mount at %s: %s\n", mnt,
+				strerror(errno));
+			return -1;
+		}
+		return stat(mnt, &st) == 0 ? 0 : -1;
+	}
+	fprintf(stderr, "ecsfs: cannot use mount point %s: %s\n", mnt, strerror(errno));
+	return -1;
+}
+
+/* ---- the loop ---- */
+
+struct daemon {
+	uv_loop_t loop;
+	uv_poll_t fuse_poll;
+	uv_signal_t sigterm, sigint, sighup;
+	struct fuse_buf fbuf;
+	ecsfs__fs fs;
+	bool stopping;
+};
+
+static void close_cb(uv_handle_t *h)
+{
+	(void)h;
+}
+
+static void runtime_closed(void *data)
+{
+	(void)data;
+}
+
+static void stop_daemon(struct daemon *d, const char *why)
+{
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	ecsfs__log("stopping: %s", why);
+	fuse_session_exit(d->fs.se);
+	uv_close((uv_handle_t *)&d->fuse_poll, close_cb);
+	uv_close((uv_handle_t *)&d->sigterm, close_cb);
+	uv_close((uv_handle_t *)&d->sigint, close_cb);
+	uv_close((uv_handle_t *)&d->sighup, close_cb);
+	if (d->fs.rt) {
+		ecsfs_runtime_close(d->fs.rt, runtime_closed, NULL);
+		d->fs.rt = NULL;
+	}
+}
+
+static void on_fuse(uv_poll_t *p, int status, int events)
+{
+	struct daemon *d = p->data;
+	struct fuse_session *se = d->fs.se;
+
+	for (int i = 0; i < FUSE_BATCH && !fuse_session_exited(se); i++) {
+		int r = fuse_session_receive_buf(se, &d->fbuf);
+		if (r == -EINTR)
+			continue;
+		if (r == -EAGAIN)
+			return;
+		if (r <= 0) {
+			stop_daemon(d, r == 0 ? "the mount went away" : strerror(-r));
+			return;
+		}
+		fuse_session_process_buf(se, &d->fbuf);
+	}
+	if (fuse_session_exited(se))
+		stop_daemon(d, "the session ended");
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct daemon *d = s->data;
+	if (signum == SIGHUP)
+		return;
+	stop_daemon(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static void on_runtime_change(ecsfs_runtime *rt, void *data)
+{
+	ecsfs_runtime_info info;
+	ecsfs_runtime_get_info(rt, &info);
+	if (info.reachable)
+		ecsfs__log("%s engine at %s is reachable: version %s, API %s", info.name,
+			   info.endpoint, info.version, info.api_version);
+	else
+		ecsfs__log("%s engine at %s is unreachable: %s (the mount works; containers "
+			   "wait for it)",
+			   info.name, info.endpoint, info.detail);
+}
+
+static int start_signal(struct daemon *d, uv_signal_t *s, int signum)
+{
+	uv_signal_init(&d->loop, s);
+	s->data = d;
+	return uv_signal_start(s, on_signal, signum);
+}
+
+static int serve(struct daemon *d, const struct options *o, int lock_fd)
+{
+	ecsfs_buf why = ECSFS_BUF_INIT;
+	int r, fd;
+
+	if ((r = ecsfs_store_open(o->state, &d->fs.store, &why)) < 0) {
+		ecsfs__log("cannot open the store: %s", why.data);
+		ecsfs_buf_release(&why);
+		return r;
+	}
+	ecsfs_buf_release(&why);
+	write_pid(lock_fd);
+	uv_loop_init(&d->loop);
+	d->fs.start_ns = ecsfs_now_ns();
+	d->fs.notify = ecsfs__notify_start(d->fs.se);
+	if (!d->fs.notify)
+		ecsfs__log("cannot start the invalidation thread; kernel caches expire by time");
+	if ((r = ecsfs_docker_new(&d->loop, o->docker, &d->fs.rt)) < 0) {
+		ecsfs__log("cannot use Docker endpoint %s: %s", o->docker, strerror(-r));
+	} else {
+		d->fs.rt->on_change = on_runtime_change;
+		d->fs.rt->on_change_data = d;
+		ecsfs_runtime_start(d->fs.rt);
+	}
+	fd = fuse_session_fd(d->fs.se);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	uv_poll_init(&d->loop, &d->fuse_poll, fd);
+	d->fuse_poll.data = d;
+	uv_poll_start(&d->fuse_poll, UV_READABLE, on_fuse);
+	start_signal(d, &d->sigterm, SIGTERM);
+	start_signal(d, &d->sigint, SIGINT);
+	start_signal(d, &d->sighup, SIGHUP);
+	ecsfs__log("serving %s (state %s, docker %s)", d->fs.mountpoint, o->state, o->docker);
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	ecsfs__notify_stop(d->fs.notify);
+	d->fs.notify = NULL;
+	uv_loop_close(&d->loop);
+	ecsfs_store_close(d->fs.store);
+	free(d->fbuf.mem);
+	return 0;
+}
+
+int ecsfs__daemon_main(int argc, char **argv)
+{
+	struct options o = {0};
+	struct daemon *d = NULL;
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	ecsfs_buf why = ECSFS_BUF_INIT;
+	ecsfs_store *probe = NULL;
+	int lock_fd = -1, status = 1, r;
+
+	ecsfs_buf_init(&o.mount_opts);
+	if ((r = parse_args(argc, argv, &o)) != 0) {
+		status = r > 0 ? 0 : 2;
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (take_lock(o.state, &lock_fd) < 0)
+		goto out;
+	/* Open the store once before forking, so a bad state directory is told
+	 * on the terminal; SQLite connections must not cross fork(). */
+	if (ecsfs_store_open(o.state, &probe, &why) < 0) {
+		fprintf(stderr, "ecsfs: %s\n", why.data);
+		goto out;
+	}
+	ecsfs_store_close(probe);
+	if (prepare_mountpoint(o.mountpoint) < 0)
+		goto out;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		goto out;
+	d->fs.mountpoint = o.mountpoint;
+	if (fuse_opt_add_arg(&args, "ecsfs") < 0 || fuse_opt_add_arg(&args, "-o") < 0 ||
+	    fuse_opt_add_arg(&args, "fsname=ecsfs,subtype=ecsfs") < 0 ||
+	    (o.mount_opts.len &&
+	     (fuse_opt_add_arg(&args, "-o") < 0 || fuse_opt_add_arg(&args, o.mount_opts.data) < 0)))
+		goto out;
+	if (!(d->fs.nodes = ecsfs__nodes_new()))
+		goto out;
+	d->fs.se = fuse_session_new(&args, &ecsfs__ops, sizeof(ecsfs__ops), &d->fs);
+	if (!d->fs.se) {
+		fprintf(stderr, "ecsfs: cannot start a FUSE session (check the -o options)\n");
+		goto out;
+	}
+	if (fuse_session_mount(d->fs.se, o.mountpoint) != 0) {
+		fprintf(stderr, "ecsfs: cannot mount %s\n", o.mountpoint);
+		goto out;
+	}
+	if (!o.foreground) {
+		if (fuse_daemonize(0) != 0)
+			goto unmount;
+		/* fuse_daemonize pointed stderr at /dev/null; the log goes to the state dir */
+		ecsfs_buf log = ECSFS_BUF_INIT;
+		ecsfs_buf_addf(&log, "%s/ecsfs.log", o.state);
+		int lfd = open(log.data, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (lfd >= 0) {
+			dup2(lfd, STDERR_FILENO);
+			close(lfd);
+		}
+		ecsfs_buf_release(&log);
+	}
+	if (serve(d, &o, lock_fd) == 0)
+		status = 0;
+unmount:
+	fuse_session_unmount(d->fs.se);
+	ecsfs__log("unmounted %s", o.mountpoint);
+out:
+	if (d) {
+		if (d->fs.se)
+			fuse_session_destroy(d->fs.se);
+		ecsfs__nodes_free(d->fs.nodes);
+		free(d);
+	}
+	fuse_opt_free_args(&args);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	ecsfs_buf_release(&o.mount_opts);
+	ecsfs_buf_release(&why);
+	free(o.mountpoint);
+	return status;
+}

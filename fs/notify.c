@@ -1,0 +1,125 @@
+/*
+ * Kernel cache invalidations. They are written to /dev/fuse from a thread
+ * of their own: the kernel may need an answer from the loop thread before
+ * it completes one, so sending them from the loop could deadlock.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs.h"
+
+struct item {
+	struct item *next;
+	uint64_t ino; /* parent for an entry */
+	char *name;   /* NULL: an inode */
+};
+
+struct ecsfs__notify {
+	struct fuse_session *se;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct item *head, **tail;
+	size_t queued;
+	bool stop;
+};
+
+/* Beyond this many queued, drop new ones: the kernel times entries out anyway. */
+#define NOTIFY_QUEUE_MAX 65536
+
+static void *run(void *arg)
+{
+	struct ecsfs__notify *n = arg;
+
+	pthread_mutex_lock(&n->lock);
+	for (;;) {
+		while (!n->head && !n->stop)
+			pthread_cond_wait(&n->cond, &n->lock);
+		if (!n->head && n->stop)
+			break;
+		struct item *it = n->head;
+		n->head = it->next;
+		if (!n->head)
+			n->tail = &n->head;
+		n->queued--;
+		pthread_mutex_unlock(&n->lock);
+		/* ENOENT (the kernel does not know it) is the common, harmless answer */
+		if (it->name)
+			fuse_lowlevel_notify_inval_entry(n->se, it->ino, it->name,
+							 strlen(it->name));
+		else
+			fuse_lowlevel_notify_inval_inode(n->se, it->ino, 0, 0);
+		free(it->name);
+		free(it);
+		pthread_mutex_lock(&n->lock);
+	}
+	pthread_mutex_unlock(&n->lock);
+	return NULL;
+}
+
+struct ecsfs__notify *ecsfs__notify_start(struct fuse_session *se)
+{
+	struct ecsfs__notify *n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->se = se;
+	n->tail = &n->head;
+	pthread_mutex_init(&n->lock, NULL);
+	pthread_cond_init(&n->cond, NULL);
+	if (pthread_create(&n->thread, NULL, run, n) != 0) {
+		pthread_mutex_destroy(&n->lock);
+		pthread_cond_destroy(&n->cond);
+		free(n);
+		return NULL;
+	}
+	return n;
+}
+
+void ecsfs__notify_stop(struct ecsfs__notify *n)
+{
+	if (!n)
+		return;
+	pthread_mutex_lock(&n->lock);
+	n->stop = true;
+	pthread_cond_signal(&n->cond);
+	pthread_mutex_unlock(&n->lock);
+	pthread_join(n->thread, NULL);
+	pthread_mutex_destroy(&n->lock);
+	pthread_cond_destroy(&n->cond);
+	free(n);
+}
+
+static void push(struct ecsfs__notify *n, uint64_t ino, const char *name)
+{
+	struct item *it;
+
+	if (!n)
+		return;
+	it = calloc(1, sizeof(*it));
+	if (!it || (name && !(it->name = strdup(name))))
+		abort();
+	it->ino = ino;
+	pthread_mutex_lock(&n->lock);
+	if (n->queued >= NOTIFY_QUEUE_MAX || n->stop) {
+		pthread_mutex_unlock(&n->lock);
+		free(it->name);
+		free(it);
+		return;
+	}
+	*n->tail = it;
+	n->tail = &it->next;
+	n->queued++;
+	pthread_cond_signal(&n->cond);
+	pthread_mutex_unlock(&n->lock);
+}
+
+void ecsfs__notify_entry(struct ecsfs__notify *n, uint64_t parent, const char *name)
+{
+	push(n, parent, name);
+}
+
+void ecsfs__notify_inode(struct ecsfs__notify *n, uint64_t ino)
+{
+	push(n, ino, NULL);
+}

@@ -1,0 +1,38 @@
+/* ecsfs — the Docker Engine API client (the real runtime). */
+#ifndef ECSFS_DOCKER_H
+#define ECSFS_DOCKER_H
+
+#include <uv.h>
+
+#include "ecsfs/runtime.h"
+
+/* Highest and lowest Engine API versions this client speaks. */
+#define ECSFS_DOCKER_API_MAX "1.43"
+#define ECSFS_DOCKER_API_MIN "1.40"
+
+/*
+ * Create the Docker runtime on `loop` for `endpoint` ("unix:///path" or a
+ * bare absolute path to the socket). HTTP runs on libcurl's multi interface
+ * driven by `loop` (uv_poll for sockets, uv_timer for curl's timeouts);
+ * nothing blocks.
+ *
+ * After ecsfs_runtime_start() it pings the engine (GET /_ping), reads
+ * GET /version and negotiates the API version: the lower of the server's
+ * ApiVersion and ECSFS_DOCKER_API_MAX, refused (unreachable, with a detail
+ * saying so) when below ECSFS_DOCKER_API_MIN. While unreachable it retries
+ * with a backoff from 1 s up to 10 s; while reachable it pings every 5 s
+ * and notices when the engine goes away. Every change of reachability or
+ * version calls rt->on_change.
+ *
+ * Returns 0 and sets *out, or -EINVAL for an endpoint it cannot use
+ * (not unix://), or -ENOMEM.
+ */
+int ecsfs_docker_new(uv_loop_t *loop, const char *endpoint, ecsfs_runtime **out);
+
+/*
+ * Compare two "major.minor" API versions like strcmp: <0, 0, >0.
+ * Exposed for unit tests.
+ */
+int ecsfs_docker_api_cmp(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,132 @@
+/* ecsfs — the durable store (SQLite). */
+#ifndef ECSFS_STORE_H
+#define ECSFS_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ecsfs/buf.h"
+
+/*
+ * The store owns every SQL statement of the project. It keeps one SQLite
+ * database, `state.db` in the state directory, in WAL mode with
+ * synchronous=FULL: a change is durable when the call that made it returns.
+ * Schema migrations run at open, keyed by PRAGMA user_version.
+ *
+ * All functions return 0 or a negative errno: -ENOENT for a missing row,
+ * -EEXIST for a taken key, -EIO for a database fault (its text is kept and
+ * returned by ecsfs_store_last_error()). SQLite result codes never leave
+ * store.c.
+ */
+typedef struct ecsfs_store ecsfs_store;
+
+/* Open (creating as needed) `dir`/state.db. On failure *why says why. */
+int ecsfs_store_open(const char *dir, ecsfs_store **out, ecsfs_buf *why);
+void ecsfs_store_close(ecsfs_store *s);
+/* Text of the last database fault, for the daemon's log. */
+const char *ecsfs_store_last_error(ecsfs_store *s);
+/* Schema version this build writes. */
+int ecsfs_store_schema_version(void);
+
+/*
+ * Transactions nest: only the outermost commit writes. rollback undoes the
+ * whole outermost transaction.
+ */
+int ecsfs_store_begin(ecsfs_store *s);
+int ecsfs_store_commit(ecsfs_store *s);
+void ecsfs_store_rollback(ecsfs_store *s);
+
+/* ---- files: bytes and metadata of spec-tree files and directories ---- */
+
+enum ecsfs_file_kind {
+	ECSFS_FILE_SPEC = 1,	/* the bytes of a definition (cluster.json, ...) */
+	ECSFS_FILE_SCRATCH = 2, /* any other name in a spec directory, kept as is */
+	ECSFS_FILE_DIR = 3,	/* metadata set on a directory; no data */
+};
+
+typedef struct ecsfs_file_meta {
+	int kind;
+	mode_t mode; /* permission bits only */
+	uid_t uid;
+	gid_t gid;
+	int64_t mtime_ns;
+	uint64_t size;
+} ecsfs_file_meta;
+
+/* Look up `dir`/`name`. Fills *meta and, when data is not NULL, its bytes. */
+int ecsfs_store_file_get(ecsfs_store *s, const char *dir, const char *name, ecsfs_file_meta *meta,
+			 ecsfs_buf *data);
+/* Insert or replace `dir`/`name` with these bytes and metadata. */
+int ecsfs_store_file_put(ecsfs_store *s, const char *dir, const char *name,
+			 const ecsfs_file_meta *meta, const void *data, size_t len);
+/* Change only the metadata of an existing row (-ENOENT if none). */
+int ecsfs_store_file_set_meta(ecsfs_store *s, const char *dir, const char *name,
+			      const ecsfs_file_meta *meta);
+int ecsfs_store_file_delete(ecsfs_store *s, const char *dir, const char *name);
+/* Delete every row in `dir` and below it (`dir` itself included as a name of its parent
+ * is not touched). */
+int ecsfs_store_file_delete_tree(ecsfs_store *s, const char *dir);
+/* Move a row; a row at the target is replaced. */
+int ecsfs_store_file_rename(ecsfs_store *s, const char *dir, const char *name, const char *newdir,
+			    const char *newname);
+/* Call cb for each row directly in `dir` (kind 0 = any). Stops on a non-zero return. */
+typedef int (*ecsfs_store_file_cb)(void *data, const char *name, const ecsfs_file_meta *meta);
+int ecsfs_store_file_list(ecsfs_store *s, const char *dir, int kind, ecsfs_store_file_cb cb,
+			  void *data);
+/* How many rows of `kind` (0 = any) are directly in `dir`; and their total bytes. */
+int ecsfs_store_file_count(ecsfs_store *s, const char *dir, int kind, uint64_t *count,
+			   uint64_t *bytes);
+
+/* ---- clusters ---- */
+
+typedef struct ecsfs_cluster_row {
+	char name[256];
+	int64_t created_ns;
+	ecsfs_buf settings; /* canonical JSON of cluster.json, empty when unset */
+} ecsfs_cluster_row;
+
+void ecsfs_cluster_row_init(ecsfs_cluster_row *row);
+void ecsfs_cluster_row_release(ecsfs_cluster_row *row);
+
+int ecsfs_store_cluster_insert(ecsfs_store *s, const char *name, int64_t created_ns);
+int ecsfs_store_cluster_get(ecsfs_store *s, const char *name, ecsfs_cluster_row *row);
+bool ecsfs_store_cluster_exists(ecsfs_store *s, const char *name);
+int ecsfs_store_cluster_set_settings(ecsfs_store *s, const char *name, const char *canonical);
+int ecsfs_store_cluster_delete(ecsfs_store *s, const char *name);
+typedef int (*ecsfs_store_name_cb)(void *data, const char *name);
+int ecsfs_store_cluster_list(ecsfs_store *s, ecsfs_store_name_cb cb, void *data);
+
+/* ---- journals: append-only text streams (events, errors) ---- */
+
+/*
+ * A journal is a named stream of lines ("cluster/prod", "errors"). It reads
+ * as one file whose bytes never change once written: appends grow it, and
+ * when it passes ECSFS_JOURNAL_MAX bytes its oldest lines are dropped (the
+ * file then shrinks, which `tail -f` reports as a truncation).
+ */
+#define ECSFS_JOURNAL_MAX (4u << 20)
+
+/* Append one line (a '\n' is added). */
+int ecsfs_store_journal_append(ecsfs_store *s, const char *stream, const char *line);
+/* Current size in bytes and time of the last append (0 if empty). */
+int ecsfs_store_journal_stat(ecsfs_store *s, const char *stream, uint64_t *size, int64_t *mtime_ns);
+/* Append up to `len` bytes starting at `off` to *out. */
+int ecsfs_store_journal_read(ecsfs_store *s, const char *stream, uint64_t off, size_t len,
+			     ecsfs_buf *out);
+/* Call cb on the last `n` lines (without their '\n'), oldest first. */
+typedef int (*ecsfs_store_line_cb)(void *data, int64_t at_ns, const char *line);
+int ecsfs_store_journal_tail(ecsfs_store *s, const char *stream, int n, ecsfs_store_line_cb cb,
+			     void *data);
+int ecsfs_store_journal_drop(ecsfs_store *s, const char *stream);
+
+/* ---- secrets ---- */
+
+#define ECSFS_SECRET_MAX 65536
+int ecsfs_store_secret_put(ecsfs_store *s, const char *name, const void *value, size_t len);
+/* The value is for the runtime only; never for a file of the tree. */
+int ecsfs_store_secret_get(ecsfs_store *s, const char *name, ecsfs_buf *value, int64_t *updated_ns);
+int ecsfs_store_secret_delete(ecsfs_store *s, const char *name);
+int ecsfs_store_secret_list(ecsfs_store *s, ecsfs_store_name_cb cb, void *data);
+
+#endif

@@ -1,0 +1,50 @@
+/* ecsfs — small shared helpers: names, time, JSON parsing. */
+#ifndef ECSFS_UTIL_H
+#define ECSFS_UTIL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ecsfs/buf.h"
+
+#define ECSFS_REGION  "local"
+#define ECSFS_ACCOUNT "000000000000"
+
+/*
+ * Check an ECS resource name (cluster, service, family): [A-Za-z0-9_-],
+ * 1 to 255 characters. `what` names the kind in the message. Returns 0, or
+ * -EINVAL with a sentence in *why.
+ */
+int ecsfs_name_check(const char *name, const char *what, ecsfs_buf *why);
+
+/* Current wall-clock time in nanoseconds since the epoch. */
+int64_t ecsfs_now_ns(void);
+
+/* Format `ns` as "2026-11-21T19:50:27.123Z" into out (at least 32 bytes). */
+void ecsfs_time_iso(int64_t ns, char out[32]);
+
+/*
+ * Parse a JSON document of `len` bytes. Returns 0 and sets *out (caller
+ * decrefs), or -EINVAL with "line L, column C: reason" in *why.
+ * A document must be an object.
+ */
+int ecsfs_json_parse_object(const char *data, size_t len, json_t **out, ecsfs_buf *why);
+
+/*
+ * Could `data` still become valid JSON if more bytes were appended? False
+ * when a syntax error stands before its end (a write() can fail early).
+ */
+bool ecsfs_json_prefix_ok(const char *data, size_t len);
+
+/* Append the canonical form of `j` (sorted keys, compact) to `out`. */
+void ecsfs_json_canonical(const json_t *j, ecsfs_buf *out);
+
+/* Append `j` pretty-printed (2-space indent, key order kept) plus "\n". */
+void ecsfs_json_pretty(const json_t *j, ecsfs_buf *out);
+
+/* A short name for an errno value: "EINVAL", "ENOENT", ... */
+const char *ecsfs_errno_name(int err);
+
+#endif

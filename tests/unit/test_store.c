@@ -1,0 +1,134 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "ecsfs/cluster.h"
+#include "ecsfs/store.h"
+#include "ecsfs/util.h"
+#include "tap.h"
+
+static int count_cb(void *data, const char *name)
+{
+	(*(int *)data)++;
+	return 0;
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/ecsfs-test-store-XXXXXX";
+	ecsfs_buf why = ECSFS_BUF_INIT, out = ECSFS_BUF_INIT;
+	ecsfs_store *s;
+	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SCRATCH,
+				.mode = 0640,
+				.uid = 7,
+				.gid = 8,
+				.mtime_ns = 1234567890123456789ll};
+	uint64_t size;
+	int64_t mtime;
+	int n;
+
+	if (!mkdtemp(dir))
+		return 1;
+	is_int(ecsfs_store_open(dir, &s, &why), 0, "open a new store");
+	is_int(ecsfs_cluster_create(s, "prod", &why), 0, "create a cluster");
+	is_int(ecsfs_cluster_create(s, "prod", &why), -EEXIST, "a taken name is EEXIST");
+	is_int(ecsfs_cluster_create(s, "bad name!", &why), -EINVAL, "a bad name is EINVAL");
+	ok(ecsfs_store_cluster_exists(s, "prod"), "the cluster exists");
+
+	/* files keep bytes and metadata */
+	is_int(ecsfs_store_file_put(s, "/spec/clusters/prod", "notes.txt", &meta, "abc", 3), 0,
+	       "put a scratch file");
+	ecsfs_file_meta got;
+	is_int(ecsfs_store_file_get(s, "/spec/clusters/prod", "notes.txt", &got, &out), 0,
+	       "get it back");
+	ok(got.mode == 0640 && got.uid == 7 && got.gid == 8 && got.mtime_ns == meta.mtime_ns &&
+	       got.size == 3 && got.kind == ECSFS_FILE_SCRATCH,
+	   "metadata kept to the nanosecond");
+	is_str(out.data, "abc", "bytes kept");
+	is_int(ecsfs_store_file_rename(s, "/spec/clusters/prod", "notes.txt", "/spec", "n2"), 0,
+	       "rename across directories");
+	is_int(ecsfs_store_file_get(s, "/spec", "n2", NULL, NULL), 0, "found at the new name");
+	is_int(ecsfs_store_file_get(s, "/spec/clusters/prod", "notes.txt", NULL, NULL), -ENOENT,
+	       "gone from the old one");
+
+	/* cluster.json */
+	const char *doc = "{\"tags\":[{\"key\":\"a\",\"value\":\"b\"}]}\n";
+	meta.kind = ECSFS_FILE_SPEC;
+	is_int(ecsfs_cluster_settings_apply(s, "prod", doc, strlen(doc), &meta, &why), 0,
+	       "apply cluster.json");
+	ecsfs_buf_reset(&out);
+	is_int(ecsfs_cluster_describe(s, "prod", NULL, &out), 0, "describe");
+	ok(strstr(out.data, "\"key\": \"a\"") && strstr(out.data, "cluster/prod"),
+	   "describe shows tags and the ARN");
+	is_int(ecsfs_store_file_put(s, "/spec/clusters/prod", "tmp", &meta, "x", 1), 0,
+	       "a file in the spec directory");
+	is_int(ecsfs_cluster_delete(s, "prod", true, &why), -ENOTEMPTY,
+	       "rmdir of the spec directory with files is ENOTEMPTY");
+
+	/* journals */
+	for (int i = 0; i < 3; i++)
+		ecsfs_cluster_event(s, "prod", "line %d", i);
+	is_int(ecsfs_store_journal_stat(s, "cluster/prod", &size, &mtime), 0, "journal stat");
+	ecsfs_buf_reset(&out);
+	ecsfs_store_journal_read(s, "cluster/prod", 0, 1 << 20, &out);
+	is_int(out.len, size, "the size is the bytes a read returns");
+	ecsfs_buf all = ECSFS_BUF_INIT;
+	ecsfs_buf_add(&all, out.data, out.len);
+	bool agree = true;
+	for (uint64_t off = 0; off < size; off += 7) {
+		ecsfs_buf_reset(&out);
+		ecsfs_store_journal_read(s, "cluster/prod", off, 11, &out);
+		agree = agree && out.len == (size - off < 11 ? size - off : 11) &&
+			memcmp(out.data, all.data + off, out.len) == 0;
+	}
+	ok(agree, "reads at any offset agree with the whole");
+	ecsfs_buf_release(&all);
+
+	/* the journal limit: oldest lines go, size stays bounded */
+	char line[1024];
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	is_int(ecsfs_store_begin(s), 0, "begin");
+	for (int i = 0; i < 5000; i++)
+		ecsfs_store_journal_append(s, "errors", line);
+	is_int(ecsfs_store_commit(s), 0, "commit");
+	ecsfs_store_journal_stat(s, "errors", &size, &mtime);
+	ok(size <= ECSFS_JOURNAL_MAX && size > ECSFS_JOURNAL_MAX / 4, "journal bounded: %llu",
+	   (unsigned long long)size);
+	ecsfs_buf_reset(&out);
+	ecsfs_store_journal_read(s, "errors", 0, 2048, &out);
+	ok(out.len == 2048 && out.data[1023] == '\n', "a trimmed journal starts at a line");
+
+	/* secrets */
+	is_int(ecsfs_store_secret_put(s, "db", "pw", 2), 0, "put a secret");
+	n = 0;
+	ecsfs_store_secret_list(s, count_cb, &n);
+	is_int(n, 1, "listed by name");
+
+	/* durability across close/open, and transactions that roll back */
+	ecsfs_store_close(s);
+	is_int(ecsfs_store_open(dir, &s, &why), 0, "reopen");
+	ok(ecsfs_store_cluster_exists(s, "prod"), "the cluster survived");
+	ecsfs_store_begin(s);
+	ecsfs_store_cluster_insert(s, "gone", 1);
+	ecsfs_store_rollback(s);
+	ok(!ecsfs_store_cluster_exists(s, "gone"), "a rolled-back insert left nothing");
+	is_int(ecsfs_cluster_delete(s, "prod", false, &why), 0, "delete-cluster");
+	is_int(ecsfs_store_file_get(s, "/spec/clusters/prod", "cluster.json", NULL, NULL), -ENOENT,
+	       "its spec files went with it");
+	ecsfs_store_journal_stat(s, "cluster/prod", &size, &mtime);
+	is_int(size, 0, "its events went with it");
+	n = 0;
+	ecsfs_store_cluster_list(s, count_cb, &n);
+	is_int(n, 0, "no clusters left");
+	ecsfs_store_close(s);
+
+	ecsfs_buf cmd = ECSFS_BUF_INIT;
+	ecsfs_buf_addf(&cmd, "rm -rf %s", dir);
+	if (system(cmd.data) != 0)
+		printf("# could not remove %s\n", dir);
+	ecsfs_buf_release(&cmd);
+	ecsfs_buf_release(&why);
+	ecsfs_buf_release(&out);
+	return tap_done();
+}
