@@ -34,7 +34,8 @@ void ecsfs_buf_add(ecsfs_buf *b, const void *data, size_t len);
 void ecsfs_buf_adds(ecsfs_buf *b, const char *s);
 void ecsfs_buf_addch(ecsfs_buf *b, char c);
 __attribute__((format(printf, 2, 3))) void ecsfs_buf_addf(ecsfs_buf *b, const char *fmt, ...);
-void ecsfs_buf_vaddf(ecsfs_buf *b, const char *fmt, va_list ap);
+__attribute__((format(printf, 2, 0))) void ecsfs_buf_vaddf(ecsfs_buf *b, const char *fmt,
+							   va_list ap);
 /* Replace the contents with the formatted text. */
 __attribute__((format(printf, 2, 3))) void ecsfs_buf_setf(ecsfs_buf *b, const char *fmt, ...);
 /* Set the length to `len` (<= current len, or zero-filled when larger). */

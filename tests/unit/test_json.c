@@ -46,7 +46,9 @@ int main(void)
 	       "duplicate keys refused");
 
 	ecsfs_buf_reset(&out);
-	ecsfs_json_canonical(json_loads("{\"b\":1,\"a\":{\"d\":2,\"c\":3}}", 0, NULL), &out);
+	j = json_loads("{\"b\":1,\"a\":{\"d\":2,\"c\":3}}", 0, NULL);
+	ecsfs_json_canonical(j, &out);
+	json_decref(j);
 	is_str(out.data, "{\"a\":{\"c\":3,\"d\":2},\"b\":1}", "keys sorted at every depth");
 
 	/* cluster.json validation */
