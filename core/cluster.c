@@ -433,20 +433,24 @@ int ecsfs_cluster_settings_clear(ecsfs_store *s, const char *name, ecsfs_buf *wh
 	ecsfs_cluster_spec_dir(name, &dir);
 	if ((r = ecsfs_store_begin(s)) < 0)
 		goto fault;
+	/* the file may be gone already (a removal that waited out its grace) */
 	r = ecsfs_store_file_delete(s, dir.data, "cluster.json");
-	if (r == -ENOENT) {
-		ecsfs_store_rollback(s);
-		ecsfs_buf_setf(why, "cluster %s has no cluster.json", name);
-		goto out;
-	}
-	if (r < 0 || (r = ecsfs_store_cluster_set_settings(s, name, NULL)) < 0 ||
-	    (r = ecsfs_cluster_event(s, name, "(cluster %s) settings were reset to defaults.",
-				     name)) < 0) {
+	if (r < 0 && r != -ENOENT) {
 		ecsfs_store_rollback(s);
 		goto fault;
 	}
-	r = ecsfs_store_commit(s);
-	if (r == 0)
+	r = ecsfs_store_cluster_set_settings(s, name, NULL);
+	if (r == -ENOENT) {
+		ecsfs_store_rollback(s);
+		ecsfs_buf_setf(why, "cluster %s does not exist", name);
+		goto out;
+	}
+	if (r < 0 || (r = ecsfs_cluster_event(
+			  s, name, "(cluster %s) settings were reset to defaults.", name)) < 0) {
+		ecsfs_store_rollback(s);
+		goto fault;
+	}
+	if ((r = ecsfs_store_commit(s)) == 0)
 		goto out;
 fault:
 	ecsfs_buf_setf(why, "cannot reset cluster %s: %s", name, ecsfs_store_last_error(s));

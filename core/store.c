@@ -60,6 +60,27 @@ static const char *const migrations[] = {
     "  value BLOB NOT NULL,"
     "  updated_ns INTEGER NOT NULL"
     ") WITHOUT ROWID;",
+    /* 2: task definitions, and deletions that wait out an editor's rename */
+    "CREATE TABLE families ("
+    "  name TEXT PRIMARY KEY,"
+    "  last_revision INTEGER NOT NULL,"
+    "  active_count INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE taskdefs ("
+    "  family TEXT NOT NULL,"
+    "  revision INTEGER NOT NULL,"
+    "  active INTEGER NOT NULL,"
+    "  registered_ns INTEGER NOT NULL,"
+    "  deregistered_ns INTEGER,"
+    "  canonical TEXT NOT NULL,"
+    "  source BLOB NOT NULL,"
+    "  PRIMARY KEY (family, revision)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX taskdefs_active ON taskdefs (active, family, revision);"
+    "CREATE TABLE deferred ("
+    "  path TEXT PRIMARY KEY,"
+    "  due_ns INTEGER NOT NULL"
+    ") WITHOUT ROWID;",
 };
 
 int ecsfs_store_schema_version(void)
@@ -867,5 +888,225 @@ int ecsfs_store_secret_list(ecsfs_store *s, ecsfs_store_name_cb cb, void *data)
 	sqlite3_stmt *st = stmt(s, "SELECT name FROM secrets ORDER BY name");
 	if (!st)
 		return -EIO;
+	return list_names(s, st, cb, data);
+}
+
+/* ---- task definitions ---- */
+
+void ecsfs_taskdef_row_init(ecsfs_taskdef_row *row)
+{
+	memset(row, 0, sizeof(*row));
+	ecsfs_buf_init(&row->canonical);
+	ecsfs_buf_init(&row->source);
+}
+
+void ecsfs_taskdef_row_release(ecsfs_taskdef_row *row)
+{
+	ecsfs_buf_release(&row->canonical);
+	ecsfs_buf_release(&row->source);
+}
+
+int ecsfs_store_taskdef_last_revision(ecsfs_store *s, const char *family, int64_t *rev)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT last_revision FROM families WHERE name = ?1");
+	int rc;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*rev = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fault(s, rc, "taskdef_last_revision");
+}
+
+int ecsfs_store_taskdef_insert(ecsfs_store *s, const char *family, int64_t rev,
+			       int64_t registered_ns, const char *canonical, const void *source,
+			       size_t len)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = ecsfs_store_begin(s)) < 0)
+		return r;
+	st = stmt(s, "INSERT INTO taskdefs (family, revision, active, registered_ns, canonical, "
+		     "source) VALUES (?1, ?2, 1, ?3, ?4, ?5)");
+	if (!st) {
+		r = -EIO;
+		goto fail;
+	}
+	sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, rev);
+	sqlite3_bind_int64(st, 3, registered_ns);
+	sqlite3_bind_text(st, 4, canonical, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, len ? source : "", (int)len, SQLITE_STATIC);
+	if ((r = step_done(s, st, "taskdef_insert")) < 0)
+		goto fail;
+	st = stmt(s, "INSERT INTO families (name, last_revision, active_count) VALUES (?1, ?2, 1) "
+		     "ON CONFLICT (name) DO UPDATE SET last_revision = ?2, "
+		     "active_count = active_count + 1");
+	if (!st) {
+		r = -EIO;
+		goto fail;
+	}
+	sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, rev);
+	if ((r = step_done(s, st, "taskdef_insert")) < 0)
+		goto fail;
+	return ecsfs_store_commit(s);
+fail:
+	ecsfs_store_rollback(s);
+	return r;
+}
+
+static void taskdef_from_row(sqlite3_stmt *st, ecsfs_taskdef_row *row)
+{
+	row->revision = sqlite3_column_int64(st, 0);
+	row->active = sqlite3_column_int(st, 1) != 0;
+	row->registered_ns = sqlite3_column_int64(st, 2);
+	row->deregistered_ns = sqlite3_column_int64(st, 3);
+	ecsfs_buf_reset(&row->canonical);
+	ecsfs_buf_adds(&row->canonical, (const char *)sqlite3_column_text(st, 4));
+	ecsfs_buf_reset(&row->source);
+	ecsfs_buf_add(&row->source, sqlite3_column_blob(st, 5),
+		      (size_t)sqlite3_column_bytes(st, 5));
+}
+
+int ecsfs_store_taskdef_get(ecsfs_store *s, const char *family, int64_t rev, ecsfs_taskdef_row *row)
+{
+	/* rev 0: the newest ACTIVE revision */
+	sqlite3_stmt *st =
+	    rev ? stmt(s, "SELECT revision, active, registered_ns, deregistered_ns, canonical, "
+			  "source FROM taskdefs WHERE family = ?1 AND revision = ?2")
+		: stmt(s, "SELECT revision, active, registered_ns, deregistered_ns, canonical, "
+			  "source FROM taskdefs WHERE active = 1 AND family = ?1 "
+			  "ORDER BY revision DESC LIMIT 1");
+	int rc, r = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);
+	if (rev)
+		sqlite3_bind_int64(st, 2, rev);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (row)
+			taskdef_from_row(st, row);
+	} else if (rc == SQLITE_DONE) {
+		r = -ENOENT;
+	} else {
+		r = fault(s, rc, "taskdef_get");
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int ecsfs_store_taskdef_deactivate(ecsfs_store *s, const char *family, int64_t rev, int64_t now)
+{
+	/* rev 0: every ACTIVE revision of the family */
+	sqlite3_stmt *st =
+	    stmt(s, "UPDATE taskdefs SET active = 0, deregistered_ns = ?3 "
+		    "WHERE family = ?1 AND active = 1 AND (?2 = 0 OR revision = ?2)");
+	int r;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, rev);
+	sqlite3_bind_int64(st, 3, now);
+	if ((r = step_done(s, st, "taskdef_deactivate")) < 0)
+		return r;
+	int changed = sqlite3_changes(s->db);
+	if (!changed)
+		return -ENOENT;
+	/* keep the count that makes listing families independent of revisions */
+	st =
+	    stmt(s, "UPDATE families SET active_count = max(active_count - ?2, 0) WHERE name = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, changed);
+	return step_done(s, st, "taskdef_deactivate");
+}
+
+int ecsfs_store_taskdef_families(ecsfs_store *s, ecsfs_store_name_cb cb, void *data)
+{
+	/* list-task-definition-families: those with an ACTIVE revision */
+	sqlite3_stmt *st =
+	    stmt(s, "SELECT name FROM families WHERE active_count > 0 ORDER BY name");
+	if (!st)
+		return -EIO;
+	return list_names(s, st, cb, data);
+}
+
+int ecsfs_store_taskdef_revisions(ecsfs_store *s, const char *family, ecsfs_store_rev_cb cb,
+				  void *data)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT revision FROM taskdefs WHERE active = 1 AND family = ?1 "
+				   "ORDER BY revision");
+	int64_t *revs = NULL;
+	size_t n = 0, alloc = 0;
+	int rc, r = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == alloc) {
+			alloc = alloc ? alloc * 2 : 64;
+			revs = realloc(revs, alloc * sizeof(*revs));
+			if (!revs)
+				abort();
+		}
+		revs[n++] = sqlite3_column_int64(st, 0);
+	}
+	if (rc != SQLITE_DONE)
+		r = fault(s, rc, "taskdef_revisions");
+	sqlite3_reset(st);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = cb(data, revs[i]);
+	free(revs);
+	return r < 0 ? r : 0;
+}
+
+int ecsfs_store_taskdef_count_families(ecsfs_store *s, uint64_t *n)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT count(*) FROM families");
+	int rc;
+	if (!st)
+		return -EIO;
+	rc = sqlite3_step(st);
+	*n = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : fault(s, rc, "taskdef_count_families");
+}
+
+/* ---- deferred deletions ---- */
+
+int ecsfs_store_deferred_put(ecsfs_store *s, const char *path, int64_t due_ns)
+{
+	sqlite3_stmt *st =
+	    stmt(s, "INSERT OR REPLACE INTO deferred (path, due_ns) VALUES (?1, ?2)");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, due_ns);
+	return step_done(s, st, "deferred_put");
+}
+
+int ecsfs_store_deferred_delete(ecsfs_store *s, const char *path)
+{
+	sqlite3_stmt *st = stmt(s, "DELETE FROM deferred WHERE path = ?1");
+	int r;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	if ((r = step_done(s, st, "deferred_delete")) < 0)
+		return r;
+	return sqlite3_changes(s->db) ? 0 : -ENOENT;
+}
+
+int ecsfs_store_deferred_due(ecsfs_store *s, int64_t now_ns, ecsfs_store_name_cb cb, void *data)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT path FROM deferred WHERE due_ns <= ?1 ORDER BY path");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, now_ns);
 	return list_names(s, st, cb, data);
 }

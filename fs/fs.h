@@ -15,10 +15,11 @@ struct ecsfs__nodes;
 struct ecsfs__notify;
 
 /* Limits on what users can make grow through the mount. */
-#define ECSFS_SCRATCH_MAX_BYTES (32u << 20) /* one scratch file */
-#define ECSFS_SCRATCH_MAX_FILES 4096	    /* scratch files in one directory */
-#define ECSFS_PENDING_MAX_BYTES (32u << 20) /* one open file's pending copy */
-#define ECSFS_OPEN_MAX		4096	    /* open file handles */
+#define ECSFS_SCRATCH_MAX_BYTES (32u << 20)	   /* one scratch file */
+#define ECSFS_SCRATCH_MAX_FILES 4096		   /* scratch files in one directory */
+#define ECSFS_PENDING_MAX_BYTES (32u << 20)	   /* one open file's pending copy */
+#define ECSFS_OPEN_MAX		4096		   /* open file handles */
+#define ECSFS__GRACE_NS		(3 * 1000000000ll) /* how long a removed definition waits */
 
 /* The daemon's state, owned by the loop thread. */
 typedef struct ecsfs__fs {
@@ -55,6 +56,9 @@ typedef struct ecsfs__dirlist {
 } ecsfs__dirlist;
 
 void ecsfs__dirlist_add(ecsfs__dirlist *l, const char *name, mode_t type);
+/* Store-listing callbacks that add regular files / directories to a dirlist. */
+int ecsfs__file_list_cb(void *dirlist, const char *name, const ecsfs_file_meta *meta);
+int ecsfs__name_list_dir_cb(void *dirlist, const char *name);
 
 enum {
 	ECSFS__R_SCRATCH_DIR = 1 << 0, /* accepts scratch files of any unrouted name */
@@ -64,6 +68,8 @@ enum {
 	ECSFS__R_KEEPMETA = 1 << 4,    /* mode/owner/mtime set on it are kept (dirs) */
 	ECSFS__R_CREATE = 1 << 5,      /* may be created by open(O_CREAT) */
 	ECSFS__R_SCRATCH = 1 << 6,     /* the scratch-file route */
+	ECSFS__R_GRACE = 1 << 7,       /* unlink takes effect after ECSFS__GRACE_NS unless
+					  the file is written again (editors' renames) */
 };
 
 typedef struct ecsfs__route {
@@ -99,6 +105,7 @@ extern const ecsfs__route ecsfs__routes_root[];
 extern const ecsfs__route ecsfs__routes_spec[];
 extern const ecsfs__route ecsfs__routes_cluster[];
 extern const ecsfs__route ecsfs__routes_secret[];
+extern const ecsfs__route ecsfs__routes_taskdef[];
 /* The route of scratch files (any unrouted name in an R_SCRATCH_DIR). */
 extern const ecsfs__route ecsfs__route_scratch;
 
@@ -159,6 +166,9 @@ int ecsfs__cluster_exists(ecsfs__fs *fs, const ecsfs__match *m);
 int ecsfs__cluster_mkdir(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsfs_buf *why);
 /* After a cluster appeared or went away: tell the kernel about both views. */
 void ecsfs__cluster_changed(ecsfs__fs *fs, const char *name);
+
+/* Carry out removals whose grace period is over (called every second). */
+void ecsfs__sweep(ecsfs__fs *fs);
 
 /* Daemon log (main.c): one timestamped line on stderr. */
 void ecsfs__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

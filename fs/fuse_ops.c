@@ -135,6 +135,68 @@ static bool in_spec(const char *path)
 	return strncmp(path, "/spec", 5) == 0 && (path[5] == '/' || path[5] == '\0');
 }
 
+/* A definition was written: a removal waiting out its grace is called off. */
+static void applied(ecsfs__fs *fs, const char *path)
+{
+	int r = ecsfs_store_deferred_delete(fs->store, path);
+	if (r < 0 && r != -ENOENT)
+		fault_log(fs, r, path, NULL);
+	ecsfs__invalidate_inode(fs, path);
+}
+
+/*
+ * Remove a definition. Routes with R_GRACE lose their file at once but
+ * their meaning only after ECSFS__GRACE_NS: an editor that renames the file
+ * away and writes it anew makes an update, not a delete and a create.
+ */
+static int remove_definition(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why)
+{
+	int r;
+	if (!(m->route->flags & ECSFS__R_GRACE))
+		return m->route->unlink(fs, m, why);
+	if ((r = ecsfs_store_begin(fs->store)) < 0)
+		return r;
+	if ((r = ecsfs_store_file_delete(fs->store, m->parent.data, m->name)) < 0 ||
+	    (r = ecsfs_store_deferred_put(fs->store, m->path.data,
+					  ecsfs_now_ns() + ECSFS__GRACE_NS)) < 0) {
+		ecsfs_store_rollback(fs->store);
+		return r;
+	}
+	return ecsfs_store_commit(fs->store);
+}
+
+static int due_cb(void *data, const char *path)
+{
+	ecsfs_buf_add(data, path, strlen(path) + 1);
+	return 0;
+}
+
+void ecsfs__sweep(ecsfs__fs *fs)
+{
+	ecsfs_buf due = ECSFS_BUF_INIT, why = ECSFS_BUF_INIT;
+	ecsfs__match m;
+
+	if (ecsfs_store_deferred_due(fs->store, ecsfs_now_ns(), due_cb, &due) < 0 || !due.len)
+		goto out;
+	ecsfs__match_init(&m);
+	for (const char *p = due.data; p < due.data + due.len; p += strlen(p) + 1) {
+		ecsfs_store_deferred_delete(fs->store, p);
+		if (ecsfs__route_match(p, &m) < 0 || !m.route->unlink)
+			continue;
+		if (m.route->exists && m.route->exists(fs, &m) == 0)
+			continue; /* written again in time: it was an update */
+		ecsfs_buf_reset(&why);
+		int r = m.route->unlink(fs, &m, &why);
+		if (r < 0 && r != -ENOENT)
+			ecsfs__log("removing %s after its grace period failed: %s", p,
+				   why.len ? why.data : strerror(-r));
+	}
+	ecsfs__match_release(&m);
+out:
+	ecsfs_buf_release(&due);
+	ecsfs_buf_release(&why);
+}
+
 /* ---- resolving requests to routes ---- */
 
 /* Path of `name` under the node `parent`, matched. */
@@ -331,12 +393,6 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 /* ---- directories ---- */
 
-static int scratch_list_cb(void *data, const char *name, const ecsfs_file_meta *meta)
-{
-	ecsfs__dirlist_add(data, name, S_IFREG);
-	return 0;
-}
-
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	ecsfs__fs *fs = req_fs(req);
@@ -362,8 +418,8 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (m.route->list && (r = m.route->list(fs, &m, &d->list)) < 0)
 		goto free_dir;
 	if ((m.route->flags & ECSFS__R_SCRATCH_DIR) &&
-	    (r = ecsfs_store_file_list(fs->store, m.path.data, ECSFS_FILE_SCRATCH, scratch_list_cb,
-				       &d->list)) < 0)
+	    (r = ecsfs_store_file_list(fs->store, m.path.data, ECSFS_FILE_SCRATCH,
+				       ecsfs__file_list_cb, &d->list)) < 0)
 		goto free_dir;
 	fi->fh = (uintptr_t)d;
 	if (fuse_reply_open(req, fi) != 0)
@@ -845,7 +901,7 @@ static int commit(ecsfs__open *h)
 		h->created = false;
 	}
 	h->meta_set = false;
-	ecsfs__invalidate_inode(fs, h->m.path.data);
+	applied(fs, h->m.path.data);
 	ecsfs_buf_release(&why);
 	return 0;
 rejected:
@@ -897,6 +953,8 @@ static int apply_stored_now(ecsfs__fs *fs, const ecsfs__match *m, const ecsfs_bu
 		r = m->route->apply(fs, m, data->data, data->len, meta, &why);
 	if (r < 0)
 		reject(fs, m->path.data, r, &why);
+	else
+		applied(fs, m->path.data);
 	ecsfs_buf_release(&why);
 	return r;
 }
@@ -1050,7 +1108,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		r = rejectf(fs, m.path.data, -EACCES, "%s cannot be removed", m.path.data);
 		goto out;
 	}
-	if ((r = m.route->unlink(fs, &m, &why)) < 0)
+	if ((r = remove_definition(fs, &m, &why)) < 0)
 		reject(fs, m.path.data, r, &why);
 out:
 	fuse_reply_err(req, -r);
@@ -1098,7 +1156,7 @@ static int do_rename(ecsfs__fs *fs, ecsfs__match *src, ecsfs__match *dst, unsign
 		if ((r = ecsfs_store_file_put(fs->store, dst->parent.data, dst->name, &meta,
 					      data.data, data.len)) < 0)
 			goto out;
-		if ((r = src->route->unlink(fs, src, &why)) < 0) {
+		if ((r = remove_definition(fs, src, &why)) < 0) {
 			ecsfs_store_file_delete(fs->store, dst->parent.data, dst->name);
 			reject(fs, src->path.data, r, &why);
 		}
@@ -1110,9 +1168,10 @@ static int do_rename(ecsfs__fs *fs, ecsfs__match *src, ecsfs__match *dst, unsign
 		reject(fs, dst->path.data, r, &why);
 		goto out;
 	}
+	applied(fs, dst->path.data);
 	if (src_scratch)
 		r = ecsfs_store_file_delete(fs->store, src->parent.data, src->name);
-	else if ((r = src->route->unlink(fs, src, &why)) < 0)
+	else if ((r = remove_definition(fs, src, &why)) < 0)
 		reject(fs, src->path.data, r, &why);
 out:
 	ecsfs_buf_release(&data);

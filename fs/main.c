@@ -228,6 +228,7 @@ struct daemon {
 	uv_loop_t loop;
 	uv_poll_t fuse_poll;
 	uv_signal_t sigterm, sigint, sighup;
+	uv_timer_t sweep;
 	struct fuse_buf fbuf;
 	ecsfs__fs fs;
 	bool stopping;
@@ -254,6 +255,7 @@ static void stop_daemon(struct daemon *d, const char *why)
 	uv_close((uv_handle_t *)&d->sigterm, close_cb);
 	uv_close((uv_handle_t *)&d->sigint, close_cb);
 	uv_close((uv_handle_t *)&d->sighup, close_cb);
+	uv_close((uv_handle_t *)&d->sweep, close_cb);
 	if (d->fs.rt) {
 		ecsfs_runtime_close(d->fs.rt, runtime_closed, NULL);
 		d->fs.rt = NULL;
@@ -302,6 +304,12 @@ static void on_runtime_change(ecsfs_runtime *rt, void *data)
 			   info.name, info.endpoint, info.detail);
 }
 
+static void on_sweep(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	ecsfs__sweep(&d->fs);
+}
+
 static int start_signal(struct daemon *d, uv_signal_t *s, int signum)
 {
 	uv_signal_init(&d->loop, s);
@@ -341,6 +349,9 @@ static int serve(struct daemon *d, const struct options *o, int lock_fd)
 	start_signal(d, &d->sigterm, SIGTERM);
 	start_signal(d, &d->sigint, SIGINT);
 	start_signal(d, &d->sighup, SIGHUP);
+	uv_timer_init(&d->loop, &d->sweep);
+	d->sweep.data = d;
+	uv_timer_start(&d->sweep, on_sweep, 1000, 1000);
 	ecsfs__log("serving %s (state %s, docker %s)", d->fs.mountpoint, o->state, o->docker);
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	ecsfs__notify_stop(d->fs.notify);

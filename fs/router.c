@@ -17,6 +17,18 @@ void ecsfs__dirlist_add(ecsfs__dirlist *l, const char *name, mode_t type)
 	ecsfs_buf_add(&l->names, name, strlen(name) + 1);
 }
 
+int ecsfs__file_list_cb(void *dirlist, const char *name, const ecsfs_file_meta *meta)
+{
+	ecsfs__dirlist_add(dirlist, name, S_IFREG);
+	return 0;
+}
+
+int ecsfs__name_list_dir_cb(void *dirlist, const char *name)
+{
+	ecsfs__dirlist_add(dirlist, name, S_IFDIR);
+	return 0;
+}
+
 void ecsfs__match_init(ecsfs__match *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -58,11 +70,14 @@ bool ecsfs__pattern_match(const char *pattern, const char *path, ecsfs__match *m
 		size_t plen = strcspn(p, "/"), slen = strcspn(s, "/");
 		if (slen == 0 || !seg_match(p, plen, s, slen))
 			return false;
-		if (memchr(p, '*', plen)) {
+		const char *star = memchr(p, '*', plen);
+		if (star) {
+			/* capture what the star stands for: "web" of "web.json" */
+			size_t pre = (size_t)(star - p), post = plen - pre - 1;
 			if (ncap == ECSFS__MAX_CAPS)
 				return false;
-			caps[ncap] = s;
-			caplen[ncap++] = slen;
+			caps[ncap] = s + pre;
+			caplen[ncap++] = slen - pre - post;
 		}
 		p += plen;
 		s += slen;
@@ -90,10 +105,8 @@ bool ecsfs__pattern_match(const char *pattern, const char *path, ecsfs__match *m
 }
 
 static const ecsfs__route *const tables[] = {
-    ecsfs__routes_root,
-    ecsfs__routes_spec,
-    ecsfs__routes_cluster,
-    ecsfs__routes_secret,
+    ecsfs__routes_root,	   ecsfs__routes_taskdef, ecsfs__routes_spec,
+    ecsfs__routes_cluster, ecsfs__routes_secret,
 };
 
 static const ecsfs__route *find(const char *path, ecsfs__match *m)

@@ -31,15 +31,9 @@ int ecsfs__cluster_mkdir(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsf
 	return r;
 }
 
-static int list_cb(void *data, const char *name)
-{
-	ecsfs__dirlist_add(data, name, S_IFDIR);
-	return 0;
-}
-
 static int clusters_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)
 {
-	return ecsfs_store_cluster_list(fs->store, list_cb, out);
+	return ecsfs_store_cluster_list(fs->store, ecsfs__name_list_dir_cb, out);
 }
 
 static int cluster_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)

@@ -107,6 +107,5 @@ const ecsfs__route ecsfs__routes_root[] = {
      .getattr = errors_getattr,
      .read_at = errors_read_at},
     /* families and revisions arrive with task definitions */
-    {.pattern = "/taskdefs", .type = S_IFDIR, .perm = 0755},
     {0},
 };

@@ -6,15 +6,9 @@
 #include "ecsfs/cluster.h"
 #include "fs.h"
 
-static int name_cb(void *data, const char *name)
-{
-	ecsfs__dirlist_add(data, name, S_IFDIR);
-	return 0;
-}
-
 static int clusters_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)
 {
-	return ecsfs_store_cluster_list(fs->store, name_cb, out);
+	return ecsfs_store_cluster_list(fs->store, ecsfs__name_list_dir_cb, out);
 }
 
 static int count_cb(void *data, const char *name)
@@ -72,6 +66,12 @@ static int cluster_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *ou
 	if ((r = add_if_nonempty(fs, m->path.data, "services", out)) < 0)
 		return r;
 	return add_if_nonempty(fs, m->path.data, "schedules", out);
+}
+
+static int taskdefs_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)
+{
+	return ecsfs_store_file_list(fs->store, m->path.data, ECSFS_FILE_SPEC, ecsfs__file_list_cb,
+				     out);
 }
 
 /* rmdir of a fixed directory: a real rmdir's answer, and no effect. */
@@ -185,6 +185,7 @@ const ecsfs__route ecsfs__routes_spec[] = {
      .type = S_IFDIR,
      .perm = 0755,
      .flags = ECSFS__R_SCRATCH_DIR | ECSFS__R_KEEPMETA,
+     .list = taskdefs_list,
      .rmdir = fixed_rmdir},
     {.pattern = "/spec/clusters",
      .type = S_IFDIR,
@@ -203,7 +204,7 @@ const ecsfs__route ecsfs__routes_spec[] = {
     {.pattern = "/spec/clusters/*/cluster.json",
      .type = S_IFREG,
      .perm = 0644,
-     .flags = ECSFS__R_STORED | ECSFS__R_CREATE,
+     .flags = ECSFS__R_STORED | ECSFS__R_CREATE | ECSFS__R_GRACE,
      .exists = cluster_json_exists,
      .check = cluster_json_check,
      .apply = cluster_json_apply,

@@ -129,4 +129,44 @@ int ecsfs_store_secret_get(ecsfs_store *s, const char *name, ecsfs_buf *value, i
 int ecsfs_store_secret_delete(ecsfs_store *s, const char *name);
 int ecsfs_store_secret_list(ecsfs_store *s, ecsfs_store_name_cb cb, void *data);
 
+/* ---- task definitions (the model is core/taskdef.c) ---- */
+
+typedef struct ecsfs_taskdef_row {
+	int64_t revision;
+	bool active;
+	int64_t registered_ns;
+	int64_t deregistered_ns; /* 0 while ACTIVE */
+	ecsfs_buf canonical;	 /* canonical JSON of the registered input */
+	ecsfs_buf source;	 /* the bytes that registered it */
+} ecsfs_taskdef_row;
+
+void ecsfs_taskdef_row_init(ecsfs_taskdef_row *row);
+void ecsfs_taskdef_row_release(ecsfs_taskdef_row *row);
+/* Highest revision ever registered for the family (0 if none): revisions
+ * are never reused, even after deregistration. */
+int ecsfs_store_taskdef_last_revision(ecsfs_store *s, const char *family, int64_t *rev);
+int ecsfs_store_taskdef_insert(ecsfs_store *s, const char *family, int64_t rev,
+			       int64_t registered_ns, const char *canonical, const void *source,
+			       size_t len);
+/* One revision; rev 0 is the newest ACTIVE one. */
+int ecsfs_store_taskdef_get(ecsfs_store *s, const char *family, int64_t rev,
+			    ecsfs_taskdef_row *row);
+/* Make a revision (rev 0: every ACTIVE one) INACTIVE; -ENOENT when none was. */
+int ecsfs_store_taskdef_deactivate(ecsfs_store *s, const char *family, int64_t rev, int64_t now);
+/* Families with an ACTIVE revision, by name. */
+int ecsfs_store_taskdef_families(ecsfs_store *s, ecsfs_store_name_cb cb, void *data);
+typedef int (*ecsfs_store_rev_cb)(void *data, int64_t revision);
+/* ACTIVE revisions of a family, ascending. */
+int ecsfs_store_taskdef_revisions(ecsfs_store *s, const char *family, ecsfs_store_rev_cb cb,
+				  void *data);
+/* Families ever registered. */
+int ecsfs_store_taskdef_count_families(ecsfs_store *s, uint64_t *n);
+
+/* ---- deletions deferred a few seconds (editors rename away, then rewrite) ---- */
+
+int ecsfs_store_deferred_put(ecsfs_store *s, const char *path, int64_t due_ns);
+int ecsfs_store_deferred_delete(ecsfs_store *s, const char *path);
+/* Paths whose time has come. */
+int ecsfs_store_deferred_due(ecsfs_store *s, int64_t now_ns, ecsfs_store_name_cb cb, void *data);
+
 #endif

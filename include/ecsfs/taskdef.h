@@ -1,0 +1,65 @@
+/* ecsfs — task definitions: validation, registration, revisions. */
+#ifndef ECSFS_TASKDEF_H
+#define ECSFS_TASKDEF_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ecsfs/buf.h"
+#include "ecsfs/store.h"
+
+/* ECS's own limit on a RegisterTaskDefinition document. */
+#define ECSFS_TASKDEF_MAX 65536
+/* Revisions kept per family, and families per store. */
+#define ECSFS_TASKDEF_MAX_REVISIONS 1000000
+#define ECSFS_TASKDEF_MAX_FAMILIES  100000
+
+/*
+ * Validate a parsed RegisterTaskDefinition document registered under
+ * `family` (the file name; a "family" field, if present, must match it).
+ * Every ECS rule with a local meaning is checked: field names and types,
+ * container names, at least one essential container, unique names, image,
+ * memory / memoryReservation, Fargate cpu/memory pairs and awsvpc,
+ * portMappings ranges and protocols, healthCheck ranges, dependsOn targets,
+ * conditions and cycles, volumes referenced by mountPoints. Returns 0, or
+ * -EINVAL with one sentence in *why that starts with the field's path,
+ * e.g. "containerDefinitions[1].memory: 128 is below memoryReservation 256".
+ * (core/taskdef_validate.c)
+ */
+int ecsfs_taskdef_validate(const char *family, const json_t *doc, ecsfs_buf *why);
+
+/*
+ * Check the bytes of spec/taskdefs/<family>.json: the family name, the size
+ * limit, JSON, then ecsfs_taskdef_validate(). With `partial`, only reject
+ * what no more bytes could cure (the write() of a plain append).
+ */
+int ecsfs_taskdef_check(const char *family, const char *data, size_t len, bool partial,
+			ecsfs_buf *why);
+
+/*
+ * Register revision N+1 of `family` from these bytes, unless their
+ * canonical JSON equals the newest ACTIVE revision's (then only the spec
+ * file's bytes and metadata are kept). *revision gets the revision that now
+ * stands for the bytes. Durable when it returns.
+ */
+int ecsfs_taskdef_register(ecsfs_store *s, const char *family, const char *data, size_t len,
+			   const ecsfs_file_meta *meta, int64_t *revision, ecsfs_buf *why);
+
+/* Deregister one revision (ACTIVE -> INACTIVE). -ENOENT if unknown. */
+int ecsfs_taskdef_deregister(ecsfs_store *s, const char *family, int64_t revision, ecsfs_buf *why);
+
+/* Deregister every ACTIVE revision of `family` and drop its spec file. */
+int ecsfs_taskdef_deregister_family(ecsfs_store *s, const char *family, ecsfs_buf *why);
+
+/* describe-task-definition's taskDefinition object, pretty JSON. */
+int ecsfs_taskdef_describe(ecsfs_store *s, const char *family, int64_t revision, ecsfs_buf *out);
+
+/* Newest ACTIVE revision, -ENOENT when the family has none. */
+int ecsfs_taskdef_latest(ecsfs_store *s, const char *family, int64_t *revision);
+
+/* Is `revision` of `family` registered (ACTIVE or INACTIVE)? Its status into
+ * *active when not NULL. */
+int ecsfs_taskdef_exists(ecsfs_store *s, const char *family, int64_t revision, bool *active);
+
+#endif
