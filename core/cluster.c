@@ -61,34 +61,6 @@ fault:
 	return r;
 }
 
-static int count_files_below(ecsfs_store *s, const char *dir, uint64_t *n);
-
-static int count_cb(void *data, const char *name, const ecsfs_file_meta *meta)
-{
-	void **ctx = data;
-	ecsfs_store *s = ctx[0];
-	uint64_t *n = ctx[1];
-	const char *dir = ctx[2];
-
-	if (meta->kind != ECSFS_FILE_DIR) {
-		(*n)++;
-		return 0;
-	}
-	/* a directory row carries metadata of a subdirectory: look inside it */
-	ecsfs_buf sub = ECSFS_BUF_INIT;
-	ecsfs_buf_addf(&sub, "%s/%s", dir, name);
-	int r = count_files_below(s, sub.data, n);
-	ecsfs_buf_release(&sub);
-	return r;
-}
-
-/* Count the non-directory rows at and below `dir`. */
-static int count_files_below(ecsfs_store *s, const char *dir, uint64_t *n)
-{
-	void *ctx[3] = {s, n, (void *)dir};
-	return ecsfs_store_file_list(s, dir, 0, count_cb, ctx);
-}
-
 int ecsfs_cluster_delete(ecsfs_store *s, const char *name, bool spec_only, ecsfs_buf *why)
 {
 	ecsfs_buf dir = ECSFS_BUF_INIT, stream = ECSFS_BUF_INIT;
@@ -101,9 +73,9 @@ int ecsfs_cluster_delete(ecsfs_store *s, const char *name, bool spec_only, ecsfs
 	}
 	ecsfs_cluster_spec_dir(name, &dir);
 	ecsfs_cluster_events_stream(name, &stream);
-	/* The spec directory's subdirectories (services/, schedules/) are
-	 * listed only while they hold files, so their own rows do not count. */
-	if ((r = count_files_below(s, dir.data, &nfiles)) < 0)
+	/* Files anywhere below the spec directory (services/, schedules/
+	 * included) count; directory metadata rows do not. */
+	if ((r = ecsfs_store_file_count_tree(s, dir.data, &nfiles)) < 0)
 		goto fault;
 	if (spec_only && nfiles > 0) {
 		ecsfs_buf_setf(why,
@@ -371,7 +343,10 @@ int ecsfs_cluster_settings_check(const char *name, const char *data, size_t len,
 	if (partial) {
 		if (ecsfs_json_prefix_ok(data, len))
 			return 0;
-		return ecsfs_json_parse_object(data, len, &doc, why) < 0 ? -EINVAL : 0;
+		if (ecsfs_json_parse_object(data, len, &doc, why) < 0)
+			return -EINVAL;
+		json_decref(doc); /* nested deeper than the prefix checker follows */
+		return 0;
 	}
 	if ((r = ecsfs_json_parse_object(data, len, &doc, why)) < 0)
 		return r;

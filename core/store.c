@@ -488,6 +488,20 @@ int ecsfs_store_file_count(ecsfs_store *s, const char *dir, int kind, uint64_t *
 	return 0;
 }
 
+int ecsfs_store_file_count_tree(ecsfs_store *s, const char *dir, uint64_t *count)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT count(*) FROM files WHERE kind != 3 AND (dir = ?1 OR "
+				   "(dir >= ?1 || '/' AND dir < ?1 || '0'))");
+	int rc;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, dir, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*count = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : fault(s, rc, "file_count_tree");
+}
+
 /* ---- clusters ---- */
 
 void ecsfs_cluster_row_init(ecsfs_cluster_row *row)
@@ -735,9 +749,10 @@ int ecsfs_store_journal_read(ecsfs_store *s, const char *stream, uint64_t off, s
 
 	if ((r = journal_head(s, stream, &base, &end, &mtime)) < 0)
 		return r;
-	want = base + (int64_t)off;
-	if (want >= end || len == 0)
+	/* compare before adding: an offset near 2^63 must not wrap */
+	if (off >= (uint64_t)(end - base) || len == 0)
 		return 0;
+	want = base + (int64_t)off;
 	/* start at the line holding `want`: the last one that begins at or before it */
 	st = stmt(s, "SELECT off, line FROM journal WHERE stream = ?1 AND off >= "
 		     "(SELECT coalesce(max(off), 0) FROM journal WHERE stream = ?1 AND off <= ?2) "

@@ -21,6 +21,13 @@ struct ecsfs__notify;
 #define ECSFS_OPEN_MAX		4096		   /* open file handles */
 #define ECSFS__GRACE_NS		(3 * 1000000000ll) /* how long a removed definition waits */
 
+/* Open file and directory handles, listed so that a stopping daemon can
+ * free the ones the kernel never released. */
+typedef struct ecsfs__link {
+	struct ecsfs__link *prev, *next;
+	void (*free)(struct ecsfs__link *l);
+} ecsfs__link;
+
 /* The daemon's state, owned by the loop thread. */
 typedef struct ecsfs__fs {
 	ecsfs_store *store;
@@ -31,6 +38,7 @@ typedef struct ecsfs__fs {
 	struct ecsfs__notify *notify; /* NULL when not mounted */
 	int64_t start_ns;
 	unsigned nopen;
+	ecsfs__link *handles;
 } ecsfs__fs;
 
 /* ---- the route table ---- */
@@ -126,6 +134,7 @@ typedef struct ecsfs__node {
 	char *path;		     /* NULL once replaced by a rename onto it */
 	uint64_t nlookup;	     /* the kernel's references */
 	struct ecsfs__open *pending; /* an open file whose content does not exist yet */
+	struct ecsfs__open *writer;  /* the latest open for writing: its size is shown */
 	struct ecsfs__node *next_ino, *next_path;
 } ecsfs__node;
 
@@ -142,8 +151,16 @@ size_t ecsfs__nodes_count(struct ecsfs__nodes *n);
 
 /* ---- kernel cache invalidation, from a thread of its own ---- */
 
-struct ecsfs__notify *ecsfs__notify_start(struct fuse_session *se);
+/* `on_exit` runs on the notify thread as it ends (after a stop). */
+struct ecsfs__notify *ecsfs__notify_start(struct fuse_session *se, void (*on_exit)(void *),
+					  void *data);
+/*
+ * Ask the thread to end, dropping what is queued. An invalidation in flight
+ * may wait for the kernel, which may wait for an answer from the loop: so
+ * the loop keeps serving until on_exit has run, then calls notify_join().
+ */
 void ecsfs__notify_stop(struct ecsfs__notify *n);
+void ecsfs__notify_join(struct ecsfs__notify *n);
 void ecsfs__notify_entry(struct ecsfs__notify *n, uint64_t parent, const char *name);
 void ecsfs__notify_inode(struct ecsfs__notify *n, uint64_t ino);
 
@@ -166,6 +183,9 @@ int ecsfs__cluster_exists(ecsfs__fs *fs, const ecsfs__match *m);
 int ecsfs__cluster_mkdir(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsfs_buf *why);
 /* After a cluster appeared or went away: tell the kernel about both views. */
 void ecsfs__cluster_changed(ecsfs__fs *fs, const char *name);
+
+/* Free every handle still open (at shutdown). */
+void ecsfs__release_handles(ecsfs__fs *fs);
 
 /* Carry out removals whose grace period is over (called every second). */
 void ecsfs__sweep(ecsfs__fs *fs);

@@ -25,6 +25,7 @@
 /* An open file. For reading: a snapshot taken at open. For writing: the
  * pending copy that flush applies. */
 typedef struct ecsfs__open {
+	ecsfs__link link; /* first: the list of open handles */
 	ecsfs__fs *fs;
 	uint64_t ino;
 	ecsfs__match m;
@@ -39,12 +40,69 @@ typedef struct ecsfs__open {
 } ecsfs__open;
 
 typedef struct dirhandle {
+	ecsfs__link link; /* first: the list of open handles */
+	ecsfs__fs *fs;
 	ecsfs__dirlist list;
 } dirhandle;
+
+static void link_add(ecsfs__fs *fs, ecsfs__link *l, void (*free_fn)(ecsfs__link *))
+{
+	l->free = free_fn;
+	l->prev = NULL;
+	l->next = fs->handles;
+	if (fs->handles)
+		fs->handles->prev = l;
+	fs->handles = l;
+}
+
+static void link_del(ecsfs__fs *fs, ecsfs__link *l)
+{
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		fs->handles = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+}
+
+void ecsfs__release_handles(ecsfs__fs *fs)
+{
+	while (fs->handles)
+		fs->handles->free(fs->handles);
+}
+
+static void dir_free(ecsfs__link *l)
+{
+	dirhandle *d = (dirhandle *)l;
+	link_del(d->fs, l);
+	ecsfs_buf_release(&d->list.names);
+	free(d->list.types);
+	free(d);
+}
 
 static ecsfs__fs *req_fs(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
+}
+
+/* Replace bytes that are not valid UTF-8 by "\xNN". */
+static void utf8_escape(ecsfs_buf *b)
+{
+	json_t *probe = json_stringn(b->data, b->len);
+	if (probe) {
+		json_decref(probe);
+		return;
+	}
+	ecsfs_buf out = ECSFS_BUF_INIT;
+	for (size_t i = 0; i < b->len; i++) {
+		unsigned char c = (unsigned char)b->data[i];
+		if (c < 0x80)
+			ecsfs_buf_addch(&out, (char)c);
+		else
+			ecsfs_buf_addf(&out, "\\x%02x", c);
+	}
+	ecsfs_buf_release(b);
+	*b = out;
 }
 
 void ecsfs__reject(ecsfs__fs *fs, const char *path, int err, const char *why)
@@ -54,16 +112,21 @@ void ecsfs__reject(ecsfs__fs *fs, const char *path, int err, const char *why)
 	char *line;
 
 	ecsfs_time_iso(ecsfs_now_ns(), when);
-	ecsfs_buf full = ECSFS_BUF_INIT;
+	ecsfs_buf full = ECSFS_BUF_INIT, text = ECSFS_BUF_INIT;
 	ecsfs_buf_addf(&full, "%s%s", fs->mountpoint ? fs->mountpoint : "", path);
+	ecsfs_buf_adds(&text, why && *why ? why : strerror(-err));
+	/* names are bytes, JSON is UTF-8: escape what is not */
+	utf8_escape(&full);
+	utf8_escape(&text);
 	j = json_pack("{s:s, s:s, s:s, s:s}", "time", when, "path", full.data, "errno",
-		      ecsfs_errno_name(err), "message", why && *why ? why : strerror(-err));
+		      ecsfs_errno_name(err), "message", text.data);
 	line = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (line && ecsfs_store_journal_append(fs->store, "errors", line) < 0)
 		ecsfs__log("cannot record an error line: %s", ecsfs_store_last_error(fs->store));
 	free(line);
 	json_decref(j);
 	ecsfs_buf_release(&full);
+	ecsfs_buf_release(&text);
 	ecsfs__invalidate_inode(fs, "/errors");
 }
 
@@ -135,6 +198,13 @@ static bool in_spec(const char *path)
 	return strncmp(path, "/spec", 5) == 0 && (path[5] == '/' || path[5] == '\0');
 }
 
+/* The open file, if any, that is creating this path. */
+static ecsfs__open *pending_of(ecsfs__fs *fs, const char *path)
+{
+	ecsfs__node *node = ecsfs__nodes_by_path(fs->nodes, path);
+	return node ? node->pending : NULL;
+}
+
 /* A definition was written: a removal waiting out its grace is called off. */
 static void applied(ecsfs__fs *fs, const char *path)
 {
@@ -185,6 +255,11 @@ void ecsfs__sweep(ecsfs__fs *fs)
 			continue;
 		if (m.route->exists && m.route->exists(fs, &m) == 0)
 			continue; /* written again in time: it was an update */
+		if (pending_of(fs, p)) {
+			/* a replacement is still being written: wait for it */
+			ecsfs_store_deferred_put(fs->store, p, ecsfs_now_ns() + ECSFS__GRACE_NS);
+			continue;
+		}
 		ecsfs_buf_reset(&why);
 		int r = m.route->unlink(fs, &m, &why);
 		if (r < 0 && r != -ENOENT)
@@ -227,13 +302,6 @@ static int resolve_ino(ecsfs__fs *fs, fuse_ino_t ino, ecsfs__match *m, ecsfs__no
 static int exists(ecsfs__fs *fs, const ecsfs__match *m)
 {
 	return m->route->exists ? m->route->exists(fs, m) : 0;
-}
-
-/* The open file, if any, that is creating this path. */
-static ecsfs__open *pending_of(ecsfs__fs *fs, const char *path)
-{
-	ecsfs__node *node = ecsfs__nodes_by_path(fs->nodes, path);
-	return node ? node->pending : NULL;
 }
 
 static void set_time(struct timespec *ts, int64_t ns)
@@ -282,6 +350,9 @@ static int fill_attr(ecsfs__fs *fs, const ecsfs__match *m, uint64_t ino, struct 
 			return rc;
 		mtime = ecsfs_now_ns();
 	}
+	ecsfs__node *node = ecsfs__nodes_by_path(fs->nodes, m->path.data);
+	if (node && node->writer && node->writer->dirty)
+		st->st_size = (off_t)node->writer->data.len; /* O_APPEND writers rely on it */
 	if (r->getattr && (rc = r->getattr(fs, m, st)) < 0)
 		return rc;
 	if (r->getattr && st->st_mtim.tv_sec)
@@ -413,6 +484,8 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		goto out;
 	}
 	ecsfs_buf_init(&d->list.names);
+	d->fs = fs;
+	link_add(fs, &d->link, dir_free);
 	ecsfs__dirlist_add(&d->list, ".", S_IFDIR);
 	ecsfs__dirlist_add(&d->list, "..", S_IFDIR);
 	if (m.route->list && (r = m.route->list(fs, &m, &d->list)) < 0)
@@ -429,9 +502,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 free_dir:
 	fuse_reply_err(req, -fault_log(fs, r, m.path.data, NULL));
 free_dir_quiet:
-	ecsfs_buf_release(&d->list.names);
-	free(d->list.types);
-	free(d);
+	dir_free(&d->link);
 	ecsfs__match_release(&m);
 	return;
 out:
@@ -470,10 +541,7 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	dirhandle *d = (dirhandle *)(uintptr_t)fi->fh;
-	ecsfs_buf_release(&d->list.names);
-	free(d->list.types);
-	free(d);
+	dir_free((ecsfs__link *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -574,6 +642,8 @@ static int current_content(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out,
 	return 0; /* write-only files start empty */
 }
 
+static void open_free_link(ecsfs__link *l);
+
 static ecsfs__open *open_new(ecsfs__fs *fs, uint64_t ino, const ecsfs__match *m)
 {
 	ecsfs__open *h = calloc(1, sizeof(*h));
@@ -585,15 +655,36 @@ static ecsfs__open *open_new(ecsfs__fs *fs, uint64_t ino, const ecsfs__match *m)
 	ecsfs__route_match(m->path.data, &h->m);
 	ecsfs_buf_init(&h->data);
 	fs->nopen++;
+	link_add(fs, &h->link, open_free_link);
 	return h;
+}
+
+/* The latest writer of a node: stat shows the size of its pending copy. */
+static void set_writer(ecsfs__open *h)
+{
+	ecsfs__node *node = ecsfs__nodes_by_ino(h->fs->nodes, h->ino);
+	if (node && h->writable)
+		node->writer = h;
 }
 
 static void open_free(ecsfs__open *h)
 {
+	ecsfs__node *node = ecsfs__nodes_by_ino(h->fs->nodes, h->ino);
+	if (node && node->writer == h) {
+		node->writer = NULL;
+		if (!node->nlookup && !node->pending)
+			ecsfs__nodes_forget(h->fs->nodes, node->ino, 0);
+	}
+	link_del(h->fs, &h->link);
 	h->fs->nopen--;
 	ecsfs__match_release(&h->m);
 	ecsfs_buf_release(&h->data);
 	free(h);
+}
+
+static void open_free_link(ecsfs__link *l)
+{
+	open_free((ecsfs__open *)l);
 }
 
 static int can_open(ecsfs__fs *fs, const ecsfs__match *m, int flags)
@@ -613,6 +704,7 @@ static int can_open(ecsfs__fs *fs, const ecsfs__match *m, int flags)
 
 static void finish_open(fuse_req_t req, ecsfs__open *h, struct fuse_file_info *fi)
 {
+	set_writer(h);
 	/* Content is made per open: no page cache, reads come here. */
 	fi->direct_io = 1;
 	fi->keep_cache = 0;

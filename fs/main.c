@@ -56,10 +56,28 @@ static const char usage_text[] =
 struct options {
 	bool foreground;
 	const char *state;
+	char *state_abs;
 	const char *docker;
 	ecsfs_buf mount_opts;
 	char *mountpoint;
 };
+
+/* `path` made absolute against the working directory, without trailing '/'. */
+static char *absolute(const char *path)
+{
+	char cwd[PATH_MAX], *out = NULL;
+	if (path[0] == '/')
+		out = strdup(path);
+	else if (getcwd(cwd, sizeof(cwd)) && asprintf(&out, "%s/%s", cwd, path) < 0)
+		out = NULL;
+	if (!out)
+		return NULL;
+	/* "/ecs/" and "/ecs" are the same directory */
+	size_t n = strlen(out);
+	while (n > 1 && out[n - 1] == '/')
+		out[--n] = '\0';
+	return out;
+}
 
 /* 0 to go on, 1 to exit 0 (help, version), -1 to exit 2 (usage). */
 static int parse_args(int argc, char **argv, struct options *o)
@@ -96,19 +114,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 			usage_text);
 		return -1;
 	}
-	if (argv[optind][0] == '/') {
-		o->mountpoint = strdup(argv[optind]);
-	} else {
-		char cwd[PATH_MAX];
-		if (!getcwd(cwd, sizeof(cwd)))
-			return -1;
-		if (asprintf(&o->mountpoint, "%s/%s", cwd, argv[optind]) < 0)
-			return -1;
-	}
-	/* "/ecs/" and "/ecs" are the same mount point */
-	size_t n = strlen(o->mountpoint);
-	while (n > 1 && o->mountpoint[n - 1] == '/')
-		o->mountpoint[--n] = '\0';
+	/* absolute, since the background daemon runs in / */
+	if (!(o->mountpoint = absolute(argv[optind])) || !(o->state_abs = absolute(o->state)))
+		return -1;
+	o->state = o->state_abs;
 	return 0;
 }
 
@@ -229,6 +238,7 @@ struct daemon {
 	uv_poll_t fuse_poll;
 	uv_signal_t sigterm, sigint, sighup;
 	uv_timer_t sweep;
+	uv_async_t notify_done; /* the invalidation thread has ended */
 	struct fuse_buf fbuf;
 	ecsfs__fs fs;
 	bool stopping;
@@ -244,22 +254,53 @@ static void runtime_closed(void *data)
 	(void)data;
 }
 
-static void stop_daemon(struct daemon *d, const char *why)
+/* Second half of a stop: the invalidation thread is gone, stop serving. */
+static void finish_stop(struct daemon *d)
+{
+	ecsfs__notify_join(d->fs.notify);
+	d->fs.notify = NULL;
+	fuse_session_exit(d->fs.se);
+	uv_close((uv_handle_t *)&d->fuse_poll, close_cb);
+	uv_close((uv_handle_t *)&d->notify_done, close_cb);
+	if (d->fs.rt) {
+		ecsfs_runtime_close(d->fs.rt, runtime_closed, NULL);
+		d->fs.rt = NULL;
+	}
+}
+
+static void on_notify_done(uv_async_t *a)
+{
+	finish_stop(a->data);
+}
+
+/* Runs on the invalidation thread as it ends. */
+static void notify_exited(void *data)
+{
+	struct daemon *d = data;
+	uv_async_send(&d->notify_done);
+}
+
+/*
+ * First half of a stop. Requests are still answered until the invalidation
+ * thread has ended: an invalidation in flight may be waiting for the kernel,
+ * and the kernel for an answer from this loop.
+ */
+static void stop_daemon(struct daemon *d, const char *why, bool session_dead)
 {
 	if (d->stopping)
 		return;
 	d->stopping = true;
 	ecsfs__log("stopping: %s", why);
-	fuse_session_exit(d->fs.se);
-	uv_close((uv_handle_t *)&d->fuse_poll, close_cb);
 	uv_close((uv_handle_t *)&d->sigterm, close_cb);
 	uv_close((uv_handle_t *)&d->sigint, close_cb);
 	uv_close((uv_handle_t *)&d->sighup, close_cb);
 	uv_close((uv_handle_t *)&d->sweep, close_cb);
-	if (d->fs.rt) {
-		ecsfs_runtime_close(d->fs.rt, runtime_closed, NULL);
-		d->fs.rt = NULL;
-	}
+	if (session_dead)
+		uv_poll_stop(&d->fuse_poll);
+	if (d->fs.notify)
+		ecsfs__notify_stop(d->fs.notify);
+	else
+		finish_stop(d);
 }
 
 static void on_fuse(uv_poll_t *p, int status, int events)
@@ -274,13 +315,13 @@ static void on_fuse(uv_poll_t *p, int status, int events)
 		if (r == -EAGAIN)
 			return;
 		if (r <= 0) {
-			stop_daemon(d, r == 0 ? "the mount went away" : strerror(-r));
+			stop_daemon(d, r == 0 ? "the mount went away" : strerror(-r), true);
 			return;
 		}
 		fuse_session_process_buf(se, &d->fbuf);
 	}
-	if (fuse_session_exited(se))
-		stop_daemon(d, "the session ended");
+	if (fuse_session_exited(se) && !d->stopping)
+		stop_daemon(d, "the session ended", true);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -288,7 +329,7 @@ static void on_signal(uv_signal_t *s, int signum)
 	struct daemon *d = s->data;
 	if (signum == SIGHUP)
 		return;
-	stop_daemon(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	stop_daemon(d, signum == SIGTERM ? "SIGTERM" : "SIGINT", false);
 }
 
 static void on_runtime_change(ecsfs_runtime *rt, void *data)
@@ -331,7 +372,9 @@ static int serve(struct daemon *d, const struct options *o, int lock_fd)
 	write_pid(lock_fd);
 	uv_loop_init(&d->loop);
 	d->fs.start_ns = ecsfs_now_ns();
-	d->fs.notify = ecsfs__notify_start(d->fs.se);
+	uv_async_init(&d->loop, &d->notify_done, on_notify_done);
+	d->notify_done.data = d;
+	d->fs.notify = ecsfs__notify_start(d->fs.se, notify_exited, d);
 	if (!d->fs.notify)
 		ecsfs__log("cannot start the invalidation thread; kernel caches expire by time");
 	if ((r = ecsfs_docker_new(&d->loop, o->docker, &d->fs.rt)) < 0) {
@@ -354,8 +397,7 @@ static int serve(struct daemon *d, const struct options *o, int lock_fd)
 	uv_timer_start(&d->sweep, on_sweep, 1000, 1000);
 	ecsfs__log("serving %s (state %s, docker %s)", d->fs.mountpoint, o->state, o->docker);
 	uv_run(&d->loop, UV_RUN_DEFAULT);
-	ecsfs__notify_stop(d->fs.notify);
-	d->fs.notify = NULL;
+	ecsfs__release_handles(&d->fs);
 	uv_loop_close(&d->loop);
 	ecsfs_store_close(d->fs.store);
 	free(d->fbuf.mem);
@@ -439,5 +481,6 @@ out:
 	ecsfs_buf_release(&o.mount_opts);
 	ecsfs_buf_release(&why);
 	free(o.mountpoint);
+	free(o.state_abs);
 	return status;
 }

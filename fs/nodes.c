@@ -135,7 +135,7 @@ void ecsfs__nodes_forget(struct ecsfs__nodes *n, uint64_t ino, uint64_t count)
 	if (!node || ino == FUSE_ROOT_ID)
 		return;
 	node->nlookup = node->nlookup > count ? node->nlookup - count : 0;
-	if (node->nlookup || node->pending)
+	if (node->nlookup || node->pending || node->writer)
 		return;
 	ecsfs__node **pp = &n->by_ino[ino % n->nbuckets];
 	while (*pp != node)

@@ -23,6 +23,8 @@ struct ecsfs__notify {
 	struct item *head, **tail;
 	size_t queued;
 	bool stop;
+	void (*on_exit)(void *data);
+	void *data;
 };
 
 /* Beyond this many queued, drop new ones: the kernel times entries out anyway. */
@@ -36,8 +38,8 @@ static void *run(void *arg)
 	for (;;) {
 		while (!n->head && !n->stop)
 			pthread_cond_wait(&n->cond, &n->lock);
-		if (!n->head && n->stop)
-			break;
+		if (n->stop)
+			break; /* what is queued is dropped: see ecsfs__notify_stop() */
 		struct item *it = n->head;
 		n->head = it->next;
 		if (!n->head)
@@ -54,16 +56,29 @@ static void *run(void *arg)
 		free(it);
 		pthread_mutex_lock(&n->lock);
 	}
+	while (n->head) {
+		struct item *it = n->head;
+		n->head = it->next;
+		free(it->name);
+		free(it);
+	}
+	n->tail = &n->head;
+	n->queued = 0;
 	pthread_mutex_unlock(&n->lock);
+	if (n->on_exit)
+		n->on_exit(n->data);
 	return NULL;
 }
 
-struct ecsfs__notify *ecsfs__notify_start(struct fuse_session *se)
+struct ecsfs__notify *ecsfs__notify_start(struct fuse_session *se, void (*on_exit)(void *),
+					  void *data)
 {
 	struct ecsfs__notify *n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
 	n->se = se;
+	n->on_exit = on_exit;
+	n->data = data;
 	n->tail = &n->head;
 	pthread_mutex_init(&n->lock, NULL);
 	pthread_cond_init(&n->cond, NULL);
@@ -84,6 +99,13 @@ void ecsfs__notify_stop(struct ecsfs__notify *n)
 	n->stop = true;
 	pthread_cond_signal(&n->cond);
 	pthread_mutex_unlock(&n->lock);
+}
+
+void ecsfs__notify_join(struct ecsfs__notify *n)
+{
+	if (!n)
+		return;
+	ecsfs__notify_stop(n);
 	pthread_join(n->thread, NULL);
 	pthread_mutex_destroy(&n->lock);
 	pthread_cond_destroy(&n->cond);

@@ -78,6 +78,9 @@ int ecsfs_store_file_list(ecsfs_store *s, const char *dir, int kind, ecsfs_store
 int ecsfs_store_file_count(ecsfs_store *s, const char *dir, int kind, uint64_t *count,
 			   uint64_t *bytes);
 
+/* Files (not directory metadata) in `dir` and every directory below it. */
+int ecsfs_store_file_count_tree(ecsfs_store *s, const char *dir, uint64_t *count);
+
 /* ---- clusters ---- */
 
 typedef struct ecsfs_cluster_row {

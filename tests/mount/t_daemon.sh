@@ -27,6 +27,13 @@ out=$(timeout 20 "$ECSFS" -f --state "$T/state2" "$MNT" 2>&1)
 ok $(( $? == 0 )) "a second daemon on a served mount point refuses"
 like "$out" "already mounted by a running ecsfs" "saying why"
 
+# SIGTERM with files still open: exits 0 (and, sanitized, leaks nothing)
+exec 3<"$MNT/errors" 4<"$MNT/clusters"
+stop_daemon
+ok $? "SIGTERM with open files: exit 0"
+exec 3<&- 4<&-
+start_daemon --docker unix://$T/no-docker.sock
+
 # SIGINT also unmounts cleanly
 kill -INT "$DAEMON_PID"
 wait "$DAEMON_PID"
@@ -82,12 +89,13 @@ stop_daemon
 out=$(timeout 20 "$ECSFS" -f --state "$STATE" -o no_such_option "$MNT" 2>&1)
 ok $(( $? == 0 )) "an unknown -o option is refused"
 
-# a relative mount point and a missing one are fine
+# a relative mount point and a missing one are fine; a relative state too
 rm -rf "$T/rel"
-(cd "$T" && "$ECSFS" --state "$STATE" --docker unix://$T/no-docker.sock rel)
+(cd "$T" && "$ECSFS" --state "${STATE#$T/}" --docker unix://$T/no-docker.sock rel)
 ok $? "a relative, missing mount point is created and mounted"
 is_mounted "$T/rel"
 ok $? "at its absolute path"
+is "$(ls "$T/rel/clusters")" "one" "a relative --state in the background is the same state"
 pid=$(head -n 1 "$STATE/lock")
 kill -TERM "$pid"
 wait_for 20 gone

@@ -78,6 +78,27 @@ os.close(fd)
 PY
 is "$(live)" '[{"key": "a", "value": "22"}]' "pwrite at an offset plus ftruncate (rsync --inplace's way)"
 
+# deep nesting is refused (and frees what it parsed)
+python3 -c 'import sys; sys.stdout.write("{\"configuration\": " + "[" * 700 + "]" * 700 + "}")' > "$T/deep.json"
+out=$( (cat "$T/deep.json" > "$C") 2>&1)
+like "$(tail -n 1 "$MNT/errors")" "configuration" "a deeply nested document is refused, naming the field"
+
+# O_APPEND writers see their own size through stat
+out=$(python3 - "$MNT/spec/append.txt" <<'PY'
+import os, sys
+p = sys.argv[1]
+open(p, "w").write("0123456789")
+fd = os.open(p, os.O_WRONLY | os.O_APPEND)
+os.write(fd, b"AAAA")
+os.stat(p)
+os.write(fd, b"BBBB")
+os.close(fd)
+print(open(p).read())
+PY
+)
+is "$out" "0123456789AAAABBBB" "O_APPEND writes with a stat between them keep every byte"
+rm -f "$MNT/spec/append.txt"
+
 # cp, cat >, tee
 printf '{"tags": [{"key": "via", "value": "cp"}]}\n' > "$T/c.json"
 cp "$T/c.json" "$C"

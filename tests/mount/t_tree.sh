@@ -73,6 +73,8 @@ ok $? "errors lines are JSON with time, path, errno, message"
 test ! -e "$MNT/clusters/bad name!"
 ok $? "nothing was created"
 
+mkdir "$MNT/spec/"$'bad\xff' 2>/dev/null
+like "$(tail -n 1 "$MNT/errors")" 'bad\\\\xff' "a name that is not UTF-8 still gets its errors line, escaped"
 out=$(mkdir "$MNT/clusters/prod" 2>&1)
 like "$out" "File exists" "mkdir of a taken name is EEXIST"
 
@@ -105,7 +107,11 @@ like "$out" "Directory not empty" "rmdir of a spec directory that holds files is
 is "$(errors_count)" "$((n0 + 1))" "with an errors line"
 test -d "$MNT/clusters/prod"
 ok $? "the cluster is still there"
-rm "$MNT/spec/clusters/prod/cluster.json" && rmdir "$MNT/spec/clusters/prod"
+rm "$MNT/spec/clusters/prod/cluster.json"
+echo notes > "$MNT/spec/clusters/prod/services/notes.txt"
+out=$(rmdir "$MNT/spec/clusters/prod" 2>&1)
+like "$out" "Directory not empty" "a file deeper down (services/) also makes it ENOTEMPTY"
+rm "$MNT/spec/clusters/prod/services/notes.txt" && rmdir "$MNT/spec/clusters/prod"
 ok $? "rm its files, then rmdir works (rsync --delete's order)"
 test ! -e "$MNT/clusters/prod"
 ok $? "gone from the live tree too"

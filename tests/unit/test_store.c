@@ -98,6 +98,10 @@ int main(void)
 	ecsfs_buf_reset(&out);
 	ecsfs_store_journal_read(s, "errors", 0, 2048, &out);
 	ok(out.len == 2048 && out.data[1023] == '\n', "a trimmed journal starts at a line");
+	ecsfs_buf_reset(&out);
+	is_int(ecsfs_store_journal_read(s, "errors", UINT64_MAX - 1, 16, &out), 0,
+	       "a read near 2^64 past a trimmed start");
+	is_int(out.len, 0, "is plain EOF");
 
 	/* secrets */
 	is_int(ecsfs_store_secret_put(s, "db", "pw", 2), 0, "put a secret");

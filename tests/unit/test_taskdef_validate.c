@@ -334,6 +334,58 @@ static const struct bad bad[] = {
     {ONE("'memory': 64, 'dnsServers': [1]"), "containerDefinitions[0].dnsServers[0]:", "string"},
     {ONE("'memory': 64, 'logConfiguration': {'logDriver': 'stdout'}"),
      "containerDefinitions[0].logConfiguration.logDriver:", "awslogs"},
+    {ONE("'memoryReservation': 5"),
+     "containerDefinitions[0].memoryReservation:", "Docker's minimum of 6 MiB"},
+    {TASK("'memory': '1GB'", "'memoryReservation': 2048"),
+     "containerDefinitions[0].memoryReservation:", "above the task's memory 1024"},
+    {"{'memory': '1 GB', 'containerDefinitions': [{'name': 'a', 'image': 'x', 'memory': 600},"
+     " {'name': 'b', 'image': 'x', 'memory': 800, 'memoryReservation': 500}]}",
+     "memory:", "1024 MiB is less than the 1100 MiB the containers reserve"},
+    {TASK("'tags': [{'key': 'k', 'value': 1}]", "'memory': 64"), "tags[0].value:", "string"},
+    {ONE("'memory': 64, 'ulimits': [{'name': 'nofile', 'softLimit': 1, 'hardLimit': 2},"
+	 " {'name': 'nofile', 'softLimit': 1, 'hardLimit': 2}]"),
+     "containerDefinitions[0].ulimits[1].name:", "already set by ulimits[0]"},
+    {ONE("'memory': 64, 'ulimits': [{'name': 'nofile', 'softLimit': -1, 'hardLimit': 10}]"),
+     "containerDefinitions[0].ulimits[0].softLimit:", "above hardLimit"},
+    {ONE("'memory': 64, 'portMappings': [{'containerPort': 80, 'containerPortRange': '80-81'}]"),
+     "containerDefinitions[0].portMappings[0].containerPortRange:", "cannot be combined"},
+    {ONE("'memory': 64, 'portMappings': [{'containerPortRange': '80-81', 'hostPort': 80}]"),
+     "containerDefinitions[0].portMappings[0].hostPort:", "cannot be combined"},
+    {TASK("'networkMode': 'host'", "'memory': 64, 'portMappings': [{'containerPortRange': "
+				   "'80-81'}]"),
+     "containerDefinitions[0].portMappings[0].containerPortRange:", "bridge or awsvpc"},
+    {TASK("'networkMode': 'host'", "'memory': 64, 'portMappings': [{'containerPort': 80,"
+				   " 'appProtocol': 'http'}]"),
+     "containerDefinitions[0].portMappings[0].appProtocol:", "bridge or awsvpc"},
+    {TWO("'links': ['db:'], 'memory': 128", "'memory': 128"),
+     "containerDefinitions[0].links[0]:", "empty alias"},
+    {TWO("'links': ['web'], 'memory': 128", "'memory': 128"),
+     "containerDefinitions[0].links[0]:", "itself"},
+    {"{'containerDefinitions': ["
+     " {'name': 'a', 'image': 'x', 'memory': 64,"
+     "  'dependsOn': [{'containerName': 'b', 'condition': 'START'}]},"
+     " {'name': 'b', 'image': 'x', 'memory': 64,"
+     "  'dependsOn': [{'containerName': 'c', 'condition': 'START'}]},"
+     " {'name': 'c', 'image': 'x', 'memory': 64,"
+     "  'dependsOn': [{'containerName': 'b', 'condition': 'START'}]}]}",
+     "containerDefinitions[1].dependsOn:", "cycle b -> c -> b"},
+    {ONE("'memory': 64, 'restartPolicy': {'enabled': true, 'restartAttemptPeriod': 10}"),
+     "containerDefinitions[0].restartPolicy.restartAttemptPeriod:", "outside 60..1800"},
+    {ONE("'memory': 64, 'restartPolicy': {'ignoredExitCodes': [1]}"),
+     "containerDefinitions[0].restartPolicy.enabled:", "required"},
+    {TASK("'placementConstraints': [{'type': 'distinctInstance'}]", "'memory': 64"),
+     "placementConstraints[0].type:", "memberOf"},
+    {TASK("'requiresCompatibilities': 'EC2'", "'memory': 64"),
+     "requiresCompatibilities:", "array of strings"},
+    {TASK("'volumes': [{'name': 'v', 'efsVolumeConfiguration': {}}]", "'memory': 64"),
+     "volumes[0].efsVolumeConfiguration.fileSystemId:", "required"},
+    {TASK("'runtimePlatform': {'cpuArchitecture': 'arm'}", "'memory': 64"),
+     "runtimePlatform.cpuArchitecture:", "X86_64 or ARM64"},
+    {ONE("'memory': 64, 'firelensConfiguration': {'type': 'logstash'}"),
+     "containerDefinitions[0].firelensConfiguration.type:", "fluentd or fluentbit"},
+    {ONE("'memory': 64, 'versionConsistency': 'on'"),
+     "containerDefinitions[0].versionConsistency:", "enabled or disabled"},
+    {TASK("'memory': 5", "'cpu': 0"), "memory:", "Docker's minimum"},
     {TWO("'links': ['cache'], 'memory': 128", "'memory': 128"),
      "containerDefinitions[0].links[0]:", "'cache'"},
     {TASK("'networkMode': 'awsvpc'", "'memory': 64, 'links': ['web']"),
