@@ -254,7 +254,7 @@ static int check_strategy(json_t *strategy, json_t *providers, ecsfs_buf *why)
 	return 0;
 }
 
-static int check_document(const char *name, json_t *doc, ecsfs_buf *why)
+static int check_document(const char *name, const json_t *doc, ecsfs_buf *why)
 {
 	static const char *const known[] = {
 	    "clusterName",
@@ -269,7 +269,8 @@ static int check_document(const char *name, json_t *doc, ecsfs_buf *why)
 	json_t *v;
 	json_t *providers = json_object_get(doc, "capacityProviders");
 
-	json_object_foreach(doc, key, v) {
+	/* jansson's iteration takes a mutable object but does not change it */
+	json_object_foreach((json_t *)doc, key, v) {
 		bool ok = false;
 		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 			ok = ok || !strcmp(key, known[i]);
@@ -328,9 +329,6 @@ static int check_document(const char *name, json_t *doc, ecsfs_buf *why)
 int ecsfs_cluster_settings_check(const char *name, const char *data, size_t len, bool partial,
 				 ecsfs_buf *why)
 {
-	json_t *doc;
-	int r;
-
 	if (len > ECSFS_CLUSTER_JSON_MAX) {
 		ecsfs_buf_setf(why, "cluster.json is %zu bytes; the limit is %u", len,
 			       ECSFS_CLUSTER_JSON_MAX);
@@ -340,19 +338,7 @@ int ecsfs_cluster_settings_check(const char *name, const char *data, size_t len,
 		ecsfs_buf_setf(why, "cluster.json holds a NUL byte; it must be JSON text");
 		return -EINVAL;
 	}
-	if (partial) {
-		if (ecsfs_json_prefix_ok(data, len))
-			return 0;
-		if (ecsfs_json_parse_object(data, len, &doc, why) < 0)
-			return -EINVAL;
-		json_decref(doc); /* nested deeper than the prefix checker follows */
-		return 0;
-	}
-	if ((r = ecsfs_json_parse_object(data, len, &doc, why)) < 0)
-		return r;
-	r = check_document(name, doc, why);
-	json_decref(doc);
-	return r;
+	return ecsfs_json_check_document(name, data, len, partial, check_document, why);
 }
 
 int ecsfs_cluster_settings_apply(ecsfs_store *s, const char *name, const char *data, size_t len,

@@ -204,6 +204,19 @@ bool ecsfs_json_prefix_ok(const char *data, size_t len)
 	return true;
 }
 
+int ecsfs_json_check_document(const char *name, const char *data, size_t len, bool partial,
+			      ecsfs_json_validate_fn validate, ecsfs_buf *why)
+{
+	json_t *doc;
+	int r = ecsfs_json_parse_object(data, len, &doc, why);
+
+	if (r < 0)
+		return partial && ecsfs_json_prefix_ok(data, len) ? 0 : r;
+	r = validate(name, doc, why);
+	json_decref(doc);
+	return r;
+}
+
 void ecsfs_json_canonical(const json_t *j, ecsfs_buf *out)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);

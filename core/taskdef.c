@@ -24,7 +24,6 @@ static void spec_name(const char *family, ecsfs_buf *out)
 int ecsfs_taskdef_check(const char *family, const char *data, size_t len, bool partial,
 			ecsfs_buf *why)
 {
-	json_t *doc;
 	int r;
 
 	if ((r = ecsfs_name_check(family, "family", why)) < 0)
@@ -38,20 +37,7 @@ int ecsfs_taskdef_check(const char *family, const char *data, size_t len, bool p
 		ecsfs_buf_setf(why, "the document holds a NUL byte; it must be JSON text");
 		return -EINVAL;
 	}
-	if (partial) {
-		if (ecsfs_json_prefix_ok(data, len))
-			return 0;
-		if (ecsfs_json_parse_object(data, len, &doc, why) == 0) {
-			json_decref(doc);
-			return 0;
-		}
-		return -EINVAL;
-	}
-	if ((r = ecsfs_json_parse_object(data, len, &doc, why)) < 0)
-		return r;
-	r = ecsfs_taskdef_validate(family, doc, why);
-	json_decref(doc);
-	return r;
+	return ecsfs_json_check_document(family, data, len, partial, ecsfs_taskdef_validate, why);
 }
 
 /* The canonical form of an input: sorted keys, no response-only fields, no

@@ -38,6 +38,19 @@ int ecsfs_json_parse_object(const char *data, size_t len, json_t **out, ecsfs_bu
  */
 bool ecsfs_json_prefix_ok(const char *data, size_t len);
 
+/* Judges a whole, parsed document for the file `name`: 0 or -EINVAL + why. */
+typedef int (*ecsfs_json_validate_fn)(const char *name, const json_t *doc, ecsfs_buf *why);
+
+/*
+ * The check of a JSON definition file. Whole (`partial` false): parse, then
+ * validate. Partial (the write() of a plain append): a prefix that cannot
+ * become JSON is refused; one that is already a complete object can only
+ * grow by blanks, so it is validated now and the writer's own write() sees
+ * the verdict; anything else waits for more bytes.
+ */
+int ecsfs_json_check_document(const char *name, const char *data, size_t len, bool partial,
+			      ecsfs_json_validate_fn validate, ecsfs_buf *why);
+
 /* Append the canonical form of `j` (sorted keys, compact) to `out`. */
 void ecsfs_json_canonical(const json_t *j, ecsfs_buf *out);
 

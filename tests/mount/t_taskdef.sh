@@ -9,7 +9,7 @@ D=$MNT/taskdefs
 field() { # field FILE EXPR
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
-revs() { ls "$D/$1" 2>/dev/null | tr '\n' ' '; }
+revs() { ls -v "$D/$1" 2>/dev/null | tr '\n' ' '; }
 
 cat > "$T/web.json" <<'JSON'
 {
@@ -58,6 +58,15 @@ with open(sys.argv[1], "w") as f:
     f.write(src)
 PY
 is "$(revs web)" "1.json 2.json 3.json 4.json 5.json latest " "python open().write() registers revision 5"
+sed 's/"memory": 64/"memory": 310/' "$T/web.json" | tee "$S/web.json" >/dev/null
+sed 's/"memory": 64/"memory": 320/' "$T/web.json" | cat > "$S/web.json"
+echo "$(sed 's/"memory": 64/"memory": 330/' "$T/web.json")" > "$S/web.json"
+vim -u NONE -N -es -c '%s/"memory": 330/"memory": 340/' -c 'wq' "$S/web.json" </dev/null
+is "$(revs web)" "1.json 2.json 3.json 4.json 5.json 6.json 7.json 8.json 9.json latest " "tee, cat >, echo > and plain vim each register a revision"
+mkdir -p "$T/inplace"
+sed 's/"memory": 64/"memory": 350/' "$T/web.json" > "$T/inplace/web.json"
+rsync -t -I --inplace "$T/inplace/web.json" "$S/web.json"
+is "$(readlink "$D/web/latest")" "10.json" "rsync --inplace registers a revision"
 is "$(ls -A "$S" | tr '\n' ' ')" "web.json " "no scratch files left behind"
 
 # bad input: errno seen by the writer, one errors line, nothing changed
@@ -66,6 +75,12 @@ n0=$(errors_count)
 out=$( (echo '{"containerDefinitions": [' > "$S/web.json") 2>&1)
 is "$(cat "$S/web.json")" "$before" "a truncated document changes nothing"
 is "$(errors_count)" "$((n0 + 1))" "one errors line"
+out=$( (echo '{"containerDefinitions": "app"}' > "$S/web.json") 2>&1)
+like "$out" "write error: Invalid argument" "wrong types: the shell's own echo sees EINVAL"
+like "$(tail -n 1 "$MNT/errors")" "containerDefinitions" "naming the field"
+out=$( (echo '{"containerDefinitions": [{"name": "a", "image": "x", "memory": 64, "dependsOn": [{"containerName": "b", "condition": "READY"}]}, {"name": "b", "image": "x", "memory": 64}]}' > "$S/web.json") 2>&1)
+like "$out" "Invalid argument" "an unknown condition name is EINVAL"
+like "$(tail -n 1 "$MNT/errors")" "dependsOn" "naming dependsOn"
 out=$( (printf '\x00\x01junk' > "$S/web.json") 2>&1)
 like "$out" "Invalid argument" "binary junk: echo sees EINVAL"
 out=$(python3 - "$S/web.json" <<'PY'
@@ -89,19 +104,19 @@ out=$( (cat "$T/big.json" > "$S/web.json") 2>&1)
 like "$out" "Invalid argument" "a 10 MB document is refused while it is written"
 like "$(tail -n 1 "$MNT/errors")" "65536" "naming ECS's 64 KiB limit"
 is "$(cat "$S/web.json")" "$before" "and the spec bytes are untouched"
-is "$(revs web)" "1.json 2.json 3.json 4.json 5.json latest " "no revision was made by bad input"
+is "$(revs web)" "1.json 2.json 3.json 4.json 5.json 6.json 7.json 8.json 9.json 10.json latest " "no revision was made by bad input"
 kill -0 "$DAEMON_PID"
 ok $? "the daemon is alive"
 
 # deregistration
-rm "$D/web/5.json"
-ok $? "rm taskdefs/web/5.json deregisters it"
-is "$(revs web)" "1.json 2.json 3.json 4.json latest " "it leaves the listing"
-is "$(field "$D/web/5.json" 'd["status"]')" "INACTIVE" "but stays readable, INACTIVE"
-like "$(field "$D/web/5.json" 'd["deregisteredAt"]')" "^20" "with deregisteredAt"
-is "$(readlink "$D/web/latest")" "4.json" "latest falls back to the newest ACTIVE"
-like "$(cat "$S/web.json")" '"memory": 200' "the spec file shows the newest ACTIVE revision's bytes"
-out=$(rm "$D/web/5.json" 2>&1)
+rm "$D/web/10.json"
+ok $? "rm taskdefs/web/10.json deregisters it"
+is "$(revs web)" "1.json 2.json 3.json 4.json 5.json 6.json 7.json 8.json 9.json latest " "it leaves the listing"
+is "$(field "$D/web/10.json" 'd["status"]')" "INACTIVE" "but stays readable, INACTIVE"
+like "$(field "$D/web/10.json" 'd["deregisteredAt"]')" "^20" "with deregisteredAt"
+is "$(readlink "$D/web/latest")" "9.json" "latest falls back to the newest ACTIVE"
+like "$(cat "$S/web.json")" '"memory": 340' "the spec file shows the newest ACTIVE revision's bytes"
+out=$(rm "$D/web/10.json" 2>&1)
 ok $(( $? == 0 )) "deregistering it twice is refused"
 rm "$S/web.json"
 ok $? "rm spec/taskdefs/web.json deregisters the family"
@@ -110,7 +125,7 @@ wait_for 15 family_gone
 ok $? "after its grace period the family leaves taskdefs/"
 is "$(field "$D/web/1.json" 'd["status"]')" "INACTIVE" "its revisions stay readable, INACTIVE"
 cp "$T/web.json" "$S/web.json"
-is "$(revs web)" "6.json latest " "registering again continues the numbering (revision 6)"
+is "$(revs web)" "11.json latest " "registering again continues the numbering (revision 11)"
 
 # rsync: apply, no-op re-apply, checksum mode
 mkdir -p "$T/infra/taskdefs"
