@@ -329,16 +329,8 @@ static int check_document(const char *name, const json_t *doc, ecsfs_buf *why)
 int ecsfs_cluster_settings_check(const char *name, const char *data, size_t len, bool partial,
 				 ecsfs_buf *why)
 {
-	if (len > ECSFS_CLUSTER_JSON_MAX) {
-		ecsfs_buf_setf(why, "cluster.json is %zu bytes; the limit is %u", len,
-			       ECSFS_CLUSTER_JSON_MAX);
-		return -EINVAL;
-	}
-	if (memchr(data, '\0', len)) {
-		ecsfs_buf_setf(why, "cluster.json holds a NUL byte; it must be JSON text");
-		return -EINVAL;
-	}
-	return ecsfs_json_check_document(name, data, len, partial, check_document, why);
+	return ecsfs_json_check_document("cluster.json", name, data, len, ECSFS_CLUSTER_JSON_MAX,
+					 partial, check_document, why);
 }
 
 int ecsfs_cluster_settings_apply(ecsfs_store *s, const char *name, const char *data, size_t len,

@@ -204,13 +204,22 @@ bool ecsfs_json_prefix_ok(const char *data, size_t len)
 	return true;
 }
 
-int ecsfs_json_check_document(const char *name, const char *data, size_t len, bool partial,
-			      ecsfs_json_validate_fn validate, ecsfs_buf *why)
+int ecsfs_json_check_document(const char *what, const char *name, const char *data, size_t len,
+			      size_t max, bool partial, ecsfs_json_validate_fn validate,
+			      ecsfs_buf *why)
 {
 	json_t *doc;
-	int r = ecsfs_json_parse_object(data, len, &doc, why);
+	int r;
 
-	if (r < 0)
+	if (len > max) {
+		ecsfs_buf_setf(why, "%s is %zu bytes; the limit is %zu", what, len, max);
+		return -EINVAL;
+	}
+	if (memchr(data, '\0', len)) {
+		ecsfs_buf_setf(why, "%s holds a NUL byte; it must be JSON text", what);
+		return -EINVAL;
+	}
+	if ((r = ecsfs_json_parse_object(data, len, &doc, why)) < 0)
 		return partial && ecsfs_json_prefix_ok(data, len) ? 0 : r;
 	r = validate(name, doc, why);
 	json_decref(doc);

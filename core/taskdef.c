@@ -28,16 +28,8 @@ int ecsfs_taskdef_check(const char *family, const char *data, size_t len, bool p
 
 	if ((r = ecsfs_name_check(family, "family", why)) < 0)
 		return r;
-	if (len > ECSFS_TASKDEF_MAX) {
-		ecsfs_buf_setf(why, "the document is %zu bytes; the limit is %u (ECS's own)", len,
-			       ECSFS_TASKDEF_MAX);
-		return -EINVAL;
-	}
-	if (memchr(data, '\0', len)) {
-		ecsfs_buf_setf(why, "the document holds a NUL byte; it must be JSON text");
-		return -EINVAL;
-	}
-	return ecsfs_json_check_document(family, data, len, partial, ecsfs_taskdef_validate, why);
+	return ecsfs_json_check_document("the task definition", family, data, len,
+					 ECSFS_TASKDEF_MAX, partial, ecsfs_taskdef_validate, why);
 }
 
 /* The canonical form of an input: sorted keys, no response-only fields, no
@@ -150,48 +142,21 @@ static int refresh_spec_file(ecsfs_store *s, const char *family)
 	return r;
 }
 
-int ecsfs_taskdef_deregister(ecsfs_store *s, const char *family, int64_t revision, ecsfs_buf *why)
+/* Make `revision` (0: every ACTIVE one) INACTIVE and refresh the spec file. */
+static int deactivate(ecsfs_store *s, const char *family, int64_t revision, ecsfs_buf *why)
 {
 	int r;
 
-	if (revision <= 0) {
-		ecsfs_buf_setf(why, "%s:%lld: revisions start at 1", family, (long long)revision);
-		return -EINVAL;
-	}
 	if ((r = ecsfs_store_begin(s)) < 0)
 		goto fault;
 	r = ecsfs_store_taskdef_deactivate(s, family, revision, ecsfs_now_ns());
-	if (r == -ENOENT) {
+	if (r == -ENOENT && revision) {
 		ecsfs_store_rollback(s);
 		ecsfs_buf_setf(why, "%s:%lld is not an ACTIVE revision", family,
 			       (long long)revision);
 		return r;
 	}
-	if (r < 0 || (r = refresh_spec_file(s, family)) < 0) {
-		ecsfs_store_rollback(s);
-		goto fault;
-	}
-	if ((r = ecsfs_store_commit(s)) < 0)
-		goto fault;
-	return 0;
-fault:
-	ecsfs_buf_setf(why, "cannot deregister %s:%lld: %s", family, (long long)revision,
-		       ecsfs_store_last_error(s));
-	return r;
-}
-
-int ecsfs_taskdef_deregister_family(ecsfs_store *s, const char *family, ecsfs_buf *why)
-{
-	int r;
-
-	if ((r = ecsfs_store_begin(s)) < 0)
-		goto fault;
-	r = ecsfs_store_taskdef_deactivate(s, family, 0, ecsfs_now_ns());
-	if (r < 0 && r != -ENOENT) {
-		ecsfs_store_rollback(s);
-		goto fault;
-	}
-	if ((r = refresh_spec_file(s, family)) < 0) {
+	if ((r < 0 && r != -ENOENT) || (r = refresh_spec_file(s, family)) < 0) {
 		ecsfs_store_rollback(s);
 		goto fault;
 	}
@@ -201,6 +166,20 @@ int ecsfs_taskdef_deregister_family(ecsfs_store *s, const char *family, ecsfs_bu
 fault:
 	ecsfs_buf_setf(why, "cannot deregister %s: %s", family, ecsfs_store_last_error(s));
 	return r;
+}
+
+int ecsfs_taskdef_deregister(ecsfs_store *s, const char *family, int64_t revision, ecsfs_buf *why)
+{
+	if (revision <= 0) {
+		ecsfs_buf_setf(why, "%s:%lld: revisions start at 1", family, (long long)revision);
+		return -EINVAL;
+	}
+	return deactivate(s, family, revision, why);
+}
+
+int ecsfs_taskdef_deregister_family(ecsfs_store *s, const char *family, ecsfs_buf *why)
+{
+	return deactivate(s, family, 0, why);
 }
 
 int ecsfs_taskdef_latest(ecsfs_store *s, const char *family, int64_t *revision)

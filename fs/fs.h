@@ -190,6 +190,11 @@ void ecsfs__release_handles(ecsfs__fs *fs);
 /* Carry out removals whose grace period is over (called every second). */
 void ecsfs__sweep(ecsfs__fs *fs);
 
+/* Does a `files` row of `kind` stand at this path? 0 or -ENOENT. */
+int ecsfs__stored_exists(ecsfs__fs *fs, const ecsfs__match *m, int kind);
+/* The same for spec definition files (cluster.json, taskdefs). */
+int ecsfs__spec_file_exists(ecsfs__fs *fs, const ecsfs__match *m);
+
 /* Daemon log (main.c): one timestamped line on stderr. */
 void ecsfs__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -114,11 +114,16 @@ static int cluster_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why)
 
 /* ---- cluster.json ---- */
 
-static int cluster_json_exists(ecsfs__fs *fs, const ecsfs__match *m)
+int ecsfs__stored_exists(ecsfs__fs *fs, const ecsfs__match *m, int kind)
 {
 	ecsfs_file_meta meta;
 	int r = ecsfs_store_file_get(fs->store, m->parent.data, m->name, &meta, NULL);
-	return r == 0 && meta.kind != ECSFS_FILE_SPEC ? -ENOENT : r;
+	return r == 0 && meta.kind != kind ? -ENOENT : r;
+}
+
+int ecsfs__spec_file_exists(ecsfs__fs *fs, const ecsfs__match *m)
+{
+	return ecsfs__stored_exists(fs, m, ECSFS_FILE_SPEC);
 }
 
 static int cluster_json_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
@@ -142,9 +147,7 @@ static int cluster_json_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *
 
 static int scratch_exists(ecsfs__fs *fs, const ecsfs__match *m)
 {
-	ecsfs_file_meta meta;
-	int r = ecsfs_store_file_get(fs->store, m->parent.data, m->name, &meta, NULL);
-	return r == 0 && meta.kind != ECSFS_FILE_SCRATCH ? -ENOENT : r;
+	return ecsfs__stored_exists(fs, m, ECSFS_FILE_SCRATCH);
 }
 
 static int scratch_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
@@ -205,7 +208,7 @@ const ecsfs__route ecsfs__routes_spec[] = {
      .type = S_IFREG,
      .perm = 0644,
      .flags = ECSFS__R_STORED | ECSFS__R_CREATE | ECSFS__R_GRACE,
-     .exists = cluster_json_exists,
+     .exists = ecsfs__spec_file_exists,
      .check = cluster_json_check,
      .apply = cluster_json_apply,
      .unlink = cluster_json_unlink},

@@ -8,13 +8,6 @@
 
 /* ---- spec/taskdefs/<family>.json ---- */
 
-static int spec_exists(ecsfs__fs *fs, const ecsfs__match *m)
-{
-	ecsfs_file_meta meta;
-	int r = ecsfs_store_file_get(fs->store, m->parent.data, m->name, &meta, NULL);
-	return r == 0 && meta.kind != ECSFS_FILE_SPEC ? -ENOENT : r;
-}
-
 static int spec_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 		      bool partial, ecsfs_buf *why)
 {
@@ -156,7 +149,7 @@ const ecsfs__route ecsfs__routes_taskdef[] = {
      .type = S_IFREG,
      .perm = 0644,
      .flags = ECSFS__R_STORED | ECSFS__R_CREATE | ECSFS__R_GRACE,
-     .exists = spec_exists,
+     .exists = ecsfs__spec_file_exists,
      .check = spec_check,
      .apply = spec_apply,
      .unlink = spec_unlink},

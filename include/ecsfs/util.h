@@ -42,14 +42,16 @@ bool ecsfs_json_prefix_ok(const char *data, size_t len);
 typedef int (*ecsfs_json_validate_fn)(const char *name, const json_t *doc, ecsfs_buf *why);
 
 /*
- * The check of a JSON definition file. Whole (`partial` false): parse, then
+ * The check of a JSON definition file (`what` names it in messages): at
+ * most `max` bytes, text without NULs. Whole (`partial` false): parse, then
  * validate. Partial (the write() of a plain append): a prefix that cannot
  * become JSON is refused; one that is already a complete object can only
  * grow by blanks, so it is validated now and the writer's own write() sees
  * the verdict; anything else waits for more bytes.
  */
-int ecsfs_json_check_document(const char *name, const char *data, size_t len, bool partial,
-			      ecsfs_json_validate_fn validate, ecsfs_buf *why);
+int ecsfs_json_check_document(const char *what, const char *name, const char *data, size_t len,
+			      size_t max, bool partial, ecsfs_json_validate_fn validate,
+			      ecsfs_buf *why);
 
 /* Append the canonical form of `j` (sorted keys, compact) to `out`. */
 void ecsfs_json_canonical(const json_t *j, ecsfs_buf *out);

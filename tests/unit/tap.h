@@ -39,6 +39,15 @@ static int tap_n, tap_failed;
 			       w_ ? w_ : "(null)");                             \
 	} while (0)
 
+/* Remove a test's temporary directory (best effort, said in a comment line). */
+static inline void tap_rmtree(const char *dir)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+}
+
 static inline int tap_done(void)
 {
 	printf("1..%d\n", tap_n);

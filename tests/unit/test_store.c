@@ -127,11 +127,7 @@ int main(void)
 	is_int(n, 0, "no clusters left");
 	ecsfs_store_close(s);
 
-	ecsfs_buf cmd = ECSFS_BUF_INIT;
-	ecsfs_buf_addf(&cmd, "rm -rf %s", dir);
-	if (system(cmd.data) != 0)
-		printf("# could not remove %s\n", dir);
-	ecsfs_buf_release(&cmd);
+	tap_rmtree(dir);
 	ecsfs_buf_release(&why);
 	ecsfs_buf_release(&out);
 	return tap_done();
