@@ -12,8 +12,9 @@
 /* Fields of describe-task-definition's answer that are not part of the
  * input: accepted (so a describe output can be re-applied) and ignored. */
 static const char *const response_only[] = {
-    "taskDefinitionArn", "revision",	   "status",	      "registeredAt",
-    "registeredBy",	 "deregisteredAt", "compatibilities", "requiresAttributes",
+    "taskDefinitionArn", "revision",	    "status",
+    "registeredAt",	 "registeredBy",    "deregisteredAt",
+    "deleteRequestedAt", "compatibilities", "requiresAttributes",
 };
 
 static void spec_name(const char *family, ecsfs_buf *out)

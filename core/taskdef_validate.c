@@ -424,7 +424,7 @@ struct container_info {
 struct vctx {
 	ecsfs_buf *why;
 	ecsfs_buf path;	       /* field being checked */
-	ecsfs_buf shown[2];    /* user text made printable for a message */
+	ecsfs_buf shown;       /* user text made printable for a message */
 	const char *mode;      /* networkMode, "bridge" when absent */
 	bool fargate;	       /* requiresCompatibilities has FARGATE */
 	long long task_cpu;    /* CPU units, -1 when absent */
@@ -456,12 +456,12 @@ static void add_printable(ecsfs_buf *b, const char *s)
 		ecsfs_buf_adds(b, "...");
 }
 
-/* User text for a message, in slot 0 or 1 (two may appear in one message). */
-static const char *shown(struct vctx *v, int slot, const char *s)
+/* User text made printable for a message; valid until the next call. */
+static const char *shown(struct vctx *v, const char *s)
 {
-	ecsfs_buf_reset(&v->shown[slot]);
-	add_printable(&v->shown[slot], s);
-	return v->shown[slot].data;
+	ecsfs_buf_reset(&v->shown);
+	add_printable(&v->shown, s);
+	return v->shown.data;
 }
 
 /* ---- paths ---- */
@@ -598,7 +598,7 @@ static int fail_one_of(struct vctx *v, const char *const *set, const char *got)
 
 	for (size_t i = 0; set[i]; i++)
 		ecsfs_buf_addf(&list, "%s%s", i == 0 ? "" : set[i + 1] ? ", " : " or ", set[i]);
-	r = fail(v, "must be %s, got '%s'", list.data, shown(v, 0, got));
+	r = fail(v, "must be %s, got '%s'", list.data, shown(v, got));
 	ecsfs_buf_release(&list);
 	return r;
 }
@@ -717,9 +717,11 @@ static int check_object(struct vctx *v, const struct shape *sh, const json_t *ob
 	json_object_foreach((json_t *)obj, key, val) {
 		const struct field *f = shape_field(sh, key);
 		mark = path_key(v, key);
-		/* jansson can hold keys with NUL bytes; none is a field */
+#if JANSSON_VERSION_HEX >= 0x020e00
+		/* since 2.14 jansson can hold keys with NUL bytes; none is a field */
 		if (json_object_iter_key_len(json_object_key_to_iter(key)) != strlen(key))
 			f = NULL;
+#endif
 		if (!f) {
 			const char *maybe = suggest(sh, key);
 			if (maybe)
@@ -901,7 +903,7 @@ static int check_task_level(struct vctx *v, const json_t *doc)
 			return fail(v, "%lld is outside 0..%lld",
 				    (long long)json_integer_value(cpu), I32_MAX);
 		return fail(v, "'%s' is neither CPU units (\"1024\") nor vCPUs (\"1 vCPU\")",
-			    shown(v, 0, json_string_value(cpu)));
+			    shown(v, json_string_value(cpu)));
 	}
 	if (mem && parse_size(mem, "gb", &v->task_mem) < 0) {
 		path_set(v, "memory");
@@ -909,7 +911,7 @@ static int check_task_level(struct vctx *v, const json_t *doc)
 			return fail(v, "%lld is outside 0..%lld",
 				    (long long)json_integer_value(mem), I32_MAX);
 		return fail(v, "'%s' is neither MiB (\"2048\") nor GB (\"2 GB\")",
-			    shown(v, 0, json_string_value(mem)));
+			    shown(v, json_string_value(mem)));
 	}
 	if (v->fargate) {
 		if (strcmp(v->mode, "awsvpc") != 0) {
@@ -1046,7 +1048,7 @@ static int check_port_mapping(struct vctx *v, const json_t *pm, struct port_span
 		mark = path_key(v, "containerPortRange");
 		if (parse_port_range(range, &span->lo, &span->hi) < 0)
 			return fail(v, "'%s' is not a range \"first-last\" of ports 1..65535",
-				    shown(v, 0, range));
+				    shown(v, range));
 		if (!bridge_or_vpc)
 			return fail(v, "needs networkMode bridge or awsvpc, not %s", v->mode);
 		path_pop(v, mark);
@@ -1072,7 +1074,7 @@ static int check_port_mapping(struct vctx *v, const json_t *pm, struct port_span
 		return fail(v,
 			    "'%s' must be 1 to 64 lowercase letters, digits, '_' or '-', not "
 			    "starting with '-'",
-			    shown(v, 0, name));
+			    shown(v, name));
 	}
 	return 0;
 }
@@ -1085,6 +1087,8 @@ static int check_port_mappings(struct vctx *v, const json_t *list)
 
 	if (!n)
 		return 0;
+	if (!strcmp(v->mode, "none"))
+		return fail(v, "are not possible in none network mode");
 	spans = calloc(n, sizeof(*spans));
 	if (!spans)
 		abort(); /* as ecsfs_buf does: nothing useful is left to do */
@@ -1121,7 +1125,7 @@ static int check_health_check(struct vctx *v, const json_t *hc)
 	if (strcmp(first, "CMD") != 0 && strcmp(first, "CMD-SHELL") != 0) {
 		path_key(v, "command");
 		path_index(v, 0);
-		return fail(v, "must be CMD, CMD-SHELL or NONE, got '%s'", shown(v, 0, first));
+		return fail(v, "must be CMD, CMD-SHELL or NONE, got '%s'", shown(v, first));
 	}
 	if (json_array_size(cmd) < 2) {
 		path_key(v, "command");
@@ -1143,7 +1147,7 @@ static int check_depends_on(struct vctx *v, size_t self, const json_t *list)
 
 		path_key(v, "containerName");
 		if (t < 0)
-			return fail(v, "no container is named '%s'", shown(v, 0, target));
+			return fail(v, "no container is named '%s'", shown(v, target));
 		if ((size_t)t == self)
 			return fail(v, "a container cannot depend on itself");
 		path_pop(v, mark);
@@ -1175,11 +1179,11 @@ static int check_links(struct vctx *v, size_t self, const json_t *list)
 			if (strlen(v->c[t].name) == len && !strncmp(v->c[t].name, s, len))
 				break;
 		if (t == v->n)
-			return fail(v, "'%s' does not name a container", shown(v, 0, s));
+			return fail(v, "'%s' does not name a container", shown(v, s));
 		if (t == self)
 			return fail(v, "a container cannot link to itself");
 		if (colon && !colon[1])
-			return fail(v, "'%s' has an empty alias", shown(v, 0, s));
+			return fail(v, "'%s' has an empty alias", shown(v, s));
 		path_pop(v, mark);
 	}
 	return 0;
@@ -1197,14 +1201,14 @@ static int check_mount_points(struct vctx *v, const json_t *list)
 
 		if (!has_volume(v, src)) {
 			path_key(v, "sourceVolume");
-			return fail(v, "'%s' is not the name of a task volume", shown(v, 0, src));
+			return fail(v, "'%s' is not the name of a task volume", shown(v, src));
 		}
 		for (j = 0; j < i; j++) {
 			if (strcmp(get_str(json_array_get(list, j), "containerPath"), dst) != 0)
 				continue;
 			path_key(v, "containerPath");
-			return fail(v, "'%s' is already mounted by mountPoints[%zu]",
-				    shown(v, 0, dst), j);
+			return fail(v, "'%s' is already mounted by mountPoints[%zu]", shown(v, dst),
+				    j);
 		}
 		path_pop(v, mark);
 	}
@@ -1223,7 +1227,7 @@ static int check_volumes_from(struct vctx *v, size_t self, const json_t *list)
 
 		path_key(v, "sourceContainer");
 		if (t < 0)
-			return fail(v, "no container is named '%s'", shown(v, 0, src));
+			return fail(v, "no container is named '%s'", shown(v, src));
 		if ((size_t)t == self)
 			return fail(v, "a container cannot take volumes from itself");
 		path_pop(v, mark);
@@ -1268,7 +1272,7 @@ static int check_environment(struct vctx *v, const json_t *list)
 			continue;
 		path_index(v, i);
 		path_key(v, "name");
-		return fail(v, "'%s' must not contain '='", shown(v, 0, name));
+		return fail(v, "'%s' must not contain '='", shown(v, name));
 	}
 	return 0;
 }
@@ -1345,7 +1349,15 @@ static int check_container(struct vctx *v, size_t i)
 	return 0;
 }
 
-/* Names, uniqueness, image, essential and health of every container. */
+/* Can this healthCheck ever report HEALTHY? ["NONE"] turns checks off. */
+static bool reports_health(const json_t *hc)
+{
+	const json_t *cmd = json_object_get(hc, "command");
+
+	return hc && strcmp(json_string_value(json_array_get(cmd, 0)), "NONE") != 0;
+}
+
+/* Names (unique), essential and health of every container. */
 static int collect_containers(struct vctx *v, const json_t *defs)
 {
 	const json_t *c;
@@ -1359,7 +1371,6 @@ static int collect_containers(struct vctx *v, const json_t *defs)
 		return fail(v, "at most %d containers, got %zu", MAX_CONTAINERS,
 			    json_array_size(defs));
 	json_array_foreach(defs, i, c) {
-		const json_t *hc = json_object_get(c, "healthCheck");
 		const char *name = get_str(c, "name");
 
 		path_set(v, "containerDefinitions[%zu].name", i);
@@ -1371,10 +1382,7 @@ static int collect_containers(struct vctx *v, const json_t *defs)
 		v->c[i].def = c;
 		v->c[i].name = name;
 		v->c[i].essential = get_bool(c, "essential", true);
-		v->c[i].healthy =
-		    hc &&
-		    strcmp(json_string_value(json_array_get(json_object_get(hc, "command"), 0)),
-			   "NONE") != 0;
+		v->c[i].healthy = reports_health(json_object_get(c, "healthCheck"));
 		v->n = i + 1;
 	}
 	for (i = 0; i < v->n; i++)
@@ -1479,8 +1487,7 @@ static int check_family(struct vctx *v, const char *family, const json_t *doc)
 	if ((r = check_name(v, family, "family")) < 0)
 		return r;
 	if (field && strcmp(field, family) != 0)
-		return fail(v, "'%s' does not match the file name '%s'", shown(v, 0, field),
-			    family);
+		return fail(v, "'%s' does not match the file name '%s'", shown(v, field), family);
 	return 0;
 }
 
@@ -1503,7 +1510,7 @@ static int check_semantics(struct vctx *v, const char *family, const json_t *doc
 	if (proxy && find_container(v, get_str(proxy, "containerName")) < 0) {
 		path_set(v, "proxyConfiguration.containerName");
 		return fail(v, "no container is named '%s'",
-			    shown(v, 0, get_str(proxy, "containerName")));
+			    shown(v, get_str(proxy, "containerName")));
 	}
 	return 0;
 }
@@ -1514,14 +1521,12 @@ int ecsfs_taskdef_validate(const char *family, const json_t *doc, ecsfs_buf *why
 	int r;
 
 	ecsfs_buf_init(&v.path);
-	ecsfs_buf_init(&v.shown[0]);
-	ecsfs_buf_init(&v.shown[1]);
+	ecsfs_buf_init(&v.shown);
 	if (!json_is_object(doc))
 		r = fail(&v, "a task definition must be a JSON object");
 	else if ((r = check_object(&v, &task_shape, doc)) == 0)
 		r = check_semantics(&v, family, doc);
 	ecsfs_buf_release(&v.path);
-	ecsfs_buf_release(&v.shown[0]);
-	ecsfs_buf_release(&v.shown[1]);
+	ecsfs_buf_release(&v.shown);
 	return r;
 }

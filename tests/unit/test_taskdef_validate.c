@@ -120,7 +120,8 @@ static const char described[] =
     "  'essential': true, 'environment': [], 'mountPoints': [], 'volumesFrom': [],"
     "  'systemControls': []}]}";
 
-/* One container with the given fields (and a name, an image and memory). */
+/* One container "web" (nginx) with the given fields; two, "web" and "db";
+ * task-level fields and one container. Memory is up to the caller. */
 #define ONE(fields) "{'containerDefinitions': [{'name': 'web', 'image': 'nginx', " fields "}]}"
 #define TWO(a, b)                                                              \
 	"{'containerDefinitions': [{'name': 'web', 'image': 'nginx', " a "}, " \
@@ -386,6 +387,8 @@ static const struct bad bad[] = {
     {ONE("'memory': 64, 'versionConsistency': 'on'"),
      "containerDefinitions[0].versionConsistency:", "enabled or disabled"},
     {TASK("'memory': 5", "'cpu': 0"), "memory:", "Docker's minimum"},
+    {TASK("'networkMode': 'none'", "'memory': 64, 'portMappings': [{'containerPort': 80}]"),
+     "containerDefinitions[0].portMappings:", "none network mode"},
     {TWO("'links': ['cache'], 'memory': 128", "'memory': 128"),
      "containerDefinitions[0].links[0]:", "'cache'"},
     {TASK("'networkMode': 'awsvpc'", "'memory': 64, 'links': ['web']"),
@@ -441,6 +444,38 @@ int main(void)
 			       r);
 	}
 
+	/* what only a document built in memory can hold */
+	json_t *doc = load("{'containerDefinitions': [{'name': 'a', 'image': 'x', 'memory': 64}]}");
+	json_t *c = json_array_get(json_object_get(doc, "containerDefinitions"), 0);
+	json_object_set_new(c, "image", json_stringn("ngi\0nx", 6));
+	is_int(ecsfs_taskdef_validate("web", doc, &why), -EINVAL, "a NUL byte in a string");
+	is_str(why.data, "containerDefinitions[0].image: must not contain NUL bytes",
+	       "... is named");
+	json_object_set_new(c, "image", json_string("nginx"));
+#if JANSSON_VERSION_HEX >= 0x020e00
+	json_object_setn_new(c, "user\0x", 6, json_string("root"));
+	is_int(ecsfs_taskdef_validate("web", doc, &why), -EINVAL, "a NUL byte in a key");
+	ok(strstr(why.data, "unknown field") != NULL, "... is an unknown field: %s", why.data);
+	json_object_deln(c, "user\0x", 6);
+#endif
+	json_t *pcs = json_array();
+	for (int i = 0; i < 11; i++)
+		json_array_append_new(pcs, json_pack("{s:s, s:s}", "type", "memberOf", "expression",
+						     "attribute:a == b"));
+	json_object_set_new(doc, "placementConstraints", pcs);
+	is_int(ecsfs_taskdef_validate("web", doc, &why), -EINVAL, "11 placement constraints");
+	is_str(why.data, "placementConstraints: at most 10 entries, got 11", "... are too many");
+	json_object_del(doc, "placementConstraints");
+	char key[130];
+	memset(key, 'k', 129);
+	key[129] = '\0';
+	json_object_set_new(doc, "tags", json_pack("[{s:s}]", "key", key));
+	is_int(ecsfs_taskdef_validate("web", doc, &why), -EINVAL, "a 129-character tag key");
+	is_str(why.data, "tags[0].key: must be 1 to 128 characters", "... is too long");
+	json_object_del(doc, "tags");
+	is_int(ecsfs_taskdef_validate("web", doc, &why), 0, "and the document is fine again");
+	json_decref(doc);
+
 	/* the file name itself is a family name */
 	is_int(validate("bad name",
 			"{'containerDefinitions': [{'name': 'a', 'image': 'x', "
@@ -450,12 +485,12 @@ int main(void)
 	ok(strncmp(why.data, "family: ", 8) == 0, "... and named as the family: %s", why.data);
 
 	/* a long unknown key is shown shortened */
-	char doc[600];
-	memset(doc, 0, sizeof(doc));
-	strcpy(doc, "{'");
-	memset(doc + 2, 'x', 300);
-	strcat(doc, "': 1, 'containerDefinitions': []}");
-	is_int(validate("web", doc, &why), -EINVAL, "a 300-byte unknown key is refused");
+	char text[600];
+	memset(text, 0, sizeof(text));
+	strcpy(text, "{'");
+	memset(text + 2, 'x', 300);
+	strcat(text, "': 1, 'containerDefinitions': []}");
+	is_int(validate("web", text, &why), -EINVAL, "a 300-byte unknown key is refused");
 	ok(why.len < 200 && strstr(why.data, "...\": unknown field"), "... and shown shortened: %s",
 	   why.data);
 
