@@ -772,6 +772,20 @@ out:
 	ecsfs__match_release(&m);
 }
 
+/* May one more scratch file go where `m` points? 0, or -ENOSPC (recorded). */
+static int scratch_room(ecsfs__fs *fs, const ecsfs__match *m)
+{
+	uint64_t count;
+	int r = ecsfs_store_file_count(fs->store, m->parent.data, ECSFS_FILE_SCRATCH, &count, NULL);
+	if (r < 0)
+		return r;
+	if (count >= ECSFS_SCRATCH_MAX_FILES)
+		return rejectf(fs, m->path.data, -ENOSPC,
+			       "%s already holds %d scratch files (the limit)", m->parent.data,
+			       ECSFS_SCRATCH_MAX_FILES);
+	return 0;
+}
+
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		      struct fuse_file_info *fi)
 {
@@ -780,7 +794,6 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	ecsfs__match m;
 	ecsfs__open *h = NULL;
 	ecsfs__node *node;
-	uint64_t count;
 	int r;
 
 	ecsfs__match_init(&m);
@@ -850,15 +863,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	meta_default(&h->meta, req, mode);
 	if (m.route == &ecsfs__route_scratch) {
 		/* scratch files exist from creation on, like any file */
-		if ((r = ecsfs_store_file_count(fs->store, m.parent.data, ECSFS_FILE_SCRATCH,
-						&count, NULL)) < 0)
+		if ((r = scratch_room(fs, &m)) < 0)
 			goto free_open;
-		if (count >= ECSFS_SCRATCH_MAX_FILES) {
-			r = rejectf(fs, m.path.data, -ENOSPC,
-				    "%s already holds %d scratch files (the limit)", m.parent.data,
-				    ECSFS_SCRATCH_MAX_FILES);
-			goto free_open;
-		}
 		h->meta.kind = ECSFS_FILE_SCRATCH;
 		if ((r = ecsfs_store_file_put(fs->store, m.parent.data, m.name, &h->meta, "", 0)) <
 		    0)
@@ -1238,6 +1244,9 @@ static int do_rename(ecsfs__fs *fs, ecsfs__match *src, ecsfs__match *dst, unsign
 	if ((r = ecsfs_store_file_get(fs->store, src->parent.data, src->name, &meta, &data)) < 0)
 		goto out;
 	if (src_scratch && dst_scratch) {
+		if (strcmp(src->parent.data, dst->parent.data) != 0 && exists(fs, dst) < 0 &&
+		    (r = scratch_room(fs, dst)) < 0)
+			goto out;
 		r = ecsfs_store_file_rename(fs->store, src->parent.data, src->name,
 					    dst->parent.data, dst->name);
 		goto out;
