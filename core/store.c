@@ -252,6 +252,7 @@ int ecsfs_store_begin(ecsfs_store *s)
 	if (s->depth++ > 0)
 		return 0;
 	s->failed = false;
+	s->last_error[0] = '\0';
 	int r = exec(s, "BEGIN IMMEDIATE");
 	if (r < 0)
 		s->depth = 0;
@@ -279,7 +280,12 @@ void ecsfs_store_rollback(ecsfs_store *s)
 	if (s->depth == 0)
 		return;
 	if (--s->depth > 0) {
+		/* the outermost commit will roll back: keep the failing step's
+		 * own cause, or say that one gave up */
 		s->failed = true;
+		if (!s->last_error[0])
+			snprintf(s->last_error, sizeof(s->last_error),
+				 "a step of the transaction gave up and was rolled back");
 		return;
 	}
 	exec(s, "ROLLBACK");

@@ -712,6 +712,42 @@ static void finish_open(fuse_req_t req, ecsfs__open *h, struct fuse_file_info *f
 	fi->fh = (uintptr_t)h;
 }
 
+/*
+ * Fill a new handle: a file being created shares its pending bytes; a writer
+ * starts from the current content (none with O_TRUNC, keeping the stored
+ * metadata); a reader gets its snapshot.
+ */
+static int start_copy(ecsfs__fs *fs, fuse_req_t req, const ecsfs__match *m, ecsfs__open *h,
+		      int flags, const ecsfs__open *pending)
+{
+	int r = 0;
+
+	if (pending) {
+		if (!(flags & O_TRUNC))
+			ecsfs_buf_add(&h->data, pending->data.data, pending->data.len);
+		h->meta = pending->meta;
+	} else if (h->writable) {
+		meta_default(&h->meta, req, m->route->perm);
+		if (!(flags & O_TRUNC)) {
+			r = current_content(fs, m, &h->data, &h->meta);
+		} else if (m->route->flags & ECSFS__R_STORED) {
+			/* keep the stored metadata, drop the bytes */
+			r = ecsfs_store_file_get(fs->store, m->parent.data, m->name, &h->meta,
+						 NULL);
+			/* scratch files take any content: truncation is a change of its own */
+			h->dirty = m->route == &ecsfs__route_scratch && r == 0 && h->meta.size > 0;
+		}
+		if (r == -ENOENT)
+			r = 0;
+	} else if ((m->route->flags & ECSFS__R_GENERATED) && m->route->read) {
+		r = m->route->read(fs, m, &h->data);
+	} else if (m->route->flags & ECSFS__R_STORED) {
+		r = ecsfs_store_file_get(fs->store, m->parent.data, m->name, NULL, &h->data);
+	}
+	h->plain = h->data.len == 0;
+	return r;
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	ecsfs__fs *fs = req_fs(req);
@@ -734,32 +770,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	h->readable = acc != O_WRONLY;
 	h->writable = acc != O_RDONLY;
-	if (pending) {
-		/* a second open of a file being created sees its pending bytes */
-		ecsfs_buf_add(&h->data, pending->data.data, pending->data.len);
-		h->meta = pending->meta;
-	} else if (h->writable) {
-		meta_default(&h->meta, req, m.route->perm);
-		if (!(fi->flags & O_TRUNC) &&
-		    (r = current_content(fs, &m, &h->data, &h->meta)) < 0 && r != -ENOENT)
-			goto free_open;
-		if (fi->flags & O_TRUNC) {
-			/* keep the stored metadata, drop the bytes */
-			if (m.route->flags & ECSFS__R_STORED)
-				ecsfs_store_file_get(fs->store, m.parent.data, m.name, &h->meta,
-						     NULL);
-			/* scratch files take any content: truncation is a change of its own */
-			h->dirty = m.route == &ecsfs__route_scratch && h->meta.size > 0;
-		}
-	} else if ((m.route->flags & ECSFS__R_GENERATED) && m.route->read) {
-		if ((r = m.route->read(fs, &m, &h->data)) < 0)
-			goto free_open;
-	} else if (m.route->flags & ECSFS__R_STORED) {
-		if ((r = ecsfs_store_file_get(fs->store, m.parent.data, m.name, NULL, &h->data)) <
-		    0)
-			goto free_open;
-	}
-	h->plain = h->data.len == 0;
+	if ((r = start_copy(fs, req, &m, h, fi->flags, pending)) < 0)
+		goto free_open;
 	finish_open(req, h, fi);
 	if (fuse_reply_open(req, fi) != 0)
 		open_free(h);
@@ -828,10 +840,11 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 			abort();
 		h->writable = (fi->flags & O_ACCMODE) != O_RDONLY;
 		h->readable = (fi->flags & O_ACCMODE) != O_WRONLY;
-		meta_default(&h->meta, req, m.route->perm);
-		if (!(fi->flags & O_TRUNC))
-			current_content(fs, &m, &h->data, &h->meta);
-		h->plain = h->data.len == 0;
+		if ((r = start_copy(fs, req, &m, h, fi->flags, pending_of(fs, m.path.data))) < 0) {
+			open_free(h);
+			ecsfs__nodes_forget(fs->nodes, n->ino, 1);
+			goto out;
+		}
 		e.ino = n->ino;
 		e.generation = 1;
 		e.entry_timeout = ENTRY_TIMEOUT;
