@@ -190,6 +190,11 @@ void ecsfs__release_handles(ecsfs__fs *fs);
 /* Carry out removals whose grace period is over (called every second). */
 void ecsfs__sweep(ecsfs__fs *fs);
 
+/* Nanoseconds since the epoch into a timespec. */
+void ecsfs__set_time(struct timespec *ts, int64_t ns);
+/* getattr of an append-only journal file: its size, and its mtime once written. */
+int ecsfs__journal_getattr(ecsfs__fs *fs, const char *stream, struct stat *st);
+
 /* Does a `files` row of `kind` stand at this path? 0 or -ENOENT. */
 int ecsfs__stored_exists(ecsfs__fs *fs, const ecsfs__match *m, int kind);
 /* The same for spec definition files (cluster.json, taskdefs). */

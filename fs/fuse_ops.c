@@ -304,16 +304,30 @@ static int exists(ecsfs__fs *fs, const ecsfs__match *m)
 	return m->route->exists ? m->route->exists(fs, m) : 0;
 }
 
-static void set_time(struct timespec *ts, int64_t ns)
+void ecsfs__set_time(struct timespec *ts, int64_t ns)
 {
 	ts->tv_sec = (time_t)(ns / 1000000000);
 	ts->tv_nsec = (long)(ns % 1000000000);
 }
 
+int ecsfs__journal_getattr(ecsfs__fs *fs, const char *stream, struct stat *st)
+{
+	uint64_t size;
+	int64_t mtime;
+	int r = ecsfs_store_journal_stat(fs->store, stream, &size, &mtime);
+	if (r < 0)
+		return r;
+	st->st_size = (off_t)size;
+	if (mtime) /* never written: fill_attr's default (the daemon's start) */
+		ecsfs__set_time(&st->st_mtim, mtime);
+	return 0;
+}
+
 static int fill_attr(ecsfs__fs *fs, const ecsfs__match *m, uint64_t ino, struct stat *st)
 {
 	const ecsfs__route *r = m->route;
-	ecsfs__open *pending = pending_of(fs, m->path.data);
+	ecsfs__node *node = ecsfs__nodes_by_path(fs->nodes, m->path.data);
+	ecsfs__open *pending = node ? node->pending : NULL;
 	int64_t mtime = fs->start_ns;
 	int rc;
 
@@ -350,14 +364,13 @@ static int fill_attr(ecsfs__fs *fs, const ecsfs__match *m, uint64_t ino, struct 
 			return rc;
 		mtime = ecsfs_now_ns();
 	}
-	ecsfs__node *node = ecsfs__nodes_by_path(fs->nodes, m->path.data);
 	if (node && node->writer && node->writer->dirty)
 		st->st_size = (off_t)node->writer->data.len; /* O_APPEND writers rely on it */
 	if (r->getattr && (rc = r->getattr(fs, m, st)) < 0)
 		return rc;
 	if (r->getattr && st->st_mtim.tv_sec)
 		mtime = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
-	set_time(&st->st_mtim, mtime);
+	ecsfs__set_time(&st->st_mtim, mtime);
 	st->st_atim = st->st_mtim;
 	st->st_ctim = st->st_mtim;
 	st->st_blocks = (st->st_size + 511) / 512;

@@ -73,19 +73,10 @@ static int status_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 static int events_getattr(ecsfs__fs *fs, const ecsfs__match *m, struct stat *st)
 {
 	ecsfs_buf stream = ECSFS_BUF_INIT;
-	uint64_t size;
-	int64_t mtime;
 	ecsfs_cluster_events_stream(m->cap[0], &stream);
-	int r = ecsfs_store_journal_stat(fs->store, stream.data, &size, &mtime);
+	int r = ecsfs__journal_getattr(fs, stream.data, st);
 	ecsfs_buf_release(&stream);
-	if (r < 0)
-		return r;
-	st->st_size = (off_t)size;
-	if (mtime) {
-		st->st_mtim.tv_sec = (time_t)(mtime / 1000000000);
-		st->st_mtim.tv_nsec = (long)(mtime % 1000000000);
-	}
-	return 0;
+	return r;
 }
 
 static int events_read_at(ecsfs__fs *fs, const ecsfs__match *m, uint64_t off, size_t len,

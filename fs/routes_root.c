@@ -74,17 +74,7 @@ static int readme_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 
 static int errors_getattr(ecsfs__fs *fs, const ecsfs__match *m, struct stat *st)
 {
-	uint64_t size;
-	int64_t mtime;
-	int r = ecsfs_store_journal_stat(fs->store, "errors", &size, &mtime);
-	if (r < 0)
-		return r;
-	st->st_size = (off_t)size;
-	if (!mtime)
-		mtime = fs->start_ns;
-	st->st_mtim.tv_sec = (time_t)(mtime / 1000000000);
-	st->st_mtim.tv_nsec = (long)(mtime % 1000000000);
-	return 0;
+	return ecsfs__journal_getattr(fs, "errors", st);
 }
 
 static int errors_read_at(ecsfs__fs *fs, const ecsfs__match *m, uint64_t off, size_t len,

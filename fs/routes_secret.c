@@ -27,10 +27,8 @@ static int secret_getattr(ecsfs__fs *fs, const ecsfs__match *m, struct stat *st)
 	int64_t updated = 0;
 	ecsfs_store_secret_get(fs->store, m->cap[0], NULL, &updated);
 	st->st_size = 0;
-	if (updated) {
-		st->st_mtim.tv_sec = (time_t)(updated / 1000000000);
-		st->st_mtim.tv_nsec = (long)(updated % 1000000000);
-	}
+	if (updated)
+		ecsfs__set_time(&st->st_mtim, updated);
 	return 0;
 }
 
