@@ -64,7 +64,7 @@ fault:
 int ecsfs_cluster_delete(ecsfs_store *s, const char *name, bool spec_only, ecsfs_buf *why)
 {
 	ecsfs_buf dir = ECSFS_BUF_INIT, stream = ECSFS_BUF_INIT;
-	uint64_t nfiles = 0;
+	uint64_t nfiles = 0, ntasks = 0;
 	int r;
 
 	if (!ecsfs_store_cluster_exists(s, name)) {
@@ -85,9 +85,19 @@ int ecsfs_cluster_delete(ecsfs_store *s, const char *name, bool spec_only, ecsfs
 		r = -ENOTEMPTY;
 		goto out;
 	}
+	if ((r = ecsfs_store_task_count(s, name, true, &ntasks)) < 0)
+		goto fault;
+	if (ntasks > 0) {
+		ecsfs_buf_setf(why, "cluster %s still has %llu task%s that %s not STOPPED; stop them first",
+			       name, (unsigned long long)ntasks, ntasks == 1 ? "" : "s",
+			       ntasks == 1 ? "is" : "are");
+		r = -EBUSY;
+		goto out;
+	}
 	if ((r = ecsfs_store_begin(s)) < 0)
 		goto fault;
 	if ((r = ecsfs_store_cluster_delete(s, name)) < 0 ||
+	    (r = ecsfs_store_task_delete_cluster(s, name)) < 0 ||
 	    (r = ecsfs_store_file_delete_tree(s, dir.data)) < 0 ||
 	    (r = ecsfs_store_journal_drop(s, stream.data)) < 0) {
 		ecsfs_store_rollback(s);

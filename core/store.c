@@ -81,6 +81,19 @@ static const char *const migrations[] = {
     "  path TEXT PRIMARY KEY,"
     "  due_ns INTEGER NOT NULL"
     ") WITHOUT ROWID;",
+    /* 3: tasks, each a JSON document of its state (core/task.c) */
+    "CREATE TABLE tasks ("
+    "  id TEXT PRIMARY KEY,"
+    "  cluster TEXT NOT NULL,"
+    "  created_ns INTEGER NOT NULL,"
+    "  stopped_ns INTEGER NOT NULL,"
+    "  state TEXT NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX tasks_by_cluster ON tasks (cluster, stopped_ns);"
+    "CREATE TABLE meta ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL"
+    ") WITHOUT ROWID;",
 };
 
 int ecsfs_store_schema_version(void)
@@ -1130,4 +1143,105 @@ int ecsfs_store_deferred_due(ecsfs_store *s, int64_t now_ns, ecsfs_store_name_cb
 		return -EIO;
 	sqlite3_bind_int64(st, 1, now_ns);
 	return list_names(s, st, cb, data);
+}
+
+/* ---- tasks ---- */
+
+int ecsfs_store_task_put(ecsfs_store *s, const char *id, const char *cluster, int64_t created_ns,
+			 int64_t stopped_ns, const char *state)
+{
+	sqlite3_stmt *st = stmt(s, "INSERT OR REPLACE INTO tasks (id, cluster, created_ns, "
+				   "stopped_ns, state) VALUES (?1, ?2, ?3, ?4, ?5)");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, cluster, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, created_ns);
+	sqlite3_bind_int64(st, 4, stopped_ns);
+	sqlite3_bind_text(st, 5, state, -1, SQLITE_STATIC);
+	return step_done(s, st, "task_put");
+}
+
+int ecsfs_store_task_delete(ecsfs_store *s, const char *id)
+{
+	sqlite3_stmt *st = stmt(s, "DELETE FROM tasks WHERE id = ?1");
+	int r;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if ((r = step_done(s, st, "task_delete")) < 0)
+		return r;
+	return sqlite3_changes(s->db) ? 0 : -ENOENT;
+}
+
+int ecsfs_store_task_load(ecsfs_store *s, ecsfs_store_task_cb cb, void *data)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT id, cluster, state FROM tasks ORDER BY created_ns, id");
+	int rc, r = 0;
+	if (!st)
+		return -EIO;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = cb(data, (const char *)sqlite3_column_text(st, 0),
+		       (const char *)sqlite3_column_text(st, 1),
+		       (const char *)sqlite3_column_text(st, 2));
+	if (r == 0 && rc != SQLITE_DONE)
+		r = fault(s, rc, "task_load");
+	sqlite3_reset(st);
+	return r < 0 ? r : 0;
+}
+
+int ecsfs_store_task_count(ecsfs_store *s, const char *cluster, bool running, uint64_t *n)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT count(*) FROM tasks WHERE cluster = ?1 AND "
+				   "(?2 = 0 OR stopped_ns = 0)");
+	int rc;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, cluster, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, running);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return fault(s, rc, "task_count");
+	}
+	*n = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+int ecsfs_store_task_delete_cluster(ecsfs_store *s, const char *cluster)
+{
+	sqlite3_stmt *st = stmt(s, "DELETE FROM tasks WHERE cluster = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, cluster, -1, SQLITE_STATIC);
+	return step_done(s, st, "task_delete_cluster");
+}
+
+/* ---- meta: single values of the state directory ---- */
+
+int ecsfs_store_meta_get(ecsfs_store *s, const char *key, ecsfs_buf *value)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT value FROM meta WHERE key = ?1");
+	int rc;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		ecsfs_buf_add(value, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? -ENOENT : fault(s, rc, "meta_get");
+}
+
+int ecsfs_store_meta_put(ecsfs_store *s, const char *key, const char *value)
+{
+	sqlite3_stmt *st = stmt(s, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	return step_done(s, st, "meta_put");
 }

@@ -10,6 +10,7 @@
 #include "ecsfs/buf.h"
 #include "ecsfs/runtime.h"
 #include "ecsfs/store.h"
+#include "ecsfs/task.h"
 
 struct ecsfs__nodes;
 struct ecsfs__notify;
@@ -31,7 +32,8 @@ typedef struct ecsfs__link {
 /* The daemon's state, owned by the loop thread. */
 typedef struct ecsfs__fs {
 	ecsfs_store *store;
-	ecsfs_runtime *rt; /* may be NULL in unit tests */
+	ecsfs_runtime *rt;   /* may be NULL in unit tests */
+	ecsfs_tasks *tasks;  /* NULL without a runtime */
 	char *mountpoint;  /* for messages in /ecs/errors */
 	struct fuse_session *se;
 	struct ecsfs__nodes *nodes;
@@ -78,6 +80,9 @@ enum {
 	ECSFS__R_SCRATCH = 1 << 6,     /* the scratch-file route */
 	ECSFS__R_GRACE = 1 << 7,       /* unlink takes effect after ECSFS__GRACE_NS unless
 					  the file is written again (editors' renames) */
+	ECSFS__R_RESULT = 1 << 8,      /* a command file (`run`): apply leaves in *why, on
+					  success, what a read of the same handle returns; a
+					  read applies pending writes first */
 };
 
 typedef struct ecsfs__route {
@@ -114,6 +119,7 @@ extern const ecsfs__route ecsfs__routes_spec[];
 extern const ecsfs__route ecsfs__routes_cluster[];
 extern const ecsfs__route ecsfs__routes_secret[];
 extern const ecsfs__route ecsfs__routes_taskdef[];
+extern const ecsfs__route ecsfs__routes_task[];
 /* The route of scratch files (any unrouted name in an R_SCRATCH_DIR). */
 extern const ecsfs__route ecsfs__route_scratch;
 
@@ -183,6 +189,9 @@ int ecsfs__cluster_exists(ecsfs__fs *fs, const ecsfs__match *m);
 int ecsfs__cluster_mkdir(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsfs_buf *why);
 /* After a cluster appeared or went away: tell the kernel about both views. */
 void ecsfs__cluster_changed(ecsfs__fs *fs, const char *name);
+
+/* Tasks changed (the task subsystem's change callback). */
+void ecsfs__tasks_changed(void *fs, const char *cluster, const char *id);
 
 /* Free every handle still open (at shutdown). */
 void ecsfs__release_handles(ecsfs__fs *fs);

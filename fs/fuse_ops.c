@@ -37,6 +37,9 @@ typedef struct ecsfs__open {
 	bool poisoned; /* a write was refused; nothing of this handle applies */
 	bool created;  /* made by create(): exists only once applied */
 	bool meta_set; /* times were set on it while pending: keep them */
+	bool result;   /* data now holds what the applied command answered */
+	bool based;    /* result_base is set */
+	off_t result_base; /* the offset of the first read of the answer */
 } ecsfs__open;
 
 typedef struct dirhandle {
@@ -928,6 +931,8 @@ done:
 	ecsfs_buf_release(&why);
 }
 
+static int commit(ecsfs__open *h);
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
@@ -943,6 +948,25 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			fuse_reply_buf(req, out.data, out.len);
 		ecsfs_buf_release(&out);
 		return;
+	}
+	if (r->flags & ECSFS__R_RESULT) {
+		int rc;
+		if (h->dirty && (rc = commit(h)) < 0) {
+			fuse_reply_err(req, -rc);
+			return;
+		}
+		if (!h->result) {
+			fuse_reply_buf(req, NULL, 0);
+			return;
+		}
+		/* the answer starts wherever the reader is: at 0 after a seek, or
+		 * just past what a shell wrote through the same descriptor */
+		if (!h->based) {
+			h->result_base = off;
+			h->based = true;
+		}
+		if (off >= h->result_base)
+			off -= h->result_base;
 	}
 	if ((uint64_t)off >= h->data.len) {
 		fuse_reply_buf(req, NULL, 0);
@@ -976,6 +1000,13 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 			h->m.path.data, pending_limit(h));
 		fuse_reply_err(req, EFBIG);
 		return;
+	}
+	if (h->result) {
+		/* a new command after reading the last answer */
+		ecsfs_buf_reset(&h->data);
+		h->result = false;
+		h->plain = true;
+		off = 0;
 	}
 	size_t before = h->data.len;
 	bool append = h->plain && (size_t)off == before;
@@ -1018,6 +1049,14 @@ static int commit(ecsfs__open *h)
 		goto rejected;
 	if ((r = h->m.route->apply(fs, &h->m, h->data.data, h->data.len, &meta, &why)) < 0)
 		goto rejected;
+	if (h->m.route->flags & ECSFS__R_RESULT) {
+		/* what a read of this handle returns from now on */
+		ecsfs_buf tmp = h->data;
+		h->data = why;
+		why = tmp;
+		h->result = true;
+		h->based = false;
+	}
 	if (h->created) {
 		ecsfs__node *node = ecsfs__nodes_by_ino(fs->nodes, h->ino);
 		if (node && node->pending == h)

@@ -262,6 +262,9 @@ static void finish_stop(struct daemon *d)
 	fuse_session_exit(d->fs.se);
 	uv_close((uv_handle_t *)&d->fuse_poll, close_cb);
 	uv_close((uv_handle_t *)&d->notify_done, close_cb);
+	/* tasks first: they cut their calls loose, which the runtime then cancels */
+	ecsfs_tasks_free(d->fs.tasks);
+	d->fs.tasks = NULL;
 	if (d->fs.rt) {
 		ecsfs_runtime_close(d->fs.rt, runtime_closed, NULL);
 		d->fs.rt = NULL;
@@ -334,6 +337,7 @@ static void on_signal(uv_signal_t *s, int signum)
 
 static void on_runtime_change(ecsfs_runtime *rt, void *data)
 {
+	struct daemon *d = data;
 	ecsfs_runtime_info info;
 	ecsfs_runtime_get_info(rt, &info);
 	if (info.reachable)
@@ -343,12 +347,62 @@ static void on_runtime_change(ecsfs_runtime *rt, void *data)
 		ecsfs__log("%s engine at %s is unreachable: %s (the mount works; containers "
 			   "wait for it)",
 			   info.name, info.endpoint, info.detail);
+	if (d->fs.tasks)
+		ecsfs_tasks_runtime_changed(d->fs.tasks);
 }
 
 static void on_sweep(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 	ecsfs__sweep(&d->fs);
+	if (d->fs.tasks)
+		ecsfs_tasks_sweep(d->fs.tasks);
+}
+
+/*
+ * The pause binary: $ECSFS_PAUSE, else ecsfs-pause beside this program
+ * (the build tree), else the installed libexec one.
+ */
+static void pause_binary(ecsfs_buf *out)
+{
+	const char *env = getenv("ECSFS_PAUSE");
+	char self[4096];
+	ssize_t n;
+
+	if (env && *env) {
+		ecsfs_buf_adds(out, env);
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			ecsfs_buf_addf(out, "%s/ecsfs-pause", self);
+			if (access(out->data, X_OK) == 0)
+				return;
+			ecsfs_buf_reset(out);
+			ecsfs_buf_addf(out, "%s/../libexec/ecsfs-pause", self);
+			return;
+		}
+	}
+	ecsfs_buf_adds(out, "/usr/local/libexec/ecsfs-pause");
+}
+
+static void start_tasks(struct daemon *d, const struct options *o)
+{
+	ecsfs_buf why = ECSFS_BUF_INIT, pause = ECSFS_BUF_INIT;
+
+	if (ecsfs_tasks_new(&d->loop, d->fs.store, d->fs.rt, o->state, &d->fs.tasks, &why) < 0) {
+		ecsfs__log("tasks are not available: %s", why.data);
+	} else {
+		ecsfs_tasks_set_change_cb(d->fs.tasks, ecsfs__tasks_changed, &d->fs);
+		pause_binary(&pause);
+		ecsfs_tasks_set_pause_binary(d->fs.tasks, pause.data);
+	}
+	ecsfs_buf_release(&why);
+	ecsfs_buf_release(&pause);
 }
 
 static int start_signal(struct daemon *d, uv_signal_t *s, int signum)
@@ -383,6 +437,7 @@ static int serve(struct daemon *d, const struct options *o, int lock_fd)
 		d->fs.rt->on_change = on_runtime_change;
 		d->fs.rt->on_change_data = d;
 		ecsfs_runtime_start(d->fs.rt);
+		start_tasks(d, o);
 	}
 	fd = fuse_session_fd(d->fs.se);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);

@@ -13,6 +13,8 @@ int ecsfs__cluster_exists(ecsfs__fs *fs, const ecsfs__match *m)
 void ecsfs__cluster_changed(ecsfs__fs *fs, const char *name)
 {
 	ecsfs_buf path = ECSFS_BUF_INIT;
+	if (fs->tasks && !ecsfs_store_cluster_exists(fs->store, name))
+		ecsfs_tasks_forget_cluster(fs->tasks, name);
 	ecsfs_buf_addf(&path, "/clusters/%s", name);
 	ecsfs__invalidate_entry(fs, path.data);
 	ecsfs_buf_reset(&path);
@@ -41,6 +43,7 @@ static int cluster_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *ou
 	ecsfs__dirlist_add(out, "cluster.json", S_IFREG);
 	ecsfs__dirlist_add(out, "status", S_IFREG);
 	ecsfs__dirlist_add(out, "events", S_IFREG);
+	ecsfs__dirlist_add(out, "run", S_IFREG);
 	ecsfs__dirlist_add(out, "services", S_IFDIR);
 	ecsfs__dirlist_add(out, "tasks", S_IFDIR);
 	return 0;
@@ -119,10 +122,6 @@ const ecsfs__route ecsfs__routes_cluster[] = {
      .read_at = events_read_at},
     /* services and tasks arrive with their issues */
     {.pattern = "/clusters/*/services",
-     .type = S_IFDIR,
-     .perm = 0755,
-     .exists = ecsfs__cluster_exists},
-    {.pattern = "/clusters/*/tasks",
      .type = S_IFDIR,
      .perm = 0755,
      .exists = ecsfs__cluster_exists},

@@ -172,4 +172,24 @@ int ecsfs_store_deferred_delete(ecsfs_store *s, const char *path);
 /* Paths whose time has come. */
 int ecsfs_store_deferred_due(ecsfs_store *s, int64_t now_ns, ecsfs_store_name_cb cb, void *data);
 
+/* ---- tasks (the model is core/task.c): one row per task, its state a JSON text ---- */
+
+/* Insert or replace a task; stopped_ns is 0 until it is STOPPED. */
+int ecsfs_store_task_put(ecsfs_store *s, const char *id, const char *cluster, int64_t created_ns,
+			 int64_t stopped_ns, const char *state);
+int ecsfs_store_task_delete(ecsfs_store *s, const char *id);
+/* Every task, oldest first; the strings are valid during the call only. */
+typedef int (*ecsfs_store_task_cb)(void *data, const char *id, const char *cluster,
+				   const char *state);
+int ecsfs_store_task_load(ecsfs_store *s, ecsfs_store_task_cb cb, void *data);
+/* Tasks of a cluster (with `running`, only those not yet STOPPED). */
+int ecsfs_store_task_count(ecsfs_store *s, const char *cluster, bool running, uint64_t *n);
+/* Drop every task row of a cluster (when it is deleted). */
+int ecsfs_store_task_delete_cluster(ecsfs_store *s, const char *cluster);
+
+/* ---- meta: single values of the state directory ("instance", ...) ---- */
+
+int ecsfs_store_meta_get(ecsfs_store *s, const char *key, ecsfs_buf *value);
+int ecsfs_store_meta_put(ecsfs_store *s, const char *key, const char *value);
+
 #endif

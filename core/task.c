@@ -1,0 +1,1293 @@
+/*
+ * ecsfs — tasks: the model. What a `run` write asks for, a task's state and
+ * how it is stored, and what task.json and status show. The engine side is
+ * reconciler.c.
+ */
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ecsfs/cluster.h"
+#include "ecsfs/launch.h"
+#include "ecsfs/taskdef.h"
+#include "ecsfs/util.h"
+#include "task_private.h"
+
+static const char *const state_names[] = {
+    [T_PROVISIONING] = "PROVISIONING", [T_PENDING] = "PENDING",
+    [T_ACTIVATING] = "ACTIVATING",     [T_RUNNING] = "RUNNING",
+    [T_DEACTIVATING] = "DEACTIVATING", [T_STOPPING] = "STOPPING",
+    [T_DEPROVISIONING] = "DEPROVISIONING", [T_STOPPED] = "STOPPED",
+};
+
+static const char *const ctr_state_names[] = {
+    [C_PENDING] = "PENDING",
+    [C_CREATED] = "PENDING",
+    [C_RUNNING] = "RUNNING",
+    [C_STOPPED] = "STOPPED",
+};
+
+const char *ecsfs__task_state_name(enum task_state s)
+{
+	return state_names[s];
+}
+
+static int state_from_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++)
+		if (name && strcmp(name, state_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d = s ? strdup(s) : NULL;
+	if (s && !d)
+		abort();
+	return d;
+}
+
+static void set_str(char **dst, const char *s)
+{
+	free(*dst);
+	*dst = xstrdup(s);
+}
+
+/* ---- lookup ---- */
+
+struct task *ecsfs__task_find(ecsfs_tasks *t, const char *id)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->v[i]->id, id) == 0)
+			return t->v[i];
+	return NULL;
+}
+
+static struct task *find_in(ecsfs_tasks *t, const char *cluster, const char *id)
+{
+	struct task *k = ecsfs__task_find(t, id);
+	return k && strcmp(k->cluster, cluster) == 0 ? k : NULL;
+}
+
+struct ctr *ecsfs__task_ctr(struct task *k, const char *name)
+{
+	for (size_t i = 0; i < k->nc; i++)
+		if (strcmp(k->c[i].name, name) == 0)
+			return &k->c[i];
+	return NULL;
+}
+
+/* ---- a task's life in memory ---- */
+
+static void task_free(struct task *k)
+{
+	if (!k)
+		return;
+	ecsfs__task_close_logs(k);
+	for (size_t i = 0; i < k->nc; i++) {
+		free(k->c[i].name);
+		free(k->c[i].runtime_id);
+		free(k->c[i].reason);
+	}
+	free(k->c);
+	json_decref(k->taskdef);
+	json_decref(k->overrides);
+	json_decref(k->bindings);
+	free(k->cluster);
+	free(k->family);
+	free(k->started_by);
+	free(k->group);
+	free(k->stop_code);
+	free(k->stopped_reason);
+	free(k->pause_id);
+	free(k);
+}
+
+/* Containers of k->taskdef, in definition order. */
+static int task_make_containers(struct task *k)
+{
+	json_t *defs = json_object_get(k->taskdef, "containerDefinitions");
+	size_t n = json_array_size(defs);
+
+	if (n == 0)
+		return -EINVAL;
+	k->c = calloc(n, sizeof(*k->c));
+	if (!k->c)
+		abort();
+	k->nc = n;
+	for (size_t i = 0; i < n; i++) {
+		json_t *d = json_array_get(defs, i);
+		json_t *ess = json_object_get(d, "essential");
+		struct ctr *c = &k->c[i];
+
+		c->task = k;
+		c->def = d;
+		c->name = xstrdup(json_string_value(json_object_get(d, "name")));
+		if (!c->name)
+			return -EINVAL;
+		c->essential = !json_is_false(ess);
+		snprintf(c->health, sizeof(c->health), "UNKNOWN");
+		c->log_fd = -1;
+	}
+	return 0;
+}
+
+static struct task *task_alloc(ecsfs_tasks *t)
+{
+	struct task *k = calloc(1, sizeof(*k));
+	if (!k)
+		abort();
+	k->owner = t;
+	k->task_log_fd = -1;
+	return k;
+}
+
+static void tasks_add(ecsfs_tasks *t, struct task *k)
+{
+	if (t->n == t->alloc) {
+		t->alloc = t->alloc ? t->alloc * 2 : 64;
+		t->v = realloc(t->v, t->alloc * sizeof(*t->v));
+		if (!t->v)
+			abort();
+	}
+	t->v[t->n++] = k;
+}
+
+static void tasks_remove_at(ecsfs_tasks *t, size_t i)
+{
+	memmove(&t->v[i], &t->v[i + 1], (t->n - i - 1) * sizeof(*t->v));
+	t->n--;
+}
+
+/* ---- the stored form: a JSON document of everything above ---- */
+
+static void put_ns(json_t *o, const char *key, int64_t ns)
+{
+	if (ns)
+		json_object_set_new(o, key, json_integer(ns));
+}
+
+static void put_str(json_t *o, const char *key, const char *s)
+{
+	if (s)
+		json_object_set_new(o, key, json_string(s));
+}
+
+static json_t *task_to_state(const struct task *k)
+{
+	json_t *o = json_object(), *cs = json_array();
+
+	json_object_set_new(o, "family", json_string(k->family));
+	json_object_set_new(o, "revision", json_integer(k->revision));
+	json_object_set(o, "taskdef", k->taskdef);
+	if (k->overrides)
+		json_object_set(o, "overrides", k->overrides);
+	put_str(o, "startedBy", k->started_by);
+	put_str(o, "group", k->group);
+	json_object_set_new(o, "desired", json_string(k->desired_running ? "RUNNING" : "STOPPED"));
+	json_object_set_new(o, "last", json_string(state_names[k->last]));
+	put_ns(o, "created", k->created_ns);
+	put_ns(o, "pullStarted", k->pull_started_ns);
+	put_ns(o, "pullStopped", k->pull_stopped_ns);
+	put_ns(o, "started", k->started_ns);
+	put_ns(o, "stopping", k->stopping_ns);
+	put_ns(o, "stopped", k->stopped_ns);
+	put_ns(o, "execStopped", k->exec_stopped_ns);
+	put_str(o, "stopCode", k->stop_code);
+	put_str(o, "stoppedReason", k->stopped_reason);
+	put_str(o, "pauseId", k->pause_id);
+	json_object_set_new(o, "pauseRunning", json_boolean(k->pause_running));
+	if (k->bindings)
+		json_object_set(o, "bindings", k->bindings);
+	json_object_set_new(o, "volumesDone", json_boolean(k->volumes_done));
+	json_object_set_new(o, "imagesDone", json_boolean(k->images_done));
+	json_object_set_new(o, "removed", json_boolean(k->removed));
+	json_object_set_new(o, "version", json_integer(k->version));
+	for (size_t i = 0; i < k->nc; i++) {
+		const struct ctr *c = &k->c[i];
+		json_t *j = json_object();
+
+		json_object_set_new(j, "name", json_string(c->name));
+		put_str(j, "runtimeId", c->runtime_id);
+		json_object_set_new(j, "state", json_integer(c->state));
+		if (c->has_exit)
+			json_object_set_new(j, "exitCode", json_integer(c->exit_code));
+		json_object_set_new(j, "health", json_string(c->health));
+		put_str(j, "reason", c->reason);
+		put_ns(j, "started", c->started_ns);
+		put_ns(j, "finished", c->finished_ns);
+		json_object_set_new(j, "gone", json_boolean(c->gone));
+		put_ns(j, "logTs", c->log_ts);
+		json_object_set_new(j, "logsDone", json_boolean(c->logs_done));
+		json_object_set_new(j, "logBytes", json_integer((json_int_t)c->log_bytes));
+		json_array_append_new(cs, j);
+	}
+	json_object_set_new(o, "containers", cs);
+	return o;
+}
+
+static int64_t get_ns(const json_t *o, const char *key)
+{
+	return (int64_t)json_integer_value(json_object_get(o, key));
+}
+
+static const char *get_str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* Rebuild a task from its stored state; NULL when the row is unusable. */
+static struct task *task_from_state(ecsfs_tasks *t, const char *id, const char *cluster,
+				    const char *text)
+{
+	json_t *o = json_loads(text, 0, NULL), *cs;
+	struct task *k;
+	int last;
+
+	if (!o)
+		return NULL;
+	k = task_alloc(t);
+	snprintf(k->id, sizeof(k->id), "%s", id);
+	k->cluster = xstrdup(cluster);
+	k->family = xstrdup(get_str(o, "family"));
+	k->revision = get_ns(o, "revision");
+	k->taskdef = json_incref(json_object_get(o, "taskdef"));
+	k->overrides = json_incref(json_object_get(o, "overrides"));
+	k->started_by = xstrdup(get_str(o, "startedBy"));
+	k->group = xstrdup(get_str(o, "group"));
+	k->desired_running = strcmp(get_str(o, "desired") ? get_str(o, "desired") : "", "RUNNING") == 0;
+	last = state_from_name(get_str(o, "last"));
+	k->created_ns = get_ns(o, "created");
+	k->pull_started_ns = get_ns(o, "pullStarted");
+	k->pull_stopped_ns = get_ns(o, "pullStopped");
+	k->started_ns = get_ns(o, "started");
+	k->stopping_ns = get_ns(o, "stopping");
+	k->stopped_ns = get_ns(o, "stopped");
+	k->exec_stopped_ns = get_ns(o, "execStopped");
+	k->stop_code = xstrdup(get_str(o, "stopCode"));
+	k->stopped_reason = xstrdup(get_str(o, "stoppedReason"));
+	k->pause_id = xstrdup(get_str(o, "pauseId"));
+	k->pause_running = json_is_true(json_object_get(o, "pauseRunning"));
+	k->bindings = json_incref(json_object_get(o, "bindings"));
+	k->volumes_done = json_is_true(json_object_get(o, "volumesDone"));
+	k->images_done = json_is_true(json_object_get(o, "imagesDone"));
+	k->removed = json_is_true(json_object_get(o, "removed"));
+	k->version = get_ns(o, "version");
+	k->needs_pause = k->taskdef && ecsfs_launch_needs_pause(k->taskdef);
+	if (last < 0 || !k->family || !json_is_object(k->taskdef) || task_make_containers(k) < 0)
+		goto bad;
+	k->last = (enum task_state)last;
+	cs = json_object_get(o, "containers");
+	for (size_t i = 0; i < json_array_size(cs); i++) {
+		json_t *j = json_array_get(cs, i);
+		struct ctr *c = ecsfs__task_ctr(k, get_str(j, "name") ? get_str(j, "name") : "");
+		json_int_t st = json_integer_value(json_object_get(j, "state"));
+
+		if (!c)
+			continue;
+		c->runtime_id = xstrdup(get_str(j, "runtimeId"));
+		c->state = st >= C_PENDING && st <= C_STOPPED ? (enum ctr_state)st : C_PENDING;
+		c->has_exit = json_is_integer(json_object_get(j, "exitCode"));
+		c->exit_code = (int)get_ns(j, "exitCode");
+		if (get_str(j, "health"))
+			snprintf(c->health, sizeof(c->health), "%s", get_str(j, "health"));
+		c->reason = xstrdup(get_str(j, "reason"));
+		c->started_ns = get_ns(j, "started");
+		c->finished_ns = get_ns(j, "finished");
+		c->gone = json_is_true(json_object_get(j, "gone"));
+		c->log_ts = get_ns(j, "logTs");
+		c->logs_done = json_is_true(json_object_get(j, "logsDone"));
+		c->log_bytes = (uint64_t)get_ns(j, "logBytes");
+	}
+	json_decref(o);
+	return k;
+bad:
+	json_decref(o);
+	task_free(k);
+	return NULL;
+}
+
+int ecsfs__task_persist(struct task *k)
+{
+	json_t *o;
+	char *text;
+	int r;
+
+	k->version++;
+	o = task_to_state(k);
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!text)
+		abort();
+	r = ecsfs_store_task_put(k->owner->store, k->id, k->cluster, k->created_ns,
+				 k->last == T_STOPPED ? (k->stopped_ns ? k->stopped_ns : 1) : 0, text);
+	free(text);
+	return r;
+}
+
+void ecsfs__task_changed(struct task *k)
+{
+	if (k->owner->on_change)
+		k->owner->on_change(k->owner->on_change_data, k->cluster, k->id);
+}
+
+void ecsfs__task_event(struct task *k, const char *fmt, ...)
+{
+	ecsfs_buf line = ECSFS_BUF_INIT;
+	va_list ap;
+	char *msg = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	ecsfs_buf_addf(&line, "(task %s) %s", k->id, msg ? msg : "");
+	ecsfs_cluster_event(k->owner->store, k->cluster, "%s", line.data);
+	free(msg);
+	ecsfs_buf_release(&line);
+}
+
+/* ---- the subsystem ---- */
+
+static int load_cb(void *data, const char *id, const char *cluster, const char *state)
+{
+	ecsfs_tasks *t = data;
+	struct task *k = task_from_state(t, id, cluster, state);
+
+	/* a row this build cannot read stays in the store, untouched */
+	if (k)
+		tasks_add(t, k);
+	return 0;
+}
+
+static int instance_id(ecsfs_store *s, char out[33], ecsfs_buf *why)
+{
+	ecsfs_buf v = ECSFS_BUF_INIT;
+	unsigned char raw[16];
+	int r = ecsfs_store_meta_get(s, "instance", &v);
+
+	if (r == 0 && v.len == 32) {
+		memcpy(out, v.data, 33);
+		ecsfs_buf_release(&v);
+		return 0;
+	}
+	ecsfs_buf_release(&v);
+	if (r < 0 && r != -ENOENT)
+		goto fault;
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return -EIO;
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	if ((r = ecsfs_store_meta_put(s, "instance", out)) < 0)
+		goto fault;
+	return 0;
+fault:
+	ecsfs_buf_setf(why, "cannot read the state's instance id: %s", ecsfs_store_last_error(s));
+	return r;
+}
+
+int ecsfs_tasks_new(uv_loop_t *loop, ecsfs_store *store, ecsfs_runtime *rt, const char *state_dir,
+		    ecsfs_tasks **out, ecsfs_buf *why)
+{
+	ecsfs_tasks *t = calloc(1, sizeof(*t));
+	ecsfs_buf dir = ECSFS_BUF_INIT;
+	int r;
+
+	if (!t)
+		return -ENOMEM;
+	t->loop = loop;
+	t->store = store;
+	t->rt = rt;
+	ecsfs_buf_addf(&dir, "%s/logs", state_dir);
+	if (mkdir(dir.data, 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		ecsfs_buf_setf(why, "cannot create %s: %s", dir.data, strerror(errno));
+		goto fail;
+	}
+	t->log_dir = ecsfs_buf_detach(&dir, NULL);
+	if ((r = instance_id(store, t->instance, why)) < 0)
+		goto fail;
+	if ((r = ecsfs_store_task_load(store, load_cb, t)) < 0) {
+		ecsfs_buf_setf(why, "cannot load tasks: %s", ecsfs_store_last_error(store));
+		goto fail;
+	}
+	ecsfs__reconciler_start(t);
+	*out = t;
+	return 0;
+fail:
+	ecsfs_buf_release(&dir);
+	ecsfs_tasks_free(t);
+	return r;
+}
+
+void ecsfs_tasks_set_change_cb(ecsfs_tasks *t, ecsfs_tasks_change_cb cb, void *data)
+{
+	t->on_change = cb;
+	t->on_change_data = data;
+}
+
+void ecsfs_tasks_free(ecsfs_tasks *t)
+{
+	if (!t)
+		return;
+	t->closing = true;
+	if (t->rt) {
+		t->rt->ops->watch(t->rt, NULL, NULL);
+		ecsfs__reconciler_detach(t);
+	}
+	for (size_t i = 0; i < t->n; i++)
+		task_free(t->v[i]);
+	free(t->v);
+	free(t->log_dir);
+	free(t->pause_path);
+	free(t);
+}
+
+static void remove_log_dir(ecsfs_tasks *t, const char *id)
+{
+	ecsfs_buf p = ECSFS_BUF_INIT;
+	ecsfs_buf_addf(&p, "%s/%s", t->log_dir, id);
+	/* a task's directory holds only flat files */
+	int dfd = open(p.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		DIR *d = fdopendir(dfd);
+		struct dirent *e;
+		while (d && (e = readdir(d)))
+			if (e->d_name[0] != '.')
+				unlinkat(dfd, e->d_name, 0);
+		if (d)
+			closedir(d);
+		else
+			close(dfd);
+		rmdir(p.data);
+	}
+	ecsfs_buf_release(&p);
+}
+
+int ecsfs_tasks_set_pause_binary(ecsfs_tasks *t, const char *path)
+{
+	char *p = strdup(path);
+	if (!p)
+		return -ENOMEM;
+	free(t->pause_path);
+	t->pause_path = p;
+	return 0;
+}
+
+void ecsfs_tasks_sweep(ecsfs_tasks *t)
+{
+	int64_t now = ecsfs_now_ns();
+	size_t stopped = 0;
+
+	ecsfs__reconciler_tick(t);
+	for (size_t i = 0; i < t->n; i++)
+		stopped += t->v[i]->last == T_STOPPED;
+	for (size_t i = 0; i < t->n;) {
+		struct task *k = t->v[i];
+		bool old = k->stopped_ns && now - k->stopped_ns > (int64_t)ECSFS_TASK_RETENTION * 1000000000ll;
+
+		if (k->last == T_STOPPED && !k->inflight &&
+		    (old || stopped > ECSFS_TASKS_KEPT_MAX)) {
+			if (ecsfs_store_task_delete(t->store, k->id) < 0 &&
+			    ecsfs_store_task_delete(t->store, k->id) != -ENOENT) {
+				i++;
+				continue;
+			}
+			remove_log_dir(t, k->id);
+			tasks_remove_at(t, i);
+			stopped--;
+			char cluster[256], id[33];
+			snprintf(cluster, sizeof(cluster), "%s", k->cluster);
+			memcpy(id, k->id, sizeof(id));
+			task_free(k);
+			if (t->on_change)
+				t->on_change(t->on_change_data, cluster, id);
+			continue;
+		}
+		if (k->retry_at && k->retry_at <= now) {
+			k->retry_at = 0;
+			ecsfs__reconcile(k);
+		}
+		i++;
+	}
+}
+
+void ecsfs_tasks_forget_cluster(ecsfs_tasks *t, const char *cluster)
+{
+	for (size_t i = 0; i < t->n;) {
+		struct task *k = t->v[i];
+		if (strcmp(k->cluster, cluster) == 0 && k->last == T_STOPPED && !k->inflight) {
+			remove_log_dir(t, k->id);
+			tasks_remove_at(t, i);
+			task_free(k);
+			continue;
+		}
+		i++;
+	}
+}
+
+/* ---- run ---- */
+
+typedef struct run_req {
+	char family[256];
+	int64_t revision; /* 0: newest ACTIVE */
+	long count;
+	json_t *overrides;
+	char *started_by;
+	char *group;
+} run_req;
+
+static void run_req_release(run_req *q)
+{
+	json_decref(q->overrides);
+	free(q->started_by);
+	free(q->group);
+}
+
+/* "family", "family:rev" or a task-definition ARN. */
+static int parse_taskdef_ref(const char *ref, run_req *q, ecsfs_buf *why)
+{
+	const char *p = ref, *colon;
+	static const char arn[] = "arn:aws:ecs:";
+	size_t flen;
+
+	if (strncmp(p, arn, sizeof(arn) - 1) == 0) {
+		const char *slash = strstr(p, ":task-definition/");
+		if (!slash) {
+			ecsfs_buf_setf(why, "taskDefinition: %s is not a task definition ARN", ref);
+			return -EINVAL;
+		}
+		p = slash + strlen(":task-definition/");
+	}
+	colon = strchr(p, ':');
+	flen = colon ? (size_t)(colon - p) : strlen(p);
+	if (flen == 0 || flen >= sizeof(q->family)) {
+		ecsfs_buf_setf(why, "taskDefinition: '%s' does not name a family", ref);
+		return -EINVAL;
+	}
+	memcpy(q->family, p, flen);
+	q->family[flen] = '\0';
+	if (ecsfs_name_check(q->family, "family", why) < 0)
+		return -EINVAL;
+	q->revision = 0;
+	if (colon) {
+		char *end;
+		long long rev;
+
+		errno = 0;
+		rev = strtoll(colon + 1, &end, 10);
+		if (!colon[1] || *end || errno || rev < 1 || colon[1] == '+' || colon[1] == ' ') {
+			ecsfs_buf_setf(why, "taskDefinition: revision '%s' is not a number from 1 up",
+				       colon + 1);
+			return -EINVAL;
+		}
+		q->revision = rev;
+	}
+	return 0;
+}
+
+static int check_count(long long n, ecsfs_buf *why)
+{
+	if (n < 1 || n > ECSFS_RUN_MAX_COUNT) {
+		ecsfs_buf_setf(why, "count: %lld is out of range: RunTask starts 1 to %d tasks", n,
+			       ECSFS_RUN_MAX_COUNT);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* "family[:rev] [count]", blanks around, one line. */
+static int parse_line(const char *data, size_t len, run_req *q, ecsfs_buf *why)
+{
+	char buf[600], *words[3];
+	size_t n = 0;
+	char *save = NULL, *w;
+	int r;
+
+	if (len >= sizeof(buf)) {
+		ecsfs_buf_setf(why, "a run line is at most %zu bytes", sizeof(buf) - 1);
+		return -EINVAL;
+	}
+	memcpy(buf, data, len);
+	buf[len] = '\0';
+	if (memchr(buf, '\0', len)) {
+		ecsfs_buf_setf(why, "run: expected text, found a NUL byte");
+		return -EINVAL;
+	}
+	for (char *p = buf; *p; p++) {
+		if (*p == '\n' && p[1] != '\0' && strspn(p, " \t\r\n") != strlen(p)) {
+			ecsfs_buf_setf(why, "run: write one line, \"family[:revision] [count]\", "
+					    "or one RunTask JSON object");
+			return -EINVAL;
+		}
+	}
+	for (w = strtok_r(buf, " \t\r\n", &save); w; w = strtok_r(NULL, " \t\r\n", &save)) {
+		if (n == 2) {
+			ecsfs_buf_setf(why, "run: unexpected '%s': write \"family[:revision] [count]\"",
+				       w);
+			return -EINVAL;
+		}
+		words[n++] = w;
+	}
+	if (n == 0) {
+		ecsfs_buf_setf(why, "run: empty: write \"family[:revision] [count]\"");
+		return -EINVAL;
+	}
+	if ((r = parse_taskdef_ref(words[0], q, why)) < 0)
+		return r;
+	q->count = 1;
+	if (n == 2) {
+		char *end;
+		long long c;
+
+		errno = 0;
+		c = strtoll(words[1], &end, 10);
+		if (*end || errno || words[1][0] == '+') {
+			ecsfs_buf_setf(why, "count: '%s' is not a whole number", words[1]);
+			return -EINVAL;
+		}
+		if ((r = check_count(c, why)) < 0)
+			return r;
+		q->count = (long)c;
+	}
+	return 0;
+}
+
+/* RunTask fields that have no local meaning: accepted and kept out of the way. */
+static const char *const run_ignored[] = {
+    "capacityProviderStrategy", "enableECSManagedTags", "enableExecuteCommand",
+    "launchType", "networkConfiguration", "placementConstraints", "placementStrategy",
+    "platformVersion", "propagateTags", "referenceId", "tags", "clientToken",
+    "volumeConfigurations", NULL,
+};
+
+static bool is_ignored(const char *key)
+{
+	for (size_t i = 0; run_ignored[i]; i++)
+		if (strcmp(key, run_ignored[i]) == 0)
+			return true;
+	return false;
+}
+
+static int parse_json(const char *cluster, const char *data, size_t len, run_req *q,
+		      ecsfs_buf *why)
+{
+	json_t *doc, *v;
+	const char *key;
+	int r;
+
+	if ((r = ecsfs_json_parse_object(data, len, &doc, why)) < 0)
+		return r;
+	r = -EINVAL;
+	json_object_foreach(doc, key, v)
+	{
+		if (strcmp(key, "taskDefinition") == 0 || strcmp(key, "count") == 0 ||
+		    strcmp(key, "overrides") == 0 || strcmp(key, "startedBy") == 0 ||
+		    strcmp(key, "group") == 0 || is_ignored(key))
+			continue;
+		if (strcmp(key, "cluster") == 0) {
+			const char *c = json_string_value(v);
+			const char *tail = c ? strrchr(c, '/') : NULL;
+			if (!c || strcmp(tail ? tail + 1 : c, cluster) != 0) {
+				ecsfs_buf_setf(why, "cluster: this is the run file of cluster %s",
+					       cluster);
+				goto out;
+			}
+			continue;
+		}
+		ecsfs_buf_setf(why, "%s: not a RunTask field", key);
+		goto out;
+	}
+	v = json_object_get(doc, "taskDefinition");
+	if (!json_is_string(v)) {
+		ecsfs_buf_setf(why, "taskDefinition: %s", v ? "must be a string" : "is required");
+		goto out;
+	}
+	if ((r = parse_taskdef_ref(json_string_value(v), q, why)) < 0)
+		goto out;
+	r = -EINVAL;
+	q->count = 1;
+	if ((v = json_object_get(doc, "count"))) {
+		if (!json_is_integer(v)) {
+			ecsfs_buf_setf(why, "count: must be a whole number");
+			goto out;
+		}
+		if ((r = check_count(json_integer_value(v), why)) < 0)
+			goto out;
+		r = -EINVAL;
+		q->count = (long)json_integer_value(v);
+	}
+	if ((v = json_object_get(doc, "overrides"))) {
+		if (!json_is_object(v)) {
+			ecsfs_buf_setf(why, "overrides: must be an object");
+			goto out;
+		}
+		q->overrides = json_incref(v);
+	}
+	if ((v = json_object_get(doc, "startedBy"))) {
+		if (!json_is_string(v) || json_string_length(v) > 128) {
+			ecsfs_buf_setf(why, "startedBy: must be a string of up to 128 characters");
+			goto out;
+		}
+		q->started_by = xstrdup(json_string_value(v));
+	}
+	if ((v = json_object_get(doc, "group"))) {
+		if (!json_is_string(v) || json_string_length(v) > 255) {
+			ecsfs_buf_setf(why, "group: must be a string of up to 255 characters");
+			goto out;
+		}
+		q->group = xstrdup(json_string_value(v));
+	}
+	r = 0;
+out:
+	json_decref(doc);
+	return r;
+}
+
+static bool looks_json(const char *data, size_t len)
+{
+	size_t i = 0;
+	while (i < len && strchr(" \t\r\n", data[i]))
+		i++;
+	return i < len && data[i] == '{';
+}
+
+/* The registered document a request starts from, overrides applied. */
+static int resolve(ecsfs_tasks *t, run_req *q, json_t **doc, ecsfs_buf *why)
+{
+	ecsfs_taskdef_row row;
+	json_t *d;
+	int r;
+
+	ecsfs_taskdef_row_init(&row);
+	r = ecsfs_store_taskdef_get(t->store, q->family, q->revision, &row);
+	if (r == -ENOENT) {
+		if (q->revision)
+			ecsfs_buf_setf(why, "taskDefinition: %s:%lld is not registered", q->family,
+				       (long long)q->revision);
+		else
+			ecsfs_buf_setf(why,
+				       "taskDefinition: family %s has no ACTIVE revision; register "
+				       "one in spec/taskdefs/%s.json",
+				       q->family, q->family);
+		goto out;
+	}
+	if (r < 0) {
+		ecsfs_buf_setf(why, "cannot read %s: %s", q->family, ecsfs_store_last_error(t->store));
+		goto out;
+	}
+	if (!row.active) {
+		ecsfs_buf_setf(why,
+			       "taskDefinition: %s:%lld is INACTIVE (deregistered): new tasks "
+			       "cannot start from it",
+			       q->family, (long long)row.revision);
+		r = -EINVAL;
+		goto out;
+	}
+	q->revision = row.revision;
+	if (!(d = json_loads(row.canonical.data, 0, NULL))) {
+		ecsfs_buf_setf(why, "%s:%lld: stored document is unreadable", q->family,
+			       (long long)row.revision);
+		r = -EIO;
+		goto out;
+	}
+	if (q->overrides && (r = ecsfs_launch_apply_overrides(d, q->overrides, why)) < 0) {
+		json_decref(d);
+		goto out;
+	}
+	*doc = d;
+	r = 0;
+out:
+	ecsfs_taskdef_row_release(&row);
+	return r;
+}
+
+static int parse_run(ecsfs_tasks *t, const char *cluster, const char *data, size_t len,
+		     run_req *q, json_t **doc, ecsfs_buf *why)
+{
+	int r;
+
+	if (len > ECSFS_RUN_MAX) {
+		ecsfs_buf_setf(why, "run: at most %d bytes", ECSFS_RUN_MAX);
+		return -EINVAL;
+	}
+	r = looks_json(data, len) ? parse_json(cluster, data, len, q, why)
+				  : parse_line(data, len, q, why);
+	if (r < 0)
+		return r;
+	return resolve(t, q, doc, why);
+}
+
+int ecsfs_tasks_run_check(ecsfs_tasks *t, const char *cluster, const char *data, size_t len,
+			  bool partial, ecsfs_buf *why)
+{
+	run_req q = {0};
+	json_t *doc = NULL;
+	int r;
+
+	if (partial) {
+		if (len > ECSFS_RUN_MAX || memchr(data, '\0', len)) {
+			ecsfs_buf_setf(why, "run: at most %d bytes of text", ECSFS_RUN_MAX);
+			return -EINVAL;
+		}
+		if (looks_json(data, len)) {
+			if (!ecsfs_json_prefix_ok(data, len))
+				return ecsfs_json_parse_object(data, len, &doc, why) < 0 ? -EINVAL
+											 : 0;
+			/* a complete object is judged now; otherwise wait */
+			doc = json_loadb(data, len, JSON_DISABLE_EOF_CHECK, NULL);
+			if (!doc)
+				return 0;
+			json_decref(doc);
+			doc = NULL;
+		} else if (!memchr(data, '\n', len)) {
+			return 0; /* the line is not finished */
+		}
+	}
+	r = parse_run(t, cluster, data, len, &q, &doc, why);
+	json_decref(doc);
+	run_req_release(&q);
+	return r;
+}
+
+static size_t count_live(ecsfs_tasks *t)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->n; i++)
+		n += t->v[i]->last != T_STOPPED;
+	return n;
+}
+
+static void new_id(char out[33])
+{
+	unsigned char raw[16];
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+		/* getrandom on a booted kernel does not fail for 16 bytes */
+		for (int i = 0; i < 16; i++)
+			raw[i] = (unsigned char)rand();
+	}
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+int ecsfs_tasks_run(ecsfs_tasks *t, const char *cluster, const char *data, size_t len,
+		    ecsfs_buf *ids, ecsfs_buf *why)
+{
+	run_req q = {0};
+	json_t *doc = NULL;
+	struct task *made[ECSFS_RUN_MAX_COUNT];
+	long n = 0;
+	int r;
+
+	if ((r = parse_run(t, cluster, data, len, &q, &doc, why)) < 0)
+		goto out;
+	if (count_live(t) + (size_t)q.count > ECSFS_TASKS_MAX) {
+		ecsfs_buf_setf(why, "run: %zu tasks are not STOPPED yet; the limit is %d",
+			       count_live(t), ECSFS_TASKS_MAX);
+		r = -EAGAIN;
+		goto out;
+	}
+	if ((r = ecsfs_store_begin(t->store)) < 0)
+		goto fault;
+	for (n = 0; n < q.count; n++) {
+		struct task *k = task_alloc(t);
+
+		made[n] = k;
+		new_id(k->id);
+		k->cluster = xstrdup(cluster);
+		k->family = xstrdup(q.family);
+		k->revision = q.revision;
+		k->taskdef = json_deep_copy(doc);
+		k->overrides = json_incref(q.overrides);
+		k->started_by = xstrdup(q.started_by);
+		if (q.group) {
+			k->group = xstrdup(q.group);
+		} else {
+			ecsfs_buf g = ECSFS_BUF_INIT;
+			ecsfs_buf_addf(&g, "family:%s", q.family);
+			k->group = ecsfs_buf_detach(&g, NULL);
+		}
+		k->desired_running = true;
+		k->last = T_PROVISIONING;
+		k->created_ns = ecsfs_now_ns();
+		k->needs_pause = ecsfs_launch_needs_pause(k->taskdef);
+		if (task_make_containers(k) < 0 || (r = ecsfs__task_persist(k)) < 0) {
+			n++;
+			if (r == 0)
+				r = -EINVAL;
+			ecsfs_store_rollback(t->store);
+			goto fault;
+		}
+	}
+	if ((r = ecsfs_store_commit(t->store)) < 0)
+		goto fault;
+	for (long i = 0; i < n; i++) {
+		struct task *k = made[i];
+
+		tasks_add(t, k);
+		ecsfs_buf_addf(ids, "%s\n", k->id);
+		ecsfs__task_event(k, "started from %s:%lld%s%s.", k->family, (long long)k->revision,
+				  k->started_by ? " by " : "", k->started_by ? k->started_by : "");
+		ecsfs__task_changed(k);
+		ecsfs__reconcile(k);
+	}
+	r = 0;
+	goto out;
+fault:
+	for (long i = 0; i < n; i++)
+		task_free(made[i]);
+	if (why->len == 0)
+		ecsfs_buf_setf(why, "cannot record the tasks: %s", ecsfs_store_last_error(t->store));
+out:
+	json_decref(doc);
+	run_req_release(&q);
+	return r;
+}
+
+/* ---- stop ---- */
+
+int ecsfs_tasks_stop(ecsfs_tasks *t, const char *cluster, const char *id, const char *reason,
+		     size_t len, ecsfs_buf *why)
+{
+	struct task *k = find_in(t, cluster, id);
+	ecsfs_buf text = ECSFS_BUF_INIT;
+	int r;
+
+	if (!k) {
+		ecsfs_buf_setf(why, "no task %s in cluster %s", id, cluster);
+		return -ENOENT;
+	}
+	if (!k->desired_running) {
+		ecsfs_buf_setf(why, "task %s is already %s (%s)", id,
+			       k->last == T_STOPPED ? "STOPPED" : "stopping",
+			       k->stopped_reason ? k->stopped_reason : "no reason");
+		return -EALREADY;
+	}
+	if (len > ECSFS_STOP_REASON_MAX || memchr(reason, '\0', len)) {
+		ecsfs_buf_setf(why, "stop: a reason is at most %d bytes of text",
+			       ECSFS_STOP_REASON_MAX);
+		return -EINVAL;
+	}
+	/* one line: trailing newlines and blanks go, inner newlines become spaces */
+	while (len && strchr(" \t\r\n", reason[len - 1]))
+		len--;
+	for (size_t i = 0; i < len; i++)
+		ecsfs_buf_addch(&text, reason[i] == '\n' || reason[i] == '\r' ? ' ' : reason[i]);
+	k->desired_running = false;
+	set_str(&k->stop_code, "UserInitiated");
+	set_str(&k->stopped_reason, text.len ? text.data : "Task stopped by user");
+	ecsfs_buf_release(&text);
+	if ((r = ecsfs__task_persist(k)) < 0) {
+		ecsfs_buf_setf(why, "cannot record the stop: %s", ecsfs_store_last_error(t->store));
+		k->desired_running = true;
+		return r;
+	}
+	ecsfs__task_event(k, "stop requested: %s", k->stopped_reason);
+	ecsfs__task_changed(k);
+	ecsfs__reconcile(k);
+	return 0;
+}
+
+/* ---- reading ---- */
+
+int ecsfs_tasks_list(ecsfs_tasks *t, const char *cluster, ecsfs_tasks_name_cb cb, void *data)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		int r;
+		if (strcmp(t->v[i]->cluster, cluster) == 0 && (r = cb(data, t->v[i]->id)) != 0)
+			return r < 0 ? r : 0;
+	}
+	return 0;
+}
+
+int ecsfs_tasks_exists(ecsfs_tasks *t, const char *cluster, const char *id, const char *container)
+{
+	struct task *k = find_in(t, cluster, id);
+	if (!k)
+		return -ENOENT;
+	return !container || ecsfs__task_ctr(k, container) ? 0 : -ENOENT;
+}
+
+int ecsfs_tasks_containers(ecsfs_tasks *t, const char *cluster, const char *id,
+			   ecsfs_tasks_name_cb cb, void *data)
+{
+	struct task *k = find_in(t, cluster, id);
+	if (!k)
+		return -ENOENT;
+	for (size_t i = 0; i < k->nc; i++) {
+		int r = cb(data, k->c[i].name);
+		if (r)
+			return r < 0 ? r : 0;
+	}
+	return 0;
+}
+
+void ecsfs_tasks_counts(ecsfs_tasks *t, const char *cluster, unsigned *pending, unsigned *running,
+			unsigned *stopped)
+{
+	*pending = *running = *stopped = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		struct task *k = t->v[i];
+		if (strcmp(k->cluster, cluster) != 0)
+			continue;
+		if (k->last == T_STOPPED)
+			(*stopped)++;
+		else if (k->last == T_RUNNING)
+			(*running)++;
+		else if (k->last < T_RUNNING)
+			(*pending)++;
+	}
+}
+
+static void put_time(json_t *o, const char *key, int64_t ns)
+{
+	char iso[32];
+	if (!ns)
+		return;
+	ecsfs_time_iso(ns, iso);
+	json_object_set_new(o, key, json_string(iso));
+}
+
+/* A task's health: UNHEALTHY when an essential container with a health
+ * check is, HEALTHY when all of those are, else UNKNOWN. */
+static const char *task_health(const struct task *k)
+{
+	bool any = false, all = true;
+
+	for (size_t i = 0; i < k->nc; i++) {
+		const struct ctr *c = &k->c[i];
+		if (!c->essential || !json_object_get(c->def, "healthCheck"))
+			continue;
+		any = true;
+		if (strcmp(c->health, "UNHEALTHY") == 0)
+			return "UNHEALTHY";
+		if (strcmp(c->health, "HEALTHY") != 0)
+			all = false;
+	}
+	return any && all ? "HEALTHY" : "UNKNOWN";
+}
+
+static void task_arn(const struct task *k, ecsfs_buf *out)
+{
+	ecsfs_buf_addf(out, "arn:aws:ecs:%s:%s:task/%s/%s", ECSFS_REGION, ECSFS_ACCOUNT,
+		       k->cluster, k->id);
+}
+
+static json_t *num_string(const json_t *v)
+{
+	if (json_is_string(v))
+		return json_string(json_string_value(v));
+	if (json_is_integer(v)) {
+		char b[32];
+		snprintf(b, sizeof(b), "%lld", (long long)json_integer_value(v));
+		return json_string(b);
+	}
+	return NULL;
+}
+
+static json_t *container_bindings(const struct task *k, const struct ctr *c)
+{
+	json_t *out = json_array(), *pm = json_object_get(c->def, "portMappings");
+	size_t i;
+	json_t *m;
+
+	json_array_foreach(pm, i, m)
+	{
+		json_int_t port = json_integer_value(json_object_get(m, "containerPort"));
+		const char *proto = json_string_value(json_object_get(m, "protocol"));
+		char key[32];
+		json_t *b;
+
+		snprintf(key, sizeof(key), "%lld/%s", (long long)port, proto ? proto : "tcp");
+		b = json_object_get(k->bindings, key);
+		if (!json_is_object(b))
+			continue;
+		json_t *nb = json_object();
+		json_object_set_new(nb, "bindIP",
+				    json_string(json_string_value(json_object_get(b, "hostIp"))
+						    ?: "0.0.0.0"));
+		json_object_set_new(nb, "containerPort", json_integer(port));
+		json_object_set(nb, "hostPort", json_object_get(b, "hostPort"));
+		json_object_set_new(nb, "protocol", json_string(proto ? proto : "tcp"));
+		json_array_append_new(out, nb);
+	}
+	return out;
+}
+
+int ecsfs_tasks_describe(ecsfs_tasks *t, const char *cluster, const char *id, ecsfs_buf *out)
+{
+	struct task *k = find_in(t, cluster, id);
+	ecsfs_buf arn = ECSFS_BUF_INIT, s = ECSFS_BUF_INIT;
+	json_t *o, *cs, *v;
+
+	if (!k)
+		return -ENOENT;
+	o = json_object();
+	cs = json_array();
+	task_arn(k, &arn);
+	json_object_set_new(o, "taskArn", json_string(arn.data));
+	ecsfs_buf_addf(&s, "arn:aws:ecs:%s:%s:cluster/%s", ECSFS_REGION, ECSFS_ACCOUNT, k->cluster);
+	json_object_set_new(o, "clusterArn", json_string(s.data));
+	ecsfs_buf_reset(&s);
+	ecsfs_buf_addf(&s, "arn:aws:ecs:%s:%s:task-definition/%s:%lld", ECSFS_REGION,
+		       ECSFS_ACCOUNT, k->family, (long long)k->revision);
+	json_object_set_new(o, "taskDefinitionArn", json_string(s.data));
+	json_object_set_new(o, "lastStatus", json_string(state_names[k->last]));
+	json_object_set_new(o, "desiredStatus",
+			    json_string(k->desired_running ? "RUNNING" : "STOPPED"));
+	json_object_set_new(o, "healthStatus", json_string(task_health(k)));
+	json_object_set_new(o, "launchType", json_string("EC2"));
+	json_object_set_new(o, "availabilityZone", json_string(ECSFS_REGION));
+	json_object_set_new(o, "connectivity",
+			    json_string(k->pause_running || !k->needs_pause ? "CONNECTED"
+									    : "DISCONNECTED"));
+	if ((v = num_string(json_object_get(k->taskdef, "cpu"))))
+		json_object_set_new(o, "cpu", v);
+	if ((v = num_string(json_object_get(k->taskdef, "memory"))))
+		json_object_set_new(o, "memory", v);
+	put_time(o, "createdAt", k->created_ns);
+	put_time(o, "pullStartedAt", k->pull_started_ns);
+	put_time(o, "pullStoppedAt", k->pull_stopped_ns);
+	put_time(o, "startedAt", k->started_ns);
+	put_time(o, "stoppingAt", k->stopping_ns);
+	put_time(o, "executionStoppedAt", k->exec_stopped_ns);
+	put_time(o, "stoppedAt", k->stopped_ns);
+	put_str(o, "stopCode", k->stop_code);
+	put_str(o, "stoppedReason", k->stopped_reason);
+	put_str(o, "startedBy", k->started_by);
+	put_str(o, "group", k->group);
+	json_object_set_new(o, "enableExecuteCommand", json_false());
+	json_object_set_new(o, "version", json_integer(k->version));
+	json_object_set(o, "overrides", k->overrides ? k->overrides : json_object());
+	if (!k->overrides)
+		json_object_set_new(o, "overrides", json_pack("{s:[]}", "containerOverrides"));
+	json_object_set_new(o, "tags", json_array());
+	for (size_t i = 0; i < k->nc; i++) {
+		struct ctr *c = &k->c[i];
+		json_t *j = json_object();
+
+		ecsfs_buf_reset(&s);
+		ecsfs_buf_addf(&s, "arn:aws:ecs:%s:%s:container/%s/%s/%s", ECSFS_REGION,
+			       ECSFS_ACCOUNT, k->cluster, k->id, c->name);
+		json_object_set_new(j, "containerArn", json_string(s.data));
+		json_object_set_new(j, "taskArn", json_string(arn.data));
+		json_object_set_new(j, "name", json_string(c->name));
+		json_object_set(j, "image", json_object_get(c->def, "image"));
+		put_str(j, "runtimeId", c->runtime_id);
+		json_object_set_new(j, "lastStatus", json_string(ctr_state_names[c->state]));
+		if (c->has_exit)
+			json_object_set_new(j, "exitCode", json_integer(c->exit_code));
+		put_str(j, "reason", c->reason);
+		json_object_set_new(j, "healthStatus", json_string(c->health));
+		json_object_set_new(j, "essential", json_boolean(c->essential));
+		json_object_set_new(j, "networkBindings", container_bindings(k, c));
+		json_object_set_new(j, "networkInterfaces", json_array());
+		if ((v = num_string(json_object_get(c->def, "cpu"))))
+			json_object_set_new(j, "cpu", v);
+		else
+			json_object_set_new(j, "cpu", json_string("0"));
+		if ((v = num_string(json_object_get(c->def, "memory"))))
+			json_object_set_new(j, "memory", v);
+		if ((v = num_string(json_object_get(c->def, "memoryReservation"))))
+			json_object_set_new(j, "memoryReservation", v);
+		json_array_append_new(cs, j);
+	}
+	json_object_set_new(o, "containers", cs);
+	ecsfs_json_pretty(o, out);
+	json_decref(o);
+	ecsfs_buf_release(&arn);
+	ecsfs_buf_release(&s);
+	return 0;
+}
+
+static void line_time(ecsfs_buf *out, const char *key, int64_t ns)
+{
+	char iso[32];
+	if (!ns)
+		return;
+	ecsfs_time_iso(ns, iso);
+	ecsfs_buf_addf(out, "%s: %s\n", key, iso);
+}
+
+static void ctr_status(const struct ctr *c, ecsfs_buf *out)
+{
+	ecsfs_buf_addf(out, "name: %s\n", c->name);
+	ecsfs_buf_addf(out, "image: %s\n", json_string_value(json_object_get(c->def, "image")));
+	ecsfs_buf_addf(out, "essential: %s\n", c->essential ? "true" : "false");
+	ecsfs_buf_addf(out, "last_status: %s\n", ctr_state_names[c->state]);
+	ecsfs_buf_addf(out, "health: %s\n", c->health);
+	if (c->has_exit)
+		ecsfs_buf_addf(out, "exit_code: %d\n", c->exit_code);
+	if (c->reason)
+		ecsfs_buf_addf(out, "reason: %s\n", c->reason);
+	if (c->runtime_id)
+		ecsfs_buf_addf(out, "runtime_id: %s\n", c->runtime_id);
+	line_time(out, "started_at", c->started_ns);
+	line_time(out, "finished_at", c->finished_ns);
+	ecsfs_buf_addf(out, "log_bytes: %llu\n", (unsigned long long)c->log_bytes);
+}
+
+int ecsfs_tasks_status(ecsfs_tasks *t, const char *cluster, const char *id, const char *container,
+		       ecsfs_buf *out)
+{
+	struct task *k = find_in(t, cluster, id);
+	struct ctr *c;
+
+	if (!k)
+		return -ENOENT;
+	if (container) {
+		if (!(c = ecsfs__task_ctr(k, container)))
+			return -ENOENT;
+		ctr_status(c, out);
+		return 0;
+	}
+	ecsfs_buf_addf(out, "task: %s\n", k->id);
+	ecsfs_buf_addf(out, "cluster: %s\n", k->cluster);
+	ecsfs_buf_addf(out, "task_definition: %s:%lld\n", k->family, (long long)k->revision);
+	ecsfs_buf_addf(out, "desired_status: %s\n", k->desired_running ? "RUNNING" : "STOPPED");
+	ecsfs_buf_addf(out, "last_status: %s\n", state_names[k->last]);
+	ecsfs_buf_addf(out, "health: %s\n", task_health(k));
+	if (k->started_by)
+		ecsfs_buf_addf(out, "started_by: %s\n", k->started_by);
+	line_time(out, "created_at", k->created_ns);
+	line_time(out, "started_at", k->started_ns);
+	line_time(out, "stopping_at", k->stopping_ns);
+	line_time(out, "stopped_at", k->stopped_ns);
+	if (k->stop_code)
+		ecsfs_buf_addf(out, "stop_code: %s\n", k->stop_code);
+	if (k->stopped_reason)
+		ecsfs_buf_addf(out, "stopped_reason: %s\n", k->stopped_reason);
+	for (size_t i = 0; i < k->nc; i++) {
+		c = &k->c[i];
+		ecsfs_buf_addf(out, "container %s: %s", c->name, ctr_state_names[c->state]);
+		if (c->has_exit)
+			ecsfs_buf_addf(out, ", exit code %d", c->exit_code);
+		if (strcmp(c->health, "UNKNOWN") != 0)
+			ecsfs_buf_addf(out, ", %s", c->health);
+		ecsfs_buf_addch(out, '\n');
+	}
+	return 0;
+}
+
+int ecsfs_tasks_log_path(ecsfs_tasks *t, const char *cluster, const char *id,
+			 const char *container, ecsfs_buf *out)
+{
+	struct task *k = find_in(t, cluster, id);
+
+	if (!k || (container && !ecsfs__task_ctr(k, container)))
+		return -ENOENT;
+	if (container)
+		ecsfs_buf_addf(out, "%s/%s/%s.log", t->log_dir, id, container);
+	else
+		ecsfs_buf_addf(out, "%s/%s/~task.log", t->log_dir, id); /* '~' is in no name */
+	return 0;
+}

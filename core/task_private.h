@@ -1,0 +1,134 @@
+/* ecsfs — tasks: what task.c (model) and reconciler.c (engine) share. */
+#ifndef ECSFS_TASK_PRIVATE_H
+#define ECSFS_TASK_PRIVATE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ecsfs/task.h"
+
+/* ECS's task states, in the order a task passes them. */
+enum task_state {
+	T_PROVISIONING,
+	T_PENDING,
+	T_ACTIVATING,
+	T_RUNNING,
+	T_DEACTIVATING,
+	T_STOPPING,
+	T_DEPROVISIONING,
+	T_STOPPED,
+};
+
+enum ctr_state {
+	C_PENDING, /* not created in the engine yet */
+	C_CREATED,
+	C_RUNNING,
+	C_STOPPED,
+};
+
+struct task;
+
+struct ctr {
+	struct task *task;
+	char *name;
+	const json_t *def; /* borrowed from task->taskdef */
+	bool essential;
+	char *runtime_id; /* NULL until created */
+	enum ctr_state state;
+	bool has_exit;
+	int exit_code;
+	char health[12]; /* "UNKNOWN", "HEALTHY", "UNHEALTHY" */
+	char *reason;
+	int64_t started_ns, finished_ns;
+	bool gone; /* removed from the engine */
+	bool busy; /* an action on it is in flight */
+	unsigned seen_mark; /* the last resync that found it in the engine */
+	/* log capture */
+	ecsfs_runtime_logs *follow;
+	int64_t log_ts;	 /* engine time of the last line captured */
+	bool logs_done;	 /* the engine has no more output for us */
+	uint64_t log_bytes;
+	int log_fd;
+};
+
+struct task {
+	struct ecsfs_tasks *owner;
+	char id[33];
+	char *cluster;
+	char *family;
+	int64_t revision;
+	json_t *taskdef;   /* registration input with overrides applied (owned) */
+	json_t *overrides; /* as given to RunTask, or NULL */
+	char *started_by;
+	char *group;
+	bool desired_running;
+	enum task_state last;
+	int64_t created_ns, pull_started_ns, pull_stopped_ns, started_ns, stopping_ns,
+	    stopped_ns, exec_stopped_ns;
+	char *stop_code;
+	char *stopped_reason;
+	bool needs_pause;
+	char *pause_id;
+	bool pause_running;
+	json_t *bindings; /* networkBindings seen on the pause container */
+	bool volumes_done;
+	bool images_done;
+	bool removed; /* containers and volumes are gone from the engine */
+	struct ctr *c;
+	size_t nc;
+	int64_t version;
+	/* reconciler bookkeeping, not stored */
+	unsigned inflight;
+	size_t step_want, step_ok; /* calls of the current step, and how many succeeded */
+	int remove_phase;	   /* 0: containers, 1: volumes */
+	unsigned seen_mark, pause_seen_mark;
+	int64_t drain_since; /* when only log followers were left to wait for */
+	bool again;
+	int64_t retry_at;
+	int task_log_fd;
+};
+
+struct ecsfs_tasks {
+	uv_loop_t *loop;
+	ecsfs_store *store;
+	ecsfs_runtime *rt;
+	char *log_dir;
+	char instance[33]; /* this state directory's label value */
+	struct task **v;
+	size_t n, alloc;
+	ecsfs_tasks_change_cb on_change;
+	void *on_change_data;
+	bool closing;
+	bool reachable;
+	int pause_image; /* enum pause_image_state in reconciler.c */
+	char pause_error[256];
+	char *pause_path; /* the static binary the pause image is made from */
+	struct op *ops;	  /* calls in flight (reconciler.c) */
+	bool syncing;
+	bool sync_again;
+	unsigned sync_mark;
+	int64_t sync_retry_at;
+};
+
+/* task.c */
+struct task *ecsfs__task_find(ecsfs_tasks *t, const char *id);
+struct ctr *ecsfs__task_ctr(struct task *k, const char *name);
+/* Write the task's state to the store (and bump its version). */
+int ecsfs__task_persist(struct task *k);
+/* Tell the fs layer something about this task changed. */
+void ecsfs__task_changed(struct task *k);
+void ecsfs__task_event(struct task *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *ecsfs__task_state_name(enum task_state s);
+
+/* reconciler.c */
+void ecsfs__reconcile(struct task *k);
+/* A task's containers are all done with; close what capture holds open. */
+void ecsfs__task_close_logs(struct task *k);
+void ecsfs__reconciler_start(ecsfs_tasks *t);
+/* Cut every call in flight loose from the subsystem (before freeing it). */
+void ecsfs__reconciler_detach(ecsfs_tasks *t);
+/* Retries that are due (called from ecsfs_tasks_sweep()). */
+void ecsfs__reconciler_tick(ecsfs_tasks *t);
+
+#endif

@@ -1,0 +1,114 @@
+/* ecsfs — what a task definition means to the engine: create bodies. */
+#ifndef ECSFS_LAUNCH_H
+#define ECSFS_LAUNCH_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ecsfs/buf.h"
+
+/*
+ * A task's containers become engine containers. This file turns a
+ * registered task definition (the canonical registration input, as stored)
+ * and one of its container definitions into the body of the engine's
+ * container-create call (Docker's ContainerConfig with "HostConfig"). It
+ * does no I/O except reading environmentFiles, which are local paths.
+ *
+ * The task's network namespace is held by a pause container (the image
+ * ECSFS_PAUSE_IMAGE, built from the project's own static binary) for the
+ * network modes awsvpc (and unset), bridge and none; every container of the
+ * task joins it ("NetworkMode": "container:<pause id>"), so containers reach
+ * each other on localhost, and port mappings are published on the pause
+ * container. networkMode "host" uses the host's namespace and no pause.
+ */
+
+#define ECSFS_PAUSE_IMAGE     "ecsfs-pause:" ECSFS_VERSION
+#define ECSFS_PAUSE_NAME      "~pause" /* value of ECSFS_LABEL_CONTAINER for it */
+#define ECSFS_STOP_TIMEOUT_S  30	  /* stopTimeout when unset */
+#define ECSFS_CPU_SHARES_MIN  2		  /* the engine's own floor */
+#define ECSFS_ENV_FILE_MAX    (1u << 20)  /* one environmentFiles file */
+
+/* Resolve a secret's valueFrom (a name, or an ARN whose last ':' or '/'
+ * field is the name): 0 and the value appended to *value, or -ENOENT. */
+typedef int (*ecsfs_launch_secret_fn)(void *data, const char *name, ecsfs_buf *value);
+
+typedef struct ecsfs_launch_ctx {
+	const char *cluster;
+	const char *task_id;  /* 32 hex */
+	const char *task_arn; /* arn:aws:ecs:local:000000000000:task/<cluster>/<id> */
+	const char *family;
+	int64_t revision;
+	const char *pause_id; /* the pause container's id; NULL when there is none */
+	ecsfs_launch_secret_fn secret;
+	void *secret_data;
+} ecsfs_launch_ctx;
+
+/*
+ * Does this task definition need a pause container? True unless its
+ * networkMode is "host".
+ */
+int ecsfs_launch_needs_pause(const json_t *taskdef);
+
+/*
+ * The engine container name of a task's container: "ecsfs-<task id>-<name>"
+ * (for the pause: "ecsfs-<task id>-pause"). Names are unique in the engine,
+ * so a create repeated after a crash meets -EEXIST instead of making a
+ * duplicate.
+ */
+void ecsfs_launch_container_name(const char *task_id, const char *container, ecsfs_buf *out);
+
+/*
+ * The create body of the pause container: image ECSFS_PAUSE_IMAGE, the
+ * task's labels, the network mode (bridge for awsvpc/unset/bridge, none for
+ * none), every container's portMappings as ExposedPorts and
+ * HostConfig.PortBindings (hostPort unset or 0: the engine picks one in
+ * bridge mode, equals containerPort in awsvpc), hostname, dnsServers,
+ * dnsSearchDomains and extraHosts of the first container that sets them
+ * (they belong to the namespace's owner), and systemControls of the
+ * network namespace. Returns 0 and *out (caller decrefs), or -EINVAL + why.
+ */
+int ecsfs_launch_pause(const json_t *taskdef, const ecsfs_launch_ctx *ctx, json_t **out,
+		       ecsfs_buf *why);
+
+/*
+ * The create body of container `container` (an element of
+ * taskdef.containerDefinitions, after overrides). Every field with an engine
+ * meaning is applied (the README's table lists them); labels carry
+ * ECSFS_LABEL_* plus dockerLabels; secrets are resolved through ctx->secret
+ * into Env. Returns 0 and *out (caller decrefs), -ENOENT + why for a secret
+ * or environment file that cannot be found ("ResourceInitializationError:
+ * ..." text), -EINVAL + why for anything else that cannot be honoured.
+ */
+int ecsfs_launch_container(const json_t *taskdef, const json_t *container,
+			   const ecsfs_launch_ctx *ctx, json_t **out, ecsfs_buf *why);
+
+/*
+ * The engine volumes a task needs (VolumeCreateRequest bodies, an array,
+ * caller decrefs): one per task volume that has no host.sourcePath, named
+ * ecsfs_launch_volume_name(), labelled with the task, with the driver and
+ * options of dockerVolumeConfiguration when given. Volumes with a host
+ * path are bind mounts and need nothing created.
+ */
+int ecsfs_launch_volumes(const json_t *taskdef, const ecsfs_launch_ctx *ctx, json_t **out,
+			 ecsfs_buf *why);
+/* "ecsfs-<task id>-<volume>"; a dockerVolumeConfiguration with scope
+ * "shared" keeps its own name instead. */
+void ecsfs_launch_volume_name(const json_t *volume, const char *task_id, ecsfs_buf *out);
+
+/*
+ * Apply a RunTask "overrides" object to a copy of a task definition:
+ * containerOverrides (name, command, environment, environmentFiles, cpu,
+ * memory, memoryReservation), task cpu and memory. Returns 0, or -EINVAL +
+ * why for an override naming no container or of a wrong type.
+ */
+int ecsfs_launch_apply_overrides(json_t *taskdef, const json_t *overrides, ecsfs_buf *why);
+
+/*
+ * A tar archive (ustar) holding one regular file `name` of `len` bytes with
+ * permission bits `mode`, for importing an image: appended to *out.
+ */
+void ecsfs_tar_one_file(const char *name, const void *data, size_t len, mode_t mode,
+			ecsfs_buf *out);
+
+#endif
