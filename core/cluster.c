@@ -439,8 +439,9 @@ static json_t *array_or_empty(json_t *doc, const char *key)
 }
 
 int ecsfs_cluster_describe(ecsfs_store *s, const char *name, const ecsfs_runtime_info *rt,
-			   ecsfs_buf *out)
+			   const ecsfs_cluster_counts *n, ecsfs_buf *out)
 {
+	static const ecsfs_cluster_counts none;
 	ecsfs_cluster_row row;
 	json_t *doc, *j, *settings;
 	int r;
@@ -457,9 +458,11 @@ int ecsfs_cluster_describe(ecsfs_store *s, const char *name, const ecsfs_runtime
 	json_object_set_new(j, "status", json_string("ACTIVE"));
 	json_object_set_new(j, "registeredContainerInstancesCount",
 			    json_integer(rt && rt->reachable ? 1 : 0));
-	json_object_set_new(j, "runningTasksCount", json_integer(0));
-	json_object_set_new(j, "pendingTasksCount", json_integer(0));
-	json_object_set_new(j, "activeServicesCount", json_integer(0));
+	if (!n)
+		n = &none;
+	json_object_set_new(j, "runningTasksCount", json_integer(n->running));
+	json_object_set_new(j, "pendingTasksCount", json_integer(n->pending));
+	json_object_set_new(j, "activeServicesCount", json_integer(n->services));
 	json_object_set_new(j, "statistics", json_array());
 	json_object_set_new(j, "tags", array_or_empty(doc, "tags"));
 	settings = json_object_get(doc, "settings");
@@ -487,8 +490,9 @@ out:
 }
 
 int ecsfs_cluster_status(ecsfs_store *s, const char *name, const ecsfs_runtime_info *rt,
-			 ecsfs_buf *out)
+			 const ecsfs_cluster_counts *n, ecsfs_buf *out)
 {
+	static const ecsfs_cluster_counts none;
 	ecsfs_cluster_row row;
 	char created[32];
 	int r;
@@ -503,7 +507,10 @@ int ecsfs_cluster_status(ecsfs_store *s, const char *name, const ecsfs_runtime_i
 	ecsfs_buf_addf(out, "status: ACTIVE\n");
 	ecsfs_buf_addf(out, "created: %s\n", created);
 	ecsfs_buf_addf(out, "settings: %s\n", row.settings.len ? "cluster.json" : "defaults");
-	ecsfs_buf_addf(out, "services: 0\nrunning_tasks: 0\npending_tasks: 0\n");
+	if (!n)
+		n = &none;
+	ecsfs_buf_addf(out, "services: %u\nrunning_tasks: %u\npending_tasks: %u\nstopped_tasks: %u\n",
+		       n->services, n->running, n->pending, n->stopped);
 	if (!rt) {
 		ecsfs_buf_addf(out, "runtime: none\n");
 	} else if (rt->reachable) {

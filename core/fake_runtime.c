@@ -664,8 +664,10 @@ static int fake_create(ecsfs_runtime *rt, const char *name, json_t *config, ecsf
 			     name);
 		return 0;
 	}
-	other = fake_find(f, name);
-	if (other && strcmp(other->name, name) == 0) {
+	for (other = f->containers; other; other = other->next)
+		if (strcmp(other->name, name) == 0)
+			break;
+	if (other) {
 		queue_result(f, cb, data, -EEXIST, NULL,
 			     "Conflict. The container name \"/%s\" is already in use by container "
 			     "\"%s\". You have to remove (or rename) that container to be able to "

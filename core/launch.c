@@ -1793,7 +1793,7 @@ static int container_override(struct lc *l, json_t *taskdef, const json_t *o)
 int ecsfs_launch_apply_overrides(json_t *taskdef, const json_t *overrides, ecsfs_buf *why)
 {
 	static const char *const task_fields[] = {"cpu", "memory", "taskRoleArn",
-						  "executionRoleArn"};
+						  "executionRoleArn", "ephemeralStorage"};
 	const char *key, *family;
 	json_t *v;
 	ecsfs_buf msg = ECSFS_BUF_INIT;
@@ -1830,9 +1830,14 @@ int ecsfs_launch_apply_overrides(json_t *taskdef, const json_t *overrides, ecsfs
 					goto out;
 				at_pop(&l, base);
 			}
+		} else if (strcmp(key, "inferenceAcceleratorOverrides") == 0) {
+			/* describe-tasks shows it: kept with the task, no meaning here */
+			if ((r = check_type(&l, v, J_ARR)) < 0)
+				goto out;
 		} else {
 			r = fail(&l, "unknown field; overrides may set containerOverrides, cpu, "
-				     "memory, taskRoleArn and executionRoleArn");
+				     "memory, taskRoleArn, executionRoleArn, ephemeralStorage and "
+				     "inferenceAcceleratorOverrides");
 			goto out;
 		}
 		at_pop(&l, mark);

@@ -603,7 +603,7 @@ static void adopt_by_name(struct op *o)
 	struct task *k = o->k;
 	ecsfs_buf name = ECSFS_BUF_INIT;
 
-	ecsfs_launch_container_name(k->id, o->pause ? "pause" : o->c->name, &name);
+	ecsfs_launch_container_name(k->id, o->pause ? ECSFS_PAUSE_NAME : o->c->name, &name);
 	free(o->arg);
 	o->arg = ecsfs_buf_detach(&name, NULL);
 	if (ops(k->owner)->inspect(k->owner->rt, o->arg, on_created, o) < 0)
@@ -663,7 +663,7 @@ static void create(struct task *k, struct ctr *c, json_t *config)
 	if (c)
 		c->busy = true;
 	add_instance_label(k->owner, config);
-	ecsfs_launch_container_name(k->id, c ? c->name : "pause", &name);
+	ecsfs_launch_container_name(k->id, c ? c->name : ECSFS_PAUSE_NAME, &name);
 	if (ops(k->owner)->create(k->owner->rt, name.data, config, on_created, o) < 0) {
 		if (c)
 			c->busy = false;

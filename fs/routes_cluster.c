@@ -59,18 +59,29 @@ static int cluster_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why)
 	return r;
 }
 
+static void counts(ecsfs__fs *fs, const char *cluster, ecsfs_cluster_counts *n)
+{
+	memset(n, 0, sizeof(*n));
+	if (fs->tasks)
+		ecsfs_tasks_counts(fs->tasks, cluster, &n->pending, &n->running, &n->stopped);
+}
+
 static int describe_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 {
 	ecsfs_runtime_info info;
+	ecsfs_cluster_counts n;
 	ecsfs__runtime_info(fs, &info);
-	return ecsfs_cluster_describe(fs->store, m->cap[0], &info, out);
+	counts(fs, m->cap[0], &n);
+	return ecsfs_cluster_describe(fs->store, m->cap[0], &info, &n, out);
 }
 
 static int status_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 {
 	ecsfs_runtime_info info;
+	ecsfs_cluster_counts n;
 	ecsfs__runtime_info(fs, &info);
-	return ecsfs_cluster_status(fs->store, m->cap[0], &info, out);
+	counts(fs, m->cap[0], &n);
+	return ecsfs_cluster_status(fs->store, m->cap[0], &info, &n, out);
 }
 
 static int events_getattr(ecsfs__fs *fs, const ecsfs__match *m, struct stat *st)

@@ -50,13 +50,18 @@ int ecsfs_cluster_settings_apply(ecsfs_store *s, const char *name, const char *d
 /* Remove cluster.json: the cluster goes back to default settings. */
 int ecsfs_cluster_settings_clear(ecsfs_store *s, const char *name, ecsfs_buf *why);
 
-/* describe-clusters shape, pretty JSON, into out. */
+/* What runs in a cluster, as its describe and status show it. */
+typedef struct ecsfs_cluster_counts {
+	unsigned running, pending, stopped, services;
+} ecsfs_cluster_counts;
+
+/* describe-clusters shape, pretty JSON, into out. `n` may be NULL (all 0). */
 int ecsfs_cluster_describe(ecsfs_store *s, const char *name, const ecsfs_runtime_info *rt,
-			   ecsfs_buf *out);
+			   const ecsfs_cluster_counts *n, ecsfs_buf *out);
 
 /* "key: value" lines into out. */
 int ecsfs_cluster_status(ecsfs_store *s, const char *name, const ecsfs_runtime_info *rt,
-			 ecsfs_buf *out);
+			 const ecsfs_cluster_counts *n, ecsfs_buf *out);
 
 /* Append an event line (timestamp added) to the cluster's events. */
 int ecsfs_cluster_event(ecsfs_store *s, const char *name, const char *fmt, ...)

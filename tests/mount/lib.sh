@@ -95,3 +95,182 @@ done_testing() {
 	echo "1..$tap_n"
 	[ "$tap_failed" -eq 0 ]
 }
+
+# ---- tasks on the real Docker engine (t_task*.sh) ----
+# A test that runs containers calls need_docker and ensure_busybox_image
+# first, records the ids of the tasks it starts (run_task does), and ends
+# with stop_all_tasks and no_containers_left. Its trap is
+# `trap 'task_cleanup; cleanup' EXIT`: whatever happened, no container or
+# volume of this state directory outlives the test.
+
+DOCKER_SOCK=/var/run/docker.sock
+BUSYBOX_IMAGE=ecsfs-busybox:latest
+# bump when the list of applets or the files of the image change
+BUSYBOX_IMAGE_REV=2
+BUSYBOX_APPLETS="sh ash echo sleep cat ls wget nc httpd true false env id pwd grep
+	kill hostname mkdir touch test [ printf seq head tail wc ip ps rm date sed awk
+	md5sum stat cut tr expr uname whoami usleep timeout mount df sort uniq"
+# A long-running command that exits 0 at once on SIGTERM (a shell as PID 1
+# ignores signals it has no handler for).
+LONG="trap 'exit 0' TERM; sleep 3600 & wait"
+
+docker_answers() {
+	curl -s --max-time 5 --unix-socket "$DOCKER_SOCK" http://d/_ping 2>/dev/null | grep -q OK
+}
+
+# need_docker: without an engine, skip the whole test, or fail it when
+# ECSFS_REQUIRE_DOCKER=1 (CI, where an engine must be there).
+need_docker() {
+	docker_answers && return 0
+	if [ "${ECSFS_REQUIRE_DOCKER:-0}" = 1 ]; then
+		echo "not ok 1 - a Docker engine must answer at $DOCKER_SOCK (ECSFS_REQUIRE_DOCKER=1)"
+		echo "1..1"
+		exit 1
+	fi
+	echo "1..0 # SKIP no docker"
+	exit 0
+}
+
+# ensure_busybox_image: make $BUSYBOX_IMAGE (Debian's static busybox and
+# its applets) unless the engine has this revision of it. No registry is
+# reachable, so it is imported from a tar.
+ensure_busybox_image() {
+	local have root a
+	have=$(docker image inspect -f '{{index .Config.Labels "ecsfs.test-image"}}' \
+		"$BUSYBOX_IMAGE" 2>/dev/null)
+	[ "$have" = "$BUSYBOX_IMAGE_REV" ] && return 0
+	[ -x /bin/busybox ] || { echo "# /bin/busybox missing (package busybox-static)"; return 1; }
+	root=$T/busybox-root
+	mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/root" || return 1
+	chmod 1777 "$root/tmp"
+	cp /bin/busybox "$root/bin/busybox" || return 1
+	for a in $BUSYBOX_APPLETS; do
+		ln -sf busybox "$root/bin/$a" || return 1
+	done
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+	tar -C "$root" -c . | docker import \
+		--change "LABEL ecsfs.test-image=$BUSYBOX_IMAGE_REV" \
+		--change 'ENV PATH=/bin' \
+		--change 'CMD ["sh"]' - "$BUSYBOX_IMAGE" >/dev/null
+	rm -rf "$root"
+	have=$(docker image inspect -f '{{index .Config.Labels "ecsfs.test-image"}}' \
+		"$BUSYBOX_IMAGE" 2>/dev/null)
+	[ "$have" = "$BUSYBOX_IMAGE_REV" ]
+}
+
+# instance_id: the id of this state directory, which labels its containers
+instance_id() {
+	[ -f "$STATE/state.db" ] || return 0
+	sqlite3 "file:$STATE/state.db?mode=ro" "SELECT value FROM meta WHERE key = 'instance'" 2>/dev/null
+}
+
+# engine_ids LABEL=VALUE: ids of the engine's containers with that label
+engine_ids() { docker ps -aq --no-trunc --filter "label=$1"; }
+
+# register FAMILY JSON: register a task definition through spec/taskdefs/
+register() { printf '%s\n' "$2" >"$MNT/spec/taskdefs/$1.json"; }
+
+# run_task CLUSTER TEXT: write TEXT and a newline to clusters/CLUSTER/run,
+# read the new ids back through the same handle; print them, one a line,
+# and remember them for task_cleanup. Fails as the write or the read does.
+run_task() {
+	python3 - "$MNT/clusters/$1/run" "$2" <<'PY' | tee -a "$T/task-ids"
+import sys
+with open(sys.argv[1], "r+") as f:
+    f.write(sys.argv[2] + "\n")
+    f.seek(0)
+    sys.stdout.write(f.read())
+PY
+	return "${PIPESTATUS[0]}"
+}
+
+# remember_tasks CLUSTER: add every task id of the cluster to the cleanup list
+remember_tasks() { ls "$MNT/clusters/$1/tasks" >>"$T/task-ids" 2>/dev/null; }
+
+# jget FILE EXPR: a python expression over the JSON document d of FILE
+jget() {
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# skey FILE KEY: the value of "KEY: value" in a status file
+skey() { sed -n "s/^$2: //p" "$1" 2>/dev/null; }
+
+# task_is CLUSTER ID STATUS: the task's last_status is STATUS
+task_is() { grep -qx "last_status: $3" "$MNT/clusters/$1/tasks/$2/status"; }
+
+# wait_task TIMEOUT CLUSTER ID STATUS: bounded wait for a task's last_status
+wait_task() { wait_for "$1" task_is "$2" "$3" "$4"; }
+
+# ctr_is CLUSTER ID CONTAINER STATUS: a container's last_status is STATUS
+ctr_is() { grep -qx "last_status: $4" "$MNT/clusters/$1/tasks/$2/containers/$3/status"; }
+
+# log_has FILE REGEX: FILE has a line matching REGEX
+log_has() { grep -Eq -- "$2" "$1"; }
+
+# runtime_id CLUSTER ID CONTAINER: the container's runtimeId in task.json
+runtime_id() {
+	jget "$MNT/clusters/$1/tasks/$2/task.json" \
+		"[c.get('runtimeId', '') for c in d['containers'] if c['name'] == '$3'][0]"
+}
+
+# stop_all_tasks CLUSTER [TIMEOUT]: stop every task of the cluster that is
+# not stopping yet, through its stop file; wait until all are STOPPED.
+stop_all_tasks() {
+	local c=$1 limit=${2:-60} id
+	for id in $(ls "$MNT/clusters/$c/tasks" 2>/dev/null); do
+		grep -qx 'desired_status: RUNNING' "$MNT/clusters/$c/tasks/$id/status" 2>/dev/null &&
+			echo test-done >"$MNT/clusters/$c/tasks/$id/stop"
+	done
+	wait_for "$limit" all_stopped "$c"
+}
+all_stopped() {
+	local id
+	for id in $(ls "$MNT/clusters/$1/tasks"); do
+		task_is "$1" "$id" STOPPED || return 1
+	done
+}
+
+# no_containers_left: the test's closing assert on the engine
+no_containers_left() {
+	local inst left=
+	inst=$(instance_id)
+	[ -n "$inst" ] && left=$(engine_ids "ecsfs.instance=$inst"; docker volume ls -q --filter "label=ecsfs.instance=$inst")
+	is "$left" "" "no container or volume of this state directory is left in the engine"
+	[ -n "$inst" ]
+	ok $? "(the state directory's instance id is known: $inst)"
+}
+
+# task_cleanup: stop the daemon (bounded), then force-remove every
+# container and volume of the tasks this test started, so that a failing
+# test leaks nothing into the next one.
+task_cleanup() {
+	local i inst ids vols
+	if [ -n "$DAEMON_PID" ]; then
+		kill -TERM "$DAEMON_PID" 2>/dev/null
+		for i in $(seq 100); do
+			kill -0 "$DAEMON_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$DAEMON_PID" 2>/dev/null
+		wait "$DAEMON_PID" 2>/dev/null
+		DAEMON_PID=
+	fi
+	docker_answers || return 0
+	inst=$(instance_id)
+	ids=$( (
+		[ -n "$inst" ] && engine_ids "ecsfs.instance=$inst"
+		[ -f "$T/task-ids" ] && sort -u "$T/task-ids" | while read -r i; do
+			[ -n "$i" ] && engine_ids "ecsfs.task=$i"
+		done
+	) | sort -u)
+	[ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
+	vols=$( (
+		[ -n "$inst" ] && docker volume ls -q --filter "label=ecsfs.instance=$inst"
+		[ -f "$T/task-ids" ] && sort -u "$T/task-ids" | while read -r i; do
+			[ -n "$i" ] && docker volume ls -q --filter "label=ecsfs.task=$i"
+		done
+	) | sort -u)
+	[ -n "$vols" ] && docker volume rm -f $vols >/dev/null 2>&1
+	return 0
+}

@@ -1,7 +1,8 @@
 /*
  * Unit tests of the runtime boundary: the fake runtime, the HTTP client and
  * the Docker runtime against a tiny HTTP server on a temporary unix socket,
- * a socket that does not exist, and the real engine when one answers.
+ * a socket that does not exist, and the real engine when one answers
+ * (required when ECSFS_REQUIRE_DOCKER=1).
  *
  * Nothing sleeps hoping: run_until() runs the loop until a condition holds
  * and gives up after a bound.
@@ -15,12 +16,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "ecsfs/buf.h"
 #include "ecsfs/docker.h"
 #include "ecsfs/http.h"
+#include "ecsfs/launch.h"
 #include "ecsfs/runtime.h"
 #include "tap.h"
 
@@ -85,11 +88,13 @@ static void set_flag(void *arg)
 /* ---- a tiny HTTP server standing in for dockerd ------------------------ */
 
 struct server;
+struct drip;
 
 struct client {
 	uv_pipe_t pipe;
 	ecsfs_buf in;
 	struct server *srv;
+	struct drip *drip; /* a chunked answer being sent piece by piece */
 	struct client *prev, *next;
 };
 
@@ -101,6 +106,11 @@ struct server {
 	int requests;
 	int open_handles;
 	struct client *clients;
+	/* the targets of the last requests of a kind, to check what was asked */
+	char events_target[1024];
+	char logs_target[1024];
+	char pull_target[1024];
+	int events_requests;
 };
 
 struct write_req {
@@ -116,23 +126,232 @@ static void on_written(uv_write_t *req, int status)
 	free(w);
 }
 
-static void client_send(struct client *c, int status, const char *type, const char *body)
+/* Write `data` (taken over) to the client. */
+static void client_write(struct client *c, ecsfs_buf *data)
 {
 	struct write_req *w = calloc(1, sizeof(*w));
 	uv_buf_t b;
 
 	if (!w)
 		abort();
-	ecsfs_buf_init(&w->data);
-	ecsfs_buf_addf(&w->data,
-		       "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-		       "Api-Version: 1.41\r\n\r\n%s",
-		       status, status == 200 ? "OK" : "Error", type, strlen(body), body);
+	w->data = *data;
+	ecsfs_buf_init(data);
 	b = uv_buf_init(w->data.data, (unsigned)w->data.len);
 	if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_written) < 0) {
 		ecsfs_buf_release(&w->data);
 		free(w);
 	}
+}
+
+static void client_send(struct client *c, int status, const char *type, const char *body)
+{
+	ecsfs_buf out = ECSFS_BUF_INIT;
+
+	ecsfs_buf_addf(&out,
+		       "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+		       "Api-Version: 1.41\r\n\r\n%s",
+		       status, status == 200 ? "OK" : "Error", type, strlen(body), body);
+	client_write(c, &out);
+}
+
+/*
+ * A 200 answer whose body goes out in chunks of `piece` bytes, one every
+ * millisecond, so that the client sees frames, lines and JSON objects cut
+ * anywhere. With keep_open, the answer stays unfinished once the body is
+ * out, like /events, until server_end_streams() or the connection closes.
+ */
+struct drip {
+	uv_timer_t timer;
+	struct server *srv;
+	struct client *c;
+	ecsfs_buf body;
+	size_t off, piece;
+	bool keep_open;
+	bool ended;
+};
+
+static void on_drip_closed(uv_handle_t *h)
+{
+	struct drip *d = h->data;
+	struct server *srv = d->srv;
+
+	ecsfs_buf_release(&d->body);
+	free(d);
+	srv->open_handles--;
+}
+
+static void drip_close(struct client *c)
+{
+	if (!c->drip)
+		return;
+	uv_close((uv_handle_t *)&c->drip->timer, on_drip_closed);
+	c->drip = NULL;
+}
+
+static void drip_end(struct drip *d)
+{
+	ecsfs_buf out = ECSFS_BUF_INIT;
+
+	if (d->ended)
+		return;
+	d->ended = true;
+	uv_timer_stop(&d->timer);
+	ecsfs_buf_adds(&out, "0\r\n\r\n");
+	client_write(d->c, &out);
+}
+
+static void on_drip(uv_timer_t *t)
+{
+	struct drip *d = t->data;
+	ecsfs_buf out = ECSFS_BUF_INIT;
+	size_t n = d->body.len - d->off;
+
+	if (n > d->piece)
+		n = d->piece;
+	if (n) {
+		ecsfs_buf_addf(&out, "%zx\r\n", n);
+		ecsfs_buf_add(&out, d->body.data + d->off, n);
+		ecsfs_buf_adds(&out, "\r\n");
+		d->off += n;
+		client_write(d->c, &out);
+	}
+	if (d->off < d->body.len)
+		return;
+	if (d->keep_open)
+		uv_timer_stop(t);
+	else
+		drip_end(d);
+}
+
+static void client_drip(struct client *c, const char *type, const ecsfs_buf *body, size_t piece,
+			bool keep_open)
+{
+	struct drip *d = calloc(1, sizeof(*d));
+	ecsfs_buf out = ECSFS_BUF_INIT;
+
+	if (!d)
+		abort();
+	drip_close(c);
+	ecsfs_buf_init(&d->body);
+	ecsfs_buf_add(&d->body, body->data, body->len);
+	d->c = c;
+	d->srv = c->srv;
+	d->piece = piece;
+	d->keep_open = keep_open;
+	uv_timer_init(&loop, &d->timer);
+	d->timer.data = d;
+	c->drip = d;
+	c->srv->open_handles++;
+	ecsfs_buf_addf(&out,
+		       "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n"
+		       "Api-Version: 1.41\r\n\r\n",
+		       type);
+	client_write(c, &out);
+	uv_timer_start(&d->timer, on_drip, 1, 1);
+}
+
+/* Finish every answer left open. */
+static void server_end_streams(struct server *srv)
+{
+	struct client *c;
+
+	for (c = srv->clients; c; c = c->next)
+		if (c->drip && c->drip->off == c->drip->body.len)
+			drip_end(c->drip);
+}
+
+/* One frame of the engine's multiplexed log stream. */
+static void mux_frame(ecsfs_buf *out, int stream, const char *text)
+{
+	size_t n = strlen(text);
+	unsigned char h[8] = {(unsigned char)stream,
+			      0,
+			      0,
+			      0,
+			      (unsigned char)(n >> 24),
+			      (unsigned char)(n >> 16),
+			      (unsigned char)(n >> 8),
+			      (unsigned char)n};
+
+	ecsfs_buf_add(out, h, sizeof(h));
+	ecsfs_buf_add(out, text, n);
+}
+
+static void save_target(char *dst, size_t size, const char *head)
+{
+	const char *sp = strchr(head, ' ');
+
+	snprintf(dst, size, "%.*s", sp ? (int)strcspn(sp + 1, " ") : 0, sp ? sp + 1 : "");
+}
+
+#define LOG_TS1 "2026-11-21T19:50:27.123456789Z"
+
+/* The engine's API routes the tests below use; 1 when `head` was one. */
+static int client_answer_api(struct client *c, const char *head)
+{
+	struct server *srv = c->srv;
+	ecsfs_buf body = ECSFS_BUF_INIT;
+	ecsfs_buf longline = ECSFS_BUF_INIT;
+
+#define ROUTE(s) (strncmp(head, (s), strlen(s)) == 0)
+	if (ROUTE("GET /v1.41/containers/demux/json ") ||
+	    ROUTE("GET /v1.41/containers/long/json ") ||
+	    ROUTE("GET /v1.41/containers/hang/json ")) {
+		client_send(c, 200, "application/json",
+			    "{\"Id\":\"x\",\"Config\":{\"Tty\":false}}");
+	} else if (ROUTE("GET /v1.41/containers/tty/json ")) {
+		client_send(c, 200, "application/json", "{\"Id\":\"x\",\"Config\":{\"Tty\":true}}");
+	} else if (ROUTE("GET /v1.41/containers/teapot/json ")) {
+		client_send(c, 500, "text/plain", "kaput");
+	} else if (ROUTE("GET /v1.41/containers/demux/logs?")) {
+		save_target(srv->logs_target, sizeof(srv->logs_target), head);
+		mux_frame(&body, 1, LOG_TS1 " hello\n2026-11-21T19:50:27.2Z wor");
+		mux_frame(&body, 2, "2026-11-21T19:50:28Z oops\n");
+		mux_frame(&body, 1, "ld\n");
+		mux_frame(&body, 1, "");
+		mux_frame(&body, 2, "2026-11-21T20:50:28+01:00 offset\n");
+		mux_frame(&body, 2, "no timestamp\n");
+		mux_frame(&body, 1, "2026-11-21T19:50:29.000000001Z partial");
+		client_drip(c, "application/vnd.docker.raw-stream", &body, 3, false);
+	} else if (ROUTE("GET /v1.41/containers/long/logs?")) {
+		ecsfs_buf_adds(&longline, LOG_TS1 " ");
+		ecsfs_buf_setlen(&longline, longline.len + 70000);
+		memset(longline.data + longline.len - 70000, 'x', 70000);
+		ecsfs_buf_adds(&longline, "\n");
+		mux_frame(&body, 1, longline.data);
+		client_drip(c, "application/vnd.docker.raw-stream", &body, 4096, false);
+	} else if (ROUTE("GET /v1.41/containers/tty/logs?")) {
+		save_target(srv->logs_target, sizeof(srv->logs_target), head);
+		ecsfs_buf_adds(&body, "2026-11-21T19:50:27Z a\r\n2026-11-21T19:50:27.5Z b\r\n");
+		client_drip(c, "application/vnd.docker.raw-stream", &body, 3, false);
+	} else if (ROUTE("GET /v1.41/containers/hang/logs?")) {
+		client_drip(c, "application/vnd.docker.raw-stream", &body, 3, true);
+	} else if (ROUTE("GET /v1.41/events?")) {
+		srv->events_requests++;
+		save_target(srv->events_target, sizeof(srv->events_target), head);
+		ecsfs_buf_adds(&body, "{\"Type\":\"container\",\"Action\":\"start\","
+				      "\"Actor\":{\"ID\":\"abc\",\"Attributes\":{}}}\n"
+				      "{\"Type\":\"container\",\"Action\":\"die\","
+				      "\"Actor\":{\"ID\":\"abc\",\"Attributes\":"
+				      "{\"exitCode\":\"3\"}}}\n");
+		client_drip(c, "application/json", &body, 5, true);
+	} else if (ROUTE("POST /v1.41/images/create?fromImage=")) {
+		save_target(srv->pull_target, sizeof(srv->pull_target), head);
+		ecsfs_buf_adds(&body, "{\"status\":\"Pulling from x\"}\r\n");
+		if (strstr(head, "busted"))
+			ecsfs_buf_adds(&body, "{\"errorDetail\":{\"message\":\"manifest unknown\"},"
+					      "\"error\":\"manifest unknown\"}\r\n");
+		else
+			ecsfs_buf_adds(&body, "{\"status\":\"Downloaded\"}\r\n");
+		client_drip(c, "application/json", &body, 7, false);
+	} else {
+		ecsfs_buf_release(&body);
+		return 0;
+	}
+#undef ROUTE
+	ecsfs_buf_release(&body);
+	ecsfs_buf_release(&longline);
+	return 1;
 }
 
 /* Answer one request whose head is `head` ("GET /_ping HTTP/1.1\r\n..."). */
@@ -143,7 +362,9 @@ static void client_answer(struct client *c, const char *head, const ecsfs_buf *i
 	const char *ct;
 
 	srv->requests++;
-	if (strncmp(head, "GET /_ping ", 11) == 0) {
+	if (client_answer_api(c, head)) {
+		/* answered */
+	} else if (strncmp(head, "GET /_ping ", 11) == 0) {
 		if (srv->ping_status == 200)
 			client_send(c, 200, "text/plain", "OK");
 		else
@@ -197,6 +418,7 @@ static void client_close(struct client *c)
 		srv->clients = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	drip_close(c);
 	uv_close((uv_handle_t *)&c->pipe, on_client_closed);
 }
 
@@ -795,6 +1017,372 @@ static void test_close_early(void)
 	}
 }
 
+/* ---- runtime calls and streams, recorded -------------------------------- */
+
+struct rres {
+	bool done;
+	int calls;
+	int err;
+	json_t *result; /* a copy */
+	char errmsg[1024];
+};
+
+static void on_rres(void *data, int err, json_t *result, const char *errmsg)
+{
+	struct rres *r = data;
+
+	r->done = true;
+	r->calls++;
+	r->err = err;
+	json_decref(r->result);
+	r->result = result ? json_deep_copy(result) : NULL;
+	snprintf(r->errmsg, sizeof(r->errmsg), "%s", errmsg ? errmsg : "(null)");
+}
+
+static const char *nz(const char *s)
+{
+	return s ? s : "";
+}
+
+static bool rres_done(void *arg)
+{
+	return ((struct rres *)arg)->done;
+}
+
+static void rres_reset(struct rres *r)
+{
+	json_decref(r->result);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Wait for a started call: its err, -ETIMEDOUT when it does not come. */
+static int rres_wait(struct rres *r, int started, uint64_t bound_ms)
+{
+	if (started < 0)
+		return started;
+	if (r->done)
+		return -EPROTO; /* called back from within the call */
+	return run_until(rres_done, r, bound_ms) ? r->err : -ETIMEDOUT;
+}
+
+/* Make call `op` on `rt` and wait for its result in *r (30 s at most). */
+#define RCALL(r, op, ...) \
+	(rres_reset(r), rres_wait((r), rt->ops->op(rt, __VA_ARGS__, on_rres, (r)), 30000))
+
+/* Events as "Action id-prefix exitCode" lines; NULL as "(open)". */
+struct evlog {
+	ecsfs_buf log;
+	int opens;
+	int n;
+};
+
+static void on_rt_event(void *data, json_t *ev)
+{
+	struct evlog *e = data;
+	json_t *actor = json_object_get(ev, "Actor");
+	const char *code =
+	    json_string_value(json_object_get(json_object_get(actor, "Attributes"), "exitCode"));
+
+	e->n++;
+	if (!ev) {
+		e->opens++;
+		ecsfs_buf_adds(&e->log, "(open)\n");
+		return;
+	}
+	ecsfs_buf_addf(&e->log, "%s %.12s%s%s\n", json_string_value(json_object_get(ev, "Action")),
+		       json_string_value(json_object_get(actor, "ID")), code ? " " : "",
+		       code ? code : "");
+}
+
+struct evwait {
+	struct evlog *e;
+	int opens;
+	const char *text;
+};
+
+static bool ev_has(void *arg)
+{
+	struct evwait *w = arg;
+
+	return w->e->opens >= w->opens && (!w->text || strstr(w->e->log.data, w->text));
+}
+
+/* A log follower: "stream ts len text" lines, ts "now" when it is the
+ * moment of arrival (a line without timestamp), text cut at 40 bytes. */
+struct follower {
+	ecsfs_buf text;
+	int n;
+	int64_t first_ts, last_ts;
+	bool ended;
+	int end_err;
+	int ends;
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void on_rt_line(void *data, int stream, int64_t ts, const char *line, size_t len)
+{
+	struct follower *f = data;
+	int64_t d = now_ns() - ts;
+
+	if (!f->n)
+		f->first_ts = ts;
+	f->last_ts = ts;
+	f->n++;
+	if (d > -60000000000LL && d < 60000000000LL)
+		ecsfs_buf_addf(&f->text, "%d now %zu %.*s\n", stream, len, len > 40 ? 40 : (int)len,
+			       line);
+	else
+		ecsfs_buf_addf(&f->text, "%d %lld %zu %.*s\n", stream, (long long)ts, len,
+			       len > 40 ? 40 : (int)len, line);
+}
+
+/* Print text as TAP comments, a "# " before each line. */
+static void diag_lines(const char *text)
+{
+	bool start = true;
+
+	for (; *text; text++) {
+		if (start)
+			fputs("# ", stdout);
+		putchar(*text);
+		start = *text == '\n';
+	}
+	if (!start)
+		putchar('\n');
+}
+
+static void on_rt_end(void *data, int err)
+{
+	struct follower *f = data;
+
+	f->ended = true;
+	f->end_err = err;
+	f->ends++;
+}
+
+static bool follower_ended(void *arg)
+{
+	return ((struct follower *)arg)->ended;
+}
+
+static void follower_reset(struct follower *f)
+{
+	ecsfs_buf_release(&f->text);
+	memset(f, 0, sizeof(*f));
+	ecsfs_buf_init(&f->text);
+}
+
+/* 2026-11-21T19:50:27Z in seconds since the epoch. */
+static int64_t log_base_s(void)
+{
+	struct tm tm = {
+	    .tm_year = 126, .tm_mon = 10, .tm_mday = 21, .tm_hour = 19, .tm_min = 50, .tm_sec = 27};
+
+	return (int64_t)timegm(&tm);
+}
+
+/* ---- the Docker runtime's calls against the test server ---------------- */
+
+static void test_server_logs(ecsfs_runtime *rt, struct server *srv)
+{
+	int64_t b = log_base_s() * 1000000000;
+	struct follower f = {0};
+	ecsfs_runtime_logs *l;
+	ecsfs_buf want = ECSFS_BUF_INIT;
+	char since[64];
+
+	follower_reset(&f);
+	l = rt->ops->logs(rt, "demux", b + 5, on_rt_line, on_rt_end, &f);
+	ok(l != NULL, "logs: demux started");
+	ok(!f.ended, "logs: nothing from within the call");
+	ok(run_until(follower_ended, &f, 5000), "logs: demux ended");
+	is_int(f.end_err, 0, "logs: end(0) at the end of the stream");
+	is_int(f.ends, 1, "logs: end once");
+	ecsfs_buf_addf(&want,
+		       "1 %lld 5 hello\n2 %lld 4 oops\n1 %lld 5 world\n2 %lld 6 offset\n"
+		       "2 now 12 no timestamp\n1 %lld 7 partial\n",
+		       (long long)(b + 123456789), (long long)(b + 1000000000),
+		       (long long)(b + 200000000), (long long)(b + 1000000000),
+		       (long long)(b + 2000000001));
+	is_str(f.text.data, want.data, "logs: frames and lines cut anywhere, timestamps parsed");
+	snprintf(since, sizeof(since), "&since=%lld.000000005", (long long)(b / 1000000000));
+	ok(strstr(srv->logs_target, "/v1.41/containers/demux/logs?follow=1&stdout=1&stderr=1&"
+				    "timestamps=1") &&
+	       strstr(srv->logs_target, since),
+	   "logs: asked with follow, timestamps and since");
+	printf("# %s\n", srv->logs_target);
+
+	follower_reset(&f);
+	ok(rt->ops->logs(rt, "tty", 0, on_rt_line, on_rt_end, &f) != NULL, "logs: tty started");
+	ok(run_until(follower_ended, &f, 5000) && f.end_err == 0, "logs: tty ended");
+	ecsfs_buf_reset(&want);
+	ecsfs_buf_addf(&want, "1 %lld 1 a\n1 %lld 1 b\n", (long long)b, (long long)(b + 500000000));
+	is_str(f.text.data, want.data, "logs: a TTY's raw stream, without its \\r");
+	ok(!strstr(srv->logs_target, "since="), "logs: no since from the start");
+
+	follower_reset(&f);
+	ok(rt->ops->logs(rt, "long", 0, on_rt_line, on_rt_end, &f) != NULL, "logs: long started");
+	ok(run_until(follower_ended, &f, 5000) && f.end_err == 0, "logs: long ended");
+	is_int(f.n, 2, "logs: a 70000-byte line in two pieces");
+	ok(strncmp(f.text.data, "1 ", 2) == 0 && strstr(f.text.data, " 65536 xxxx") &&
+	       strstr(f.text.data, " 4464 xxxx"),
+	   "logs: 64 KiB, then the rest");
+	is_int(f.first_ts, b + 123456789, "logs: both pieces have the line's timestamp");
+	is_int(f.last_ts, b + 123456789, "logs: ... the second too");
+
+	follower_reset(&f);
+	ok(rt->ops->logs(rt, "gone", 0, on_rt_line, on_rt_end, &f) != NULL, "logs: gone started");
+	ok(run_until(follower_ended, &f, 5000), "logs: gone ended");
+	is_int(f.end_err, 0, "logs: a container that is not there ends with 0");
+	follower_reset(&f);
+	ok(rt->ops->logs(rt, "teapot", 0, on_rt_line, on_rt_end, &f) != NULL,
+	   "logs: teapot started");
+	ok(run_until(follower_ended, &f, 5000), "logs: teapot ended");
+	is_int(f.end_err, -EIO, "logs: an engine error ends with -EIO");
+
+	follower_reset(&f);
+	l = rt->ops->logs(rt, "hang", 0, on_rt_line, on_rt_end, &f);
+	ok(l != NULL, "logs: hang started");
+	run_until(never, NULL, 100);
+	ok(!f.ended, "logs: hang goes on");
+	rt->ops->logs_cancel(l);
+	ok(!f.ended, "logs_cancel: end does not come from within");
+	ok(run_until(follower_ended, &f, 5000), "logs_cancel: ended");
+	is_int(f.end_err, -ECANCELED, "logs_cancel: -ECANCELED");
+	is_int(f.ends, 1, "logs_cancel: once");
+	ok(rt->ops->logs(rt, "", 0, on_rt_line, on_rt_end, &f) == NULL, "logs: an id is needed");
+	follower_reset(&f);
+	ecsfs_buf_release(&f.text);
+	ecsfs_buf_release(&want);
+}
+
+static void test_server_calls(ecsfs_runtime *rt, struct server *srv)
+{
+	struct rres r = {0};
+
+	is_int(RCALL(&r, inspect, "teapot"), -EIO, "call: HTTP 500 is -EIO");
+	is_str(r.errmsg, "GET /v1.41/containers/teapot/json: the engine answered HTTP 500: kaput",
+	       "call: a message without JSON says the status and the text");
+	is_int(RCALL(&r, inspect, "nosuch"), -ENOENT, "call: HTTP 404 is -ENOENT");
+	is_str(r.errmsg, "page not found", "call: with the engine's message");
+	is_int(RCALL(&r, image_pull, "busted:1"), -EIO, "pull: an error inside the stream");
+	is_str(r.errmsg, "manifest unknown", "pull: its message");
+	is_int(RCALL(&r, image_pull, "example.com:5000/team/app@sha256:abc"), 0, "pull: digest");
+	is_str(srv->pull_target,
+	       "/v1.41/images/create?fromImage=example.com%3A5000%2Fteam%2Fapp&tag=sha256%3Aabc",
+	       "pull: a digest is the tag");
+	is_str(json_string_value(json_object_get(r.result, "status")), "Downloaded",
+	       "pull: the last progress line is the result");
+	is_int(RCALL(&r, image_pull, "example.com:5000/app"), 0, "pull: registry with a port");
+	is_str(srv->pull_target,
+	       "/v1.41/images/create?fromImage=example.com%3A5000%2Fapp&tag=latest",
+	       "pull: a port is not a tag; the tag is latest");
+	is_int(RCALL(&r, image_pull, "team/app:1.2"), 0, "pull: name:tag");
+	is_str(srv->pull_target, "/v1.41/images/create?fromImage=team%2Fapp&tag=1.2",
+	       "pull: split at the last colon");
+	is_int(RCALL(&r, image_pull, "app:"), -EINVAL, "pull: an empty tag");
+	is_int(RCALL(&r, image_pull, ""), -EINVAL, "pull: an empty ref");
+	is_int(RCALL(&r, stop, "x", -1), -EINVAL, "stop: a negative timeout");
+	is_int(RCALL(&r, create, "x", NULL), -EINVAL, "create: a config is needed");
+	is_int(RCALL(&r, image_import, "x@sha256:ab", "t", 1, NULL), -EINVAL, "import: no digest");
+	rres_reset(&r);
+}
+
+static void test_server_watch(ecsfs_runtime *rt, struct server *srv, struct rt_watch *w)
+{
+	struct evlog e = {ECSFS_BUF_INIT, 0, 0};
+	struct evwait ew = {.e = &e, .opens = 1, .text = "die abc 3\n"};
+
+	rt->ops->watch(rt, on_rt_event, &e);
+	is_int(e.n, 0, "watch: nothing from within the call");
+	ok(run_until(ev_has, &ew, 5000), "watch: events came");
+	is_str(e.log.data, "(open)\nstart abc\ndie abc 3\n",
+	       "watch: cb(NULL) first, then the events, cut anywhere");
+	ok(strstr(srv->events_target, "/v1.41/events?since=") &&
+	       strstr(srv->events_target, "&filters=%7B%22type%22%3A%5B%22container%22%5D%2C%22"
+					  "label%22%3A%5B%22ecsfs.managed%3D1%22%5D%7D"),
+	   "watch: since now, filters encoded");
+	printf("# %s\n", srv->events_target);
+
+	/* The engine ends the stream while staying up: reopened at once. */
+	run_until(never, NULL, 1100);
+	server_end_streams(srv);
+	ew.opens = 2;
+	ew.text = NULL;
+	ok(run_until(ev_has, &ew, 3000), "watch: an ended stream is reopened");
+	is_int(srv->events_requests, 2, "watch: a second /events");
+
+	/* The engine goes away and comes back: reopened once it is up. */
+	server_stop(srv);
+	ok(run_until(is_down, w, 8000), "watch: engine down");
+	is_int(server_listen(srv), 0, "watch: listening again");
+	ok(run_until(is_up, w, 5000), "watch: engine up again");
+	ew.opens = 3;
+	ok(run_until(ev_has, &ew, 3000), "watch: reopened after the engine came back");
+	is_int(e.opens, 3, "watch: one cb(NULL) per opening");
+
+	/* A new subscriber has its own stream and cb(NULL). */
+	rt->ops->watch(rt, on_rt_event, &e);
+	ew.opens = 4;
+	ok(run_until(ev_has, &ew, 3000), "watch: replaced: cb(NULL) again");
+	rt->ops->watch(rt, NULL, NULL);
+	run_until(never, NULL, 50);
+	is_int(e.opens, 4, "watch: unsubscribed: no more");
+	ecsfs_buf_release(&e.log);
+}
+
+/* Closing with a watch, a log stream and a call in flight. */
+static void test_server_close(ecsfs_runtime *rt)
+{
+	struct evlog e = {ECSFS_BUF_INIT, 0, 0};
+	struct evwait ew = {.e = &e, .opens = 1};
+	struct follower f = {0};
+	struct rres r = {0};
+	bool closed = false;
+
+	follower_reset(&f);
+	rt->ops->watch(rt, on_rt_event, &e);
+	ok(run_until(ev_has, &ew, 3000), "close: watching");
+	ok(rt->ops->logs(rt, "hang", 0, on_rt_line, on_rt_end, &f) != NULL, "close: following");
+	run_until(never, NULL, 50);
+	is_int(rt->ops->inspect(rt, "teapot", on_rres, &r), 0, "close: a call in flight");
+	ecsfs_runtime_close(rt, set_flag, &closed);
+	ok(!f.ended && !r.done, "close: nothing from within close");
+	ok(run_until(flag_set, &closed, 5000), "close: done");
+	ok(f.ended && f.end_err == -ECANCELED, "close: the follower ended with -ECANCELED");
+	ok(r.done && r.err == -ECANCELED, "close: the call got -ECANCELED");
+	rres_reset(&r);
+	follower_reset(&f);
+	ecsfs_buf_release(&f.text);
+	ecsfs_buf_release(&e.log);
+}
+
+static void test_server_api(void)
+{
+	struct server srv;
+	struct rt_watch w;
+	ecsfs_runtime *rt;
+
+	server_setup(&srv, "1.41");
+	is_int(server_listen(&srv), 0, "api: listening");
+	rt = docker_on(srv.path, &w);
+	if (rt) {
+		ok(run_until(is_up, &w, 5000), "api: reachable");
+		test_server_logs(rt, &srv);
+		test_server_calls(rt, &srv);
+		test_server_watch(rt, &srv, &w);
+		test_server_close(rt);
+	}
+	server_stop(&srv);
+}
+
 /* ---- the real engine, when there is one --------------------------------- */
 
 static bool real_engine_answers(void)
@@ -811,13 +1399,313 @@ static bool real_engine_answers(void)
 	return up;
 }
 
+/* What the real-engine test makes, named with the pid and labelled
+ * ecsfs.test=<pid>, so that a crash leaves junk one can find. */
+struct real {
+	char pid[16];
+	char image[64], absent[64];
+	char name_a[64], name_b[64], name_t[64];
+	char volume[64];
+	char id_a[65], id_b[65], id_t[65];
+};
+
+/* A request the runtime has no call for (removing an image), or cleanup
+ * that must happen whatever the runtime did. */
+static void raw_request(const char *method, const char *path)
+{
+	ecsfs_http *http = NULL;
+	struct result r = {0};
+	bool closed = false;
+
+	if (ecsfs_http_new(&loop, REAL_DOCKER_SOCK, &http) < 0)
+		return;
+	if (ecsfs_http_request(http, method, path, NULL, 0, 30000, on_result, &r) == 0)
+		run_until(result_done, &r, 35000);
+	ecsfs_http_close(http, set_flag, &closed);
+	run_until(flag_set, &closed, 5000);
+	result_release(&r);
+}
+
+static void real_cleanup(const struct real *x)
+{
+	const char *names[] = {x->name_a, x->name_b, x->name_t};
+	char path[256];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/v1.41/containers/%s?force=1&v=1", names[i]);
+		raw_request("DELETE", path);
+	}
+	snprintf(path, sizeof(path), "/v1.41/volumes/%s", x->volume);
+	raw_request("DELETE", path);
+	snprintf(path, sizeof(path), "/v1.41/images/%s?force=1", x->image);
+	raw_request("DELETE", path);
+}
+
+static json_t *real_config(const struct real *x, const char *container, json_t *cmd)
+{
+	return json_pack("{s:s, s:o, s:{s:s, s:s, s:s, s:s, s:s}, s:{s:[{s:s, s:s, s:s}]}}",
+			 "Image", x->image, "Cmd", cmd, "Labels", ECSFS_LABEL_MANAGED, "1",
+			 ECSFS_LABEL_TASK, x->pid, ECSFS_LABEL_CONTAINER, container,
+			 ECSFS_LABEL_CLUSTER, "ecsfs-test", "ecsfs.test", x->pid, "HostConfig",
+			 "Mounts", "Type", "volume", "Source", x->volume, "Target", "/data");
+}
+
+static bool read_file(const char *path, ecsfs_buf *out)
+{
+	FILE *fp = fopen(path, "rb");
+	char chunk[65536];
+	size_t n;
+
+	if (!fp)
+		return false;
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		ecsfs_buf_add(out, chunk, n);
+	fclose(fp);
+	return true;
+}
+
+static void real_images(ecsfs_runtime *rt, const struct real *x, const ecsfs_buf *tar)
+{
+	struct rres r = {0};
+	const char *cmd;
+
+	is_int(
+	    RCALL(&r, image_import, x->image, tar->data, tar->len, "[\"/bin/busybox\",\"true\"]"),
+	    0, "real: image_import");
+	if (r.err)
+		printf("# %s\n", r.errmsg);
+	ok(strncmp(nz(json_string_value(json_object_get(r.result, "status"))), "sha256:", 7) == 0,
+	   "real: import answers with the image id");
+	is_int(RCALL(&r, image_inspect, x->image), 0, "real: image_inspect");
+	cmd = json_string_value(
+	    json_array_get(json_object_get(json_object_get(r.result, "Config"), "Cmd"), 0));
+	is_str(cmd, "/bin/busybox", "real: the imported image has its command");
+	is_int(RCALL(&r, image_inspect, x->absent), -ENOENT,
+	       "real: image_inspect of an absent one");
+	ok(strstr(r.errmsg, "No such image") != NULL, "real: ... with the engine's message");
+	is_int(RCALL(&r, image_pull, "nosuchimage-ecsfs:1"), r.err ? r.err : -1,
+	       "real: a pull that cannot succeed fails");
+	ok(r.err == -EIO || r.err == -ENOENT, "real: pull fails with -EIO or -ENOENT (%d)", r.err);
+	ok(r.errmsg[0] && !strstr(r.errmsg, "the engine answered HTTP"),
+	   "real: pull: the engine's own message");
+	printf("# pull: %s\n", r.errmsg);
+	rres_reset(&r);
+}
+
+/* A: output on both streams, exits 0. */
+static void real_container_a(ecsfs_runtime *rt, struct real *x, struct evlog *e)
+{
+	json_t *cfg = real_config(x, "a",
+				  json_pack("[s,s,s,s]", "/bin/busybox", "sh", "-c",
+					    "echo out; echo err >&2; /bin/busybox sleep 1; "
+					    "echo late"));
+	struct evwait ew = {.e = e, .opens = 1};
+	struct follower f = {0};
+	struct rres r = {0};
+	char want[128];
+	int64_t t0;
+	json_t *state, *labels;
+
+	follower_reset(&f);
+	is_int(RCALL(&r, create, x->name_a, cfg), 0, "real: create A");
+	snprintf(x->id_a, sizeof(x->id_a), "%s",
+		 nz(json_string_value(json_object_get(r.result, "Id"))));
+	ok(strlen(x->id_a) == 64, "real: A has an id");
+	is_int(RCALL(&r, create, x->name_a, cfg), -EEXIST, "real: create: a taken name");
+	ok(strstr(r.errmsg, "already in use") != NULL, "real: ... with the engine's message");
+	printf("# %s\n", r.errmsg);
+	json_object_set_new(cfg, "Image", json_string(x->absent));
+	is_int(RCALL(&r, create, x->name_b, cfg), -ENOENT, "real: create: an absent image");
+	printf("# %s\n", r.errmsg);
+
+	t0 = now_ns();
+	is_int(RCALL(&r, start_container, x->id_a), 0, "real: start A");
+	ok(rt->ops->logs(rt, x->id_a, 0, on_rt_line, on_rt_end, &f) != NULL, "real: follow A");
+	ok(run_until(follower_ended, &f, 20000), "real: A's logs end when it stops");
+	is_int(f.end_err, 0, "real: ... with 0");
+	diag_lines(f.text.data);
+	ok(strstr(f.text.data, "1 now 3 out\n") && strstr(f.text.data, "2 now 3 err\n"),
+	   "real: stdout and stderr apart");
+	ok(f.n == 3 && strstr(f.text.data, "1 now 4 late\n") &&
+	       strcmp(f.text.data + f.text.len - 13, "1 now 4 late\n") == 0,
+	   "real: late comes last");
+	ok(f.first_ts >= t0 - 5000000000LL && f.last_ts <= now_ns() + 5000000000LL,
+	   "real: timestamps are the engine's, now");
+	ok(f.last_ts - f.first_ts >= 900000000LL, "real: a second between out and late");
+
+	snprintf(want, sizeof(want), "start %.12s\n", x->id_a);
+	ew.text = want;
+	ok(run_until(ev_has, &ew, 10000), "real: watch saw A start");
+	snprintf(want, sizeof(want), "die %.12s 0\n", x->id_a);
+	ok(run_until(ev_has, &ew, 10000), "real: watch saw A die with 0");
+
+	is_int(RCALL(&r, inspect, x->name_a), 0, "real: inspect A by name");
+	state = json_object_get(r.result, "State");
+	is_str(json_string_value(json_object_get(state, "Status")), "exited", "real: A exited");
+	is_int(json_integer_value(json_object_get(state, "ExitCode")), 0, "real: ExitCode 0");
+	labels = json_object_get(json_object_get(r.result, "Config"), "Labels");
+	is_str(json_string_value(json_object_get(labels, ECSFS_LABEL_MANAGED)), "1",
+	       "real: A's labels");
+	is_str(json_string_value(json_object_get(r.result, "Id")), x->id_a, "real: A's Id");
+	snprintf(want, sizeof(want), "ecsfs.test=%s", x->pid);
+	is_int(RCALL(&r, list, want), 0, "real: list by label");
+	is_int(json_array_size(r.result), 1, "real: one container has it");
+	is_str(json_string_value(json_object_get(json_array_get(r.result, 0), "Id")), x->id_a,
+	       "real: ... A");
+	is_int(RCALL(&r, volume_remove, x->volume), -EBUSY, "real: volume_remove: in use");
+	printf("# %s\n", r.errmsg);
+	rres_reset(&r);
+	follower_reset(&f);
+	ecsfs_buf_release(&f.text);
+	json_decref(cfg);
+}
+
+/* B: runs until stopped; ignores SIGTERM (it is pid 1), so dies of SIGKILL. */
+static void real_container_b(ecsfs_runtime *rt, struct real *x, struct evlog *e)
+{
+	json_t *cfg = real_config(x, "b", json_pack("[s,s,s]", "/bin/busybox", "sleep", "60"));
+	struct evwait ew = {.e = e, .opens = 1};
+	struct follower f = {0};
+	struct rres r = {0};
+	ecsfs_runtime_logs *l;
+	uint64_t t0;
+	char want[128];
+
+	follower_reset(&f);
+	is_int(RCALL(&r, create, x->name_b, cfg), 0, "real: create B");
+	snprintf(x->id_b, sizeof(x->id_b), "%s",
+		 nz(json_string_value(json_object_get(r.result, "Id"))));
+	is_int(RCALL(&r, start_container, x->id_b), 0, "real: start B");
+	is_int(RCALL(&r, start_container, x->id_b), 0, "real: start B again (304)");
+	l = rt->ops->logs(rt, x->id_b, 0, on_rt_line, on_rt_end, &f);
+	ok(l != NULL, "real: follow B");
+	run_until(never, NULL, 200);
+	ok(!f.ended, "real: B's logs go on");
+	rt->ops->logs_cancel(l);
+	ok(!f.ended, "real: logs_cancel: not from within");
+	ok(run_until(follower_ended, &f, 5000) && f.end_err == -ECANCELED,
+	   "real: logs_cancel: end(-ECANCELED)");
+
+	uv_update_time(&loop);
+	t0 = uv_now(&loop);
+	is_int(RCALL(&r, stop, x->id_b, 1), 0, "real: stop B with a 1 s timeout");
+	uv_update_time(&loop);
+	ok(uv_now(&loop) - t0 >= 900, "real: stop waited for the timeout (%llu ms)",
+	   (unsigned long long)(uv_now(&loop) - t0));
+	is_int(RCALL(&r, stop, x->id_b, 1), 0, "real: stop B again (304)");
+	is_int(RCALL(&r, inspect, x->id_b), 0, "real: inspect B");
+	is_int(json_integer_value(json_object_get(json_object_get(r.result, "State"), "ExitCode")),
+	       137, "real: B was killed");
+	snprintf(want, sizeof(want), "die %.12s 137\n", x->id_b);
+	ew.text = want;
+	ok(run_until(ev_has, &ew, 10000), "real: watch saw B die with 137");
+	snprintf(want, sizeof(want), "stop %.12s\n", x->id_b);
+	ok(run_until(ev_has, &ew, 10000), "real: watch saw B stop");
+	rres_reset(&r);
+	ecsfs_buf_release(&f.text);
+	json_decref(cfg);
+}
+
+/* T: a TTY; its output is raw, all of it stdout. */
+static void real_container_t(ecsfs_runtime *rt, struct real *x)
+{
+	json_t *cfg = real_config(x, "t", json_pack("[s,s,s]", "/bin/busybox", "echo", "tty line"));
+	struct follower f = {0};
+	struct rres r = {0};
+
+	follower_reset(&f);
+	json_object_set_new(cfg, "Tty", json_true());
+	is_int(RCALL(&r, create, x->name_t, cfg), 0, "real: create T (tty)");
+	snprintf(x->id_t, sizeof(x->id_t), "%s",
+		 nz(json_string_value(json_object_get(r.result, "Id"))));
+	is_int(RCALL(&r, start_container, x->id_t), 0, "real: start T");
+	ok(rt->ops->logs(rt, x->id_t, 0, on_rt_line, on_rt_end, &f) != NULL, "real: follow T");
+	ok(run_until(follower_ended, &f, 20000) && f.end_err == 0, "real: T's logs end");
+	is_str(f.text.data, "1 now 8 tty line\n", "real: a TTY's line, without \\r");
+	rres_reset(&r);
+	ecsfs_buf_release(&f.text);
+	json_decref(cfg);
+}
+
+static void real_removals(ecsfs_runtime *rt, struct real *x, struct evlog *e)
+{
+	struct evwait ew = {.e = e, .opens = 1};
+	struct follower f = {0};
+	struct rres r = {0};
+	char want[128];
+
+	follower_reset(&f);
+	is_int(RCALL(&r, remove, x->id_a), 0, "real: remove A");
+	is_int(RCALL(&r, remove, x->id_b), 0, "real: remove B");
+	is_int(RCALL(&r, remove, x->id_t), 0, "real: remove T");
+	is_int(RCALL(&r, remove, x->id_a), -ENOENT, "real: remove A again: -ENOENT");
+	printf("# %s\n", r.errmsg);
+	is_int(RCALL(&r, inspect, x->id_a), -ENOENT, "real: inspect a removed one");
+	is_int(RCALL(&r, start_container, x->id_a), -ENOENT, "real: start a removed one");
+	is_int(RCALL(&r, stop, x->id_a, 1), -ENOENT, "real: stop a removed one");
+	ok(rt->ops->logs(rt, x->id_a, 0, on_rt_line, on_rt_end, &f) != NULL,
+	   "real: follow a removed one");
+	ok(run_until(follower_ended, &f, 5000) && f.end_err == 0, "real: ... ends with 0");
+	snprintf(want, sizeof(want), "destroy %.12s\n", x->id_a);
+	ew.text = want;
+	ok(run_until(ev_has, &ew, 10000), "real: watch saw A destroyed");
+	is_int(RCALL(&r, volume_remove, x->volume), 0, "real: volume_remove");
+	is_int(RCALL(&r, volume_remove, x->volume), -ENOENT, "real: volume_remove again: -ENOENT");
+	rres_reset(&r);
+	ecsfs_buf_release(&f.text);
+}
+
+static void real_calls(ecsfs_runtime *rt, struct real *x)
+{
+	ecsfs_buf bin = ECSFS_BUF_INIT, tar = ECSFS_BUF_INIT;
+	struct evlog e = {ECSFS_BUF_INIT, 0, 0};
+	struct evwait ew = {.e = &e, .opens = 1};
+	json_t *vol;
+	struct rres r = {0};
+
+	if (!read_file("/bin/busybox", &bin)) {
+		ok(1, "# skip no /bin/busybox to make an image of");
+		return;
+	}
+	ecsfs_tar_one_file("bin/busybox", bin.data, bin.len, 0755, &tar);
+	ecsfs_buf_release(&bin);
+	real_images(rt, x, &tar);
+	ecsfs_buf_release(&tar);
+
+	rt->ops->watch(rt, on_rt_event, &e);
+	ok(run_until(ev_has, &ew, 5000), "real: watching");
+	vol = json_pack("{s:s, s:{s:s}}", "Name", x->volume, "Labels", "ecsfs.test", x->pid);
+	is_int(RCALL(&r, volume_create, vol), 0, "real: volume_create");
+	is_str(json_string_value(json_object_get(r.result, "Name")), x->volume,
+	       "real: the volume's name");
+	is_int(RCALL(&r, volume_create, vol), 0, "real: volume_create again is not an error");
+	json_decref(vol);
+
+	real_container_a(rt, x, &e);
+	real_container_b(rt, x, &e);
+	real_container_t(rt, x);
+	real_removals(rt, x, &e);
+	rt->ops->watch(rt, NULL, NULL);
+	is_int(e.opens, 1, "real: the event stream stayed open throughout");
+	rres_reset(&r);
+	ecsfs_buf_release(&e.log);
+}
+
 static void test_real_engine(void)
 {
+	const char *require = getenv("ECSFS_REQUIRE_DOCKER");
+	struct real x;
 	struct rt_watch w;
 	ecsfs_runtime *rt;
 
+	memset(&x, 0, sizeof(x));
 	if (!real_engine_answers()) {
-		ok(1, "# skip no Docker engine answers at %s", REAL_DOCKER_SOCK);
+		if (require && strcmp(require, "1") == 0)
+			ok(0, "a Docker engine answers at %s (ECSFS_REQUIRE_DOCKER=1)",
+			   REAL_DOCKER_SOCK);
+		else
+			ok(1, "# skip no Docker engine answers at %s", REAL_DOCKER_SOCK);
 		return;
 	}
 	rt = docker_on("unix://" REAL_DOCKER_SOCK, &w);
@@ -830,7 +1718,18 @@ static void test_real_engine(void)
 	       ecsfs_docker_api_cmp(w.last.api_version, ECSFS_DOCKER_API_MAX) <= 0,
 	   "real engine: API %s within [%s, %s]", w.last.api_version, ECSFS_DOCKER_API_MIN,
 	   ECSFS_DOCKER_API_MAX);
+
+	snprintf(x.pid, sizeof(x.pid), "%ld", (long)getpid());
+	snprintf(x.image, sizeof(x.image), "ecsfs-test-%s:1", x.pid);
+	snprintf(x.absent, sizeof(x.absent), "ecsfs-test-%s:absent", x.pid);
+	snprintf(x.name_a, sizeof(x.name_a), "ecsfs-test-%s-a", x.pid);
+	snprintf(x.name_b, sizeof(x.name_b), "ecsfs-test-%s-b", x.pid);
+	snprintf(x.name_t, sizeof(x.name_t), "ecsfs-test-%s-t", x.pid);
+	snprintf(x.volume, sizeof(x.volume), "ecsfs-test-%s-vol", x.pid);
+	if (w.last.reachable)
+		real_calls(rt, &x);
 	close_runtime(rt, "real engine");
+	real_cleanup(&x);
 }
 
 /* ---- and the loop must end ---------------------------------------------- */
@@ -870,6 +1769,7 @@ int main(void)
 	test_negotiation("1.30", NULL);
 	test_ping_error();
 	test_engine_restart();
+	test_server_api();
 	test_real_engine();
 
 	/* Everything is closed: with the helper timer gone, uv_run must end. */

@@ -57,7 +57,7 @@ int main(void)
 	is_int(ecsfs_cluster_settings_apply(s, "prod", doc, strlen(doc), &meta, &why), 0,
 	       "apply cluster.json");
 	ecsfs_buf_reset(&out);
-	is_int(ecsfs_cluster_describe(s, "prod", NULL, &out), 0, "describe");
+	is_int(ecsfs_cluster_describe(s, "prod", NULL, NULL, &out), 0, "describe");
 	ok(strstr(out.data, "\"key\": \"a\"") && strstr(out.data, "cluster/prod"),
 	   "describe shows tags and the ARN");
 	is_int(ecsfs_store_file_put(s, "/spec/clusters/prod", "tmp", &meta, "x", 1), 0,
