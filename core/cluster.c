@@ -88,9 +88,10 @@ int ecsfs_cluster_delete(ecsfs_store *s, const char *name, bool spec_only, ecsfs
 	if ((r = ecsfs_store_task_count(s, name, true, &ntasks)) < 0)
 		goto fault;
 	if (ntasks > 0) {
-		ecsfs_buf_setf(why, "cluster %s still has %llu task%s that %s not STOPPED; stop them first",
-			       name, (unsigned long long)ntasks, ntasks == 1 ? "" : "s",
-			       ntasks == 1 ? "is" : "are");
+		ecsfs_buf_setf(
+		    why, "cluster %s still has %llu task%s that %s not STOPPED; stop them first",
+		    name, (unsigned long long)ntasks, ntasks == 1 ? "" : "s",
+		    ntasks == 1 ? "is" : "are");
 		r = -EBUSY;
 		goto out;
 	}
@@ -509,7 +510,8 @@ int ecsfs_cluster_status(ecsfs_store *s, const char *name, const ecsfs_runtime_i
 	ecsfs_buf_addf(out, "settings: %s\n", row.settings.len ? "cluster.json" : "defaults");
 	if (!n)
 		n = &none;
-	ecsfs_buf_addf(out, "services: %u\nrunning_tasks: %u\npending_tasks: %u\nstopped_tasks: %u\n",
+	ecsfs_buf_addf(out,
+		       "services: %u\nrunning_tasks: %u\npending_tasks: %u\nstopped_tasks: %u\n",
 		       n->services, n->running, n->pending, n->stopped);
 	if (!rt) {
 		ecsfs_buf_addf(out, "runtime: none\n");

@@ -27,19 +27,19 @@
 #include "ecsfs/util.h"
 #include "task_private.h"
 
-#define RETRY_NS (2 * 1000000000ll) /* after an engine error, look again this much later */
-#define DRAIN_NS (10 * 1000000000ll) /* longest wait for a stopped container's output */
+#define RETRY_NS       (2 * 1000000000ll)  /* after an engine error, look again this much later */
+#define DRAIN_NS       (10 * 1000000000ll) /* longest wait for a stopped container's output */
 #define INSTANCE_LABEL "ecsfs.instance"
 
 enum pause_image_state { PI_UNKNOWN, PI_BUSY, PI_READY, PI_FAILED };
 
 struct op {
 	struct op *prev, *next;
-	ecsfs_tasks *t;	 /* NULL once detached */
-	struct task *k;	 /* NULL for the subsystem's own calls */
-	struct ctr *c;	 /* NULL when the call is about the task or the pause */
-	bool pause;	 /* the call is about the pause container */
-	char *arg;	 /* what the call needs next (an image, a name) */
+	ecsfs_tasks *t; /* NULL once detached */
+	struct task *k; /* NULL for the subsystem's own calls */
+	struct ctr *c;	/* NULL when the call is about the task or the pause */
+	bool pause;	/* the call is about the pause container */
+	char *arg;	/* what the call needs next (an image, a name) */
 	ecsfs_runtime_logs *logs;
 	bool counted; /* holds the task's next step back (all but log followers) */
 };
@@ -203,20 +203,19 @@ static json_t *read_bindings(json_t *inspect)
 	json_t *out = json_object(), *list;
 	const char *key;
 
-	json_object_foreach(ports, key, list)
-	{
+	json_object_foreach(ports, key, list) {
 		size_t i;
 		json_t *b;
 
-		json_array_foreach(list, i, b)
-		{
+		json_array_foreach(list, i, b) {
 			const char *ip = json_string_value(json_object_get(b, "HostIp"));
 			const char *port = json_string_value(json_object_get(b, "HostPort"));
 			if (!port || (ip && strchr(ip, ':')))
 				continue; /* the IPv4 binding stands for both */
 			json_object_set_new(out, key,
-					    json_pack("{s:s,s:I}", "hostIp", ip && *ip ? ip : "0.0.0.0",
-						      "hostPort", (json_int_t)atoll(port)));
+					    json_pack("{s:s,s:I}", "hostIp",
+						      ip && *ip ? ip : "0.0.0.0", "hostPort",
+						      (json_int_t)atoll(port)));
 			break;
 		}
 	}
@@ -261,7 +260,8 @@ static void observe_gone(struct task *k, struct ctr *c)
 	if (c->state != C_STOPPED) {
 		c->state = C_STOPPED;
 		if (k->last < T_STOPPING || k->desired_running)
-			set_str(&c->reason, "The container was removed from the engine outside ecsfs");
+			set_str(&c->reason,
+				"The container was removed from the engine outside ecsfs");
 	}
 	task_saved(k);
 }
@@ -269,8 +269,8 @@ static void observe_gone(struct task *k, struct ctr *c)
 static void observe(struct task *k, struct ctr *c, json_t *inspect)
 {
 	const char *status = state_field(inspect, "Status");
-	const char *health = json_string_value(
-	    json_object_get(json_object_get(json_object_get(inspect, "State"), "Health"), "Status"));
+	const char *health = json_string_value(json_object_get(
+	    json_object_get(json_object_get(inspect, "State"), "Health"), "Status"));
 	bool changed = false;
 
 	if (!c) {
@@ -302,7 +302,8 @@ static void observe(struct task *k, struct ctr *c, json_t *inspect)
 			c->state = C_STOPPED;
 			if (started) {
 				c->has_exit = true;
-				c->exit_code = (int)json_integer_value(json_object_get(st, "ExitCode"));
+				c->exit_code =
+				    (int)json_integer_value(json_object_get(st, "ExitCode"));
 			}
 			if (!c->started_ns)
 				c->started_ns = parse_time(state_field(inspect, "StartedAt"));
@@ -440,7 +441,7 @@ static void ensure_logs(struct task *k)
 		k->inflight--;
 		o->counted = false;
 		o->logs = ops(k->owner)->logs(k->owner->rt, c->runtime_id, c->log_ts, on_log_line,
-					       on_log_end, o);
+					      on_log_end, o);
 		if (!o->logs) {
 			k->retry_at = ecsfs_now_ns() + RETRY_NS;
 			op_unlink(o);
@@ -481,7 +482,8 @@ static void on_pause_imported(void *data, int err, json_t *result, const char *e
 		if (err == 0) {
 			t->pause_image = PI_READY;
 		} else {
-			t->pause_image = err == -ECANCELED || !engine_up(t) ? PI_UNKNOWN : PI_FAILED;
+			t->pause_image =
+			    err == -ECANCELED || !engine_up(t) ? PI_UNKNOWN : PI_FAILED;
 			snprintf(t->pause_error, sizeof(t->pause_error), "%s", errmsg);
 		}
 	}
@@ -511,7 +513,8 @@ static void import_pause(ecsfs_tasks *t, struct op *o)
 
 	if (r < 0) {
 		t->pause_image = PI_FAILED;
-		snprintf(t->pause_error, sizeof(t->pause_error), "cannot read the pause binary %s: %s",
+		snprintf(t->pause_error, sizeof(t->pause_error),
+			 "cannot read the pause binary %s: %s",
 			 t->pause_path ? t->pause_path : "(none)", strerror(-r));
 		op_done(o);
 		kick_all(t);
@@ -762,8 +765,9 @@ static void provision(struct task *k)
 	}
 	if (k->needs_pause && !k->pause_id) {
 		if (t->pause_image == PI_FAILED) {
-			ecsfs_buf_setf(&why, "ResourceInitializationError: cannot load the pause image: %s",
-				       t->pause_error);
+			ecsfs_buf_setf(
+			    &why, "ResourceInitializationError: cannot load the pause image: %s",
+			    t->pause_error);
 			task_fail(k, "TaskFailedToStart", why.data);
 			goto out;
 		}
@@ -873,8 +877,7 @@ static int dependency(struct task *k, struct ctr *c, ecsfs_buf *why)
 	size_t i;
 	int verdict = 1;
 
-	json_array_foreach(deps, i, d)
-	{
+	json_array_foreach(deps, i, d) {
 		const char *name = json_string_value(json_object_get(d, "containerName"));
 		const char *cond = json_string_value(json_object_get(d, "condition"));
 		struct ctr *dc = name ? ecsfs__task_ctr(k, name) : NULL;
@@ -897,7 +900,8 @@ static int dependency(struct task *k, struct ctr *c, ecsfs_buf *why)
 					ecsfs_buf_setf(why, "%s exited with code %d, not 0", name,
 						       dc->exit_code);
 				else
-					ecsfs_buf_setf(why, "%s stopped without an exit code", name);
+					ecsfs_buf_setf(why, "%s stopped without an exit code",
+						       name);
 				return -1;
 			}
 			if (dc->state != C_STOPPED)
@@ -922,8 +926,7 @@ static bool sources_created(struct task *k, struct ctr *c)
 	json_t *vf = json_object_get(c->def, "volumesFrom"), *v;
 	size_t i;
 
-	json_array_foreach(vf, i, v)
-	{
+	json_array_foreach(vf, i, v) {
 		const char *src = json_string_value(json_object_get(v, "sourceContainer"));
 		struct ctr *sc = src ? ecsfs__task_ctr(k, src) : NULL;
 		if (sc && !sc->runtime_id)
@@ -1092,8 +1095,8 @@ static void deprovision(struct task *k)
 			for (size_t i = 0; i < json_array_size(list); i++) {
 				const char *vname = json_string_value(
 				    json_object_get(json_array_get(list, i), "Name"));
-				json_t *vol = json_array_get(
-				    json_object_get(k->taskdef, "volumes"), i);
+				json_t *vol =
+				    json_array_get(json_object_get(k->taskdef, "volumes"), i);
 				struct op *o;
 
 				(void)vol;
@@ -1147,7 +1150,8 @@ static void drive_stop(struct task *k)
 				continue;
 			c->busy = true;
 			o = op_new(t, k, c);
-			if (ops(t)->stop(t->rt, c->runtime_id, stop_timeout(c), on_stopped, o) < 0) {
+			if (ops(t)->stop(t->rt, c->runtime_id, stop_timeout(c), on_stopped, o) <
+			    0) {
 				c->busy = false;
 				op_failed_to_start(o);
 			}
@@ -1185,7 +1189,8 @@ static void check_essentials(struct task *k)
 	for (size_t i = 0; i < k->nc; i++) {
 		struct ctr *c = &k->c[i];
 		if (c->essential && c->state == C_STOPPED) {
-			task_fail(k, "EssentialContainerExited", "Essential container in task exited");
+			task_fail(k, "EssentialContainerExited",
+				  "Essential container in task exited");
 			return;
 		}
 	}
@@ -1216,6 +1221,9 @@ void ecsfs__reconcile(struct task *k)
 		provision(k);
 	else
 		launch(k);
+	/* the step just found the task cannot go on, and waits for nothing */
+	if (!k->desired_running && !k->inflight)
+		drive_stop(k);
 }
 
 /* ---- (re)sync with everything the engine holds for us ---- */

@@ -1229,7 +1229,8 @@ int ecsfs_store_meta_get(ecsfs_store *s, const char *key, ecsfs_buf *value)
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		ecsfs_buf_add(value, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+		ecsfs_buf_add(value, sqlite3_column_text(st, 0),
+			      (size_t)sqlite3_column_bytes(st, 0));
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return 0;

@@ -21,9 +21,9 @@
 #include "task_private.h"
 
 static const char *const state_names[] = {
-    [T_PROVISIONING] = "PROVISIONING", [T_PENDING] = "PENDING",
-    [T_ACTIVATING] = "ACTIVATING",     [T_RUNNING] = "RUNNING",
-    [T_DEACTIVATING] = "DEACTIVATING", [T_STOPPING] = "STOPPING",
+    [T_PROVISIONING] = "PROVISIONING",	   [T_PENDING] = "PENDING",
+    [T_ACTIVATING] = "ACTIVATING",	   [T_RUNNING] = "RUNNING",
+    [T_DEACTIVATING] = "DEACTIVATING",	   [T_STOPPING] = "STOPPING",
     [T_DEPROVISIONING] = "DEPROVISIONING", [T_STOPPED] = "STOPPED",
 };
 
@@ -263,7 +263,8 @@ static struct task *task_from_state(ecsfs_tasks *t, const char *id, const char *
 	k->overrides = json_incref(json_object_get(o, "overrides"));
 	k->started_by = xstrdup(get_str(o, "startedBy"));
 	k->group = xstrdup(get_str(o, "group"));
-	k->desired_running = strcmp(get_str(o, "desired") ? get_str(o, "desired") : "", "RUNNING") == 0;
+	k->desired_running =
+	    strcmp(get_str(o, "desired") ? get_str(o, "desired") : "", "RUNNING") == 0;
 	last = state_from_name(get_str(o, "last"));
 	k->created_ns = get_ns(o, "created");
 	k->pull_started_ns = get_ns(o, "pullStarted");
@@ -328,7 +329,8 @@ int ecsfs__task_persist(struct task *k)
 	if (!text)
 		abort();
 	r = ecsfs_store_task_put(k->owner->store, k->id, k->cluster, k->created_ns,
-				 k->last == T_STOPPED ? (k->stopped_ns ? k->stopped_ns : 1) : 0, text);
+				 k->last == T_STOPPED ? (k->stopped_ns ? k->stopped_ns : 1) : 0,
+				 text);
 	free(text);
 	return r;
 }
@@ -492,7 +494,8 @@ void ecsfs_tasks_sweep(ecsfs_tasks *t)
 		stopped += t->v[i]->last == T_STOPPED;
 	for (size_t i = 0; i < t->n;) {
 		struct task *k = t->v[i];
-		bool old = k->stopped_ns && now - k->stopped_ns > (int64_t)ECSFS_TASK_RETENTION * 1000000000ll;
+		bool old = k->stopped_ns &&
+			   now - k->stopped_ns > (int64_t)ECSFS_TASK_RETENTION * 1000000000ll;
 
 		if (k->last == T_STOPPED && !k->inflight &&
 		    (old || stopped > ECSFS_TASKS_KEPT_MAX)) {
@@ -585,7 +588,8 @@ static int parse_taskdef_ref(const char *ref, run_req *q, ecsfs_buf *why)
 		errno = 0;
 		rev = strtoll(colon + 1, &end, 10);
 		if (!colon[1] || *end || errno || rev < 1 || colon[1] == '+' || colon[1] == ' ') {
-			ecsfs_buf_setf(why, "taskDefinition: revision '%s' is not a number from 1 up",
+			ecsfs_buf_setf(why,
+				       "taskDefinition: revision '%s' is not a number from 1 up",
 				       colon + 1);
 			return -EINVAL;
 		}
@@ -631,8 +635,8 @@ static int parse_line(const char *data, size_t len, run_req *q, ecsfs_buf *why)
 	}
 	for (w = strtok_r(buf, " \t\r\n", &save); w; w = strtok_r(NULL, " \t\r\n", &save)) {
 		if (n == 2) {
-			ecsfs_buf_setf(why, "run: unexpected '%s': write \"family[:revision] [count]\"",
-				       w);
+			ecsfs_buf_setf(
+			    why, "run: unexpected '%s': write \"family[:revision] [count]\"", w);
 			return -EINVAL;
 		}
 		words[n++] = w;
@@ -663,10 +667,20 @@ static int parse_line(const char *data, size_t len, run_req *q, ecsfs_buf *why)
 
 /* RunTask fields that have no local meaning: accepted and kept out of the way. */
 static const char *const run_ignored[] = {
-    "capacityProviderStrategy", "enableECSManagedTags", "enableExecuteCommand",
-    "launchType", "networkConfiguration", "placementConstraints", "placementStrategy",
-    "platformVersion", "propagateTags", "referenceId", "tags", "clientToken",
-    "volumeConfigurations", NULL,
+    "capacityProviderStrategy",
+    "enableECSManagedTags",
+    "enableExecuteCommand",
+    "launchType",
+    "networkConfiguration",
+    "placementConstraints",
+    "placementStrategy",
+    "platformVersion",
+    "propagateTags",
+    "referenceId",
+    "tags",
+    "clientToken",
+    "volumeConfigurations",
+    NULL,
 };
 
 static bool is_ignored(const char *key)
@@ -677,8 +691,7 @@ static bool is_ignored(const char *key)
 	return false;
 }
 
-static int parse_json(const char *cluster, const char *data, size_t len, run_req *q,
-		      ecsfs_buf *why)
+static int parse_json(const char *cluster, const char *data, size_t len, run_req *q, ecsfs_buf *why)
 {
 	json_t *doc, *v;
 	const char *key;
@@ -687,8 +700,7 @@ static int parse_json(const char *cluster, const char *data, size_t len, run_req
 	if ((r = ecsfs_json_parse_object(data, len, &doc, why)) < 0)
 		return r;
 	r = -EINVAL;
-	json_object_foreach(doc, key, v)
-	{
+	json_object_foreach(doc, key, v) {
 		if (strcmp(key, "taskDefinition") == 0 || strcmp(key, "count") == 0 ||
 		    strcmp(key, "overrides") == 0 || strcmp(key, "startedBy") == 0 ||
 		    strcmp(key, "group") == 0 || is_ignored(key))
@@ -781,7 +793,8 @@ static int resolve(ecsfs_tasks *t, run_req *q, json_t **doc, ecsfs_buf *why)
 		goto out;
 	}
 	if (r < 0) {
-		ecsfs_buf_setf(why, "cannot read %s: %s", q->family, ecsfs_store_last_error(t->store));
+		ecsfs_buf_setf(why, "cannot read %s: %s", q->family,
+			       ecsfs_store_last_error(t->store));
 		goto out;
 	}
 	if (!row.active) {
@@ -810,8 +823,8 @@ out:
 	return r;
 }
 
-static int parse_run(ecsfs_tasks *t, const char *cluster, const char *data, size_t len,
-		     run_req *q, json_t **doc, ecsfs_buf *why)
+static int parse_run(ecsfs_tasks *t, const char *cluster, const char *data, size_t len, run_req *q,
+		     json_t **doc, ecsfs_buf *why)
 {
 	int r;
 
@@ -946,7 +959,8 @@ fault:
 	for (long i = 0; i < n; i++)
 		task_free(made[i]);
 	if (why->len == 0)
-		ecsfs_buf_setf(why, "cannot record the tasks: %s", ecsfs_store_last_error(t->store));
+		ecsfs_buf_setf(why, "cannot record the tasks: %s",
+			       ecsfs_store_last_error(t->store));
 out:
 	json_decref(doc);
 	run_req_release(&q);
@@ -1078,8 +1092,8 @@ static const char *task_health(const struct task *k)
 
 static void task_arn(const struct task *k, ecsfs_buf *out)
 {
-	ecsfs_buf_addf(out, "arn:aws:ecs:%s:%s:task/%s/%s", ECSFS_REGION, ECSFS_ACCOUNT,
-		       k->cluster, k->id);
+	ecsfs_buf_addf(out, "arn:aws:ecs:%s:%s:task/%s/%s", ECSFS_REGION, ECSFS_ACCOUNT, k->cluster,
+		       k->id);
 }
 
 static json_t *num_string(const json_t *v)
@@ -1100,8 +1114,7 @@ static json_t *container_bindings(const struct task *k, const struct ctr *c)
 	size_t i;
 	json_t *m;
 
-	json_array_foreach(pm, i, m)
-	{
+	json_array_foreach(pm, i, m) {
 		json_int_t port = json_integer_value(json_object_get(m, "containerPort"));
 		const char *proto = json_string_value(json_object_get(m, "protocol"));
 		char key[32];
@@ -1112,9 +1125,9 @@ static json_t *container_bindings(const struct task *k, const struct ctr *c)
 		if (!json_is_object(b))
 			continue;
 		json_t *nb = json_object();
-		json_object_set_new(nb, "bindIP",
-				    json_string(json_string_value(json_object_get(b, "hostIp"))
-						    ?: "0.0.0.0"));
+		json_object_set_new(
+		    nb, "bindIP",
+		    json_string(json_string_value(json_object_get(b, "hostIp")) ?: "0.0.0.0"));
 		json_object_set_new(nb, "containerPort", json_integer(port));
 		json_object_set(nb, "hostPort", json_object_get(b, "hostPort"));
 		json_object_set_new(nb, "protocol", json_string(proto ? proto : "tcp"));
@@ -1138,8 +1151,8 @@ int ecsfs_tasks_describe(ecsfs_tasks *t, const char *cluster, const char *id, ec
 	ecsfs_buf_addf(&s, "arn:aws:ecs:%s:%s:cluster/%s", ECSFS_REGION, ECSFS_ACCOUNT, k->cluster);
 	json_object_set_new(o, "clusterArn", json_string(s.data));
 	ecsfs_buf_reset(&s);
-	ecsfs_buf_addf(&s, "arn:aws:ecs:%s:%s:task-definition/%s:%lld", ECSFS_REGION,
-		       ECSFS_ACCOUNT, k->family, (long long)k->revision);
+	ecsfs_buf_addf(&s, "arn:aws:ecs:%s:%s:task-definition/%s:%lld", ECSFS_REGION, ECSFS_ACCOUNT,
+		       k->family, (long long)k->revision);
 	json_object_set_new(o, "taskDefinitionArn", json_string(s.data));
 	json_object_set_new(o, "lastStatus", json_string(state_names[k->last]));
 	json_object_set_new(o, "desiredStatus",
@@ -1147,9 +1160,9 @@ int ecsfs_tasks_describe(ecsfs_tasks *t, const char *cluster, const char *id, ec
 	json_object_set_new(o, "healthStatus", json_string(task_health(k)));
 	json_object_set_new(o, "launchType", json_string("EC2"));
 	json_object_set_new(o, "availabilityZone", json_string(ECSFS_REGION));
-	json_object_set_new(o, "connectivity",
-			    json_string(k->pause_running || !k->needs_pause ? "CONNECTED"
-									    : "DISCONNECTED"));
+	json_object_set_new(
+	    o, "connectivity",
+	    json_string(k->pause_running || !k->needs_pause ? "CONNECTED" : "DISCONNECTED"));
 	if ((v = num_string(json_object_get(k->taskdef, "cpu"))))
 		json_object_set_new(o, "cpu", v);
 	if ((v = num_string(json_object_get(k->taskdef, "memory"))))
@@ -1167,8 +1180,9 @@ int ecsfs_tasks_describe(ecsfs_tasks *t, const char *cluster, const char *id, ec
 	put_str(o, "group", k->group);
 	json_object_set_new(o, "enableExecuteCommand", json_false());
 	json_object_set_new(o, "version", json_integer(k->version));
-	json_object_set(o, "overrides", k->overrides ? k->overrides : json_object());
-	if (!k->overrides)
+	if (k->overrides)
+		json_object_set(o, "overrides", k->overrides);
+	else
 		json_object_set_new(o, "overrides", json_pack("{s:[]}", "containerOverrides"));
 	json_object_set_new(o, "tags", json_array());
 	for (size_t i = 0; i < k->nc; i++) {
@@ -1278,8 +1292,8 @@ int ecsfs_tasks_status(ecsfs_tasks *t, const char *cluster, const char *id, cons
 	return 0;
 }
 
-int ecsfs_tasks_log_path(ecsfs_tasks *t, const char *cluster, const char *id,
-			 const char *container, ecsfs_buf *out)
+int ecsfs_tasks_log_path(ecsfs_tasks *t, const char *cluster, const char *id, const char *container,
+			 ecsfs_buf *out)
 {
 	struct task *k = find_in(t, cluster, id);
 

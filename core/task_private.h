@@ -41,13 +41,13 @@ struct ctr {
 	char health[12]; /* "UNKNOWN", "HEALTHY", "UNHEALTHY" */
 	char *reason;
 	int64_t started_ns, finished_ns;
-	bool gone; /* removed from the engine */
-	bool busy; /* an action on it is in flight */
+	bool gone;	    /* removed from the engine */
+	bool busy;	    /* an action on it is in flight */
 	unsigned seen_mark; /* the last resync that found it in the engine */
 	/* log capture */
 	ecsfs_runtime_logs *follow;
-	int64_t log_ts;	 /* engine time of the last line captured */
-	bool logs_done;	 /* the engine has no more output for us */
+	int64_t log_ts; /* engine time of the last line captured */
+	bool logs_done; /* the engine has no more output for us */
 	uint64_t log_bytes;
 	int log_fd;
 };
@@ -64,8 +64,8 @@ struct task {
 	char *group;
 	bool desired_running;
 	enum task_state last;
-	int64_t created_ns, pull_started_ns, pull_stopped_ns, started_ns, stopping_ns,
-	    stopped_ns, exec_stopped_ns;
+	int64_t created_ns, pull_started_ns, pull_stopped_ns, started_ns, stopping_ns, stopped_ns,
+	    exec_stopped_ns;
 	char *stop_code;
 	char *stopped_reason;
 	bool needs_pause;

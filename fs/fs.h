@@ -32,9 +32,9 @@ typedef struct ecsfs__link {
 /* The daemon's state, owned by the loop thread. */
 typedef struct ecsfs__fs {
 	ecsfs_store *store;
-	ecsfs_runtime *rt;   /* may be NULL in unit tests */
-	ecsfs_tasks *tasks;  /* NULL without a runtime */
-	char *mountpoint;  /* for messages in /ecs/errors */
+	ecsfs_runtime *rt;  /* may be NULL in unit tests */
+	ecsfs_tasks *tasks; /* NULL without a runtime */
+	char *mountpoint;   /* for messages in /ecs/errors */
 	struct fuse_session *se;
 	struct ecsfs__nodes *nodes;
 	struct ecsfs__notify *notify; /* NULL when not mounted */

@@ -32,13 +32,13 @@ typedef struct ecsfs__open {
 	ecsfs_buf data;
 	ecsfs_file_meta meta; /* metadata to keep when stored content is applied */
 	bool readable, writable;
-	bool dirty;    /* changes not yet applied */
-	bool plain;    /* so far a plain append from an empty start */
-	bool poisoned; /* a write was refused; nothing of this handle applies */
-	bool created;  /* made by create(): exists only once applied */
-	bool meta_set; /* times were set on it while pending: keep them */
-	bool result;   /* data now holds what the applied command answered */
-	bool based;    /* result_base is set */
+	bool dirty;	   /* changes not yet applied */
+	bool plain;	   /* so far a plain append from an empty start */
+	bool poisoned;	   /* a write was refused; nothing of this handle applies */
+	bool created;	   /* made by create(): exists only once applied */
+	bool meta_set;	   /* times were set on it while pending: keep them */
+	bool result;	   /* data now holds what the applied command answered */
+	bool based;	   /* result_base is set */
 	off_t result_base; /* the offset of the first read of the answer */
 } ecsfs__open;
 

@@ -78,8 +78,7 @@ static int task_exists(ecsfs__fs *fs, const ecsfs__match *m)
 
 static int container_exists(ecsfs__fs *fs, const ecsfs__match *m)
 {
-	return fs->tasks ? ecsfs_tasks_exists(fs->tasks, m->cap[0], m->cap[1], m->cap[2])
-			 : -ENOENT;
+	return fs->tasks ? ecsfs_tasks_exists(fs->tasks, m->cap[0], m->cap[1], m->cap[2]) : -ENOENT;
 }
 
 static int task_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)

@@ -24,12 +24,12 @@
  */
 typedef struct ecsfs_tasks ecsfs_tasks;
 
-#define ECSFS_RUN_MAX_COUNT   10     /* RunTask's own limit on count */
-#define ECSFS_TASKS_MAX	      2000   /* tasks not yet STOPPED, all clusters */
-#define ECSFS_TASKS_KEPT_MAX  10000  /* STOPPED tasks kept for their retention */
-#define ECSFS_TASK_RETENTION  3600   /* seconds a STOPPED task stays visible */
-#define ECSFS_RUN_MAX	      65536  /* bytes of one write to `run` */
-#define ECSFS_STOP_REASON_MAX 1024   /* bytes of a reason written to `stop` */
+#define ECSFS_RUN_MAX_COUNT   10	   /* RunTask's own limit on count */
+#define ECSFS_TASKS_MAX	      2000	   /* tasks not yet STOPPED, all clusters */
+#define ECSFS_TASKS_KEPT_MAX  10000	   /* STOPPED tasks kept for their retention */
+#define ECSFS_TASK_RETENTION  3600	   /* seconds a STOPPED task stays visible */
+#define ECSFS_RUN_MAX	      65536	   /* bytes of one write to `run` */
+#define ECSFS_STOP_REASON_MAX 1024	   /* bytes of a reason written to `stop` */
 #define ECSFS_TASK_LOG_MAX    (1ull << 30) /* bytes of one container's log file */
 
 /* Told after a task appeared, changed state, or went away (for caches). */
@@ -99,7 +99,7 @@ int ecsfs_tasks_describe(ecsfs_tasks *t, const char *cluster, const char *id, ec
 int ecsfs_tasks_status(ecsfs_tasks *t, const char *cluster, const char *id, const char *container,
 		       ecsfs_buf *out);
 /* The log file of a container (container NULL: the task's merged log). */
-int ecsfs_tasks_log_path(ecsfs_tasks *t, const char *cluster, const char *id,
-			 const char *container, ecsfs_buf *out);
+int ecsfs_tasks_log_path(ecsfs_tasks *t, const char *cluster, const char *id, const char *container,
+			 ecsfs_buf *out);
 
 #endif

@@ -1,0 +1,334 @@
+/* The task model and the reconciler, driven through the fake runtime. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "ecsfs/cluster.h"
+#include "ecsfs/task.h"
+#include "ecsfs/taskdef.h"
+#include "ecsfs/util.h"
+#include "tap.h"
+
+static ecsfs_store *s;
+static ecsfs_runtime *rt;
+static ecsfs_tasks *tasks;
+static uv_loop_t loop;
+static char dir[] = "/tmp/ecsfs-test-task-XXXXXX";
+
+static void reg(const char *family, const char *doc)
+{
+	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644, .mtime_ns = 1};
+	ecsfs_buf why = ECSFS_BUF_INIT;
+	int64_t rev;
+	int r = ecsfs_taskdef_register(s, family, doc, strlen(doc), &meta, &rev, &why);
+	if (r < 0)
+		printf("# register %s: %s\n", family, why.data);
+	ecsfs_buf_release(&why);
+}
+
+/* Deliver everything the fake has, then let retries that are due run. */
+static void settle(void)
+{
+	for (int i = 0; i < 50; i++) {
+		int n = ecsfs_fake_runtime_flush(rt);
+		ecsfs_tasks_sweep(tasks);
+		n += ecsfs_fake_runtime_flush(rt);
+		if (n == 0)
+			break;
+	}
+}
+
+/* Run `text` in cluster prod; the first new id into id (33 bytes). */
+static int run(const char *text, char *id, ecsfs_buf *why)
+{
+	ecsfs_buf ids = ECSFS_BUF_INIT;
+	int r;
+
+	ecsfs_buf_reset(why);
+	r = ecsfs_tasks_run(tasks, "prod", text, strlen(text), &ids, why);
+	if (r == 0 && id)
+		snprintf(id, 33, "%s", ids.data);
+	ecsfs_buf_release(&ids);
+	return r;
+}
+
+/* The value of "key: " in a task's (or container's) status, into out. */
+static const char *field(const char *id, const char *container, const char *key, char *out,
+			 size_t n)
+{
+	ecsfs_buf st = ECSFS_BUF_INIT;
+	char pat[64];
+	const char *p;
+
+	out[0] = '\0';
+	if (ecsfs_tasks_status(tasks, "prod", id, container, &st) == 0) {
+		snprintf(pat, sizeof(pat), "%s: ", key);
+		for (p = st.data; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+			if (strncmp(p, pat, strlen(pat)) == 0) {
+				const char *e = strchr(p, '\n');
+				size_t len =
+				    e ? (size_t)(e - p) - strlen(pat) : strlen(p + strlen(pat));
+				snprintf(out, n, "%.*s", (int)len, p + strlen(pat));
+				break;
+			}
+		}
+	}
+	ecsfs_buf_release(&st);
+	return out;
+}
+
+static const char *last(const char *id)
+{
+	static char b[64];
+	return field(id, NULL, "last_status", b, sizeof(b));
+}
+
+static void open_tasks(void)
+{
+	ecsfs_buf why = ECSFS_BUF_INIT;
+	int r = ecsfs_tasks_new(&loop, s, rt, dir, &tasks, &why);
+	is_int(r, 0, "tasks open (%s)", why.data);
+	ecsfs_buf_release(&why);
+}
+
+static int count_cb(void *data, const char *name)
+{
+	(*(int *)data)++;
+	return 0;
+}
+
+int main(void)
+{
+	ecsfs_buf why = ECSFS_BUF_INIT, out = ECSFS_BUF_INIT;
+	char id[33], id2[33], b[256];
+	const char *ctr;
+	json_t *cfg;
+
+	if (!mkdtemp(dir))
+		return 1;
+	uv_loop_init(&loop);
+	is_int(ecsfs_store_open(dir, &s, &why), 0, "store opens");
+	is_int(ecsfs_cluster_create(s, "prod", &why), 0, "cluster");
+	rt = ecsfs_fake_runtime_new();
+	open_tasks();
+
+	reg("web", "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"busybox\","
+		   "\"memory\":64,\"environment\":[{\"name\":\"A\",\"value\":\"1\"}]}]}");
+	reg("web", "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"busybox\","
+		   "\"memory\":128}]}");
+	ecsfs_taskdef_deregister(s, "web", 1, &why);
+	reg("bad", "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"missing:1\","
+		   "\"memory\":64}]}");
+	reg("sec", "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"busybox\","
+		   "\"memory\":64,\"secrets\":[{\"name\":\"PW\",\"valueFrom\":"
+		   "\"arn:aws:secretsmanager:local:000000000000:secret:db-pw\"}]}]}");
+	reg("dep", "{\"containerDefinitions\":["
+		   "{\"name\":\"init\",\"image\":\"busybox\",\"memory\":64,\"essential\":false},"
+		   "{\"name\":\"app\",\"image\":\"busybox\",\"memory\":64,"
+		   "\"dependsOn\":[{\"containerName\":\"init\",\"condition\":\"SUCCESS\"}]}]}");
+	reg("side",
+	    "{\"containerDefinitions\":["
+	    "{\"name\":\"app\",\"image\":\"busybox\",\"memory\":64},"
+	    "{\"name\":\"helper\",\"image\":\"busybox\",\"memory\":64,\"essential\":false}]}");
+
+	/* ---- bad input: refused before anything starts ---- */
+	is_int(run("nosuch", NULL, &why), -ENOENT, "unknown family: ENOENT");
+	ok(strstr(why.data, "nosuch") != NULL, "the message names it: %s", why.data);
+	is_int(run("web:9", NULL, &why), -ENOENT, "unknown revision: ENOENT");
+	is_int(run("web:1", NULL, &why), -EINVAL, "INACTIVE revision: EINVAL");
+	ok(strstr(why.data, "INACTIVE") != NULL, "says INACTIVE: %s", why.data);
+	is_int(run("web 0", NULL, &why), -EINVAL, "count 0");
+	is_int(run("web 11", NULL, &why), -EINVAL, "count 11");
+	is_int(run("web 10000", NULL, &why), -EINVAL, "count 10000");
+	is_int(run("web 1 2", NULL, &why), -EINVAL, "three words");
+	is_int(run("web x", NULL, &why), -EINVAL, "count not a number");
+	is_int(run("", NULL, &why), -EINVAL, "empty");
+	is_int(run("!!", NULL, &why), -EINVAL, "junk");
+	is_int(run("web\nweb\n", NULL, &why), -EINVAL, "two lines");
+	is_int(run("{\"taskDefinition\":\"web\",\"cont\":1}", NULL, &why), -EINVAL,
+	       "unknown RunTask field");
+	is_int(run("{\"taskDefinition\":\"web\",\"count\":\"2\"}", NULL, &why), -EINVAL,
+	       "count of a wrong type");
+	is_int(run("{\"taskDefinition\":7}", NULL, &why), -EINVAL,
+	       "taskDefinition of a wrong type");
+	is_int(run("{\"taskDefinition\":\"web\",\"overrides\":{\"containerOverrides\":"
+		   "[{\"name\":\"nope\"}]}}",
+		   NULL, &why),
+	       -EINVAL, "override of an unknown container");
+	is_int(ecsfs_tasks_run_check(tasks, "prod", "web", 3, true, &why), 0,
+	       "an unfinished line waits");
+	is_int(ecsfs_tasks_run_check(tasks, "prod", "nosuch\n", 7, true, &why), -ENOENT,
+	       "a finished line is judged at write()");
+	is_int(ecsfs_tasks_run_check(tasks, "prod", "{\"task", 6, true, &why), 0,
+	       "an unfinished object waits");
+	is_int(ecsfs_tasks_run_check(tasks, "prod", "{]", 2, true, &why), -EINVAL,
+	       "broken JSON fails at once");
+	is_int(ecsfs_fake_runtime_count(rt, false), 0, "no container was made");
+
+	/* ---- one task, RUNNING, then its essential container exits ---- */
+	is_int(run("web", id, &why), 0, "run web");
+	is_int(strlen(id), 32, "a 32-hex id");
+	settle();
+	is_str(last(id), "RUNNING", "task RUNNING");
+	is_int(ecsfs_fake_runtime_count(rt, true), 2, "pause + app run");
+	ctr = ecsfs_fake_runtime_find(rt, id, "app");
+	ok(ctr != NULL, "the app container carries the task's labels");
+	cfg = ctr ? ecsfs_fake_runtime_config(rt, ctr) : NULL;
+	ok(cfg && json_integer_value(
+		      json_object_get(json_object_get(cfg, "HostConfig"), "Memory")) == 128ll << 20,
+	   "memory 128 of web:2 applied");
+	ecsfs_buf_reset(&out);
+	ecsfs_tasks_describe(tasks, "prod", id, &out);
+	ok(ctr && strstr(out.data, ctr), "task.json shows the runtimeId");
+	ok(strstr(
+	       out.data,
+	       "\"taskDefinitionArn\": \"arn:aws:ecs:local:000000000000:task-definition/web:2\""),
+	   "task.json names web:2");
+	ecsfs_fake_runtime_output(rt, ctr, 1, "hello out");
+	ecsfs_fake_runtime_output(rt, ctr, 2, "hello err");
+	settle();
+	ecsfs_buf_reset(&out);
+	ecsfs_tasks_log_path(tasks, "prod", id, "app", &out);
+	{
+		FILE *f = fopen(out.data, "r");
+		char line[128] = "";
+		size_t n = f ? fread(line, 1, sizeof(line) - 1, f) : 0;
+		line[n] = '\0';
+		if (f)
+			fclose(f);
+		is_str(line, "hello out\nhello err\n", "the container's log file");
+	}
+	ecsfs_fake_runtime_exit(rt, ctr, 3);
+	settle();
+	is_str(last(id), "STOPPED", "essential exit stops the task");
+	is_str(field(id, NULL, "stop_code", b, sizeof(b)), "EssentialContainerExited", "stopCode");
+	is_str(field(id, NULL, "stopped_reason", b, sizeof(b)),
+	       "Essential container in task exited", "stoppedReason");
+	is_str(field(id, "app", "exit_code", b, sizeof(b)), "3", "exit code 3");
+	is_int(ecsfs_fake_runtime_count(rt, false), 0, "every container removed");
+
+	/* ---- stop with a reason; twice is EALREADY ---- */
+	is_int(run("web", id, &why), 0, "run web again");
+	settle();
+	is_int(ecsfs_tasks_stop(tasks, "prod", id, "maintenance\n", 12, &why), 0, "stop");
+	is_int(ecsfs_tasks_stop(tasks, "prod", id, "again", 5, &why), -EALREADY,
+	       "a second stop is EALREADY");
+	settle();
+	is_str(last(id), "STOPPED", "stopped");
+	is_str(field(id, NULL, "stopped_reason", b, sizeof(b)), "maintenance",
+	       "the reason written");
+	is_str(field(id, NULL, "stop_code", b, sizeof(b)), "UserInitiated", "UserInitiated");
+	is_str(field(id, "app", "exit_code", b, sizeof(b)), "143", "SIGTERM's exit code");
+	is_int(ecsfs_tasks_stop(tasks, "prod", id, "", 0, &why), -EALREADY,
+	       "stopping a STOPPED task is EALREADY");
+	is_int(ecsfs_tasks_stop(tasks, "prod", "0123", "", 0, &why), -ENOENT, "unknown task");
+
+	/* ---- a missing image ---- */
+	is_int(run("bad", id, &why), 0, "run a task whose image is missing");
+	settle();
+	is_str(last(id), "STOPPED", "it stops");
+	field(id, NULL, "stopped_reason", b, sizeof(b));
+	ok(strncmp(b, "CannotPullContainerError: ", 26) == 0, "CannotPullContainerError: %s", b);
+	is_int(ecsfs_fake_runtime_count(rt, false), 0, "no container leaked");
+
+	/* ---- secrets ---- */
+	is_int(run("sec", id, &why), 0, "run with a missing secret");
+	settle();
+	is_str(last(id), "STOPPED", "it stops");
+	field(id, NULL, "stopped_reason", b, sizeof(b));
+	ok(strstr(b, "ResourceInitializationError") && strstr(b, "db-pw"),
+	   "ResourceInitializationError naming the secret: %s", b);
+	ecsfs_store_secret_put(s, "db-pw", "s3cr3t", 6);
+	is_int(run("sec", id, &why), 0, "run with the secret");
+	settle();
+	is_str(last(id), "RUNNING", "RUNNING");
+	ctr = ecsfs_fake_runtime_find(rt, id, "app");
+	cfg = ctr ? ecsfs_fake_runtime_config(rt, ctr) : NULL;
+	{
+		char *env = json_dumps(json_object_get(cfg, "Env"), 0);
+		char *labels = json_dumps(json_object_get(cfg, "Labels"), 0);
+		ok(env && strstr(env, "PW=s3cr3t"), "the value is in the environment");
+		ok(labels && !strstr(labels, "s3cr3t"), "and not in the labels");
+		free(env);
+		free(labels);
+	}
+	ecsfs_buf_reset(&out);
+	ecsfs_tasks_describe(tasks, "prod", id, &out);
+	ok(!strstr(out.data, "s3cr3t"), "nor in task.json");
+	ecsfs_tasks_stop(tasks, "prod", id, "", 0, &why);
+	settle();
+
+	/* ---- dependsOn SUCCESS, met and never met ---- */
+	is_int(run("dep", id, &why), 0, "run dep");
+	settle();
+	is_str(field(id, "app", "last_status", b, sizeof(b)), "PENDING", "app waits for init");
+	ecsfs_fake_runtime_exit(rt, ecsfs_fake_runtime_find(rt, id, "init"), 0);
+	settle();
+	is_str(field(id, "app", "last_status", b, sizeof(b)), "RUNNING",
+	       "init exited 0: app starts");
+	is_str(last(id), "RUNNING", "the task is RUNNING");
+	is_int(run("dep", id2, &why), 0, "run dep again");
+	settle();
+	ecsfs_fake_runtime_exit(rt, ecsfs_fake_runtime_find(rt, id2, "init"), 1);
+	settle();
+	is_str(last(id2), "STOPPED", "init exited 1: the task stops");
+	field(id2, NULL, "stopped_reason", b, sizeof(b));
+	ok(strstr(b, "can never be met") && strstr(b, "init"), "the reason names it: %s", b);
+
+	/* ---- a non-essential exit does not stop the task ---- */
+	is_int(run("side", id2, &why), 0, "run side");
+	settle();
+	ecsfs_fake_runtime_exit(rt, ecsfs_fake_runtime_find(rt, id2, "helper"), 0);
+	settle();
+	is_str(last(id2), "RUNNING", "still RUNNING after a non-essential exit");
+
+	/* ---- restart: re-adopt, never duplicate ---- */
+	{
+		size_t before = ecsfs_fake_runtime_count(rt, false);
+		const char *app = ecsfs_fake_runtime_find(rt, id, "app");
+		char keep[80];
+		snprintf(keep, sizeof(keep), "%s", app ? app : "");
+		ecsfs_tasks_free(tasks);
+		open_tasks();
+		settle();
+		is_str(last(id), "RUNNING", "after a restart the task is RUNNING");
+		is_int(ecsfs_fake_runtime_count(rt, false), before, "no container was added");
+		ecsfs_buf_reset(&out);
+		ecsfs_tasks_describe(tasks, "prod", id, &out);
+		ok(strstr(out.data, keep) != NULL, "same runtimeId");
+		/* behind its back */
+		ecsfs_fake_runtime_destroy(rt, keep);
+		settle();
+		is_str(last(id), "STOPPED", "a container removed outside stops its task");
+		field(id, "app", "reason", b, sizeof(b));
+		ok(strstr(b, "removed") != NULL, "with a reason: %s", b);
+	}
+	ecsfs_tasks_stop(tasks, "prod", id2, "", 0, &why);
+	settle();
+
+	/* ---- many tasks ---- */
+	for (int i = 0; i < 30; i++)
+		run("web 10", NULL, &why);
+	settle();
+	{
+		unsigned pending, running, stopped;
+		ecsfs_tasks_counts(tasks, "prod", &pending, &running, &stopped);
+		is_int(running, 300, "300 tasks RUNNING");
+		is_int(pending, 0, "none pending");
+		is_int(ecsfs_fake_runtime_count(rt, true), 600, "600 containers (pause + app)");
+		int n = 0;
+		ecsfs_tasks_list(tasks, "prod", count_cb, &n);
+		ok(n >= 300, "listed");
+	}
+
+	ecsfs_tasks_free(tasks);
+	ecsfs_runtime_close(rt, NULL, NULL);
+	ecsfs_store_close(s);
+	uv_loop_close(&loop);
+	ecsfs_buf_release(&why);
+	ecsfs_buf_release(&out);
+	tap_rmtree(dir);
+	return tap_done();
+}
