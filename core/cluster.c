@@ -64,7 +64,7 @@ fault:
 int ecsfs_cluster_delete(ecsfs_store *s, const char *name, bool spec_only, ecsfs_buf *why)
 {
 	ecsfs_buf dir = ECSFS_BUF_INIT, stream = ECSFS_BUF_INIT;
-	uint64_t nfiles = 0, ntasks = 0;
+	uint64_t nfiles = 0, ntasks = 0, nservices = 0;
 	int r;
 
 	if (!ecsfs_store_cluster_exists(s, name)) {
@@ -83,6 +83,14 @@ int ecsfs_cluster_delete(ecsfs_store *s, const char *name, bool spec_only, ecsfs
 			       "first",
 			       name, (unsigned long long)nfiles, nfiles == 1 ? "" : "s");
 		r = -ENOTEMPTY;
+		goto out;
+	}
+	if ((r = ecsfs_store_service_count(s, name, &nservices)) < 0)
+		goto fault;
+	if (nservices > 0) {
+		ecsfs_buf_setf(why, "cluster %s still has %llu service%s; delete them first", name,
+			       (unsigned long long)nservices, nservices == 1 ? "" : "s");
+		r = -EBUSY;
 		goto out;
 	}
 	if ((r = ecsfs_store_task_count(s, name, true, &ntasks)) < 0)

@@ -25,6 +25,8 @@
 #define DOCKER_IMPORT_TIMEOUT_MS (5L * 60 * 1000)
 /* A log line longer than this is delivered in pieces of this size. */
 #define DOCKER_LOG_LINE_MAX (64u << 10)
+/* The engine's largest log message: longer lines come in several. */
+#define DOCKER_LOG_MESSAGE_MAX (16u << 10)
 /* Longest timestamp prefix of a log line ("2026-11-21T19:50:27.123456789Z"
  * is 30 bytes; an offset instead of Z makes it 35). */
 #define DOCKER_LOG_TS_MAX 40
@@ -580,17 +582,26 @@ int ecsfs__docker_volume_remove(ecsfs_runtime *rt, const char *name, ecsfs_runti
  * says whether the container has a TTY. Without one, the engine
  * multiplexes stdout and stderr in frames (a byte naming the stream, three
  * zero bytes, a big-endian 32-bit length, the bytes); with one, the body
- * is the terminal's raw output, all of it stdout. Either way each line
- * starts with an RFC3339Nano timestamp and a space. Frames and lines are
+ * is the terminal's raw output, all of it stdout. Frames and lines are
  * cut anywhere by the transport: every piece of state below survives
  * between chunks.
+ *
+ * The engine stores output as messages of at most 16 KiB, so a longer line
+ * is several messages, and with timestamps=1 each message, not each line,
+ * starts with an RFC3339Nano timestamp and a space: "ts1 <16 KiB>ts2
+ * <rest>\n". A frame holds one message; a terminal's stream has no frames,
+ * so there the next message is expected after 16 KiB without a '\n'. Each
+ * message's timestamp is stripped; a line has the time of its first.
  */
 
 /* The line being gathered from one stream. */
 struct logs_line {
-	ecsfs_buf text; /* the line so far; before ts_done, its timestamp too */
-	int64_t ts;
-	bool ts_done; /* the timestamp has been read and stripped */
+	ecsfs_buf text; /* the line so far; while in_ts, a timestamp at ts_at */
+	int64_t ts;	/* the line's time, once `started` */
+	size_t ts_at;	/* where the message's timestamp starts in text */
+	size_t msg_len; /* bytes of the current message after its timestamp */
+	bool started;	/* the line's first timestamp has been read */
+	bool in_body;	/* past the current message's timestamp */
 };
 
 struct ecsfs_runtime_logs {
@@ -675,40 +686,63 @@ static bool parse_rfc3339(const char *s, size_t n, int64_t *out)
 	return true;
 }
 
-/* The timestamp at the start of a line, once its space (or the end of the
- * line) has come. A line without one keeps all its text and the time it
+/* A message's timestamp, once its space (or the end of the line, or too
+ * many bytes) has come: stripped, and the line's time if it is the first.
+ * Text that is no timestamp stays; a line without any has the time it
  * arrived. */
 static void logs_take_ts(struct logs_line *ln, bool whole)
 {
-	size_t n = ln->text.len;
+	const char *p = ln->text.data + ln->ts_at;
+	size_t n = ln->text.len - ln->ts_at;
+	int64_t ts = 0;
+	bool found = (n && p[n - 1] == ' ' && parse_rfc3339(p, n - 1, &ts)) ||
+		     (whole && parse_rfc3339(p, n, &ts));
 
-	if (n && ln->text.data[n - 1] == ' ' && parse_rfc3339(ln->text.data, n - 1, &ln->ts)) {
-		ecsfs_buf_reset(&ln->text);
-	} else if (whole && parse_rfc3339(ln->text.data, n, &ln->ts)) {
-		ecsfs_buf_reset(&ln->text);
-	} else {
-		ln->ts = ecsfs_now_ns();
+	if (found)
+		ecsfs_buf_setlen(&ln->text, ln->ts_at);
+	if (!ln->started) {
+		ln->ts = found ? ts : ecsfs_now_ns();
+		ln->started = true;
 	}
-	ln->ts_done = true;
+	ln->msg_len = ln->text.len - ln->ts_at;
+	ln->in_body = true;
 }
 
-/* Deliver what `stream` has gathered: a whole line, or a piece of one. */
+/* Another message of the same line begins: its timestamp comes next. */
+static void logs_next_message(struct logs_line *ln)
+{
+	if (!ln->in_body)
+		return;
+	ln->in_body = false;
+	ln->ts_at = ln->text.len;
+}
+
+/* Deliver what `stream` has gathered: a whole line, or its first
+ * DOCKER_LOG_LINE_MAX bytes. */
 static void logs_emit(struct ecsfs_runtime_logs *l, int stream, bool whole)
 {
 	struct logs_line *ln = &l->out[stream - 1];
-	size_t n;
+	size_t n, shown;
 
-	if (!ln->ts_done)
-		logs_take_ts(ln, true);
+	if (!ln->in_body)
+		logs_take_ts(ln, whole);
 	n = ln->text.len;
+	if (!whole && n > DOCKER_LOG_LINE_MAX)
+		n = DOCKER_LOG_LINE_MAX;
+	shown = n;
 	/* A terminal ends its lines with "\r\n". */
-	if (whole && l->tty && n && ln->text.data[n - 1] == '\r')
-		n--;
+	if (whole && l->tty && shown && ln->text.data[shown - 1] == '\r')
+		shown--;
 	if (!l->canceled)
-		l->line(l->data, stream, ln->ts, ln->text.data, n);
-	ecsfs_buf_reset(&ln->text);
-	if (whole)
-		ln->ts_done = false;
+		l->line(l->data, stream, ln->ts, ln->text.data, shown);
+	memmove(ln->text.data, ln->text.data + n, ln->text.len - n);
+	ecsfs_buf_setlen(&ln->text, ln->text.len - n);
+	if (whole) {
+		ln->started = false;
+		ln->in_body = false;
+		ln->ts_at = 0;
+		ln->msg_len = 0;
+	}
 }
 
 /* Bytes of `stream` with no '\n' among them. */
@@ -719,23 +753,29 @@ static void logs_add(struct ecsfs_runtime_logs *l, int stream, const char *p, si
 	size_t take;
 
 	while (n && !l->canceled) {
-		if (!ln->ts_done) {
-			take = DOCKER_LOG_TS_MAX - ln->text.len;
+		if (!ln->in_body) {
+			take = ln->ts_at + DOCKER_LOG_TS_MAX - ln->text.len;
 			if (take > n)
 				take = n;
 			sp = memchr(p, ' ', take);
 			if (sp)
 				take = (size_t)(sp - p) + 1;
 			ecsfs_buf_add(&ln->text, p, take);
-			if (sp || ln->text.len >= DOCKER_LOG_TS_MAX)
+			if (sp || ln->text.len - ln->ts_at >= DOCKER_LOG_TS_MAX)
 				logs_take_ts(ln, false);
+		} else if (ln->text.len >= DOCKER_LOG_LINE_MAX) {
+			logs_emit(l, stream, false);
+			continue;
 		} else {
 			take = DOCKER_LOG_LINE_MAX - ln->text.len;
 			if (take > n)
 				take = n;
+			if (l->tty && take > DOCKER_LOG_MESSAGE_MAX - ln->msg_len)
+				take = DOCKER_LOG_MESSAGE_MAX - ln->msg_len;
 			ecsfs_buf_add(&ln->text, p, take);
-			if (ln->text.len >= DOCKER_LOG_LINE_MAX)
-				logs_emit(l, stream, false);
+			ln->msg_len += take;
+			if (l->tty && ln->msg_len >= DOCKER_LOG_MESSAGE_MAX)
+				logs_next_message(ln);
 		}
 		p += take;
 		n -= take;
@@ -785,6 +825,7 @@ static int on_logs_chunk(void *data, long status, const char *p, size_t n)
 			l->frame_stream = l->hdr[0] >= 2 ? 2 : 1;
 			l->frame_left = (size_t)l->hdr[4] << 24 | (size_t)l->hdr[5] << 16 |
 					(size_t)l->hdr[6] << 8 | l->hdr[7];
+			logs_next_message(&l->out[l->frame_stream - 1]);
 		} else {
 			take = l->frame_left < n ? l->frame_left : n;
 			logs_feed(l, l->frame_stream, p, take);

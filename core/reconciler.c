@@ -41,7 +41,8 @@ struct op {
 	bool pause;	/* the call is about the pause container */
 	char *arg;	/* what the call needs next (an image, a name) */
 	ecsfs_runtime_logs *logs;
-	bool counted; /* holds the task's next step back (all but log followers) */
+	bool counted;	/* holds the task's next step back (all but log followers) */
+	bool replaying; /* a log follower resumed from log_ts, not yet past it */
 };
 
 static ecsfs_runtime_ops const *ops(ecsfs_tasks *t)
@@ -379,9 +380,14 @@ static void on_log_line(void *data, int stream, int64_t ts_ns, const char *line,
 
 	if (!o->t || !c)
 		return;
-	/* after a restart the engine repeats what came before its `since` */
-	if (ts_ns && ts_ns <= c->log_ts)
-		return;
+	/* after a restart the engine repeats what came before its `since`;
+	 * pieces of one long line share a timestamp, so only the replay is
+	 * compared */
+	if (o->replaying) {
+		if (ts_ns && ts_ns <= c->log_ts)
+			return;
+		o->replaying = false;
+	}
 	if (ts_ns)
 		c->log_ts = ts_ns;
 	if (c->log_bytes + len + 1 > ECSFS_TASK_LOG_MAX)
@@ -440,6 +446,7 @@ static void ensure_logs(struct task *k)
 		/* a follower does not hold the task's next step back */
 		k->inflight--;
 		o->counted = false;
+		o->replaying = c->log_ts != 0;
 		o->logs = ops(k->owner)->logs(k->owner->rt, c->runtime_id, c->log_ts, on_log_line,
 					      on_log_end, o);
 		if (!o->logs) {

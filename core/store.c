@@ -94,6 +94,13 @@ static const char *const migrations[] = {
     "  key TEXT PRIMARY KEY,"
     "  value TEXT NOT NULL"
     ") WITHOUT ROWID;",
+    /* 4: services, each a JSON document of its state (core/service.c) */
+    "CREATE TABLE services ("
+    "  cluster TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  PRIMARY KEY (cluster, name)"
+    ") WITHOUT ROWID;",
 };
 
 int ecsfs_store_schema_version(void)
@@ -1245,4 +1252,87 @@ int ecsfs_store_meta_put(ecsfs_store *s, const char *key, const char *value)
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
 	return step_done(s, st, "meta_put");
+}
+
+/* ---- services ---- */
+
+int ecsfs_store_service_put(ecsfs_store *s, const char *cluster, const char *name,
+			    const char *state)
+{
+	sqlite3_stmt *st =
+	    stmt(s, "INSERT OR REPLACE INTO services (cluster, name, state) VALUES (?1, ?2, ?3)");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, cluster, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
+	return step_done(s, st, "service_put");
+}
+
+int ecsfs_store_service_get(ecsfs_store *s, const char *cluster, const char *name, ecsfs_buf *state)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT state FROM services WHERE cluster = ?1 AND name = ?2");
+	int rc;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, cluster, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && state)
+		ecsfs_buf_add(state, sqlite3_column_text(st, 0),
+			      (size_t)sqlite3_column_bytes(st, 0));
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? -ENOENT : fault(s, rc, "service_get");
+}
+
+int ecsfs_store_service_delete(ecsfs_store *s, const char *cluster, const char *name)
+{
+	sqlite3_stmt *st = stmt(s, "DELETE FROM services WHERE cluster = ?1 AND name = ?2");
+	int r;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, cluster, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	if ((r = step_done(s, st, "service_delete")) < 0)
+		return r;
+	return sqlite3_changes(s->db) ? 0 : -ENOENT;
+}
+
+int ecsfs_store_service_list(ecsfs_store *s, const char *cluster, ecsfs_store_name_cb cb,
+			     void *data)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT name FROM services WHERE cluster = ?1 ORDER BY name");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, cluster, -1, SQLITE_STATIC);
+	return list_names(s, st, cb, data);
+}
+
+int ecsfs_store_service_list_all(ecsfs_store *s, ecsfs_store_name_cb cb, void *data)
+{
+	/* "cluster/name": neither may hold a '/' */
+	sqlite3_stmt *st =
+	    stmt(s, "SELECT cluster || '/' || name FROM services ORDER BY cluster, name");
+	if (!st)
+		return -EIO;
+	return list_names(s, st, cb, data);
+}
+
+int ecsfs_store_service_count(ecsfs_store *s, const char *cluster, uint64_t *n)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT count(*) FROM services WHERE cluster = ?1");
+	int rc;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, cluster, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return fault(s, rc, "service_count");
+	}
+	*n = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
 }

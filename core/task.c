@@ -972,6 +972,12 @@ out:
 int ecsfs_tasks_stop(ecsfs_tasks *t, const char *cluster, const char *id, const char *reason,
 		     size_t len, ecsfs_buf *why)
 {
+	return ecsfs_tasks_stop_as(t, cluster, id, "UserInitiated", reason, len, why);
+}
+
+int ecsfs_tasks_stop_as(ecsfs_tasks *t, const char *cluster, const char *id, const char *code,
+			const char *reason, size_t len, ecsfs_buf *why)
+{
 	struct task *k = find_in(t, cluster, id);
 	ecsfs_buf text = ECSFS_BUF_INIT;
 	int r;
@@ -997,7 +1003,7 @@ int ecsfs_tasks_stop(ecsfs_tasks *t, const char *cluster, const char *id, const 
 	for (size_t i = 0; i < len; i++)
 		ecsfs_buf_addch(&text, reason[i] == '\n' || reason[i] == '\r' ? ' ' : reason[i]);
 	k->desired_running = false;
-	set_str(&k->stop_code, "UserInitiated");
+	set_str(&k->stop_code, code);
 	set_str(&k->stopped_reason, text.len ? text.data : "Task stopped by user");
 	ecsfs_buf_release(&text);
 	if ((r = ecsfs__task_persist(k)) < 0) {
@@ -1012,6 +1018,41 @@ int ecsfs_tasks_stop(ecsfs_tasks *t, const char *cluster, const char *id, const 
 }
 
 /* ---- reading ---- */
+
+static const char *task_health(const struct task *k);
+
+int ecsfs_tasks_foreach(ecsfs_tasks *t, const char *cluster, const char *group,
+			ecsfs_tasks_info_cb cb, void *data)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct task *k = t->v[i];
+		ecsfs_task_info in = {0};
+		int r;
+
+		if (strcmp(k->cluster, cluster) != 0 ||
+		    (group && (!k->group || strcmp(k->group, group) != 0)))
+			continue;
+		in.id = k->id;
+		in.started_by = k->started_by ? k->started_by : "";
+		in.family = k->family;
+		in.revision = k->revision;
+		in.last_status = state_names[k->last];
+		in.desired_running = k->desired_running;
+		in.health = task_health(k);
+		for (size_t j = 0; j < k->nc; j++)
+			in.has_health_check =
+			    in.has_health_check ||
+			    (k->c[j].essential && json_object_get(k->c[j].def, "healthCheck"));
+		in.created_ns = k->created_ns;
+		in.started_ns = k->started_ns;
+		in.stopped_ns = k->stopped_ns;
+		in.stop_code = k->stop_code;
+		in.stopped_reason = k->stopped_reason;
+		if ((r = cb(data, &in)) != 0)
+			return r < 0 ? r : 0;
+	}
+	return 0;
+}
 
 int ecsfs_tasks_list(ecsfs_tasks *t, const char *cluster, ecsfs_tasks_name_cb cb, void *data)
 {

@@ -10,6 +10,7 @@
 #include "ecsfs/buf.h"
 #include "ecsfs/runtime.h"
 #include "ecsfs/store.h"
+#include "ecsfs/service.h"
 #include "ecsfs/task.h"
 
 struct ecsfs__nodes;
@@ -34,7 +35,8 @@ typedef struct ecsfs__fs {
 	ecsfs_store *store;
 	ecsfs_runtime *rt;  /* may be NULL in unit tests */
 	ecsfs_tasks *tasks; /* NULL without a runtime */
-	char *mountpoint;   /* for messages in /ecs/errors */
+	ecsfs_services *services;
+	char *mountpoint; /* for messages in /ecs/errors */
 	struct fuse_session *se;
 	struct ecsfs__nodes *nodes;
 	struct ecsfs__notify *notify; /* NULL when not mounted */
@@ -120,6 +122,7 @@ extern const ecsfs__route ecsfs__routes_cluster[];
 extern const ecsfs__route ecsfs__routes_secret[];
 extern const ecsfs__route ecsfs__routes_taskdef[];
 extern const ecsfs__route ecsfs__routes_task[];
+extern const ecsfs__route ecsfs__routes_service[];
 /* The route of scratch files (any unrouted name in an R_SCRATCH_DIR). */
 extern const ecsfs__route ecsfs__route_scratch;
 
@@ -192,6 +195,9 @@ void ecsfs__cluster_changed(ecsfs__fs *fs, const char *name);
 
 /* Tasks changed (the task subsystem's change callback). */
 void ecsfs__tasks_changed(void *fs, const char *cluster, const char *id);
+
+/* Services changed (the service subsystem's change callback). */
+void ecsfs__services_changed(void *fs, const char *cluster, const char *name);
 
 /* Free every handle still open (at shutdown). */
 void ecsfs__release_handles(ecsfs__fs *fs);

@@ -262,7 +262,10 @@ static void finish_stop(struct daemon *d)
 	fuse_session_exit(d->fs.se);
 	uv_close((uv_handle_t *)&d->fuse_poll, close_cb);
 	uv_close((uv_handle_t *)&d->notify_done, close_cb);
-	/* tasks first: they cut their calls loose, which the runtime then cancels */
+	/* services, then tasks: they cut their calls loose, which the runtime then
+	 * cancels */
+	ecsfs_services_free(d->fs.services);
+	d->fs.services = NULL;
 	ecsfs_tasks_free(d->fs.tasks);
 	d->fs.tasks = NULL;
 	if (d->fs.rt) {
@@ -439,6 +442,10 @@ static int serve(struct daemon *d, const struct options *o, int lock_fd)
 		ecsfs_runtime_start(d->fs.rt);
 		start_tasks(d, o);
 	}
+	if (ecsfs_services_new(&d->loop, d->fs.store, d->fs.tasks, &d->fs.services) < 0)
+		ecsfs__log("services are not available: out of memory");
+	else
+		ecsfs_services_set_change_cb(d->fs.services, ecsfs__services_changed, &d->fs);
 	fd = fuse_session_fd(d->fs.se);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	uv_poll_init(&d->loop, &d->fuse_poll, fd);

@@ -62,8 +62,11 @@ static int cluster_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why)
 static void counts(ecsfs__fs *fs, const char *cluster, ecsfs_cluster_counts *n)
 {
 	memset(n, 0, sizeof(*n));
+	uint64_t services = 0;
 	if (fs->tasks)
 		ecsfs_tasks_counts(fs->tasks, cluster, &n->pending, &n->running, &n->stopped);
+	if (ecsfs_service_count(fs->store, cluster, &services) == 0)
+		n->services = (unsigned)services;
 }
 
 static int describe_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
@@ -132,9 +135,5 @@ const ecsfs__route ecsfs__routes_cluster[] = {
      .getattr = events_getattr,
      .read_at = events_read_at},
     /* services and tasks arrive with their issues */
-    {.pattern = "/clusters/*/services",
-     .type = S_IFDIR,
-     .perm = 0755,
-     .exists = ecsfs__cluster_exists},
     {0},
 };

@@ -68,7 +68,7 @@ static int cluster_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *ou
 	return add_if_nonempty(fs, m->path.data, "schedules", out);
 }
 
-static int taskdefs_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)
+static int spec_files_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)
 {
 	return ecsfs_store_file_list(fs->store, m->path.data, ECSFS_FILE_SPEC, ecsfs__file_list_cb,
 				     out);
@@ -188,7 +188,7 @@ const ecsfs__route ecsfs__routes_spec[] = {
      .type = S_IFDIR,
      .perm = 0755,
      .flags = ECSFS__R_SCRATCH_DIR | ECSFS__R_KEEPMETA,
-     .list = taskdefs_list,
+     .list = spec_files_list,
      .rmdir = fixed_rmdir},
     {.pattern = "/spec/clusters",
      .type = S_IFDIR,
@@ -217,6 +217,7 @@ const ecsfs__route ecsfs__routes_spec[] = {
      .perm = 0755,
      .flags = ECSFS__R_SCRATCH_DIR | ECSFS__R_KEEPMETA,
      .exists = ecsfs__cluster_exists,
+     .list = spec_files_list,
      .rmdir = fixed_rmdir},
     {.pattern = "/spec/clusters/*/schedules",
      .type = S_IFDIR,

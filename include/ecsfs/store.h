@@ -192,4 +192,18 @@ int ecsfs_store_task_delete_cluster(ecsfs_store *s, const char *cluster);
 int ecsfs_store_meta_get(ecsfs_store *s, const char *key, ecsfs_buf *value);
 int ecsfs_store_meta_put(ecsfs_store *s, const char *key, const char *value);
 
+/* ---- services (the model is core/service.c): one row each, a JSON state ---- */
+
+int ecsfs_store_service_put(ecsfs_store *s, const char *cluster, const char *name,
+			    const char *state);
+/* state may be NULL (existence only). */
+int ecsfs_store_service_get(ecsfs_store *s, const char *cluster, const char *name,
+			    ecsfs_buf *state);
+int ecsfs_store_service_delete(ecsfs_store *s, const char *cluster, const char *name);
+int ecsfs_store_service_list(ecsfs_store *s, const char *cluster, ecsfs_store_name_cb cb,
+			     void *data);
+/* Every service as "cluster/name". */
+int ecsfs_store_service_list_all(ecsfs_store *s, ecsfs_store_name_cb cb, void *data);
+int ecsfs_store_service_count(ecsfs_store *s, const char *cluster, uint64_t *n);
+
 #endif

@@ -80,6 +80,32 @@ int ecsfs_tasks_run(ecsfs_tasks *t, const char *cluster, const char *data, size_
 int ecsfs_tasks_stop(ecsfs_tasks *t, const char *cluster, const char *id, const char *reason,
 		     size_t len, ecsfs_buf *why);
 
+/* Stop a task on behalf of a scheduler: `code` is its stopCode
+ * ("ServiceSchedulerInitiated"). Same errors as ecsfs_tasks_stop(). */
+int ecsfs_tasks_stop_as(ecsfs_tasks *t, const char *cluster, const char *id, const char *code,
+			const char *reason, size_t len, ecsfs_buf *why);
+
+/* What a scheduler needs to know of one task. Strings are valid during the
+ * callback only. */
+typedef struct ecsfs_task_info {
+	const char *id;
+	const char *started_by; /* "" when none */
+	const char *family;
+	int64_t revision;
+	const char *last_status; /* "PROVISIONING" ... "STOPPED" */
+	bool desired_running;
+	const char *health;    /* the task's: HEALTHY, UNHEALTHY, UNKNOWN */
+	bool has_health_check; /* an essential container has one */
+	int64_t created_ns, started_ns, stopped_ns;
+	const char *stop_code;	    /* NULL while running */
+	const char *stopped_reason; /* NULL while running */
+} ecsfs_task_info;
+typedef int (*ecsfs_tasks_info_cb)(void *data, const ecsfs_task_info *info);
+/* Every task of a cluster (with `group`, only that group's), oldest first,
+ * STOPPED ones included. */
+int ecsfs_tasks_foreach(ecsfs_tasks *t, const char *cluster, const char *group,
+			ecsfs_tasks_info_cb cb, void *data);
+
 /* Task ids of a cluster, oldest first. */
 typedef int (*ecsfs_tasks_name_cb)(void *data, const char *name);
 int ecsfs_tasks_list(ecsfs_tasks *t, const char *cluster, ecsfs_tasks_name_cb cb, void *data);

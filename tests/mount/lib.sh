@@ -274,3 +274,18 @@ task_cleanup() {
 	[ -n "$vols" ] && docker volume rm -f $vols >/dev/null 2>&1
 	return 0
 }
+
+# dump_tasks CLUSTER: every task's status and the engine's containers, as
+# TAP comments (called at the end of a test that failed, to see why)
+dump_tasks() {
+	local id
+	for id in $(ls "$MNT/clusters/$1/tasks" 2>/dev/null); do
+		echo "# --- task $id"
+		sed 's/^/#   /' "$MNT/clusters/$1/tasks/$id/status" 2>&1
+	done
+	echo "# --- engine containers of this state directory"
+	docker ps -a --filter "label=ecsfs.instance=$(instance_id)" \
+		--format '{{.Names}} {{.Status}} {{.Label "ecsfs.container"}}' 2>&1 | sed 's/^/#   /'
+	echo "# --- daemon log (last 30 lines)"
+	tail -n 30 "$LOG" | sed 's/^/#   /'
+}

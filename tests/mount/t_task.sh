@@ -269,8 +269,11 @@ is "$(engine_ids "ecsfs.task=$idg")" "" "no container of it is left in the engin
 like "$(jget "$TK/$idg/task.json" 'd.get("pullStartedAt", "")')" "^20" "pullStartedAt is set"
 
 # ---- the end: stop the rest through the tree, nothing is left ----
+[ "$tap_failed" -eq 0 ] || dump_tasks prod
 stop_all_tasks prod 90
-ok $? "every task stops through its stop file"
+r=$?
+ok $r "every task stops through its stop file"
+[ $r -eq 0 ] || dump_tasks prod
 is "$(cat "$TK"/*/status | grep -c '^last_status: STOPPED$')" "$(count_tasks)" "all tasks are STOPPED"
 no_containers_left
 kill -0 "$DAEMON_PID"

@@ -18,7 +18,8 @@ docker_time_le() {
 	python3 - "$(docker inspect -f "$2" "$1")" "$(docker inspect -f "$4" "$3")" <<'PY'
 import re, sys
 def ns(s):
-    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z$", s.strip())
+    s = s.strip().strip('"')
+    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z$", s)
     if not m or s.startswith("0001"):
         sys.exit("bad time: %r" % s)
     return m.group(1), int((m.group(2) or "0").ljust(9, "0"))
@@ -196,7 +197,7 @@ is "$(jget "$J" '[(c["name"], c["healthStatus"]) for c in d["containers"]]')" "[
 is "$(jget "$J" 'd["healthStatus"]')" "HEALTHY" "task.json: the task is HEALTHY"
 is "$(skey "$TK/$idh/status" health)" "HEALTHY" "status: health HEALTHY"
 is "$(skey "$TK/$idh/containers/db/status" health)" "HEALTHY" "containers/db/status: health HEALTHY"
-docker_time_le "$(rid "$idh" db)" '{{(index .State.Health.Log 0).End}}' "$(rid "$idh" web)" '{{.State.StartedAt}}'
+docker_time_le "$(rid "$idh" db)" '{{json (index .State.Health.Log 0).End}}' "$(rid "$idh" web)" '{{.State.StartedAt}}'
 ok $? "the engine agrees: web started after db's first health check passed"
 
 is_unhealthy() { [ "$(jget "$TK/$1/task.json" '[c["healthStatus"] for c in d["containers"]][0]')" = UNHEALTHY ]; }
@@ -213,8 +214,11 @@ like "$(jget "$TK/$idsd/task.json" 'd.get("stoppedReason")')" "db" "its stoppedR
 is "$(cat "$TK/$idsd/containers/web/logs")" "" "web never ran"
 
 # ---- the end ----
+[ "$tap_failed" -eq 0 ] || dump_tasks prod
 stop_all_tasks prod 90
-ok $? "every task stops through its stop file"
+r=$?
+ok $r "every task stops through its stop file"
+[ $r -eq 0 ] || dump_tasks prod
 no_containers_left
 kill -0 "$DAEMON_PID"
 ok $? "the daemon is alive"

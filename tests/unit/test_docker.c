@@ -285,6 +285,7 @@ static void save_target(char *dst, size_t size, const char *head)
 }
 
 #define LOG_TS1 "2026-11-21T19:50:27.123456789Z"
+#define LOG_TS2 "2026-11-21T19:50:27.9Z"
 
 /* The engine's API routes the tests below use; 1 when `head` was one. */
 static int client_answer_api(struct client *c, const char *head)
@@ -292,6 +293,7 @@ static int client_answer_api(struct client *c, const char *head)
 	struct server *srv = c->srv;
 	ecsfs_buf body = ECSFS_BUF_INIT;
 	ecsfs_buf longline = ECSFS_BUF_INIT;
+	size_t i, n;
 
 #define ROUTE(s) (strncmp(head, (s), strlen(s)) == 0)
 	if (ROUTE("GET /v1.41/containers/demux/json ") ||
@@ -299,7 +301,8 @@ static int client_answer_api(struct client *c, const char *head)
 	    ROUTE("GET /v1.41/containers/hang/json ")) {
 		client_send(c, 200, "application/json",
 			    "{\"Id\":\"x\",\"Config\":{\"Tty\":false}}");
-	} else if (ROUTE("GET /v1.41/containers/tty/json ")) {
+	} else if (ROUTE("GET /v1.41/containers/tty/json ") ||
+		   ROUTE("GET /v1.41/containers/ttylong/json ")) {
 		client_send(c, 200, "application/json", "{\"Id\":\"x\",\"Config\":{\"Tty\":true}}");
 	} else if (ROUTE("GET /v1.41/containers/teapot/json ")) {
 		client_send(c, 500, "text/plain", "kaput");
@@ -314,12 +317,25 @@ static int client_answer_api(struct client *c, const char *head)
 		mux_frame(&body, 1, "2026-11-21T19:50:29.000000001Z partial");
 		client_drip(c, "application/vnd.docker.raw-stream", &body, 3, false);
 	} else if (ROUTE("GET /v1.41/containers/long/logs?")) {
-		ecsfs_buf_adds(&longline, LOG_TS1 " ");
-		ecsfs_buf_setlen(&longline, longline.len + 70000);
-		memset(longline.data + longline.len - 70000, 'x', 70000);
-		ecsfs_buf_adds(&longline, "\n");
-		mux_frame(&body, 1, longline.data);
+		/* as the engine sends a 70000-byte line: messages of 16 KiB */
+		for (i = 0; i < 70000; i += 16384) {
+			ecsfs_buf_reset(&longline);
+			ecsfs_buf_adds(&longline, i ? LOG_TS2 " " : LOG_TS1 " ");
+			n = 70000 - i < 16384 ? 70000 - i : 16384;
+			ecsfs_buf_setlen(&longline, longline.len + n);
+			memset(longline.data + longline.len - n, 'x', n);
+			if (i + n == 70000)
+				ecsfs_buf_adds(&longline, "\n");
+			mux_frame(&body, 1, longline.data);
+		}
+		mux_frame(&body, 2, LOG_TS2 " short\n");
 		client_drip(c, "application/vnd.docker.raw-stream", &body, 4096, false);
+	} else if (ROUTE("GET /v1.41/containers/ttylong/logs?")) {
+		ecsfs_buf_adds(&body, LOG_TS1 " ");
+		ecsfs_buf_setlen(&body, body.len + 16384);
+		memset(body.data + body.len - 16384, 'a', 16384);
+		ecsfs_buf_adds(&body, LOG_TS2 " bbbb\r\n" LOG_TS2 " next\r\n");
+		client_drip(c, "application/vnd.docker.raw-stream", &body, 1000, false);
 	} else if (ROUTE("GET /v1.41/containers/tty/logs?")) {
 		save_target(srv->logs_target, sizeof(srv->logs_target), head);
 		ecsfs_buf_adds(&body, "2026-11-21T19:50:27Z a\r\n2026-11-21T19:50:27.5Z b\r\n");
@@ -1116,6 +1132,7 @@ struct follower {
 	bool ended;
 	int end_err;
 	int ends;
+	bool ts_in_text; /* a timestamp was left inside a line */
 };
 
 static int64_t now_ns(void)
@@ -1131,6 +1148,8 @@ static void on_rt_line(void *data, int stream, int64_t ts, const char *line, siz
 	struct follower *f = data;
 	int64_t d = now_ns() - ts;
 
+	if (memmem(line, len, "2026-11-21T", 11))
+		f->ts_in_text = true;
 	if (!f->n)
 		f->first_ts = ts;
 	f->last_ts = ts;
@@ -1178,6 +1197,9 @@ static void follower_reset(struct follower *f)
 	memset(f, 0, sizeof(*f));
 	ecsfs_buf_init(&f->text);
 }
+
+#define XS40 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define AS40 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 /* 2026-11-21T19:50:27Z in seconds since the epoch. */
 static int64_t log_base_s(void)
@@ -1230,12 +1252,23 @@ static void test_server_logs(ecsfs_runtime *rt, struct server *srv)
 	follower_reset(&f);
 	ok(rt->ops->logs(rt, "long", 0, on_rt_line, on_rt_end, &f) != NULL, "logs: long started");
 	ok(run_until(follower_ended, &f, 5000) && f.end_err == 0, "logs: long ended");
-	is_int(f.n, 2, "logs: a 70000-byte line in two pieces");
-	ok(strncmp(f.text.data, "1 ", 2) == 0 && strstr(f.text.data, " 65536 xxxx") &&
-	       strstr(f.text.data, " 4464 xxxx"),
-	   "logs: 64 KiB, then the rest");
-	is_int(f.first_ts, b + 123456789, "logs: both pieces have the line's timestamp");
-	is_int(f.last_ts, b + 123456789, "logs: ... the second too");
+	ecsfs_buf_reset(&want);
+	ecsfs_buf_addf(&want, "1 %lld 65536 %.40s\n1 %lld 4464 %.40s\n2 %lld 5 short\n",
+		       (long long)(b + 123456789), XS40, (long long)(b + 123456789), XS40,
+		       (long long)(b + 900000000));
+	is_str(f.text.data, want.data,
+	       "logs: a line of 16 KiB messages joined, cut at 64 KiB, with its first time");
+	ok(!f.ts_in_text, "logs: no message's timestamp is left inside the line");
+
+	follower_reset(&f);
+	ok(rt->ops->logs(rt, "ttylong", 0, on_rt_line, on_rt_end, &f) != NULL,
+	   "logs: ttylong started");
+	ok(run_until(follower_ended, &f, 5000) && f.end_err == 0, "logs: ttylong ended");
+	ecsfs_buf_reset(&want);
+	ecsfs_buf_addf(&want, "1 %lld 16388 %.40s\n1 %lld 4 next\n", (long long)(b + 123456789),
+		       AS40, (long long)(b + 900000000));
+	is_str(f.text.data, want.data, "logs: a TTY's 16 KiB messages joined too");
+	ok(!f.ts_in_text, "logs: ... without the timestamp between them");
 
 	follower_reset(&f);
 	ok(rt->ops->logs(rt, "gone", 0, on_rt_line, on_rt_end, &f) != NULL, "logs: gone started");
@@ -1561,10 +1594,25 @@ static void real_container_a(ecsfs_runtime *rt, struct real *x, struct evlog *e)
 	json_decref(cfg);
 }
 
-/* B: runs until stopped; ignores SIGTERM (it is pid 1), so dies of SIGKILL. */
+/* A shell line that prints a line of 40000 bytes, which the engine stores
+ * as three messages (16 KiB at most each). */
+#define LONG_LINE                                                                           \
+	"i=0; s=''; while [ $i -lt 2000 ]; do s=\"${s}abcdefghijklmnopqrst\"; i=$((i+1)); " \
+	"done; echo \"$s\""
+#define LONG_SHOWN "40000 abcdefghijklmnopqrstabcdefghijklmnopqrst"
+
+static bool follower_has_line(void *arg)
+{
+	return ((struct follower *)arg)->n > 0;
+}
+
+/* B: prints a long line, then runs until stopped; ignores SIGTERM (it is
+ * pid 1), so dies of SIGKILL. */
 static void real_container_b(ecsfs_runtime *rt, struct real *x, struct evlog *e)
 {
-	json_t *cfg = real_config(x, "b", json_pack("[s,s,s]", "/bin/busybox", "sleep", "60"));
+	json_t *cfg = real_config(x, "b",
+				  json_pack("[s,s,s,s]", "/bin/busybox", "sh", "-c",
+					    LONG_LINE "; exec /bin/busybox sleep 60"));
 	struct evwait ew = {.e = e, .opens = 1};
 	struct follower f = {0};
 	struct rres r = {0};
@@ -1580,6 +1628,9 @@ static void real_container_b(ecsfs_runtime *rt, struct real *x, struct evlog *e)
 	is_int(RCALL(&r, start_container, x->id_b), 0, "real: start B again (304)");
 	l = rt->ops->logs(rt, x->id_b, 0, on_rt_line, on_rt_end, &f);
 	ok(l != NULL, "real: follow B");
+	ok(run_until(follower_has_line, &f, 10000), "real: B printed");
+	is_str(f.text.data, "1 now " LONG_SHOWN "\n", "real: a 40000-byte line, whole");
+	ok(!f.ts_in_text, "real: ... without the engine's timestamps inside");
 	run_until(never, NULL, 200);
 	ok(!f.ended, "real: B's logs go on");
 	rt->ops->logs_cancel(l);
@@ -1610,7 +1661,9 @@ static void real_container_b(ecsfs_runtime *rt, struct real *x, struct evlog *e)
 /* T: a TTY; its output is raw, all of it stdout. */
 static void real_container_t(ecsfs_runtime *rt, struct real *x)
 {
-	json_t *cfg = real_config(x, "t", json_pack("[s,s,s]", "/bin/busybox", "echo", "tty line"));
+	json_t *cfg = real_config(
+	    x, "t",
+	    json_pack("[s,s,s,s]", "/bin/busybox", "sh", "-c", LONG_LINE "; echo 'tty line'"));
 	struct follower f = {0};
 	struct rres r = {0};
 
@@ -1622,7 +1675,9 @@ static void real_container_t(ecsfs_runtime *rt, struct real *x)
 	is_int(RCALL(&r, start_container, x->id_t), 0, "real: start T");
 	ok(rt->ops->logs(rt, x->id_t, 0, on_rt_line, on_rt_end, &f) != NULL, "real: follow T");
 	ok(run_until(follower_ended, &f, 20000) && f.end_err == 0, "real: T's logs end");
-	is_str(f.text.data, "1 now 8 tty line\n", "real: a TTY's line, without \\r");
+	is_str(f.text.data, "1 now " LONG_SHOWN "\n1 now 8 tty line\n",
+	       "real: a TTY's lines, without \\r");
+	ok(!f.ts_in_text, "real: ... without the engine's timestamps inside");
 	rres_reset(&r);
 	ecsfs_buf_release(&f.text);
 	json_decref(cfg);
