@@ -1,0 +1,341 @@
+/* The service scheduler, on the task subsystem and the fake runtime. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "ecsfs/cluster.h"
+#include "ecsfs/service.h"
+#include "ecsfs/task.h"
+#include "ecsfs/taskdef.h"
+#include "ecsfs/util.h"
+#include "tap.h"
+
+static ecsfs_store *s;
+static ecsfs_runtime *rt;
+static ecsfs_tasks *tasks;
+static ecsfs_services *sv;
+static uv_loop_t loop;
+static char dir[] = "/tmp/ecsfs-test-service-XXXXXX";
+static long long min_running_seen = 1 << 30;
+
+static void never(uv_timer_t *t)
+{
+	(void)t;
+}
+
+static void reg(const char *family, const char *doc)
+{
+	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644, .mtime_ns = 1};
+	ecsfs_buf why = ECSFS_BUF_INIT;
+	int64_t rev;
+	if (ecsfs_taskdef_register(s, family, doc, strlen(doc), &meta, &rev, &why) < 0)
+		printf("# register %s: %s\n", family, why.data);
+	ecsfs_buf_release(&why);
+}
+
+/* "key: value" of the service's status, as a number (-1 when absent). */
+static long long stat_num(const char *name, const char *key)
+{
+	ecsfs_buf st = ECSFS_BUF_INIT;
+	char pat[64];
+	long long v = -1;
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\n%s: ", key);
+	if (ecsfs_service_status(sv, "prod", name, &st) == 0 && (p = strstr(st.data, pat)))
+		v = atoll(p + strlen(pat));
+	ecsfs_buf_release(&st);
+	return v;
+}
+
+static bool status_has(const char *name, const char *text)
+{
+	ecsfs_buf st = ECSFS_BUF_INIT;
+	bool r = ecsfs_service_status(sv, "prod", name, &st) == 0 && strstr(st.data, text);
+	ecsfs_buf_release(&st);
+	return r;
+}
+
+static bool events_have(const char *name, const char *text)
+{
+	ecsfs_buf stream = ECSFS_BUF_INIT, out = ECSFS_BUF_INIT;
+	bool r;
+	ecsfs_service_events_stream("prod", name, &stream);
+	ecsfs_store_journal_read(s, stream.data, 0, 1 << 22, &out);
+	r = strstr(out.data, text) != NULL;
+	ecsfs_buf_release(&stream);
+	ecsfs_buf_release(&out);
+	return r;
+}
+
+/* Let the scheduler and the engine go round until nothing moves, noting
+ * the fewest RUNNING tasks of `watch` seen along the way. */
+static void settle(const char *watch)
+{
+	for (int i = 0; i < 60; i++) {
+		ecsfs_services_kick(sv);
+		uv_run(&loop, UV_RUN_NOWAIT);
+		int n = ecsfs_fake_runtime_flush(rt);
+		ecsfs_tasks_sweep(tasks);
+		if (watch) {
+			long long r = stat_num(watch, "running_count");
+			if (r >= 0 && r < min_running_seen)
+				min_running_seen = r;
+		}
+		if (n == 0 && i > 3)
+			break;
+	}
+}
+
+static int apply(const char *name, const char *doc, ecsfs_buf *why)
+{
+	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644, .mtime_ns = 1};
+	ecsfs_buf_reset(why);
+	return ecsfs_service_spec_apply(sv, "prod", name, doc, strlen(doc), &meta, why);
+}
+
+typedef struct ids {
+	char v[64][33];
+	int n;
+} ids;
+
+static int ids_cb(void *data, const char *id)
+{
+	ids *l = data;
+	if (l->n < 64)
+		snprintf(l->v[l->n++], 33, "%s", id);
+	return 0;
+}
+
+static void open_all(void)
+{
+	ecsfs_buf why = ECSFS_BUF_INIT;
+	is_int(ecsfs_tasks_new(&loop, s, rt, dir, &tasks, &why), 0, "tasks open");
+	is_int(ecsfs_services_new(&loop, s, tasks, &sv), 0, "services open");
+	ecsfs_buf_release(&why);
+}
+
+static void close_all(void)
+{
+	ecsfs_services_free(sv);
+	uv_run(&loop, UV_RUN_NOWAIT); /* the timer's close callback */
+	ecsfs_tasks_free(tasks);
+}
+
+static const char *task_of(const char *id, char *out, size_t n)
+{
+	ecsfs_buf st = ECSFS_BUF_INIT;
+	const char *p;
+	out[0] = '\0';
+	if (ecsfs_tasks_status(tasks, "prod", id, NULL, &st) == 0 &&
+	    (p = strstr(st.data, "task_definition: ")))
+		snprintf(out, n, "%.*s", (int)strcspn(p + 17, "\n"), p + 17);
+	ecsfs_buf_release(&st);
+	return out;
+}
+
+int main(void)
+{
+	ecsfs_buf why = ECSFS_BUF_INIT, out = ECSFS_BUF_INIT;
+	char b[128];
+	ids l;
+
+	if (!mkdtemp(dir))
+		return 1;
+	uv_loop_init(&loop);
+	/* the scheduler's timer does not keep a loop alive; this one does, so
+	 * uv_run(UV_RUN_NOWAIT) runs what is due */
+	uv_timer_t keep;
+	uv_timer_init(&loop, &keep);
+	uv_timer_start(&keep, never, 1000000000, 0);
+	is_int(ecsfs_store_open(dir, &s, &why), 0, "store opens");
+	is_int(ecsfs_cluster_create(s, "prod", &why), 0, "cluster");
+	rt = ecsfs_fake_runtime_new();
+	open_all();
+
+	/* ---- order independence: the family comes after the service ---- */
+	is_int(apply("web", "{\"taskDefinition\":\"web\",\"desiredCount\":3}", &why), 0,
+	       "service before its family (%s)", why.data);
+	settle(NULL);
+	ok(status_has("web", "state: waiting"), "status says it waits");
+	ok(events_have("web", "is waiting for task definition web"), "and so do events");
+	is_int(stat_num("web", "running_count"), 0, "nothing runs");
+	reg("web", "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"busybox\","
+		   "\"memory\":64}]}");
+	settle(NULL);
+	is_int(stat_num("web", "running_count"), 3, "3 RUNNING once web:1 exists");
+	ok(events_have("web", "has started 3 tasks: (task "), "started event");
+	ok(events_have("web", "has reached a steady state."), "steady state event");
+
+	/* ---- replacement ---- */
+	memset(&l, 0, sizeof(l));
+	ecsfs_service_tasks(sv, "prod", "web", ids_cb, &l);
+	is_int(l.n, 3, "3 task links");
+	ecsfs_fake_runtime_exit(rt, ecsfs_fake_runtime_find(rt, l.v[0], "app"), 1);
+	settle(NULL);
+	is_int(stat_num("web", "running_count"), 3, "a task that exits is replaced");
+	ecsfs_fake_runtime_destroy(rt, ecsfs_fake_runtime_find(rt, l.v[1], "app"));
+	settle(NULL);
+	is_int(stat_num("web", "running_count"), 3, "one removed behind its back too");
+
+	/* ---- scale out and in: newest-started first ---- */
+	is_int(ecsfs_service_set_desired(sv, "prod", "web", "5\n", 2, &why), 0, "scale to 5");
+	settle(NULL);
+	is_int(stat_num("web", "running_count"), 5, "5 RUNNING");
+	memset(&l, 0, sizeof(l));
+	ecsfs_service_tasks(sv, "prod", "web", ids_cb, &l); /* oldest first */
+	is_int(ecsfs_service_set_desired(sv, "prod", "web", "2", 1, &why), 0, "scale to 2");
+	settle(NULL);
+	is_int(stat_num("web", "running_count"), 2, "2 RUNNING");
+	{
+		ids left = {0};
+		ecsfs_service_tasks(sv, "prod", "web", ids_cb, &left);
+		ok(left.n == 2 && strcmp(left.v[0], l.v[0]) == 0 && strcmp(left.v[1], l.v[1]) == 0,
+		   "the two oldest are kept");
+	}
+	ok(events_have("web", "is scaling in to 2: stopping 3 tasks, newest-started first."),
+	   "scale-in event");
+	ecsfs_buf_reset(&out);
+	ecsfs_service_read_desired(s, "prod", "web", &out);
+	is_str(out.data, "2\n", "desired_count reads back");
+	{
+		ecsfs_buf spec = ECSFS_BUF_INIT;
+		ecsfs_store_file_get(s, "/spec/clusters/prod/services", "web.json", NULL, &spec);
+		ok(strstr(spec.data, "\"desiredCount\": 2") != NULL,
+		   "the spec file is rewritten with the new value");
+		ecsfs_buf_release(&spec);
+	}
+
+	/* ---- bad values change nothing ---- */
+	const char *bad[] = {"abc\n", "-1\n", "1.5\n", "\n", "100000000000\n", "1 2\n"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		is_int(ecsfs_service_set_desired(sv, "prod", "web", bad[i], strlen(bad[i]), &why),
+		       -EINVAL, "bad desired_count #%zu is EINVAL", i);
+	is_int(ecsfs_service_desired_check("12", 2, true, &why), 0, "digits so far are fine");
+	is_int(ecsfs_service_desired_check("1x", 2, true, &why), -EINVAL,
+	       "a bad character fails at write()");
+	is_int(ecsfs_service_taskdef_check(s, "nosuch\n", 7, false, &why), -ENOENT,
+	       "task_definition of an unknown family: ENOENT");
+	is_int(ecsfs_service_taskdef_check(s, "web:7\n", 6, false, &why), -ENOENT,
+	       "of an unknown revision: ENOENT");
+	const char *badspec[] = {"{\"desiredCount\":\"3\"}",
+				 "{\"desiredCount\":-1}",
+				 "{\"taskDefinition\":5}",
+				 "{\"deploymentConfiguration\":{\"maximumPercent\":\"x\"}}",
+				 "{\"desiredCaunt\":1}",
+				 "{\"serviceName\":\"other\"}",
+				 "[1]"};
+	for (size_t i = 0; i < sizeof(badspec) / sizeof(badspec[0]); i++)
+		is_int(apply("web", badspec[i], &why), -EINVAL, "spec %s is EINVAL: %s", badspec[i],
+		       why.data);
+	settle(NULL);
+	is_int(stat_num("web", "running_count"), 2, "still 2 RUNNING after the refusals");
+
+	/* ---- rolling deployment within 100/200 ---- */
+	is_int(ecsfs_service_set_desired(sv, "prod", "web", "4\n", 2, &why), 0, "scale to 4");
+	settle(NULL);
+	reg("web", "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"busybox\","
+		   "\"memory\":96}]}");
+	min_running_seen = 1 << 30;
+	settle("web");
+	is_int(stat_num("web", "running_count"), 4, "4 RUNNING after the rollout");
+	ok(min_running_seen >= 4, "never fewer than 4 RUNNING during it (saw %lld)",
+	   min_running_seen);
+	memset(&l, 0, sizeof(l));
+	ecsfs_service_tasks(sv, "prod", "web", ids_cb, &l);
+	{
+		int on2 = 0;
+		for (int i = 0; i < l.n; i++)
+			on2 += strcmp(task_of(l.v[i], b, sizeof(b)), "web:2") == 0;
+		is_int(on2, 4, "every task runs web:2");
+	}
+	ok(status_has("web", "PRIMARY web:2 COMPLETED"), "the deployment COMPLETED");
+	ok(!status_has("web", "ACTIVE web:1"), "the old one is gone");
+
+	/* ---- redeploy ---- */
+	is_int(ecsfs_service_redeploy(sv, "prod", "web", &why), 0, "redeploy");
+	settle(NULL);
+	{
+		ids now = {0};
+		int same = 0;
+		ecsfs_service_tasks(sv, "prod", "web", ids_cb, &now);
+		for (int i = 0; i < now.n; i++)
+			for (int j = 0; j < l.n; j++)
+				same += strcmp(now.v[i], l.v[j]) == 0;
+		is_int(now.n, 4, "4 tasks after the redeploy");
+		is_int(same, 0, "all of them new");
+	}
+
+	/* ---- circuit breaker with rollback ---- */
+	is_int(apply("web",
+		     "{\"taskDefinition\":\"web\",\"desiredCount\":4,\"deploymentConfiguration\":"
+		     "{\"deploymentCircuitBreaker\":{\"enable\":true,\"rollback\":true}}}",
+		     &why),
+	       0, "enable the circuit breaker");
+	settle(NULL);
+	reg("web", "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"missing:1\","
+		   "\"memory\":96}]}");
+	settle(NULL);
+	ok(events_have("web", "deployment failed: tasks failed to start"), "the deployment FAILED");
+	ok(events_have("web", "rolling back to task definition web:2"), "and rolls back to web:2");
+	is_int(stat_num("web", "running_count"), 4, "4 RUNNING again");
+	memset(&l, 0, sizeof(l));
+	ecsfs_service_tasks(sv, "prod", "web", ids_cb, &l);
+	{
+		int on2 = 0;
+		for (int i = 0; i < l.n; i++)
+			on2 += strcmp(task_of(l.v[i], b, sizeof(b)), "web:2") == 0;
+		is_int(on2, 4, "on web:2");
+	}
+	settle(NULL);
+	is_int(stat_num("web", "pending_count"), 0, "nothing pending: web:3 is not retried");
+
+	/* ---- restart: nothing duplicated ---- */
+	{
+		size_t before = ecsfs_fake_runtime_count(rt, false);
+		close_all();
+		open_all();
+		settle(NULL);
+		is_int(ecsfs_fake_runtime_count(rt, false), before,
+		       "same containers after a restart");
+		is_int(stat_num("web", "running_count"), 4, "4 RUNNING");
+	}
+
+	/* ---- delete: EBUSY while it runs, DRAINING, then gone ---- */
+	is_int(ecsfs_service_delete(sv, "prod", "web", false, &why), -EBUSY,
+	       "rmdir with desiredCount 4: EBUSY");
+	is_int(ecsfs_cluster_delete(s, "prod", false, &why), -EBUSY, "the cluster is busy too");
+	is_int(ecsfs_service_delete(sv, "prod", "web", true, &why), 0, "delete --force");
+	ok(status_has("web", "status: DRAINING"), "DRAINING");
+	settle(NULL);
+	is_int(ecsfs_service_exists(s, "prod", "web"), -ENOENT, "gone once its tasks stopped");
+	is_int(ecsfs_fake_runtime_count(rt, false), 0, "no container left");
+
+	/* ---- mkdir: desiredCount 0, no task definition ---- */
+	is_int(ecsfs_service_create(sv, "prod", "api", &why), 0, "mkdir creates");
+	is_int(ecsfs_service_create(sv, "prod", "api", &why), -EEXIST, "twice: EEXIST");
+	ok(status_has("api", "state: no task definition"), "it has no task definition");
+	is_int(ecsfs_service_set_taskdef(sv, "prod", "api", "web:2\n", 6, &why), 0,
+	       "task_definition web:2");
+	is_int(ecsfs_service_set_desired(sv, "prod", "api", "300\n", 4, &why), 0, "desired 300");
+	settle(NULL);
+	is_int(stat_num("api", "running_count"), 300, "300 RUNNING");
+	is_int(ecsfs_service_set_desired(sv, "prod", "api", "0\n", 2, &why), 0, "desired 0");
+	settle(NULL);
+	is_int(stat_num("api", "running_count"), 0, "0 RUNNING");
+	is_int(ecsfs_service_exists(s, "prod", "api"), 0, "desiredCount 0 keeps the service");
+	is_int(ecsfs_service_delete(sv, "prod", "api", false, &why), 0, "rmdir at 0");
+
+	close_all();
+	ecsfs_runtime_close(rt, NULL, NULL);
+	ecsfs_store_close(s);
+	uv_close((uv_handle_t *)&keep, NULL);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	uv_loop_close(&loop);
+	ecsfs_buf_release(&why);
+	ecsfs_buf_release(&out);
+	tap_rmtree(dir);
+	return tap_done();
+}
