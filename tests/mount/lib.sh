@@ -289,3 +289,122 @@ dump_tasks() {
 	echo "# --- daemon log (last 30 lines)"
 	tail -n 30 "$LOG" | sed 's/^/#   /'
 }
+
+# ---- services (t_service*.sh) ----
+# A service test registers its families with register, drives
+# clusters/<c>/services/<s>/ and spec/clusters/<c>/services/, and ends by
+# scaling every service to 0 (svc_drain), remember_tasks, and the two
+# closing asserts (no_task_containers_left, no_containers_left).
+
+# FOREVER: a container command that runs until SIGTERM and exits 0 at once
+FOREVER="trap 'exit 0' TERM; while :; do sleep 0.2; done"
+
+# svc_file CLUSTER SERVICE FILE: the path of a live file of the service
+svc_file() { echo "$MNT/clusters/$1/services/$2/$3"; }
+
+# svc_key CLUSTER SERVICE KEY: the value of "KEY: value" in its status file
+svc_key() { skey "$MNT/clusters/$1/services/$2/status" "$3"; }
+
+# svc_ids CLUSTER SERVICE: its tasks that are not STOPPED (tasks/ links)
+svc_ids() { ls "$MNT/clusters/$1/services/$2/tasks" 2>/dev/null; }
+
+# svc_at CLUSTER SERVICE N: status says running_count N and pending_count 0,
+# and exactly N tasks are listed, each RUNNING
+svc_at() {
+	local st id n=0
+	st=$(cat "$MNT/clusters/$1/services/$2/status" 2>/dev/null) || return 1
+	printf '%s\n' "$st" | grep -qx "running_count: $3" || return 1
+	printf '%s\n' "$st" | grep -qx "pending_count: 0" || return 1
+	for id in $(svc_ids "$1" "$2"); do
+		task_is "$1" "$id" RUNNING || return 1
+		n=$((n + 1))
+	done
+	[ "$n" -eq "$3" ]
+}
+
+# svc_steady CLUSTER SERVICE N: svc_at, and status says "state: steady"
+svc_steady() { svc_at "$@" && [ "$(svc_key "$1" "$2" state)" = steady ]; }
+
+# task_rev CLUSTER ID: "family:revision" of a task
+task_rev() { skey "$MNT/clusters/$1/tasks/$2/status" task_definition; }
+
+# svc_all_rev CLUSTER SERVICE FAMILY:REV N: N tasks, all RUNNING, all of that revision
+svc_all_rev() {
+	local id
+	svc_at "$1" "$2" "$4" || return 1
+	for id in $(svc_ids "$1" "$2"); do
+		[ "$(task_rev "$1" "$id")" = "$3" ] || return 1
+	done
+}
+
+# svc_events_has CLUSTER SERVICE REGEX: a line of its events matches
+svc_events_has() { grep -Eq -- "$3" "$MNT/clusters/$1/services/$2/events"; }
+
+# svc_gone CLUSTER SERVICE: neither the live directory nor the spec file is there
+svc_gone() {
+	! ls "$MNT/clusters/$1/services" | grep -qx "$2" &&
+		test ! -e "$MNT/clusters/$1/services/$2" &&
+		test ! -e "$MNT/spec/clusters/$1/services/$2.json"
+}
+
+# svc_drain CLUSTER SERVICE [TIMEOUT]: scale to 0 and wait until no task of
+# it is left that is not STOPPED
+svc_drain() {
+	echo 0 >"$MNT/clusters/$1/services/$2/desired_count" || return 1
+	wait_for "${3:-60}" svc_empty "$1" "$2"
+}
+svc_empty() {
+	local id
+	[ -z "$(svc_ids "$1" "$2")" ] || return 1
+	for id in $(ls "$MNT/clusters/$1/tasks"); do
+		grep -q "\"group\": \"service:$2\"" "$MNT/clusters/$1/tasks/$id/task.json" 2>/dev/null &&
+			{ task_is "$1" "$id" STOPPED || return 1; }
+	done
+	return 0
+}
+
+# svc_deps CLUSTER SERVICE: its deployments from service.json, one a line:
+# "id status family:rev rolloutState running failed"
+svc_deps() {
+	python3 - "$MNT/clusters/$1/services/$2/service.json" <<'PY'
+import json, sys
+for d in json.load(open(sys.argv[1]))["deployments"]:
+    print(d["id"], d["status"], d["taskDefinition"].rsplit("/", 1)[1],
+          d.get("rolloutState"), d["runningCount"], d.get("failedTasks"))
+PY
+}
+
+# min_sampler CLUSTER SERVICE FILE: in the background (`min_sampler ... &`),
+# read the service's status every 20 ms and keep in FILE "MIN SAMPLES"
+# (the lowest running_count seen) until FILE.stop exists
+min_sampler() {
+	python3 - "$MNT/clusters/$1/services/$2/status" "$3" <<'PY'
+import os, sys, time
+path, out = sys.argv[1], sys.argv[2]
+low, n = None, 0
+while not os.path.exists(out + ".stop"):
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith("running_count: "):
+                    v = int(line.split(": ", 1)[1])
+                    low = v if low is None else min(low, v)
+                    n += 1
+    except OSError:
+        pass
+    time.sleep(0.02)
+with open(out, "w") as f:
+    f.write("%s %d\n" % (low, n))
+PY
+}
+
+# no_task_containers_left: for every task id in $T/task-ids, the engine has
+# no container labelled with it
+no_task_containers_left() {
+	local id left= n=0
+	for id in $(sort -u "$T/task-ids" 2>/dev/null); do
+		n=$((n + 1))
+		left="$left$(engine_ids "ecsfs.task=$id")"
+	done
+	is "$left" "" "no container is left of any of the $n tasks this test saw"
+}
