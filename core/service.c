@@ -534,6 +534,12 @@ int ecsfs_service_spec_apply(ecsfs_services *sv, const char *cluster, const char
 	if (!state) {
 		state = new_state(doc);
 		created = true;
+	} else if (json_equal(spec_of(state), doc) &&
+		   strcmp(json_string_value(json_object_get(state, "status")) ?: "", "ACTIVE") ==
+		       0) {
+		/* the same definition again (a GitOps re-apply): only the bytes and
+		 * metadata of the file change */
+		json_decref(doc);
 	} else {
 		json_object_set_new(state, "spec", doc);
 		/* a written spec revives a service being deleted */

@@ -133,6 +133,13 @@ void ecsfs__match_release(ecsfs__match *m);
  * -ENOENT when no route can hold it. Does not check that it exists.
  */
 int ecsfs__route_match(const char *path, ecsfs__match *m);
+/*
+ * May `name` be a scratch file in the scratch directory of route `dir`?
+ * Anything in spec/ itself; in directories of definitions only the names
+ * tools use for temporaries (dot-files, sedXXXXXX, name~, 4913, #name#), so
+ * a stray file in a repository is refused instead of kept.
+ */
+bool ecsfs__scratch_name_ok(const struct ecsfs__route *dir, const char *name);
 /* Pattern test, exposed for unit tests. */
 bool ecsfs__pattern_match(const char *pattern, const char *path, ecsfs__match *m);
 

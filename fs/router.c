@@ -1,4 +1,5 @@
 /* The path router: from a path of the tree to the route that serves it. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,31 @@ static const ecsfs__route *find(const char *path, ecsfs__match *m)
 	return NULL;
 }
 
+/* "sed" and six letters or digits: sed -i's temporary file. */
+static bool sed_temp(const char *name)
+{
+	if (strncmp(name, "sed", 3) != 0 || strlen(name) != 9)
+		return false;
+	for (const char *p = name + 3; *p; p++)
+		if (!isalnum((unsigned char)*p))
+			return false;
+	return true;
+}
+
+bool ecsfs__scratch_name_ok(const ecsfs__route *dir, const char *name)
+{
+	size_t len = strlen(name);
+
+	/* the top of the tree is a repository's root: README.md, .gitignore... */
+	if (strcmp(dir->pattern, "/spec") == 0)
+		return true;
+	/* directories of definitions keep only what tools make while they
+	 * write one: rsync's and editors' dot-files, sed -i's sedXXXXXX, backup
+	 * copies (web.json~), vim's 4913 probe, emacs's #web.json# */
+	return name[0] == '.' || (len > 1 && name[len - 1] == '~') || sed_temp(name) ||
+	       strcmp(name, "4913") == 0 || (len > 2 && name[0] == '#' && name[len - 1] == '#');
+}
+
 int ecsfs__route_match(const char *path, ecsfs__match *m)
 {
 	const char *slash;
@@ -142,7 +168,8 @@ int ecsfs__route_match(const char *path, ecsfs__match *m)
 	ecsfs__match pm;
 	ecsfs__match_init(&pm);
 	const ecsfs__route *parent = find(m->parent.data, &pm);
-	if (parent && (parent->flags & ECSFS__R_SCRATCH_DIR)) {
+	if (parent && (parent->flags & ECSFS__R_SCRATCH_DIR) &&
+	    ecsfs__scratch_name_ok(parent, m->name)) {
 		/* keep the parent's captures: handlers may want the cluster name */
 		ecsfs_buf_reset(&m->segs);
 		ecsfs_buf_add(&m->segs, pm.segs.data, pm.segs.len);

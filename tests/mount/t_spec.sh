@@ -128,19 +128,29 @@ printf '{"tags": []}' > "$MNT/spec/clusters/prod/.cluster.json.XyZ123"
 mv "$MNT/spec/clusters/prod/.cluster.json.XyZ123" "$C"
 ok $? "renaming a scratch file onto cluster.json applies it"
 is "$(live)" '[]' "with its content"
-printf '{"nope": 1}' > "$MNT/spec/clusters/prod/tmp.json"
+printf '{"nope": 1}' > "$MNT/spec/clusters/prod/.tmp.json"
 n0=$(errors_count)
 out=$(python3 -c '
 import os, sys, errno
 try:
     os.rename(sys.argv[1], sys.argv[2]); print("renamed")
 except OSError as e:
-    print(errno.errorcode[e.errno])' "$MNT/spec/clusters/prod/tmp.json" "$C")
+    print(errno.errorcode[e.errno])' "$MNT/spec/clusters/prod/.tmp.json" "$C")
 is "$out" "EINVAL" "a rename that fails validation is EINVAL"
 is "$(cat "$C")" '{"tags": []}' "and the target is as it was"
 is "$(errors_count)" "$((n0 + 1))" "with an errors line"
-rm "$MNT/spec/clusters/prod/tmp.json" "$MNT/spec/notes.txt"
+rm "$MNT/spec/clusters/prod/.tmp.json" "$MNT/spec/notes.txt"
 ok $? "scratch files can be removed"
+# in directories of definitions, only tools' temporaries are kept
+n0=$(errors_count)
+out=$(echo junk 2>&1 > "$MNT/spec/clusters/prod/notes.txt")
+like "$out" "Invalid argument" "a stray file where definitions live is refused"
+is "$(errors_count)" "$((n0 + 1))" "with an errors line"
+test ! -e "$MNT/spec/clusters/prod/notes.txt"
+ok $? "and nothing is kept"
+echo s > "$MNT/spec/clusters/prod/sedAb12Cd" && echo b > "$MNT/spec/clusters/prod/cluster.json~"
+ok $? "sed -i's and backup names are still scratch files"
+rm "$MNT/spec/clusters/prod/sedAb12Cd" "$MNT/spec/clusters/prod/cluster.json~"
 
 # metadata: mode and mtime stick (rsync -t / -a rely on it)
 chmod 600 "$C" && touch -d '2021-05-06 07:08:09' "$C"
