@@ -206,6 +206,10 @@ void ecsfs__tasks_changed(void *fs, const char *cluster, const char *id);
 /* Services changed (the service subsystem's change callback). */
 void ecsfs__services_changed(void *fs, const char *cluster, const char *name);
 
+/* Delete clusters a repository dropped, once their services are gone. */
+void ecsfs__clusters_sweep(ecsfs__fs *fs);
+int ecsfs__spec_cluster_exists(ecsfs__fs *fs, const ecsfs__match *m);
+
 /* Free every handle still open (at shutdown). */
 void ecsfs__release_handles(ecsfs__fs *fs);
 

@@ -358,6 +358,7 @@ static void on_sweep(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 	ecsfs__sweep(&d->fs);
+	ecsfs__clusters_sweep(&d->fs);
 	if (d->fs.tasks)
 		ecsfs_tasks_sweep(d->fs.tasks);
 }

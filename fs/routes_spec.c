@@ -1,20 +1,28 @@
 /* spec/: desired state as plain files, and the scratch files beside them. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ecsfs/cluster.h"
+#include "ecsfs/service.h"
+#include "ecsfs/util.h"
 #include "fs.h"
+
+static bool deleting(ecsfs__fs *fs, const char *cluster);
+
+static int spec_cluster_cb(void *data, const char *name)
+{
+	void **ctx = data;
+	if (!deleting(ctx[0], name))
+		ecsfs__dirlist_add(ctx[1], name, S_IFDIR);
+	return 0;
+}
 
 static int clusters_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)
 {
-	return ecsfs_store_cluster_list(fs->store, ecsfs__name_list_dir_cb, out);
-}
-
-static int count_cb(void *data, const char *name)
-{
-	(*(size_t *)data)++;
-	return 0;
+	void *ctx[2] = {fs, out};
+	return ecsfs_store_cluster_list(fs->store, spec_cluster_cb, ctx);
 }
 
 /* Files (not directory metadata) directly in `dir`. */
@@ -50,12 +58,13 @@ static int spec_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)
 	int r = add_if_nonempty(fs, m->path.data, "taskdefs", out);
 	if (r < 0)
 		return r;
-	size_t n = 0;
-	if ((r = ecsfs_store_cluster_list(fs->store, count_cb, &n)) < 0)
-		return r;
-	if (n > 0)
+	ecsfs__dirlist l = {0};
+	ecsfs_buf_init(&l.names);
+	if ((r = clusters_list(fs, m, &l)) == 0 && l.n > 0)
 		ecsfs__dirlist_add(out, "clusters", S_IFDIR);
-	return 0;
+	ecsfs_buf_release(&l.names);
+	free(l.types);
+	return r;
 }
 
 static int cluster_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)
@@ -103,13 +112,125 @@ static int clusters_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why)
 	return r;
 }
 
-/* rmdir spec/clusters/<c>: like a real rmdir, refused while files remain. */
+/* ---- clusters a repository dropped, deleted once their services drain ---- */
+
+#define DELETING_KEY "deleting-clusters"
+
+static json_t *deleting_load(ecsfs__fs *fs)
+{
+	ecsfs_buf v = ECSFS_BUF_INIT;
+	json_t *a = NULL;
+	if (ecsfs_store_meta_get(fs->store, DELETING_KEY, &v) == 0)
+		a = json_loadb(v.data, v.len, 0, NULL);
+	ecsfs_buf_release(&v);
+	return json_is_array(a) ? a : (json_decref(a), json_array());
+}
+
+static void deleting_save(ecsfs__fs *fs, json_t *a)
+{
+	char *text = json_dumps(a, JSON_COMPACT);
+	if (text)
+		ecsfs_store_meta_put(fs->store, DELETING_KEY, text);
+	free(text);
+}
+
+static bool deleting(ecsfs__fs *fs, const char *cluster)
+{
+	json_t *a = deleting_load(fs), *v;
+	size_t i;
+	bool found = false;
+	json_array_foreach(a, i, v)
+		found = found || strcmp(json_string_value(v), cluster) == 0;
+	json_decref(a);
+	return found;
+}
+
+static void deleting_set(ecsfs__fs *fs, const char *cluster, bool on)
+{
+	json_t *a = deleting_load(fs), *v;
+	size_t i;
+	json_array_foreach(a, i, v)
+		if (strcmp(json_string_value(v), cluster) == 0) {
+			json_array_remove(a, i);
+			break;
+		}
+	if (on)
+		json_array_append_new(a, json_string(cluster));
+	deleting_save(fs, a);
+	json_decref(a);
+}
+
+static int drain_cb(void *data, const char *name)
+{
+	void **ctx = data;
+	ecsfs__fs *fs = ctx[0];
+	ecsfs_buf why = ECSFS_BUF_INIT;
+	ecsfs_service_delete(fs->services, ctx[1], name, true, &why);
+	ecsfs_buf_release(&why);
+	return 0;
+}
+
+void ecsfs__clusters_sweep(ecsfs__fs *fs)
+{
+	json_t *a = deleting_load(fs), *v;
+	size_t i;
+
+	json_array_foreach(a, i, v) {
+		const char *c = json_string_value(v);
+		ecsfs_buf why = ECSFS_BUF_INIT;
+		int r = c ? ecsfs_cluster_delete(fs->store, c, false, &why) : -ENOENT;
+		if (r == 0 || r == -ENOENT) {
+			char name[256];
+			snprintf(name, sizeof(name), "%s", c ? c : "");
+			deleting_set(fs, name, false);
+			ecsfs__cluster_changed(fs, name);
+			ecsfs_buf_release(&why);
+			break; /* the array changed: the next sweep goes on */
+		}
+		ecsfs_buf_release(&why);
+	}
+	json_decref(a);
+}
+
+int ecsfs__spec_cluster_exists(ecsfs__fs *fs, const ecsfs__match *m)
+{
+	int r = ecsfs__cluster_exists(fs, m);
+	return r == 0 && deleting(fs, m->cap[0]) ? -ENOENT : r;
+}
+
+/*
+ * rmdir spec/clusters/<c>: like a real rmdir, refused while files remain.
+ * When the repository dropped the cluster with its services (rsync --delete
+ * removes their files first), the services drain and the cluster goes once
+ * they are gone; the spec tree forgets it at once, like the repository.
+ */
 static int cluster_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why)
 {
 	int r = ecsfs_cluster_delete(fs->store, m->cap[0], true, why);
+	if (r == -EBUSY && fs->services) {
+		void *ctx[2] = {fs, (void *)m->cap[0]};
+		ecsfs_service_list(fs->store, m->cap[0], drain_cb, ctx);
+		deleting_set(fs, m->cap[0], true);
+		ecsfs_cluster_event(fs->store, m->cap[0],
+				    "(cluster %s) is being deleted: its services drain first.",
+				    m->cap[0]);
+		ecsfs_buf_reset(why);
+		r = 0;
+	}
 	if (r == 0)
 		ecsfs__cluster_changed(fs, m->cap[0]);
 	return r;
+}
+
+/* mkdir spec/clusters/<c> of a cluster being deleted keeps it after all. */
+static int spec_cluster_mkdir(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsfs_buf *why)
+{
+	if (deleting(fs, m->cap[0])) {
+		deleting_set(fs, m->cap[0], false);
+		ecsfs__cluster_changed(fs, m->cap[0]);
+		return 0;
+	}
+	return ecsfs__cluster_mkdir(fs, m, mode, why);
 }
 
 /* ---- cluster.json ---- */
@@ -200,9 +321,9 @@ const ecsfs__route ecsfs__routes_spec[] = {
      .type = S_IFDIR,
      .perm = 0755,
      .flags = ECSFS__R_SCRATCH_DIR | ECSFS__R_KEEPMETA,
-     .exists = ecsfs__cluster_exists,
+     .exists = ecsfs__spec_cluster_exists,
      .list = cluster_list,
-     .mkdir = ecsfs__cluster_mkdir,
+     .mkdir = spec_cluster_mkdir,
      .rmdir = cluster_rmdir},
     {.pattern = "/spec/clusters/*/cluster.json",
      .type = S_IFREG,
