@@ -51,6 +51,8 @@ const char *ecsfs_errno_name(int err)
 	case EISDIR: return "EISDIR";
 	case ENOMEM: return "ENOMEM";
 	case EMFILE: return "EMFILE";
+	case EALREADY: return "EALREADY";
+	case EAGAIN: return "EAGAIN";
 	default: return "EUNKNOWN";
 	}
 }

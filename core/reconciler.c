@@ -354,7 +354,7 @@ static void inspect(struct task *k, struct ctr *c, const char *id)
 
 /* ---- log capture ---- */
 
-static int open_log(struct task *k, const char *container)
+static int open_file(struct task *k, const char *container, const char *ext, int flags)
 {
 	ecsfs_buf path = ECSFS_BUF_INIT;
 	int fd;
@@ -364,10 +364,41 @@ static int open_log(struct task *k, const char *container)
 		ecsfs_buf_release(&path);
 		return -1;
 	}
-	ecsfs_buf_addf(&path, "/%s.log", container);
-	fd = open(path.data, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	ecsfs_buf_addf(&path, "/%s.%s", container, ext);
+	fd = open(path.data, flags | O_CLOEXEC, 0600);
 	ecsfs_buf_release(&path);
 	return fd;
+}
+
+static int open_log(struct task *k, const char *container)
+{
+	return open_file(k, container, "log", O_WRONLY | O_CREAT | O_APPEND);
+}
+
+/*
+ * Where capture stands is kept beside the log, written with every line:
+ * the state document is not written that often, and after a kill -9 the
+ * next follower must start exactly past the last line on disk.
+ */
+static void save_pos(struct ctr *c)
+{
+	if (c->pos_fd < 0)
+		c->pos_fd = open_file(c->task, c->name, "pos", O_RDWR | O_CREAT);
+	if (c->pos_fd >= 0 && pwrite(c->pos_fd, &c->log_ts, sizeof(c->log_ts), 0) < 0) {
+		/* a full disk: the next follower may repeat some lines */
+	}
+}
+
+static int64_t load_pos(struct ctr *c)
+{
+	int64_t ts = 0;
+	int fd = open_file(c->task, c->name, "pos", O_RDONLY);
+	if (fd >= 0) {
+		if (pread(fd, &ts, sizeof(ts), 0) != (ssize_t)sizeof(ts))
+			ts = 0;
+		close(fd);
+	}
+	return ts;
 }
 
 static void on_log_line(void *data, int stream, int64_t ts_ns, const char *line, size_t len)
@@ -402,6 +433,8 @@ static void on_log_line(void *data, int stream, int64_t ts_ns, const char *line,
 	iov[1].iov_len = 1;
 	if (c->log_fd >= 0 && writev(c->log_fd, iov, 2) == (ssize_t)(len + 1))
 		c->log_bytes += len + 1;
+	if (ts_ns)
+		save_pos(c);
 	iov[0].iov_base = c->name;
 	iov[0].iov_len = strlen(c->name);
 	iov[1].iov_base = (void *)bar;
@@ -446,6 +479,14 @@ static void ensure_logs(struct task *k)
 		/* a follower does not hold the task's next step back */
 		k->inflight--;
 		o->counted = false;
+		int64_t pos = load_pos(c);
+		struct stat st;
+		if (pos > c->log_ts)
+			c->log_ts = pos;
+		if (c->log_fd < 0)
+			c->log_fd = open_log(k, c->name);
+		if (c->log_fd >= 0 && fstat(c->log_fd, &st) == 0)
+			c->log_bytes = (uint64_t)st.st_size;
 		o->replaying = c->log_ts != 0;
 		o->logs = ops(k->owner)->logs(k->owner->rt, c->runtime_id, c->log_ts, on_log_line,
 					      on_log_end, o);
@@ -464,7 +505,10 @@ void ecsfs__task_close_logs(struct task *k)
 	for (size_t i = 0; i < k->nc; i++) {
 		if (k->c[i].log_fd >= 0)
 			close(k->c[i].log_fd);
+		if (k->c[i].pos_fd >= 0)
+			close(k->c[i].pos_fd);
 		k->c[i].log_fd = -1;
+		k->c[i].pos_fd = -1;
 	}
 	if (k->task_log_fd >= 0)
 		close(k->task_log_fd);

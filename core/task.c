@@ -136,6 +136,7 @@ static int task_make_containers(struct task *k)
 		c->essential = !json_is_false(ess);
 		snprintf(c->health, sizeof(c->health), "UNKNOWN");
 		c->log_fd = -1;
+		c->pos_fd = -1;
 	}
 	return 0;
 }
@@ -1163,6 +1164,16 @@ static json_t *container_bindings(const struct task *k, const struct ctr *c)
 
 		snprintf(key, sizeof(key), "%lld/%s", (long long)port, proto ? proto : "tcp");
 		b = json_object_get(k->bindings, key);
+		if (!k->needs_pause && k->last >= T_RUNNING && k->last < T_STOPPED) {
+			/* host mode: the container binds the host's port itself */
+			json_int_t hp = json_integer_value(json_object_get(m, "hostPort"));
+			json_t *nb =
+			    json_pack("{s:s, s:I, s:I, s:s}", "bindIP", "0.0.0.0", "containerPort",
+				      (json_int_t)port, "hostPort", hp ? hp : (json_int_t)port,
+				      "protocol", proto ? proto : "tcp");
+			json_array_append_new(out, nb);
+			continue;
+		}
 		if (!json_is_object(b))
 			continue;
 		json_t *nb = json_object();

@@ -50,6 +50,7 @@ struct ctr {
 	bool logs_done; /* the engine has no more output for us */
 	uint64_t log_bytes;
 	int log_fd;
+	int pos_fd; /* <name>.pos: the engine time of the last line written */
 };
 
 struct task {
