@@ -678,6 +678,12 @@ static void on_created(void *data, int err, json_t *result, const char *errmsg)
 	}
 	if (o->c)
 		o->c->busy = false;
+	if (err == -ENOENT && o->arg) {
+		/* the name is taken by a create the engine has not finished (a
+		 * daemon killed mid-create): look again in a moment */
+		k->retry_at = ecsfs_now_ns() + RETRY_NS;
+		goto done;
+	}
 	if (err == -ENOENT && !o->arg) {
 		/* the image went away since we looked */
 		k->images_done = false;
