@@ -367,7 +367,8 @@ svc_empty() {
 # "id status family:rev rolloutState running failed"
 svc_deps() {
 	python3 - "$MNT/clusters/$1/services/$2/service.json" <<'PY'
-import json, sys
+import json, signal, sys
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| grep -q` may stop reading
 for d in json.load(open(sys.argv[1]))["deployments"]:
     print(d["id"], d["status"], d["taskDefinition"].rsplit("/", 1)[1],
           d.get("rolloutState"), d["runningCount"], d.get("failedTasks"))
@@ -375,26 +376,27 @@ PY
 }
 
 # min_sampler CLUSTER SERVICE FILE: in the background (`min_sampler ... &`),
-# read the service's status every 20 ms and keep in FILE "MIN SAMPLES"
-# (the lowest running_count seen) until FILE.stop exists
+# read the service's status every 20 ms until FILE.stop exists; then write
+# to FILE "MIN SAMPLES MAX": the lowest running_count seen, the number of
+# samples, and the highest running_count + pending_count seen
 min_sampler() {
 	python3 - "$MNT/clusters/$1/services/$2/status" "$3" <<'PY'
 import os, sys, time
 path, out = sys.argv[1], sys.argv[2]
-low, n = None, 0
+low, high, n = None, 0, 0
 while not os.path.exists(out + ".stop"):
     try:
         with open(path) as f:
-            for line in f:
-                if line.startswith("running_count: "):
-                    v = int(line.split(": ", 1)[1])
-                    low = v if low is None else min(low, v)
-                    n += 1
-    except OSError:
+            kv = dict(l.rstrip("\n").split(": ", 1) for l in f if ": " in l)
+        r, p = int(kv["running_count"]), int(kv["pending_count"])
+        low = r if low is None else min(low, r)
+        high = max(high, r + p)
+        n += 1
+    except (OSError, KeyError, ValueError):
         pass
     time.sleep(0.02)
 with open(out, "w") as f:
-    f.write("%s %d\n" % (low, n))
+    f.write("%s %d %d\n" % (low, n, high))
 PY
 }
 

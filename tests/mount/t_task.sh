@@ -212,6 +212,36 @@ printf 'two\nlines  \n' >"$TK/$i3/stop"
 wait_task 30 prod "$i3" STOPPED
 is "$(jget "$TK/$i3/task.json" 'd.get("stoppedReason")')" "two lines" "a reason is one line, trailing blanks trimmed"
 
+# ---- stopped before it ran: nothing is left behind ----
+idq=$(run_task prod ticker)
+echo "changed my mind" >"$TK/$idq/stop"
+ok $? "a task stopped at once after its run"
+wait_task 30 prod "$idq" STOPPED
+ok $? "goes STOPPED"
+is "$(jget "$TK/$idq/task.json" 'd.get("stopCode"), d.get("stoppedReason")')" "('UserInitiated', 'changed my mind')" \
+	"with the user's reason"
+is "$(engine_ids "ecsfs.task=$idq")" "" "and no container of it is left in the engine"
+
+# ---- the live tree refuses what it cannot mean ----
+out=$( (echo x >"$TK/$id1/task.json") 2>&1)
+like "$out" "Permission denied" "task.json is read-only (EACCES)"
+out=$( (echo x >"$TK/$id1/containers/app/logs") 2>&1)
+like "$out" "Permission denied" "a log is read-only (EACCES)"
+out=$(mkdir "$TK/0123456789abcdef0123456789abcdef" 2>&1)
+ok $(( $? == 0 )) "mkdir in tasks/ is refused ($out)"
+out=$(cat "$TK/$id1/containers/nosuch/logs" 2>&1)
+like "$out" "No such file or directory" "an unknown container: ENOENT"
+out=$(cat "$TK/0123456789abcdef0123456789abcdef/status" 2>&1)
+like "$out" "No such file or directory" "an unknown task: ENOENT"
+is "$(cat "$C/run")" "" "run reads empty when nothing was written through the handle"
+out=$( (head -c 2000 /dev/zero | tr '\0' x >"$TK/$idt/stop") 2>&1)
+like "$out" "Invalid argument" "a reason of 2000 bytes is refused (EINVAL)"
+is "$(skey "$TK/$idt/status" desired_status)" "RUNNING" "and the task goes on"
+out=$(rmdir "$C" 2>&1)
+ok $(( $? == 0 )) "a cluster with tasks cannot be removed ($out)"
+test -d "$C/tasks/$idt"
+ok $? "and its tasks are still there"
+
 # ---- bad input: the writer sees the errno, errors has one line, nothing starts ----
 n_engine() { engine_ids "ecsfs.instance=$(instance_id)" | wc -l; }
 refused() { # refused TEXT ERRNO_TEXT ERRNO_NAME DESCRIPTION

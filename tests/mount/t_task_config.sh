@@ -123,6 +123,9 @@ like "$L" "rootfs=ro" "inside: the root filesystem is read-only"
 like "$L" "tmpfs=ok" "inside: the tmpfs is writable"
 like "$L" "scratch-kb=16384" "inside: the tmpfs has its size (16 MiB)"
 like "$L" "shm-kb=32768" "inside: /dev/shm has sharedMemorySize"
+pc=$(docker ps -q --filter "label=ecsfs.task=$idc" --filter "label=ecsfs.container=~pause")
+is "$(insp "$pc" '{{.Config.Hostname}} {{json .HostConfig.ExtraHosts}} {{json .HostConfig.Dns}}')" \
+	'web-host ["db.local:10.1.2.3"] ["10.0.0.2"]' "hostname, extraHosts and dnsServers are set on the pause (awsvpc)"
 wait_for 10 log_has "$TK/$idc/containers/plain/logs" '^plain-end$'
 L=$(cat "$TK/$idc/containers/plain/logs")
 like "$L" "host=web-host" "the task's other container shares the hostname (the pause's)"

@@ -59,11 +59,10 @@ for l in open(sys.argv[1]):
     if m:
         nums.append(int(m.group(1)))
     else:
-        print("stray line: %r" % l)
+        print("stray line: %r;" % l, end=" ")
 bad = [(a, b) for a, b in zip(nums, nums[1:]) if b != a + 1]
-print("first=%s consecutive=%s repeats=%d" % (nums[:1], not bad, len(nums) - len(set(nums))))
-if bad:
-    print("breaks: %s" % bad[:5])
+print("first=%s consecutive=%s repeats=%d%s" % (nums[:1], not bad, len(nums) - len(set(nums)),
+      " (breaks: %s)" % bad[:5] if bad else ""))
 PY
 }
 last_line() { sed -n 's/^line //p' "$TK/$idc/containers/count/logs" | tail -n 1; }
