@@ -37,6 +37,7 @@ struct ecsfs_services {
 	ecsfs_services_change_cb on_change;
 	void *on_change_data;
 	bool busy;
+	int64_t stable_ns; /* how long a task runs before it counts as settled */
 };
 
 static void changed(ecsfs_services *sv, const char *cluster, const char *name)
@@ -990,6 +991,8 @@ static void start_deployment(ecsfs_store *s, json_t *state, const char *family, 
 	json_array_insert_new(deps, 0, d);
 	json_object_set_new(state, "steady", json_false());
 	json_object_del(state, "waiting");
+	json_object_del(state, "streak");
+	json_object_del(state, "launchAfter");
 	if (!rollback)
 		event(s, cluster, name, "has begun deployment %s of task definition %s:%lld.", id,
 		      family, (long long)rev);
@@ -1252,9 +1255,33 @@ static void schedule(ecsfs_services *sv, const char *cluster, const char *name)
 		memmove(prim, prim + extra, (nprim - extra) * sizeof(*prim));
 		nprim -= extra;
 	}
+	/* tasks that keep failing are relaunched after a growing pause (from
+	 * the third failure without a steady state between: 1 s doubling to
+	 * 30 s), as ECS throttles a service that cannot start its tasks */
+	{
+		long long failed_now = 0,
+			  seen = json_integer_value(json_object_get(state, "failedSeen"));
+		long long streak = json_integer_value(json_object_get(state, "streak"));
+		for (size_t i = 0; i < l.n; i++)
+			failed_now += l.v[i].failed;
+		if (failed_now > seen) {
+			streak += failed_now - seen;
+			json_object_set_new(state, "streak", json_integer(streak));
+			if (streak >= 3) {
+				long long backoff = streak - 3 >= 5 ? 30 : 1ll << (streak - 3);
+				if (backoff > 30)
+					backoff = 30;
+				json_object_set_new(state, "launchAfter",
+						    json_integer(now + backoff * 1000000000ll));
+			}
+		}
+		if (failed_now != seen)
+			json_object_set_new(state, "failedSeen", json_integer(failed_now));
+	}
 	/* start what the primary lacks, within maximumPercent */
 	live = (long long)(nprim + nold);
-	if (p && (long long)nprim < desired && strcmp(dstr(p, "rollout"), "FAILED") != 0) {
+	if (p && (long long)nprim < desired && strcmp(dstr(p, "rollout"), "FAILED") != 0 &&
+	    now >= json_integer_value(json_object_get(state, "launchAfter"))) {
 		long long room = max_total - live, want = desired - (long long)nprim;
 		if (want > room)
 			want = room;
@@ -1282,8 +1309,11 @@ static void schedule(ecsfs_services *sv, const char *cluster, const char *name)
 	/* steady state and a completed rollout */
 	{
 		size_t prim_healthy = 0, old_live = 0;
+		/* a task counts toward completion once it has run a while: one
+		 * that exits at once must not complete its deployment */
 		for (size_t i = 0; i < nprim; i++)
-			prim_healthy += prim[i]->healthy && prim[i]->live;
+			prim_healthy += prim[i]->healthy && prim[i]->live &&
+					now - prim[i]->started_ns >= sv->stable_ns;
 		for (size_t i = 0; i < nold; i++)
 			old_live += old[i]->live;
 		bool settled = old_live == 0 && (long long)nprim == desired &&
@@ -1301,6 +1331,10 @@ static void schedule(ecsfs_services *sv, const char *cluster, const char *name)
 		}
 		if (acted)
 			settled = false; /* look again once what was started or stopped settles */
+		if (settled) {
+			json_object_del(state, "streak");
+			json_object_del(state, "launchAfter");
+		}
 		if (settled && !json_is_true(json_object_get(state, "steady"))) {
 			json_object_set_new(state, "steady", json_true());
 			if (!draining)
@@ -1381,12 +1415,18 @@ int ecsfs_services_new(uv_loop_t *loop, ecsfs_store *store, ecsfs_tasks *tasks,
 	sv->loop = loop;
 	sv->store = store;
 	sv->tasks = tasks;
+	sv->stable_ns = ECSFS_SERVICE_STABLE_MS * 1000000ll;
 	uv_timer_init(loop, &sv->timer);
 	sv->timer.data = sv;
 	uv_timer_start(&sv->timer, on_timer, 1000, 1000);
 	uv_unref((uv_handle_t *)&sv->timer);
 	*out = sv;
 	return 0;
+}
+
+void ecsfs_services_set_stable(ecsfs_services *sv, int64_t ms)
+{
+	sv->stable_ns = ms * 1000000ll;
 }
 
 void ecsfs_services_set_change_cb(ecsfs_services *sv, ecsfs_services_change_cb cb, void *data)

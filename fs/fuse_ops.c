@@ -1357,11 +1357,18 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	if ((r = resolve(fs, parent, name, &src)) < 0 || (r = exists(fs, &src)) < 0)
 		goto out;
 	if ((r = resolve(fs, newparent, newname, &dst)) < 0) {
-		if (r != -ENAMETOOLONG)
+		if (r != -ENAMETOOLONG) {
+			/* the errors line names the target: the temporary name is rsync's */
+			ecsfs__node *np = ecsfs__nodes_by_ino(fs->nodes, newparent);
+			ecsfs_buf target = ECSFS_BUF_INIT;
+			ecsfs_buf_addf(&target, "%s/%s",
+				       np && np->path && np->path[1] ? np->path : "", newname);
 			r = rejectf(
-			    fs, src.path.data, in_spec(src.path.data) ? -EINVAL : -EACCES,
+			    fs, target.data, in_spec(src.path.data) ? -EINVAL : -EACCES,
 			    "%s cannot be renamed to %s: nothing of that name belongs there",
 			    src.path.data, newname);
+			ecsfs_buf_release(&target);
+		}
 		goto out;
 	}
 	if (strcmp(src.path.data, dst.path.data) == 0)

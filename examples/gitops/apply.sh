@@ -200,5 +200,5 @@ run diff -r infra "$ECS/spec" && echo "no drift"
 step=clean-up
 say "7. clean up: an empty repository removes the rest"
 clean_up
-step=done
+step=finished
 echo "done"

@@ -24,6 +24,9 @@ typedef struct ecsfs_services ecsfs_services;
 #define ECSFS_SERVICE_JSON_MAX	  65536
 #define ECSFS_SERVICE_DESIRED_MAX 1000 /* desiredCount of one service */
 #define ECSFS_SERVICES_MAX	  1000 /* services in one cluster */
+/* A deployment is COMPLETED (and a service steady) once its tasks have been
+ * RUNNING, and HEALTHY where they have a health check, this long. */
+#define ECSFS_SERVICE_STABLE_MS 5000
 
 /* Told when a service appeared, changed or went away (for caches). */
 typedef void (*ecsfs_services_change_cb)(void *data, const char *cluster, const char *service);
@@ -33,6 +36,8 @@ int ecsfs_services_new(uv_loop_t *loop, ecsfs_store *store, ecsfs_tasks *tasks,
 		       ecsfs_services **out);
 void ecsfs_services_set_change_cb(ecsfs_services *sv, ecsfs_services_change_cb cb, void *data);
 void ecsfs_services_free(ecsfs_services *sv);
+/* Change ECSFS_SERVICE_STABLE_MS (unit tests, whose clock does not move). */
+void ecsfs_services_set_stable(ecsfs_services *sv, int64_t ms);
 /* Look at every service again soon (tasks changed, a revision appeared). */
 void ecsfs_services_kick(ecsfs_services *sv);
 

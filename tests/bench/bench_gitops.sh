@@ -145,9 +145,13 @@ for i in range(families):
         ],
         "tags": [{"key": "team", "value": "team-%d" % (i % 7)}],
     }
-    if i < services:  # the families that services run: one container
+    if i < services:
+        # the families services run: one container, no health check, and no
+        # port (awsvpc publishes containerPort on the host: only one task
+        # of the 50 could hold 8080)
         doc["containerDefinitions"] = doc["containerDefinitions"][:1]
         del doc["containerDefinitions"][0]["healthCheck"]
+        del doc["containerDefinitions"][0]["portMappings"]
     with open(os.path.join(root, "taskdefs", fam + ".json"), "w") as f:
         json.dump(doc, f, indent=2)
         f.write("\n")
@@ -215,7 +219,7 @@ echo "Part 1: every service at desiredCount 0 (no container runs: the figures ar
 echo "filesystem, validation and the durable store); $REPEAT runs, each on a fresh"
 echo "mount and a fresh tmpfs directory; medians"
 
-e_apply= e_noop= e_diff= t_apply= t_noop= t_diff=
+e_apply='' e_noop='' e_diff='' t_apply='' t_noop='' t_diff=''
 for ((run = 1; run <= REPEAT; run++)); do
 	dst=$TMPFS_DIR/run$run
 	mkdir "$dst"
@@ -303,8 +307,8 @@ stop_ecsfs
 echo
 echo "Part 2: the same $SERVICES services at desiredCount 1 (one busybox container each,"
 echo "plus its pause container: $n_ctr containers in the engine)"
-printf '  %-46s %9.3f s\n' "rsync -rt --delete (apply)" "$t_apply1"
-printf '  %-46s %9.3f s\n' "then until all $SERVICES services report running_count 1" "$t_run"
-printf '  %-46s %9.3f s\n' "rsync -rt --delete (no-op re-apply, $SERVICES running)" "$t_noop1"
-printf '  %-46s %9.3f s\n' "rsync -rt --delete of an empty repository" "$t_rm"
-printf '  %-46s %9.3f s\n' "then until no cluster and no container is left" "$t_prune"
+printf '  %-54s %9.3f s\n' "rsync -rt --delete (apply)" "$t_apply1"
+printf '  %-54s %9.3f s\n' "then until all $SERVICES services report running_count 1" "$t_run"
+printf '  %-54s %9.3f s\n' "rsync -rt --delete (no-op re-apply, $SERVICES running)" "$t_noop1"
+printf '  %-54s %9.3f s\n' "rsync -rt --delete of an empty repository" "$t_rm"
+printf '  %-54s %9.3f s\n' "then until no cluster and no container is left" "$t_prune"

@@ -401,12 +401,24 @@ PY
 }
 
 # no_task_containers_left: for every task id in $T/task-ids, the engine has
-# no container labelled with it
+# no container labelled with it (one listing of the engine, however many ids)
 no_task_containers_left() {
-	local id left= n=0
-	for id in $(sort -u "$T/task-ids" 2>/dev/null); do
-		n=$((n + 1))
-		left="$left$(engine_ids "ecsfs.task=$id")"
-	done
+	local n left
+	n=$(sort -u "$T/task-ids" 2>/dev/null | grep -c .)
+	left=$(docker ps -a --format '{{.Label "ecsfs.task"}} {{.Names}}' |
+		awk 'NR == FNR { seen[$1] = 1; next } ($1 in seen)' <(sort -u "$T/task-ids" 2>/dev/null) -)
 	is "$left" "" "no container is left of any of the $n tasks this test saw"
+}
+
+# never_within SECONDS COMMAND...: COMMAND does not succeed for SECONDS of
+# wall-clock time (a "nothing more happens" assert; bounded by the clock,
+# not by a count of tries, so a slow COMMAND cannot stretch it)
+never_within() {
+	local end=$(($(date +%s%N) + $1 * 1000000000))
+	shift
+	while [ "$(date +%s%N)" -lt "$end" ]; do
+		"$@" >/dev/null 2>&1 && return 1
+		sleep 0.2
+	done
+	return 0
 }

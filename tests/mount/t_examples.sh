@@ -59,5 +59,7 @@ like "$out" 'clusters/other' "naming them"
 is "$(ls "$MNT/clusters")|$(ls "$MNT/taskdefs")" "other|" "and changes nothing"
 rmdir "$MNT/clusters/other"
 
+stop_daemon
+ok $? "the daemon stops cleanly (exit 0)"
 no_containers_left
 done_testing

@@ -242,10 +242,15 @@ out=$(rsync -rt --delete "$B/" "$S/" 2>&1)
 rc=$?
 ok $((rc == 0)) "rsync of a repository with misplaced files exits non-zero (rc $rc)"
 errs=$(errors_since "$n0")
-for name in 'taskdefs/\.?notes\.txt' 'clusters/prod/\.?junk' 'clusters/prod/foo"' 'spec/foo"' \
-	'clusters/\.?edge' 'taskdefs/\.?big\.json' 'taskdefs/\.?my web\.json' 'taskdefs/\.?trail\.json' \
-	'taskdefs/\.?typed\.json'; do
-	printf '%s\n' "$errs" | grep -E "\"path\":\"[^\"]*$name" | grep -q '"errno":"EINVAL"'
+# (a refused rename names rsync's temporary .NAME.XXXXXX or the target)
+for name in taskdefs/notes.txt clusters/prod/junk clusters/prod/foo/ foo/ clusters/edge \
+	taskdefs/big.json 'taskdefs/my web.json' taskdefs/trail.json taskdefs/typed.json; do
+	dir=${name%/*} base=${name##*/}
+	case $name in
+	*/) re="spec/${dir//./\\.}\"" ;;
+	*/*) re="spec/$dir/\\.?${base//./\\.}" ;;
+	esac
+	printf '%s\n' "$errs" | grep -E "\"path\":\"[^\"]*$re" | grep -q '"errno":"EINVAL"'
 	ok $? "an EINVAL errors line names $name"
 done
 like "$errs" 'the limit is 65536' "the 10 MB definition is refused for its size"
@@ -346,7 +351,7 @@ is "$(ls "$MNT/clusters")$(ls "$MNT/taskdefs")" "" "clusters/ and taskdefs/ list
 remember_tasks prod
 is "$(errors_count)" "$n_prune" "no change of the prune was refused"
 stop_daemon
-ok $? "the daemon stops"
+ok $? "the daemon stops cleanly (exit 0)"
 
 # ---- fresh state 2: rsync -a, and order independence shown step by step ----
 STATE=$T/state2 MNT=$T/mnt2 S=$T/mnt2/spec
@@ -382,6 +387,7 @@ svc_drain prod web 30
 ok $? "(web drained)"
 remember_tasks prod
 stop_daemon
+ok $? "the daemon stops cleanly (exit 0)"
 
 # ---- fresh state 3: rsync -rc ----
 STATE=$T/state3 MNT=$T/mnt3 S=$T/mnt3/spec
@@ -399,9 +405,33 @@ sed -i 's/"memory": 32/"memory": 40/' "$R/taskdefs/web.json"
 out=$(rsync -rc --delete --itemize-changes "$R/" "$S/" 2>&1)
 like "$out" '^>fc[^ ]* taskdefs/web.json$' "-rc sees a same-size change by its checksum"
 is "$(revs web)" "1.json 2.json latest " "and registers web:2"
+# one commit: a new revision, and a service pinned to it (sent before it)
+sed -i 's/"memory": 40/"memory": 56/' "$R/taskdefs/web.json"
+sed -i 's/"taskDefinition": "web"/"taskDefinition": "web:3"/' "$R/clusters/prod/services/web.json"
+out=$(rsync -rc --delete "$R/" "$S/" 2>&1)
+ok $? "a commit that registers web:3 and pins prod/web to it applies in one rsync"
+is "$(revs web)|$(cat "$MNT/clusters/prod/services/web/task_definition")" "1.json 2.json 3.json latest |web:3" \
+	"web:3 is registered and the service pinned to it"
+pinned3() { deps_lines prod web | grep -q 'PRIMARY web:3 '; }
+wait_for 10 pinned3
+ok $? "its deployment is of web:3 although the service file came first"
+# objects made in the live tree are drift too, and --delete prunes them
+mkdir "$MNT/clusters/dev" "$MNT/clusters/prod/services/extra"
+out=$(diff -r "$R" "$S" 2>&1)
+like "$out" 'Only in [^ ]*/spec/clusters: dev' "diff -r shows a cluster made by mkdir in the live tree"
+like "$out" 'Only in [^ ]*/spec/clusters/prod/services: extra.json' "and a service made there"
+out=$(rsync -rc --delete --itemize-changes "$R/" "$S/" 2>&1)
+like "$out" '\*deleting +clusters/dev/' "rsync --delete removes the cluster"
+like "$out" '\*deleting +clusters/prod/services/extra.json' "and the service"
+wait_for 15 cluster_gone dev
+ok $? "cluster dev is deleted"
+wait_for 15 svc_gone prod extra
+ok $? "service extra is deleted after its grace period"
+is "$(diff -r "$R" "$S" 2>&1)" "" "no drift"
 is "$(errors_count)" "0" "nothing was refused"
 INSTANCES="$INSTANCES $(instance_id)"
 stop_daemon
+ok $? "the daemon stops cleanly (exit 0)"
 
 # ---- fresh state 4: rsync --inplace ----
 STATE=$T/state4 MNT=$T/mnt4 S=$T/mnt4/spec
@@ -413,6 +443,9 @@ ok $? "rsync -rt --inplace --delete applies to a fresh mount"
 is "$(revs web)|$(cat "$MNT/clusters/staging/services/worker/desired_count")" "1.json latest |0" \
 	"families registered, services created"
 is "$(rsync -rt --inplace --delete --itemize-changes "$R/" "$S/" 2>&1)" "" "the re-apply prints nothing"
+stop_daemon && start_daemon
+ok $? "the daemon restarts on the same state"
+is "$(itemize)" "" "after the restart a re-apply is still a no-op (bytes, sizes and mtimes kept)"
 sed -i 's/"memory": 32/"memory": 64/' "$R/taskdefs/web.json"
 stamp "$R/taskdefs/web.json"
 out=$(rsync -rt --inplace --delete "$R/" "$S/" 2>&1)
@@ -443,6 +476,7 @@ ok $? "the staging directory rsync removed first was pruned like any other"
 is "$(revs web)|$(cat "$MNT/clusters/prod/services/web/desired_count")" "1.json 2.json latest |0" "prod and the families are untouched"
 INSTANCES="$INSTANCES $(instance_id)"
 stop_daemon
+ok $? "the daemon stops cleanly (exit 0)"
 
 # ---- nothing of this test is left in the engine ----
 no_task_containers_left

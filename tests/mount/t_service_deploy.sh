@@ -110,7 +110,7 @@ dep3=$(svc_deps prod web | cut -d' ' -f1)
 web_rev 3
 is "$(readlink "$MNT/taskdefs/web/latest")" "3.json" "web:3 is registered"
 new_dep() { [ "$(svc_deps prod web | head -n 1 | cut -d' ' -f1)" != "$dep3" ]; }
-! wait_for 4 new_dep
+never_within 4 new_dep
 ok $? "a pinned service does not follow the family to web:3"
 rolled 1
 ok $? "it keeps running web:1"

@@ -62,7 +62,7 @@ ok $? "the service is steady with 3 running"
 is "$(sorted_ids)" "$ids0" "the same 3 task ids"
 is "$(svc_deps prod web | cut -d' ' -f1)" "$dep0" "the same deployment"
 n=$(ls "$C/tasks" | wc -l)
-! wait_for 5 more_tasks "$n"
+never_within 5 more_tasks "$n"
 ok $? "no task is started after the restart"
 is "$(engine_tasks)" "$view0" "the engine has exactly the same containers: none added, none lost"
 is "$(docker ps -a --filter "label=ecsfs.instance=$(instance_id)" --format '{{.Label "ecsfs.task"}}' | sort -u | wc -l)" \

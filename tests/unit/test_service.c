@@ -114,6 +114,7 @@ static void open_all(void)
 	ecsfs_buf why = ECSFS_BUF_INIT;
 	is_int(ecsfs_tasks_new(&loop, s, rt, dir, &tasks, &why), 0, "tasks open");
 	is_int(ecsfs_services_new(&loop, s, tasks, &sv), 0, "services open");
+	ecsfs_services_set_stable(sv, 0);
 	ecsfs_buf_release(&why);
 }
 
