@@ -168,6 +168,9 @@ rolled2() {
 }
 wait_for 90 rolled2
 ok $? "service web rolls: 2 tasks of web:2 run, one deployment left"
+# COMPLETED once its tasks have run a few seconds
+completed2() { svc_deps prod web | grep -Eq '^ecs-svc/[0-9]+ PRIMARY web:2 COMPLETED 2 0$'; }
+wait_for 60 completed2
 like "$(svc_deps prod web)" '^ecs-svc/[0-9]+ PRIMARY web:2 COMPLETED 2 0$' "its deployment is PRIMARY web:2 COMPLETED"
 arns=
 for id in $(svc_ids prod web); do

@@ -88,8 +88,11 @@ is "$(jget "$W/service.json" 'all(a["createdAt"] >= b["createdAt"] for a, b in z
 	"True" "service.json events[] are newest first"
 
 # ---- live controls rewrite the spec file: diff shows the drift ----
+touch -d @1600000000 "$SP/web.json" && chmod 0640 "$SP/web.json"
+is "$(stat -c '%Y %a' "$SP/web.json")" "1600000000 640" "the spec file keeps the mtime and mode set on it (rsync -t)"
 echo 3 >"$W/desired_count"
 ok $? "echo 3 > desired_count"
+like "$(stat -c '%Y %a' "$SP/web.json")" "^1[7-9][0-9]{8} 640$" "rewritten: a new mtime, the mode kept"
 is "$(cat "$W/desired_count")" "3" "desired_count reads 3"
 is "$(jget "$SP/web.json" 'd["desiredCount"], d["tags"], d["taskDefinition"]')" \
 	"(3, [{'key': 'team', 'value': 'core'}], 'web')" "the spec file's desiredCount is 3, other fields kept"
