@@ -26,7 +26,8 @@ is() { # is GOT WANT DESCRIPTION
 		ok 0 "$3"
 	else
 		ok 1 "$3"
-		printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
+		# every line a TAP comment, even of a value that spans lines
+		printf 'got:  %s\nwant: %s\n' "$1" "$2" | sed 's/^/#   /'
 	fi
 }
 
@@ -35,7 +36,8 @@ like() { # like GOT REGEX DESCRIPTION
 		ok 0 "$3"
 	else
 		ok 1 "$3"
-		printf '#   got: %s\n#   not matching: %s\n' "$(printf '%s' "$1" | head -c 600)" "$2"
+		printf 'got: %s\nnot matching: %s\n' "$(printf '%s' "$1" | head -c 600)" "$2" |
+			sed 's/^/#   /'
 	fi
 }
 
