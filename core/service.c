@@ -743,26 +743,29 @@ out:
 	return r;
 }
 
-int ecsfs_service_set_desired(ecsfs_services *sv, const char *cluster, const char *name,
-			      const char *data, size_t len, ecsfs_buf *why)
+/*
+ * A live value file changed one field of the spec: store the service with
+ * it and rewrite the spec file, in one transaction. Takes `v`.
+ */
+static int set_field(ecsfs_services *sv, const char *cluster, const char *name, const char *key,
+		     json_t *v, ecsfs_buf *why)
 {
 	ecsfs_store *s = sv->store;
-	ecsfs_buf t = ECSFS_BUF_INIT;
-	json_t *state, *v;
+	json_t *state;
 	int r;
 
-	if ((r = ecsfs_service_desired_check(data, len, false, why)) < 0)
+	if (!(state = load_active(s, cluster, name, why, &r))) {
+		json_decref(v);
 		return r;
-	if (!(state = load_active(s, cluster, name, why, &r)))
-		return r;
-	trimmed(data, len, &t);
-	v = json_integer(atoll(t.data));
-	ecsfs_buf_release(&t);
-	json_object_set(spec_of(state), "desiredCount", v);
+	}
+	json_object_set(spec_of(state), key, v);
+	/* a new task definition may be tried even if it failed before */
+	if (strcmp(key, "taskDefinition") == 0)
+		json_object_del(state, "blocked");
 	if ((r = ecsfs_store_begin(s)) < 0)
 		goto fault;
 	if ((r = save(s, cluster, name, state)) < 0 ||
-	    (r = rewrite_spec_file(s, cluster, name, "desiredCount", v)) < 0) {
+	    (r = rewrite_spec_file(s, cluster, name, key, v)) < 0) {
 		ecsfs_store_rollback(s);
 		goto fault;
 	}
@@ -777,6 +780,21 @@ fault:
 	json_decref(v);
 	json_decref(state);
 	return store_fault(s, "update", name, why);
+}
+
+int ecsfs_service_set_desired(ecsfs_services *sv, const char *cluster, const char *name,
+			      const char *data, size_t len, ecsfs_buf *why)
+{
+	ecsfs_buf t = ECSFS_BUF_INIT;
+	json_t *v;
+	int r;
+
+	if ((r = ecsfs_service_desired_check(data, len, false, why)) < 0)
+		return r;
+	trimmed(data, len, &t);
+	v = json_integer(atoll(t.data));
+	ecsfs_buf_release(&t);
+	return set_field(sv, cluster, name, "desiredCount", v, why);
 }
 
 int ecsfs_service_taskdef_check(ecsfs_store *s, const char *data, size_t len, bool partial,
@@ -819,38 +837,16 @@ int ecsfs_service_taskdef_check(ecsfs_store *s, const char *data, size_t len, bo
 int ecsfs_service_set_taskdef(ecsfs_services *sv, const char *cluster, const char *name,
 			      const char *data, size_t len, ecsfs_buf *why)
 {
-	ecsfs_store *s = sv->store;
 	ecsfs_buf t = ECSFS_BUF_INIT;
-	json_t *state, *v;
+	json_t *v;
 	int r;
 
-	if ((r = ecsfs_service_taskdef_check(s, data, len, false, why)) < 0)
-		return r;
-	if (!(state = load_active(s, cluster, name, why, &r)))
+	if ((r = ecsfs_service_taskdef_check(sv->store, data, len, false, why)) < 0)
 		return r;
 	trimmed(data, len, &t);
 	v = json_string(t.data);
 	ecsfs_buf_release(&t);
-	json_object_set(spec_of(state), "taskDefinition", v);
-	json_object_del(state, "blocked");
-	if ((r = ecsfs_store_begin(s)) < 0)
-		goto fault;
-	if ((r = save(s, cluster, name, state)) < 0 ||
-	    (r = rewrite_spec_file(s, cluster, name, "taskDefinition", v)) < 0) {
-		ecsfs_store_rollback(s);
-		goto fault;
-	}
-	if ((r = ecsfs_store_commit(s)) < 0)
-		goto fault;
-	json_decref(v);
-	json_decref(state);
-	changed(sv, cluster, name);
-	ecsfs_services_kick(sv);
-	return 0;
-fault:
-	json_decref(v);
-	json_decref(state);
-	return store_fault(s, "update", name, why);
+	return set_field(sv, cluster, name, "taskDefinition", v, why);
 }
 
 int ecsfs_service_redeploy(ecsfs_services *sv, const char *cluster, const char *name,
@@ -1450,15 +1446,6 @@ void ecsfs_services_free(ecsfs_services *sv)
 
 /* ---- reading ---- */
 
-static void put_time(json_t *o, const char *key, int64_t ns)
-{
-	char iso[32];
-	if (!ns)
-		return;
-	ecsfs_time_iso(ns, iso);
-	json_object_set_new(o, key, json_string(iso));
-}
-
 typedef struct counts {
 	long long running, pending;
 } counts;
@@ -1555,8 +1542,10 @@ int ecsfs_service_describe(ecsfs_services *sv, const char *cluster, const char *
 		json_object_set_new(j, "runningCount", json_integer(c.running));
 		json_object_set_new(j, "failedTasks",
 				    json_integer(json_integer_value(json_object_get(d, "failed"))));
-		put_time(j, "createdAt", json_integer_value(json_object_get(d, "created")));
-		put_time(j, "updatedAt", json_integer_value(json_object_get(d, "updated")));
+		ecsfs_json_set_time(j, "createdAt",
+				    json_integer_value(json_object_get(d, "created")));
+		ecsfs_json_set_time(j, "updatedAt",
+				    json_integer_value(json_object_get(d, "updated")));
 		json_object_set_new(j, "launchType", json_string("EC2"));
 		json_object_set(j, "rolloutState", json_object_get(d, "rollout"));
 		if (json_object_get(d, "reason"))
@@ -1568,7 +1557,7 @@ int ecsfs_service_describe(ecsfs_services *sv, const char *cluster, const char *
 	ecsfs_service_events_stream(cluster, name, &stream);
 	ecsfs_store_journal_tail(sv->store, stream.data, 20, event_cb, events);
 	json_object_set_new(o, "events", events);
-	put_time(o, "createdAt", json_integer_value(json_object_get(state, "created")));
+	ecsfs_json_set_time(o, "createdAt", json_integer_value(json_object_get(state, "created")));
 	json_object_set_new(o, "schedulingStrategy",
 			    json_string(is_daemon(state) ? "DAEMON" : "REPLICA"));
 	json_object_set_new(o, "healthCheckGracePeriodSeconds",

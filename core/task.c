@@ -1104,15 +1104,6 @@ void ecsfs_tasks_counts(ecsfs_tasks *t, const char *cluster, unsigned *pending, 
 	}
 }
 
-static void put_time(json_t *o, const char *key, int64_t ns)
-{
-	char iso[32];
-	if (!ns)
-		return;
-	ecsfs_time_iso(ns, iso);
-	json_object_set_new(o, key, json_string(iso));
-}
-
 /* A task's health: UNHEALTHY when an essential container with a health
  * check is, HEALTHY when all of those are, else UNKNOWN. */
 static const char *task_health(const struct task *k)
@@ -1219,13 +1210,13 @@ int ecsfs_tasks_describe(ecsfs_tasks *t, const char *cluster, const char *id, ec
 		json_object_set_new(o, "cpu", v);
 	if ((v = num_string(json_object_get(k->taskdef, "memory"))))
 		json_object_set_new(o, "memory", v);
-	put_time(o, "createdAt", k->created_ns);
-	put_time(o, "pullStartedAt", k->pull_started_ns);
-	put_time(o, "pullStoppedAt", k->pull_stopped_ns);
-	put_time(o, "startedAt", k->started_ns);
-	put_time(o, "stoppingAt", k->stopping_ns);
-	put_time(o, "executionStoppedAt", k->exec_stopped_ns);
-	put_time(o, "stoppedAt", k->stopped_ns);
+	ecsfs_json_set_time(o, "createdAt", k->created_ns);
+	ecsfs_json_set_time(o, "pullStartedAt", k->pull_started_ns);
+	ecsfs_json_set_time(o, "pullStoppedAt", k->pull_stopped_ns);
+	ecsfs_json_set_time(o, "startedAt", k->started_ns);
+	ecsfs_json_set_time(o, "stoppingAt", k->stopping_ns);
+	ecsfs_json_set_time(o, "executionStoppedAt", k->exec_stopped_ns);
+	ecsfs_json_set_time(o, "stoppedAt", k->stopped_ns);
 	put_str(o, "stopCode", k->stop_code);
 	put_str(o, "stoppedReason", k->stopped_reason);
 	put_str(o, "startedBy", k->started_by);

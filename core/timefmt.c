@@ -19,3 +19,13 @@ void ecsfs_time_iso(int64_t ns, char out[32])
 	strftime(head, sizeof(head), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(out, 32, "%.19s.%03uZ", head, (unsigned)((ns / 1000000) % 1000));
 }
+
+void ecsfs_json_set_time(json_t *o, const char *key, int64_t ns)
+{
+	char iso[32];
+
+	if (!ns)
+		return;
+	ecsfs_time_iso(ns, iso);
+	json_object_set_new(o, key, json_string(iso));
+}

@@ -24,6 +24,8 @@ int64_t ecsfs_now_ns(void);
 
 /* Format `ns` as "2026-11-21T19:50:27.123Z" into out (at least 32 bytes). */
 void ecsfs_time_iso(int64_t ns, char out[32]);
+/* Set o[key] to that text; nothing when ns is 0 (never happened). */
+void ecsfs_json_set_time(json_t *o, const char *key, int64_t ns);
 
 /*
  * Parse a JSON document of `len` bytes. Returns 0 and sets *out (caller
