@@ -424,3 +424,17 @@ never_within() {
 	done
 	return 0
 }
+
+# docker_suite: how every test that runs containers starts: its containers
+# are removed on exit, an engine answers (or the test skips), the busybox
+# image exists, a daemon serves $MNT, and cluster prod exists.
+docker_suite() {
+	trap 'task_cleanup; cleanup' EXIT
+	need_docker
+	ensure_busybox_image || {
+		echo "Bail out! cannot make $BUSYBOX_IMAGE"
+		exit 1
+	}
+	start_daemon || exit 1
+	mkdir "$MNT/clusters/prod"
+}

@@ -4,12 +4,7 @@
 # replaced when they stop or their container goes, scale out and in, bad
 # input that changes nothing, and deleting (rmdir, rm of the spec file).
 . "$(dirname "$0")/lib.sh"
-trap 'task_cleanup; cleanup' EXIT
-
-need_docker
-ensure_busybox_image || { echo "Bail out! cannot make $BUSYBOX_IMAGE"; exit 1; }
-start_daemon || exit 1
-mkdir "$MNT/clusters/prod"
+docker_suite
 C=$MNT/clusters/prod
 SV=$C/services
 SP=$MNT/spec/clusters/prod/services

@@ -4,12 +4,7 @@
 # that names a family before it is registered (GitOps order).
 # The services run side by side to keep the test short.
 . "$(dirname "$0")/lib.sh"
-trap 'task_cleanup; cleanup' EXIT
-
-need_docker
-ensure_busybox_image || { echo "Bail out! cannot make $BUSYBOX_IMAGE"; exit 1; }
-start_daemon || exit 1
-mkdir "$MNT/clusters/prod"
+docker_suite
 C=$MNT/clusters/prod
 SP=$MNT/spec/clusters/prod/services
 

@@ -3,12 +3,7 @@
 # state finds the same tasks (no duplicates, none lost), finishes what was
 # under way (a scale-out, a rollout) and replaces what went while it was away.
 . "$(dirname "$0")/lib.sh"
-trap 'task_cleanup; cleanup' EXIT
-
-need_docker
-ensure_busybox_image || { echo "Bail out! cannot make $BUSYBOX_IMAGE"; exit 1; }
-start_daemon || exit 1
-mkdir "$MNT/clusters/prod"
+docker_suite
 C=$MNT/clusters/prod
 W=$C/services/web
 

@@ -3,12 +3,7 @@
 # writing `run`, what tasks/<id>/ shows (task.json, status, logs), stopping
 # with and without a reason, and bad input that must start nothing.
 . "$(dirname "$0")/lib.sh"
-trap 'task_cleanup; cleanup' EXIT
-
-need_docker
-ensure_busybox_image || { echo "Bail out! cannot make $BUSYBOX_IMAGE"; exit 1; }
-start_daemon || exit 1
-mkdir "$MNT/clusters/prod"
+docker_suite
 C=$MNT/clusters/prod
 TK=$C/tasks
 HEX='^[0-9a-f]{32}$'

@@ -3,12 +3,7 @@
 # docker inspect and from inside the containers: secrets and environment,
 # resources and process settings, volumes, port mappings and network modes.
 . "$(dirname "$0")/lib.sh"
-trap 'task_cleanup; cleanup' EXIT
-
-need_docker
-ensure_busybox_image || { echo "Bail out! cannot make $BUSYBOX_IMAGE"; exit 1; }
-start_daemon || exit 1
-mkdir "$MNT/clusters/prod"
+docker_suite
 TK=$MNT/clusters/prod/tasks
 Q="'" # a single quote, for the single-quoted JSON of register
 LONGJ="trap ${Q}exit 0${Q} TERM; sleep 3600 \\u0026 wait" # $LONG, in a JSON string

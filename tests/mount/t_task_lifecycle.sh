@@ -3,12 +3,7 @@
 # exits, stop with SIGTERM and SIGKILL after stopTimeout, dependsOn (START,
 # COMPLETE, SUCCESS, HEALTHY) and health checks.
 . "$(dirname "$0")/lib.sh"
-trap 'task_cleanup; cleanup' EXIT
-
-need_docker
-ensure_busybox_image || { echo "Bail out! cannot make $BUSYBOX_IMAGE"; exit 1; }
-start_daemon || exit 1
-mkdir "$MNT/clusters/prod"
+docker_suite
 TK=$MNT/clusters/prod/tasks
 Q="'" # a single quote, for the single-quoted JSON of register
 

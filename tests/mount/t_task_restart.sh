@@ -4,12 +4,7 @@
 # captures the output written while it was away (once), and notices
 # containers removed behind its back.
 . "$(dirname "$0")/lib.sh"
-trap 'task_cleanup; cleanup' EXIT
-
-need_docker
-ensure_busybox_image || { echo "Bail out! cannot make $BUSYBOX_IMAGE"; exit 1; }
-start_daemon || exit 1
-mkdir "$MNT/clusters/prod"
+docker_suite
 TK=$MNT/clusters/prod/tasks
 Q="'"
 LONGJ="trap ${Q}exit 0${Q} TERM; sleep 3600 \\u0026 wait" # $LONG, in a JSON string
