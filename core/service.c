@@ -1626,6 +1626,12 @@ int ecsfs_service_status(ecsfs_services *sv, const char *cluster, const char *na
 	p = primary(state);
 	if (!ref)
 		ecsfs_buf_addf(out, "state: no task definition; write one to task_definition\n");
+	else if (resolve_ref(sv->store, ref, family, &rev) < 0 && rev > 0 &&
+		 ecsfs_taskdef_exists(sv->store, family, rev, NULL) == 0)
+		ecsfs_buf_addf(out,
+			       "state: task definition %s is INACTIVE (deregistered): running "
+			       "tasks go on, no new one starts\n",
+			       ref);
 	else if (resolve_ref(sv->store, ref, family, &rev) < 0)
 		ecsfs_buf_addf(out, "state: waiting for task definition %s to be registered\n",
 			       ref);

@@ -32,7 +32,8 @@ sample_start() {
 sample_stop() { # sets low, samples, high
 	touch "$T/min.stop"
 	wait "$SAMPLER"
-	read -r low samples high <"$T/min"
+	low=-1 samples=0 high=999999 # (no figures: the asserts fail)
+	[ -s "$T/min" ] && read -r low samples high <"$T/min"
 }
 
 web_rev 1
