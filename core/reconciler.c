@@ -1108,7 +1108,7 @@ static void deprovision(struct task *k)
 {
 	ecsfs_tasks *t = k->owner;
 	ecsfs_launch_ctx ctx;
-	ecsfs_buf arn = ECSFS_BUF_INIT, why = ECSFS_BUF_INIT, name = ECSFS_BUF_INIT;
+	ecsfs_buf arn = ECSFS_BUF_INIT, why = ECSFS_BUF_INIT;
 	json_t *list = NULL;
 	size_t n = 0;
 
@@ -1150,15 +1150,13 @@ static void deprovision(struct task *k)
 		launch_ctx(k, &ctx, &arn);
 		if (ecsfs_launch_volumes(k->taskdef, &ctx, &list, &why) == 0) {
 			for (size_t i = 0; i < json_array_size(list); i++) {
-				const char *vname = json_string_value(
-				    json_object_get(json_array_get(list, i), "Name"));
-				json_t *vol =
-				    json_array_get(json_object_get(k->taskdef, "volumes"), i);
+				json_t *v = json_array_get(list, i);
+				const char *vname = json_string_value(json_object_get(v, "Name"));
 				struct op *o;
 
-				(void)vol;
-				/* shared volumes outlive their tasks */
-				if (!vname || strncmp(vname, "ecsfs-", 6) != 0)
+				/* shared volumes (no task label) outlive their tasks */
+				if (!vname || !json_object_get(json_object_get(v, "Labels"),
+							       ECSFS_LABEL_TASK))
 					continue;
 				o = op_new(t, k, NULL);
 				n++;
@@ -1181,7 +1179,6 @@ out:
 	json_decref(list);
 	ecsfs_buf_release(&arn);
 	ecsfs_buf_release(&why);
-	ecsfs_buf_release(&name);
 }
 
 static void drive_stop(struct task *k)

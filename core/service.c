@@ -138,39 +138,14 @@ static int f_object(const char *key, const json_t *v, ecsfs_buf *why)
 	return 0;
 }
 
-/* "family", "family:rev" or a task-definition ARN: into family and rev (0 = newest). */
+/* "family", "family:rev" or a task-definition ARN (0 = newest); the
+ * callers say what is wrong in their own words. */
 static int parse_ref(const char *ref, char family[256], int64_t *rev)
 {
-	const char *p = ref, *colon, *arn = strstr(ref, ":task-definition/");
-	size_t flen;
 	ecsfs_buf why = ECSFS_BUF_INIT;
-	int r = 0;
-
-	if (strncmp(ref, "arn:", 4) == 0) {
-		if (!arn)
-			return -EINVAL;
-		p = arn + strlen(":task-definition/");
-	}
-	colon = strchr(p, ':');
-	flen = colon ? (size_t)(colon - p) : strlen(p);
-	if (flen == 0 || flen > 255)
-		return -EINVAL;
-	memcpy(family, p, flen);
-	family[flen] = '\0';
-	if (ecsfs_name_check(family, "family", &why) < 0)
-		r = -EINVAL;
+	int r = ecsfs_taskdef_parse_ref(ref, family, rev, &why);
 	ecsfs_buf_release(&why);
-	if (r < 0)
-		return r;
-	*rev = 0;
-	if (colon) {
-		char *end;
-		long long n = strtoll(colon + 1, &end, 10);
-		if (!colon[1] || *end || n < 1 || colon[1] == '+' || colon[1] == ' ')
-			return -EINVAL;
-		*rev = n;
-	}
-	return 0;
+	return r;
 }
 
 static int f_taskdef(const char *key, const json_t *v, ecsfs_buf *why)
@@ -1203,7 +1178,6 @@ static void schedule(ecsfs_services *sv, const char *cluster, const char *name)
 	if (!sv->tasks)
 		goto save;
 	maybe_deploy(sv, state, cluster, name, desired);
-	p = primary(state);
 	check_breaker(sv, state, cluster, name, &l, desired);
 	p = primary(state);
 
@@ -1603,7 +1577,7 @@ int ecsfs_service_describe(ecsfs_services *sv, const char *cluster, const char *
 
 int ecsfs_service_status(ecsfs_services *sv, const char *cluster, const char *name, ecsfs_buf *out)
 {
-	json_t *state = load(sv->store, cluster, name), *p, *d;
+	json_t *state = load(sv->store, cluster, name), *d;
 	const char *ref;
 	char family[256];
 	int64_t rev;
@@ -1623,7 +1597,6 @@ int ecsfs_service_status(ecsfs_services *sv, const char *cluster, const char *na
 	ecsfs_buf_addf(out, "desired_count: %lld\n", target_of(state));
 	ecsfs_buf_addf(out, "running_count: %lld\n", all.running);
 	ecsfs_buf_addf(out, "pending_count: %lld\n", all.pending);
-	p = primary(state);
 	if (!ref)
 		ecsfs_buf_addf(out, "state: no task definition; write one to task_definition\n");
 	else if (resolve_ref(sv->store, ref, family, &rev) < 0 && rev > 0 &&
@@ -1649,7 +1622,6 @@ int ecsfs_service_status(ecsfs_services *sv, const char *cluster, const char *na
 			       (long long)json_integer_value(json_object_get(d, "revision")),
 			       dstr(d, "rollout"), c.running, c.pending);
 	}
-	(void)p;
 	json_decref(state);
 	free(l.v);
 	return 0;

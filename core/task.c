@@ -556,49 +556,6 @@ static void run_req_release(run_req *q)
 	free(q->group);
 }
 
-/* "family", "family:rev" or a task-definition ARN. */
-static int parse_taskdef_ref(const char *ref, run_req *q, ecsfs_buf *why)
-{
-	const char *p = ref, *colon;
-	static const char arn[] = "arn:aws:ecs:";
-	size_t flen;
-
-	if (strncmp(p, arn, sizeof(arn) - 1) == 0) {
-		const char *slash = strstr(p, ":task-definition/");
-		if (!slash) {
-			ecsfs_buf_setf(why, "taskDefinition: %s is not a task definition ARN", ref);
-			return -EINVAL;
-		}
-		p = slash + strlen(":task-definition/");
-	}
-	colon = strchr(p, ':');
-	flen = colon ? (size_t)(colon - p) : strlen(p);
-	if (flen == 0 || flen >= sizeof(q->family)) {
-		ecsfs_buf_setf(why, "taskDefinition: '%s' does not name a family", ref);
-		return -EINVAL;
-	}
-	memcpy(q->family, p, flen);
-	q->family[flen] = '\0';
-	if (ecsfs_name_check(q->family, "family", why) < 0)
-		return -EINVAL;
-	q->revision = 0;
-	if (colon) {
-		char *end;
-		long long rev;
-
-		errno = 0;
-		rev = strtoll(colon + 1, &end, 10);
-		if (!colon[1] || *end || errno || rev < 1 || colon[1] == '+' || colon[1] == ' ') {
-			ecsfs_buf_setf(why,
-				       "taskDefinition: revision '%s' is not a number from 1 up",
-				       colon + 1);
-			return -EINVAL;
-		}
-		q->revision = rev;
-	}
-	return 0;
-}
-
 static int check_count(long long n, ecsfs_buf *why)
 {
 	if (n < 1 || n > ECSFS_RUN_MAX_COUNT) {
@@ -646,7 +603,7 @@ static int parse_line(const char *data, size_t len, run_req *q, ecsfs_buf *why)
 		ecsfs_buf_setf(why, "run: empty: write \"family[:revision] [count]\"");
 		return -EINVAL;
 	}
-	if ((r = parse_taskdef_ref(words[0], q, why)) < 0)
+	if ((r = ecsfs_taskdef_parse_ref(words[0], q->family, &q->revision, why)) < 0)
 		return r;
 	q->count = 1;
 	if (n == 2) {
@@ -724,7 +681,7 @@ static int parse_json(const char *cluster, const char *data, size_t len, run_req
 		ecsfs_buf_setf(why, "taskDefinition: %s", v ? "must be a string" : "is required");
 		goto out;
 	}
-	if ((r = parse_taskdef_ref(json_string_value(v), q, why)) < 0)
+	if ((r = ecsfs_taskdef_parse_ref(json_string_value(v), q->family, &q->revision, why)) < 0)
 		goto out;
 	r = -EINVAL;
 	q->count = 1;
@@ -976,12 +933,10 @@ int ecsfs_tasks_stop(ecsfs_tasks *t, const char *cluster, const char *id, const 
 	return ecsfs_tasks_stop_as(t, cluster, id, "UserInitiated", reason, len, why);
 }
 
-int ecsfs_tasks_stop_as(ecsfs_tasks *t, const char *cluster, const char *id, const char *code,
-			const char *reason, size_t len, ecsfs_buf *why)
+int ecsfs_tasks_stop_check(ecsfs_tasks *t, const char *cluster, const char *id, const char *reason,
+			   size_t len, ecsfs_buf *why)
 {
 	struct task *k = find_in(t, cluster, id);
-	ecsfs_buf text = ECSFS_BUF_INIT;
-	int r;
 
 	if (!k) {
 		ecsfs_buf_setf(why, "no task %s in cluster %s", id, cluster);
@@ -998,6 +953,18 @@ int ecsfs_tasks_stop_as(ecsfs_tasks *t, const char *cluster, const char *id, con
 			       ECSFS_STOP_REASON_MAX);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int ecsfs_tasks_stop_as(ecsfs_tasks *t, const char *cluster, const char *id, const char *code,
+			const char *reason, size_t len, ecsfs_buf *why)
+{
+	struct task *k = find_in(t, cluster, id);
+	ecsfs_buf text = ECSFS_BUF_INIT;
+	int r;
+
+	if ((r = ecsfs_tasks_stop_check(t, cluster, id, reason, len, why)) < 0)
+		return r;
 	/* one line: trailing newlines and blanks go, inner newlines become spaces */
 	while (len && strchr(" \t\r\n", reason[len - 1]))
 		len--;

@@ -1,6 +1,7 @@
 /* Task definitions: registration, revisions, deregistration, describe. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ecsfs/cluster.h"
@@ -308,4 +309,46 @@ out:
 	ecsfs_taskdef_row_release(&row);
 	ecsfs_buf_release(&why);
 	return r;
+}
+
+int ecsfs_taskdef_parse_ref(const char *ref, char family[256], int64_t *revision, ecsfs_buf *why)
+{
+	const char *p = ref, *colon;
+	static const char arn[] = "arn:aws:ecs:";
+	size_t flen;
+
+	if (strncmp(p, arn, sizeof(arn) - 1) == 0) {
+		const char *slash = strstr(p, ":task-definition/");
+		if (!slash) {
+			ecsfs_buf_setf(why, "taskDefinition: %s is not a task definition ARN", ref);
+			return -EINVAL;
+		}
+		p = slash + strlen(":task-definition/");
+	}
+	colon = strchr(p, ':');
+	flen = colon ? (size_t)(colon - p) : strlen(p);
+	if (flen == 0 || flen >= 256) {
+		ecsfs_buf_setf(why, "taskDefinition: '%s' does not name a family", ref);
+		return -EINVAL;
+	}
+	memcpy(family, p, flen);
+	family[flen] = '\0';
+	if (ecsfs_name_check(family, "family", why) < 0)
+		return -EINVAL;
+	*revision = 0;
+	if (colon) {
+		char *end;
+		long long rev;
+
+		errno = 0;
+		rev = strtoll(colon + 1, &end, 10);
+		if (!colon[1] || *end || errno || rev < 1 || colon[1] == '+' || colon[1] == ' ') {
+			ecsfs_buf_setf(why,
+				       "taskDefinition: revision '%s' is not a number from 1 up",
+				       colon + 1);
+			return -EINVAL;
+		}
+		*revision = rev;
+	}
+	return 0;
 }

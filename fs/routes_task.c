@@ -107,18 +107,7 @@ static int task_status_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out
 static int stop_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 		      bool partial, ecsfs_buf *why)
 {
-	ecsfs_buf probe = ECSFS_BUF_INIT;
-	int r = ecsfs_tasks_status(fs->tasks, m->cap[0], m->cap[1], NULL, &probe);
-
-	if (r == 0 && strstr(probe.data, "desired_status: STOPPED\n"))
-		r = ecsfs_tasks_stop(fs->tasks, m->cap[0], m->cap[1], "", 0, why);
-	else if (r == 0 && (len > ECSFS_STOP_REASON_MAX || memchr(data, '\0', len))) {
-		ecsfs_buf_setf(why, "stop: a reason is at most %d bytes of text",
-			       ECSFS_STOP_REASON_MAX);
-		r = -EINVAL;
-	}
-	ecsfs_buf_release(&probe);
-	return r;
+	return ecsfs_tasks_stop_check(fs->tasks, m->cap[0], m->cap[1], data, len, why);
 }
 
 static int stop_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,

@@ -80,6 +80,11 @@ int ecsfs_tasks_run(ecsfs_tasks *t, const char *cluster, const char *data, size_
 int ecsfs_tasks_stop(ecsfs_tasks *t, const char *cluster, const char *id, const char *reason,
 		     size_t len, ecsfs_buf *why);
 
+/* Would a stop with this reason be taken? The errors of ecsfs_tasks_stop(),
+ * without stopping anything (the write() of `stop` gives them early). */
+int ecsfs_tasks_stop_check(ecsfs_tasks *t, const char *cluster, const char *id, const char *reason,
+			   size_t len, ecsfs_buf *why);
+
 /* Stop a task on behalf of a scheduler: `code` is its stopCode
  * ("ServiceSchedulerInitiated"). Same errors as ecsfs_tasks_stop(). */
 int ecsfs_tasks_stop_as(ecsfs_tasks *t, const char *cluster, const char *id, const char *code,

@@ -62,4 +62,12 @@ int ecsfs_taskdef_latest(ecsfs_store *s, const char *family, int64_t *revision);
  * *active when not NULL. */
 int ecsfs_taskdef_exists(ecsfs_store *s, const char *family, int64_t revision, bool *active);
 
+/*
+ * Parse a task definition reference as RunTask and CreateService take it:
+ * "family", "family:revision" or a task-definition ARN. Fills family and
+ * *revision (0: the newest ACTIVE one). 0, or -EINVAL with a sentence that
+ * starts "taskDefinition: " in *why.
+ */
+int ecsfs_taskdef_parse_ref(const char *ref, char family[256], int64_t *revision, ecsfs_buf *why);
+
 #endif
