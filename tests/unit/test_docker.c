@@ -25,6 +25,7 @@
 #include "ecsfs/http.h"
 #include "ecsfs/launch.h"
 #include "ecsfs/runtime.h"
+#include "fake/fake_runtime.h"
 #include "tap.h"
 
 #define REAL_DOCKER_SOCK "/var/run/docker.sock"

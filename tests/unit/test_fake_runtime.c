@@ -13,6 +13,7 @@
 
 #include "ecsfs/buf.h"
 #include "ecsfs/runtime.h"
+#include "fake/fake_runtime.h"
 #include "tap.h"
 
 #define TASK_ID "0123456789abcdef0123456789abcdef"

@@ -9,6 +9,7 @@
 #include "ecsfs/task.h"
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
+#include "fake/fake_runtime.h"
 #include "tap.h"
 
 static ecsfs_store *s;

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "ecsfs/runtime.h"
+#include "fake_runtime.h"
 #include "ecsfs/util.h"
 
 #define FAKE_API_VERSION "1.43"

@@ -25,7 +25,7 @@
 
 #include "ecsfs/launch.h"
 #include "ecsfs/util.h"
-#include "task_private.h"
+#include "model/task_private.h"
 
 #define RETRY_NS       (2 * 1000000000ll)  /* after an engine error, look again this much later */
 #define DRAIN_NS       (10 * 1000000000ll) /* longest wait for a stopped container's output */
