@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "ecsfs/buf.h"
+#include "ecsfs/error.h"
 #include "ecsfs/runtime.h"
 #include "ecsfs/store.h"
 #include "ecsfs/service.h"
@@ -82,7 +83,7 @@ enum {
 	ECSFS__R_SCRATCH = 1 << 6,     /* the scratch-file route */
 	ECSFS__R_GRACE = 1 << 7,       /* unlink takes effect after ECSFS__GRACE_NS unless
 					  the file is written again (editors' renames) */
-	ECSFS__R_RESULT = 1 << 8,      /* a command file (`run`): apply leaves in *why, on
+	ECSFS__R_RESULT = 1 << 8,      /* a command file (`run`): apply leaves in err->msg, on
 					  success, what a read of the same handle returns; a
 					  read applies pending writes first */
 };
@@ -103,15 +104,15 @@ typedef struct ecsfs__route {
 	/* Append-only files: bytes [off, off+len) as they are now. */
 	int (*read_at)(ecsfs__fs *fs, const ecsfs__match *m, uint64_t off, size_t len,
 		       ecsfs_buf *out);
-	/* Writable files: can this content become / is it valid? -EINVAL + why. */
+	/* Writable files: can this content become / is it valid? -EINVAL + err. */
 	int (*check)(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-		     bool partial, ecsfs_buf *why);
+		     bool partial, ecsfs_err *err);
 	/* Writable files: make it so, durably. */
 	int (*apply)(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-		     const ecsfs_file_meta *meta, ecsfs_buf *why);
-	int (*mkdir)(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsfs_buf *why);
-	int (*rmdir)(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why);
-	int (*unlink)(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why);
+		     const ecsfs_file_meta *meta, ecsfs_err *err);
+	int (*mkdir)(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsfs_err *err);
+	int (*rmdir)(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err);
+	int (*unlink)(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err);
 	int (*readlink)(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out);
 } ecsfs__route;
 
@@ -196,7 +197,7 @@ extern const struct fuse_lowlevel_ops ecsfs__ops;
 
 /* Clusters, shared by the live tree and the spec tree (routes_cluster.c). */
 int ecsfs__cluster_exists(ecsfs__fs *fs, const ecsfs__match *m);
-int ecsfs__cluster_mkdir(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsfs_buf *why);
+int ecsfs__cluster_mkdir(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsfs_err *err);
 /* After a cluster appeared or went away: tell the kernel about both views. */
 void ecsfs__cluster_changed(ecsfs__fs *fs, const char *name);
 

@@ -222,7 +222,7 @@ static void applied(ecsfs__fs *fs, const char *path)
  * their meaning only after ECSFS__GRACE_NS: an editor that renames the file
  * away and writes it anew makes an update, not a delete and a create.
  */
-static int remove_definition(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why)
+static int remove_definition(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *why)
 {
 	int r;
 	if (!(m->route->flags & ECSFS__R_GRACE))
@@ -246,7 +246,8 @@ static int due_cb(void *data, const char *path)
 
 void ecsfs__sweep(ecsfs__fs *fs)
 {
-	ecsfs_buf due = ECSFS_BUF_INIT, why = ECSFS_BUF_INIT;
+	ecsfs_buf due = ECSFS_BUF_INIT;
+	ecsfs_err why = ECSFS_ERR_INIT;
 	ecsfs__match m;
 
 	if (ecsfs_store_deferred_due(fs->store, ecsfs_now_ns(), due_cb, &due) < 0 || !due.len)
@@ -263,16 +264,16 @@ void ecsfs__sweep(ecsfs__fs *fs)
 			ecsfs_store_deferred_put(fs->store, p, ecsfs_now_ns() + ECSFS__GRACE_NS);
 			continue;
 		}
-		ecsfs_buf_reset(&why);
+		ecsfs_err_reset(&why);
 		int r = m.route->unlink(fs, &m, &why);
 		if (r < 0 && r != -ENOENT)
 			ecsfs__log("removing %s after its grace period failed: %s", p,
-				   why.len ? why.data : strerror(-r));
+				   why.msg.len ? why.msg.data : strerror(-r));
 	}
 	ecsfs__match_release(&m);
 out:
 	ecsfs_buf_release(&due);
-	ecsfs_buf_release(&why);
+	ecsfs_err_release(&why);
 }
 
 /* ---- resolving requests to routes ---- */
@@ -564,7 +565,7 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	ecsfs__fs *fs = req_fs(req);
-	ecsfs_buf why = ECSFS_BUF_INIT;
+	ecsfs_err why = ECSFS_ERR_INIT;
 	ecsfs__match m;
 	int r;
 
@@ -594,23 +595,23 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	}
 	if ((r = m.route->mkdir(fs, &m, mode, &why)) < 0) {
 		if (r != -EEXIST)
-			reject(fs, m.path.data, r, &why);
+			reject(fs, m.path.data, r, &why.msg);
 		goto out;
 	}
 	reply_entry(req, fs, &m);
 	ecsfs__match_release(&m);
-	ecsfs_buf_release(&why);
+	ecsfs_err_release(&why);
 	return;
 out:
 	fuse_reply_err(req, -r);
 	ecsfs__match_release(&m);
-	ecsfs_buf_release(&why);
+	ecsfs_err_release(&why);
 }
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	ecsfs__fs *fs = req_fs(req);
-	ecsfs_buf why = ECSFS_BUF_INIT;
+	ecsfs_err why = ECSFS_ERR_INIT;
 	ecsfs__match m;
 	int r;
 
@@ -627,11 +628,11 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		goto out;
 	}
 	if ((r = m.route->rmdir(fs, &m, &why)) < 0)
-		reject(fs, m.path.data, r, &why);
+		reject(fs, m.path.data, r, &why.msg);
 out:
 	fuse_reply_err(req, -r);
 	ecsfs__match_release(&m);
-	ecsfs_buf_release(&why);
+	ecsfs_err_release(&why);
 }
 
 /* ---- files ---- */
@@ -818,7 +819,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		      struct fuse_file_info *fi)
 {
 	ecsfs__fs *fs = req_fs(req);
-	ecsfs_buf why = ECSFS_BUF_INIT;
+	ecsfs_err why = ECSFS_ERR_INIT;
 	ecsfs__match m;
 	ecsfs__open *h = NULL;
 	ecsfs__node *node;
@@ -878,7 +879,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	}
 	/* a name that can never hold a valid document is refused now */
 	if (m.route->check && (r = m.route->check(fs, &m, "", 0, true, &why)) < 0) {
-		reject(fs, m.path.data, r, &why);
+		reject(fs, m.path.data, r, &why.msg);
 		goto out;
 	}
 	if ((r = can_open(fs, &m, fi->flags)) < 0)
@@ -928,7 +929,7 @@ out:
 	fuse_reply_err(req, -fault_log(fs, r, m.path.data, NULL));
 done:
 	ecsfs__match_release(&m);
-	ecsfs_buf_release(&why);
+	ecsfs_err_release(&why);
 }
 
 static int commit(ecsfs__open *h);
@@ -987,7 +988,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		     struct fuse_file_info *fi)
 {
 	ecsfs__open *h = (ecsfs__open *)(uintptr_t)fi->fh;
-	ecsfs_buf why = ECSFS_BUF_INIT;
+	ecsfs_err why = ECSFS_ERR_INIT;
 	int r;
 
 	if (h->poisoned) {
@@ -1018,9 +1019,9 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 			/* refuse this write; the previous state stays as it was */
 			ecsfs_buf_setlen(&h->data, before);
 			h->poisoned = true;
-			reject(h->fs, h->m.path.data, r, &why);
+			reject(h->fs, h->m.path.data, r, &why.msg);
 			fuse_reply_err(req, -r);
-			ecsfs_buf_release(&why);
+			ecsfs_err_release(&why);
 			return;
 		}
 	}
@@ -1028,14 +1029,14 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	if (h->created)
 		h->meta.mtime_ns = ecsfs_now_ns();
 	fuse_reply_write(req, size);
-	ecsfs_buf_release(&why);
+	ecsfs_err_release(&why);
 }
 
 /* Apply the pending copy: full check, then the route's apply. */
 static int commit(ecsfs__open *h)
 {
 	ecsfs__fs *fs = h->fs;
-	ecsfs_buf why = ECSFS_BUF_INIT;
+	ecsfs_err why = ECSFS_ERR_INIT;
 	ecsfs_file_meta meta = h->meta;
 	int r = 0;
 
@@ -1052,8 +1053,8 @@ static int commit(ecsfs__open *h)
 	if (h->m.route->flags & ECSFS__R_RESULT) {
 		/* what a read of this handle returns from now on */
 		ecsfs_buf tmp = h->data;
-		h->data = why;
-		why = tmp;
+		h->data = why.msg;
+		why.msg = tmp;
 		h->result = true;
 		h->based = false;
 	}
@@ -1065,11 +1066,11 @@ static int commit(ecsfs__open *h)
 	}
 	h->meta_set = false;
 	applied(fs, h->m.path.data);
-	ecsfs_buf_release(&why);
+	ecsfs_err_release(&why);
 	return 0;
 rejected:
-	reject(fs, h->m.path.data, r, &why);
-	ecsfs_buf_release(&why);
+	reject(fs, h->m.path.data, r, &why.msg);
+	ecsfs_err_release(&why);
 	return r;
 }
 
@@ -1108,17 +1109,17 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 static int apply_stored_now(ecsfs__fs *fs, const ecsfs__match *m, const ecsfs_buf *data,
 			    const ecsfs_file_meta *meta)
 {
-	ecsfs_buf why = ECSFS_BUF_INIT;
+	ecsfs_err why = ECSFS_ERR_INIT;
 	int r = 0;
 	if (m->route->check)
 		r = m->route->check(fs, m, data->data, data->len, false, &why);
 	if (r == 0)
 		r = m->route->apply(fs, m, data->data, data->len, meta, &why);
 	if (r < 0)
-		reject(fs, m->path.data, r, &why);
+		reject(fs, m->path.data, r, &why.msg);
 	else
 		applied(fs, m->path.data);
-	ecsfs_buf_release(&why);
+	ecsfs_err_release(&why);
 	return r;
 }
 
@@ -1256,7 +1257,7 @@ out:
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	ecsfs__fs *fs = req_fs(req);
-	ecsfs_buf why = ECSFS_BUF_INIT;
+	ecsfs_err why = ECSFS_ERR_INIT;
 	ecsfs__match m;
 	int r;
 
@@ -1272,11 +1273,11 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		goto out;
 	}
 	if ((r = remove_definition(fs, &m, &why)) < 0)
-		reject(fs, m.path.data, r, &why);
+		reject(fs, m.path.data, r, &why.msg);
 out:
 	fuse_reply_err(req, -r);
 	ecsfs__match_release(&m);
-	ecsfs_buf_release(&why);
+	ecsfs_err_release(&why);
 }
 
 /*
@@ -1287,7 +1288,8 @@ out:
  */
 static int do_rename(ecsfs__fs *fs, ecsfs__match *src, ecsfs__match *dst, unsigned flags)
 {
-	ecsfs_buf data = ECSFS_BUF_INIT, why = ECSFS_BUF_INIT;
+	ecsfs_buf data = ECSFS_BUF_INIT;
+	ecsfs_err why = ECSFS_ERR_INIT;
 	ecsfs_file_meta meta;
 	bool src_scratch = src->route == &ecsfs__route_scratch;
 	bool dst_scratch = dst->route == &ecsfs__route_scratch;
@@ -1324,24 +1326,24 @@ static int do_rename(ecsfs__fs *fs, ecsfs__match *src, ecsfs__match *dst, unsign
 			goto out;
 		if ((r = remove_definition(fs, src, &why)) < 0) {
 			ecsfs_store_file_delete(fs->store, dst->parent.data, dst->name);
-			reject(fs, src->path.data, r, &why);
+			reject(fs, src->path.data, r, &why.msg);
 		}
 		goto out;
 	}
 	/* onto a definition: validate and apply it with the source's metadata */
 	if ((r = dst->route->check(fs, dst, data.data, data.len, false, &why)) < 0 ||
 	    (r = dst->route->apply(fs, dst, data.data, data.len, &meta, &why)) < 0) {
-		reject(fs, dst->path.data, r, &why);
+		reject(fs, dst->path.data, r, &why.msg);
 		goto out;
 	}
 	applied(fs, dst->path.data);
 	if (src_scratch)
 		r = ecsfs_store_file_delete(fs->store, src->parent.data, src->name);
 	else if ((r = remove_definition(fs, src, &why)) < 0)
-		reject(fs, src->path.data, r, &why);
+		reject(fs, src->path.data, r, &why.msg);
 out:
 	ecsfs_buf_release(&data);
-	ecsfs_buf_release(&why);
+	ecsfs_err_release(&why);
 	return r;
 }
 

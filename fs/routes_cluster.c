@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ecsfs/cluster.h"
+#include "ecsfs/error.h"
 #include "fs.h"
 
 int ecsfs__cluster_exists(ecsfs__fs *fs, const ecsfs__match *m)
@@ -25,9 +26,9 @@ void ecsfs__cluster_changed(ecsfs__fs *fs, const char *name)
 	ecsfs_buf_release(&path);
 }
 
-int ecsfs__cluster_mkdir(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsfs_buf *why)
+int ecsfs__cluster_mkdir(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsfs_err *err)
 {
-	int r = ecsfs_cluster_create(fs->store, m->cap[0], why);
+	int r = ecsfs_cluster_create(fs->store, m->cap[0], &err->msg);
 	if (r == 0)
 		ecsfs__cluster_changed(fs, m->cap[0]);
 	return r;
@@ -51,9 +52,9 @@ static int cluster_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *ou
 
 /* rmdir clusters/<c> is delete-cluster: refused while services or tasks
  * use it, and it takes the cluster's spec files with it. */
-static int cluster_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why)
+static int cluster_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
-	int r = ecsfs_cluster_delete(fs->store, m->cap[0], false, why);
+	int r = ecsfs_cluster_delete(fs->store, m->cap[0], false, &err->msg);
 	if (r == 0)
 		ecsfs__cluster_changed(fs, m->cap[0]);
 	return r;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ecsfs/util.h"
+#include "ecsfs/error.h"
 #include "fs.h"
 
 static int root_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)

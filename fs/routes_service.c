@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ecsfs/service.h"
+#include "ecsfs/error.h"
 #include "fs.h"
 
 void ecsfs__services_changed(void *data, const char *cluster, const char *name)
@@ -31,21 +32,22 @@ void ecsfs__services_changed(void *data, const char *cluster, const char *name)
 /* ---- spec/clusters/<c>/services/<s>.json ---- */
 
 static int spec_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-		      bool partial, ecsfs_buf *why)
+		      bool partial, ecsfs_err *err)
 {
-	return ecsfs_service_spec_check(m->cap[0], m->cap[1], data, len, partial, why);
+	return ecsfs_service_spec_check(m->cap[0], m->cap[1], data, len, partial, &err->msg);
 }
 
 static int spec_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-		      const ecsfs_file_meta *meta, ecsfs_buf *why)
+		      const ecsfs_file_meta *meta, ecsfs_err *err)
 {
-	return ecsfs_service_spec_apply(fs->services, m->cap[0], m->cap[1], data, len, meta, why);
+	return ecsfs_service_spec_apply(fs->services, m->cap[0], m->cap[1], data, len, meta,
+					&err->msg);
 }
 
 /* rm of the spec file is delete-service --force: DRAINING, then gone. */
-static int spec_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why)
+static int spec_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
-	return ecsfs_service_delete(fs->services, m->cap[0], m->cap[1], true, why);
+	return ecsfs_service_delete(fs->services, m->cap[0], m->cap[1], true, &err->msg);
 }
 
 /* ---- clusters/<c>/services/ ---- */
@@ -82,14 +84,14 @@ static int service_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *ou
 	return 0;
 }
 
-static int service_mkdir(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsfs_buf *why)
+static int service_mkdir(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsfs_err *err)
 {
-	return ecsfs_service_create(fs->services, m->cap[0], m->cap[1], why);
+	return ecsfs_service_create(fs->services, m->cap[0], m->cap[1], &err->msg);
 }
 
-static int service_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why)
+static int service_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
-	return ecsfs_service_delete(fs->services, m->cap[0], m->cap[1], false, why);
+	return ecsfs_service_delete(fs->services, m->cap[0], m->cap[1], false, &err->msg);
 }
 
 static int desired_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
@@ -98,15 +100,15 @@ static int desired_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 }
 
 static int desired_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-			 bool partial, ecsfs_buf *why)
+			 bool partial, ecsfs_err *err)
 {
-	return ecsfs_service_desired_check(data, len, partial, why);
+	return ecsfs_service_desired_check(data, len, partial, &err->msg);
 }
 
 static int desired_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-			 const ecsfs_file_meta *meta, ecsfs_buf *why)
+			 const ecsfs_file_meta *meta, ecsfs_err *err)
 {
-	return ecsfs_service_set_desired(fs->services, m->cap[0], m->cap[1], data, len, why);
+	return ecsfs_service_set_desired(fs->services, m->cap[0], m->cap[1], data, len, &err->msg);
 }
 
 static int taskdef_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
@@ -115,21 +117,21 @@ static int taskdef_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 }
 
 static int taskdef_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-			 bool partial, ecsfs_buf *why)
+			 bool partial, ecsfs_err *err)
 {
-	return ecsfs_service_taskdef_check(fs->store, data, len, partial, why);
+	return ecsfs_service_taskdef_check(fs->store, data, len, partial, &err->msg);
 }
 
 static int taskdef_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-			 const ecsfs_file_meta *meta, ecsfs_buf *why)
+			 const ecsfs_file_meta *meta, ecsfs_err *err)
 {
-	return ecsfs_service_set_taskdef(fs->services, m->cap[0], m->cap[1], data, len, why);
+	return ecsfs_service_set_taskdef(fs->services, m->cap[0], m->cap[1], data, len, &err->msg);
 }
 
 static int redeploy_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-			  const ecsfs_file_meta *meta, ecsfs_buf *why)
+			  const ecsfs_file_meta *meta, ecsfs_err *err)
 {
-	return ecsfs_service_redeploy(fs->services, m->cap[0], m->cap[1], why);
+	return ecsfs_service_redeploy(fs->services, m->cap[0], m->cap[1], &err->msg);
 }
 
 static int zero_size(ecsfs__fs *fs, const ecsfs__match *m, struct stat *st)

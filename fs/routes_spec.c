@@ -7,6 +7,7 @@
 #include "ecsfs/cluster.h"
 #include "ecsfs/service.h"
 #include "ecsfs/util.h"
+#include "ecsfs/error.h"
 #include "fs.h"
 
 static bool deleting(ecsfs__fs *fs, const char *cluster);
@@ -84,26 +85,26 @@ static int spec_files_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist 
 }
 
 /* rmdir of a fixed directory: a real rmdir's answer, and no effect. */
-static int fixed_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why)
+static int fixed_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
 	uint64_t n = 0;
 	int r = files_in(fs, m->path.data, &n);
 	if (r < 0)
 		return r;
 	if (n > 0) {
-		ecsfs_buf_setf(why, "%s is not empty", m->path.data);
+		ecsfs_buf_setf(&err->msg, "%s is not empty", m->path.data);
 		return -ENOTEMPTY;
 	}
 	return 0;
 }
 
-static int clusters_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why)
+static int clusters_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
 	ecsfs__dirlist l = {0};
 	ecsfs_buf_init(&l.names);
 	int r = clusters_list(fs, m, &l);
 	if (r == 0 && l.n > 0) {
-		ecsfs_buf_setf(why, "%s is not empty (%zu cluster%s)", m->path.data, l.n,
+		ecsfs_buf_setf(&err->msg, "%s is not empty (%zu cluster%s)", m->path.data, l.n,
 			       l.n == 1 ? "" : "s");
 		r = -ENOTEMPTY;
 	}
@@ -204,9 +205,9 @@ int ecsfs__spec_cluster_exists(ecsfs__fs *fs, const ecsfs__match *m)
  * removes their files first), the services drain and the cluster goes once
  * they are gone; the spec tree forgets it at once, like the repository.
  */
-static int cluster_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why)
+static int cluster_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
-	int r = ecsfs_cluster_delete(fs->store, m->cap[0], true, why);
+	int r = ecsfs_cluster_delete(fs->store, m->cap[0], true, &err->msg);
 	if (r == -EBUSY && fs->services) {
 		void *ctx[2] = {fs, (void *)m->cap[0]};
 		ecsfs_service_list(fs->store, m->cap[0], drain_cb, ctx);
@@ -214,7 +215,7 @@ static int cluster_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why)
 		ecsfs_cluster_event(fs->store, m->cap[0],
 				    "(cluster %s) is being deleted: its services drain first.",
 				    m->cap[0]);
-		ecsfs_buf_reset(why);
+		ecsfs_buf_reset(&err->msg);
 		r = 0;
 	}
 	if (r == 0)
@@ -223,14 +224,14 @@ static int cluster_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why)
 }
 
 /* mkdir spec/clusters/<c> of a cluster being deleted keeps it after all. */
-static int spec_cluster_mkdir(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsfs_buf *why)
+static int spec_cluster_mkdir(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsfs_err *err)
 {
 	if (deleting(fs, m->cap[0])) {
 		deleting_set(fs, m->cap[0], false);
 		ecsfs__cluster_changed(fs, m->cap[0]);
 		return 0;
 	}
-	return ecsfs__cluster_mkdir(fs, m, mode, why);
+	return ecsfs__cluster_mkdir(fs, m, mode, err);
 }
 
 /* ---- cluster.json ---- */
@@ -248,20 +249,20 @@ int ecsfs__spec_file_exists(ecsfs__fs *fs, const ecsfs__match *m)
 }
 
 static int cluster_json_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-			      bool partial, ecsfs_buf *why)
+			      bool partial, ecsfs_err *err)
 {
-	return ecsfs_cluster_settings_check(m->cap[0], data, len, partial, why);
+	return ecsfs_cluster_settings_check(m->cap[0], data, len, partial, &err->msg);
 }
 
 static int cluster_json_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-			      const ecsfs_file_meta *meta, ecsfs_buf *why)
+			      const ecsfs_file_meta *meta, ecsfs_err *err)
 {
-	return ecsfs_cluster_settings_apply(fs->store, m->cap[0], data, len, meta, why);
+	return ecsfs_cluster_settings_apply(fs->store, m->cap[0], data, len, meta, &err->msg);
 }
 
-static int cluster_json_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why)
+static int cluster_json_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
-	return ecsfs_cluster_settings_clear(fs->store, m->cap[0], why);
+	return ecsfs_cluster_settings_clear(fs->store, m->cap[0], &err->msg);
 }
 
 /* ---- scratch files ---- */
@@ -272,18 +273,18 @@ static int scratch_exists(ecsfs__fs *fs, const ecsfs__match *m)
 }
 
 static int scratch_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-			 const ecsfs_file_meta *meta, ecsfs_buf *why)
+			 const ecsfs_file_meta *meta, ecsfs_err *err)
 {
 	ecsfs_file_meta mm = *meta;
 	mm.kind = ECSFS_FILE_SCRATCH;
 	int r = ecsfs_store_file_put(fs->store, m->parent.data, m->name, &mm, data, len);
 	if (r < 0)
-		ecsfs_buf_setf(why, "cannot store %s: %s", m->path.data,
+		ecsfs_buf_setf(&err->msg, "cannot store %s: %s", m->path.data,
 			       ecsfs_store_last_error(fs->store));
 	return r;
 }
 
-static int scratch_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why)
+static int scratch_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
 	return ecsfs_store_file_delete(fs->store, m->parent.data, m->name);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ecsfs/task.h"
+#include "ecsfs/error.h"
 #include "fs.h"
 
 void ecsfs__tasks_changed(void *data, const char *cluster, const char *id)
@@ -27,34 +28,35 @@ void ecsfs__tasks_changed(void *data, const char *cluster, const char *id)
 }
 
 /* Without an engine client (a bad --docker), tasks cannot exist. */
-static int no_tasks(ecsfs_buf *why)
+static int no_tasks(ecsfs_err *err)
 {
-	ecsfs_buf_setf(why, "no container runtime: the daemon could not use its --docker endpoint");
+	ecsfs_buf_setf(&err->msg,
+		       "no container runtime: the daemon could not use its --docker endpoint");
 	return -EIO;
 }
 
 /* ---- run ---- */
 
 static int run_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-		     bool partial, ecsfs_buf *why)
+		     bool partial, ecsfs_err *err)
 {
 	if (!fs->tasks)
-		return no_tasks(why);
-	return ecsfs_tasks_run_check(fs->tasks, m->cap[0], data, len, partial, why);
+		return no_tasks(err);
+	return ecsfs_tasks_run_check(fs->tasks, m->cap[0], data, len, partial, &err->msg);
 }
 
 static int run_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-		     const ecsfs_file_meta *meta, ecsfs_buf *why)
+		     const ecsfs_file_meta *meta, ecsfs_err *err)
 {
 	ecsfs_buf ids = ECSFS_BUF_INIT;
 	int r;
 
 	if (!fs->tasks)
-		return no_tasks(why);
-	r = ecsfs_tasks_run(fs->tasks, m->cap[0], data, len, &ids, why);
+		return no_tasks(err);
+	r = ecsfs_tasks_run(fs->tasks, m->cap[0], data, len, &ids, &err->msg);
 	if (r == 0) {
-		ecsfs_buf_reset(why);
-		ecsfs_buf_add(why, ids.data, ids.len);
+		ecsfs_buf_reset(&err->msg);
+		ecsfs_buf_add(&err->msg, ids.data, ids.len);
 	}
 	ecsfs_buf_release(&ids);
 	return r;
@@ -105,15 +107,15 @@ static int task_status_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out
 
 /* stop: the verdict comes at the first write, so `echo` sees a refusal. */
 static int stop_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-		      bool partial, ecsfs_buf *why)
+		      bool partial, ecsfs_err *err)
 {
-	return ecsfs_tasks_stop_check(fs->tasks, m->cap[0], m->cap[1], data, len, why);
+	return ecsfs_tasks_stop_check(fs->tasks, m->cap[0], m->cap[1], data, len, &err->msg);
 }
 
 static int stop_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-		      const ecsfs_file_meta *meta, ecsfs_buf *why)
+		      const ecsfs_file_meta *meta, ecsfs_err *err)
 {
-	return ecsfs_tasks_stop(fs->tasks, m->cap[0], m->cap[1], data, len, why);
+	return ecsfs_tasks_stop(fs->tasks, m->cap[0], m->cap[1], data, len, &err->msg);
 }
 
 static int stop_getattr(ecsfs__fs *fs, const ecsfs__match *m, struct stat *st)

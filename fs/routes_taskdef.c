@@ -4,14 +4,15 @@
 #include <string.h>
 
 #include "ecsfs/taskdef.h"
+#include "ecsfs/error.h"
 #include "fs.h"
 
 /* ---- spec/taskdefs/<family>.json ---- */
 
 static int spec_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-		      bool partial, ecsfs_buf *why)
+		      bool partial, ecsfs_err *err)
 {
-	return ecsfs_taskdef_check(m->cap[0], data, len, partial, why);
+	return ecsfs_taskdef_check(m->cap[0], data, len, partial, &err->msg);
 }
 
 static void family_changed(ecsfs__fs *fs, const char *family)
@@ -29,18 +30,18 @@ static void family_changed(ecsfs__fs *fs, const char *family)
 }
 
 static int spec_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-		      const ecsfs_file_meta *meta, ecsfs_buf *why)
+		      const ecsfs_file_meta *meta, ecsfs_err *err)
 {
 	int64_t rev;
-	int r = ecsfs_taskdef_register(fs->store, m->cap[0], data, len, meta, &rev, why);
+	int r = ecsfs_taskdef_register(fs->store, m->cap[0], data, len, meta, &rev, &err->msg);
 	if (r == 0)
 		family_changed(fs, m->cap[0]);
 	return r;
 }
 
-static int spec_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why)
+static int spec_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
-	int r = ecsfs_taskdef_deregister_family(fs->store, m->cap[0], why);
+	int r = ecsfs_taskdef_deregister_family(fs->store, m->cap[0], &err->msg);
 	if (r == 0)
 		family_changed(fs, m->cap[0]);
 	return r;
@@ -104,16 +105,16 @@ static int rev_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 	return ecsfs_taskdef_describe(fs->store, m->cap[0], parse_rev(m->cap[1]), out);
 }
 
-static int rev_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *why)
+static int rev_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
 	bool active = false;
 	int64_t rev = parse_rev(m->cap[1]);
 	int r = ecsfs_taskdef_exists(fs->store, m->cap[0], rev, &active);
 	if (r == 0 && !active) {
-		ecsfs_buf_setf(why, "%s:%lld is already INACTIVE", m->cap[0], (long long)rev);
+		ecsfs_buf_setf(&err->msg, "%s:%lld is already INACTIVE", m->cap[0], (long long)rev);
 		return -EINVAL;
 	}
-	if ((r = ecsfs_taskdef_deregister(fs->store, m->cap[0], rev, why)) == 0)
+	if ((r = ecsfs_taskdef_deregister(fs->store, m->cap[0], rev, &err->msg)) == 0)
 		family_changed(fs, m->cap[0]);
 	return r;
 }
