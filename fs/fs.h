@@ -9,6 +9,7 @@
 
 #include "ecsfs/buf.h"
 #include "ecsfs/error.h"
+#include "ecsfs/lb.h"
 #include "ecsfs/runtime.h"
 #include "ecsfs/store.h"
 #include "ecsfs/service.h"
@@ -37,6 +38,7 @@ typedef struct ecsfs__fs {
 	ecsfs_runtime *rt;  /* may be NULL in unit tests */
 	ecsfs_tasks *tasks; /* NULL without a runtime */
 	ecsfs_services *services;
+	ecsfs_lb *lb;	  /* the load-balancer controller */
 	char *mountpoint; /* for messages in /ecs/errors */
 	struct fuse_session *se;
 	struct ecsfs__nodes *nodes;

@@ -266,6 +266,8 @@ static void finish_stop(struct daemon *d)
 	 * cancels */
 	ecsfs_services_free(d->fs.services);
 	d->fs.services = NULL;
+	ecsfs_lb_free(d->fs.lb);
+	d->fs.lb = NULL;
 	ecsfs_tasks_free(d->fs.tasks);
 	d->fs.tasks = NULL;
 	if (d->fs.rt) {
@@ -443,6 +445,8 @@ static int serve(struct daemon *d, const struct options *o, int lock_fd)
 		ecsfs_runtime_start(d->fs.rt);
 		start_tasks(d, o);
 	}
+	if (ecsfs_lb_new(&d->loop, d->fs.store, o->state, &d->fs.lb) < 0)
+		ecsfs__log("load balancers are not available: out of memory");
 	if (ecsfs_services_new(&d->loop, d->fs.store, d->fs.tasks, &d->fs.services) < 0)
 		ecsfs__log("services are not available: out of memory");
 	else
