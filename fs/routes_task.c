@@ -1,13 +1,10 @@
 /*
  * clusters/<c>/run and clusters/<c>/tasks/: starting tasks, and what each
- * task and container shows (core/task.c holds the model).
+ * task and container shows (core/model/task*.c hold the model).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "ecsfs/task.h"
 #include "ecsfs/error.h"
@@ -42,23 +39,30 @@ static int run_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, siz
 {
 	if (!fs->tasks)
 		return no_tasks(err);
-	return ecsfs_tasks_run_check(fs->tasks, m->cap[0], data, len, partial, &err->msg);
+	return ecsfs_tasks_run_check(fs->tasks, m->cap[0], data, len, partial, err);
 }
 
+/* A read of the same open file answers the new ids, one a line. */
 static int run_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 		     const ecsfs_file_meta *meta, ecsfs_err *err)
 {
-	ecsfs_buf ids = ECSFS_BUF_INIT;
+	json_t *request = NULL, *ids = NULL, *id;
+	size_t i;
 	int r;
 
 	if (!fs->tasks)
 		return no_tasks(err);
-	r = ecsfs_tasks_run(fs->tasks, m->cap[0], data, len, &ids, &err->msg);
+	if ((r = ecsfs_tasks_run_request(data, len, false, &request, err)) == 0) {
+		ecsfs_task_launch l = {.request = request};
+		r = ecsfs_tasks_start(fs->tasks, m->cap[0], &l, &ids, err);
+	}
 	if (r == 0) {
 		ecsfs_buf_reset(&err->msg);
-		ecsfs_buf_add(&err->msg, ids.data, ids.len);
+		json_array_foreach(ids, i, id)
+			ecsfs_buf_addf(&err->msg, "%s\n", json_string_value(id));
 	}
-	ecsfs_buf_release(&ids);
+	json_decref(ids);
+	json_decref(request);
 	return r;
 }
 
@@ -109,13 +113,13 @@ static int task_status_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out
 static int stop_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 		      bool partial, ecsfs_err *err)
 {
-	return ecsfs_tasks_stop_check(fs->tasks, m->cap[0], m->cap[1], data, len, &err->msg);
+	return ecsfs_tasks_stop_check(fs->tasks, m->cap[0], m->cap[1], data, len, err);
 }
 
 static int stop_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 		      const ecsfs_file_meta *meta, ecsfs_err *err)
 {
-	return ecsfs_tasks_stop(fs->tasks, m->cap[0], m->cap[1], data, len, &err->msg);
+	return ecsfs_tasks_stop(fs->tasks, m->cap[0], m->cap[1], data, len, err);
 }
 
 static int stop_getattr(ecsfs__fs *fs, const ecsfs__match *m, struct stat *st)
@@ -124,59 +128,35 @@ static int stop_getattr(ecsfs__fs *fs, const ecsfs__match *m, struct stat *st)
 	return 0;
 }
 
-/* ---- logs: files under the state directory, served as they grow ---- */
+/* ---- logs: captured output, served as it grows ---- */
 
-static int log_path(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *path)
+static const char *log_container(const ecsfs__match *m)
 {
-	return ecsfs_tasks_log_path(fs->tasks, m->cap[0], m->cap[1], m->ncap > 2 ? m->cap[2] : NULL,
-				    path);
+	return m->ncap > 2 ? m->cap[2] : NULL;
 }
 
 static int log_getattr(ecsfs__fs *fs, const ecsfs__match *m, struct stat *st)
 {
-	ecsfs_buf path = ECSFS_BUF_INIT;
-	struct stat fst;
-	int r = log_path(fs, m, &path);
+	uint64_t size;
+	struct timespec mtime;
+	int r =
+	    ecsfs_tasks_log_stat(fs->tasks, m->cap[0], m->cap[1], log_container(m), &size, &mtime);
 
 	if (r == 0) {
-		st->st_size = 0;
-		if (stat(path.data, &fst) == 0) {
-			st->st_size = fst.st_size;
-			st->st_mtim = fst.st_mtim;
-			st->st_ctim = fst.st_ctim;
+		st->st_size = (off_t)size;
+		if (mtime.tv_sec || mtime.tv_nsec) {
+			st->st_mtim = mtime;
+			st->st_ctim = mtime;
 		}
 	}
-	ecsfs_buf_release(&path);
 	return r;
 }
 
 static int log_read_at(ecsfs__fs *fs, const ecsfs__match *m, uint64_t off, size_t len,
 		       ecsfs_buf *out)
 {
-	ecsfs_buf path = ECSFS_BUF_INIT;
-	int r = log_path(fs, m, &path), fd;
-	ssize_t n;
-
-	if (r < 0)
-		goto out;
-	fd = open(path.data, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		r = errno == ENOENT ? 0 : -errno; /* nothing written yet */
-		goto out;
-	}
-	char *tmp = malloc(len ? len : 1);
-	if (!tmp)
-		abort();
-	n = pread(fd, tmp, len, (off_t)off);
-	if (n < 0)
-		r = -errno;
-	else
-		ecsfs_buf_add(out, tmp, (size_t)n);
-	free(tmp);
-	close(fd);
-out:
-	ecsfs_buf_release(&path);
-	return r;
+	return ecsfs_tasks_log_read(fs->tasks, m->cap[0], m->cap[1], log_container(m), off, len,
+				    out);
 }
 
 /* ---- containers/ ---- */

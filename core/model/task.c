@@ -47,7 +47,7 @@ static int state_from_name(const char *name)
 	return -1;
 }
 
-static char *xstrdup(const char *s)
+char *ecsfs__xstrdup(const char *s)
 {
 	char *d = s ? strdup(s) : NULL;
 	if (s && !d)
@@ -58,7 +58,7 @@ static char *xstrdup(const char *s)
 static void set_str(char **dst, const char *s)
 {
 	free(*dst);
-	*dst = xstrdup(s);
+	*dst = ecsfs__xstrdup(s);
 }
 
 /* ---- lookup ---- */
@@ -71,7 +71,7 @@ struct task *ecsfs__task_find(ecsfs_tasks *t, const char *id)
 	return NULL;
 }
 
-static struct task *find_in(ecsfs_tasks *t, const char *cluster, const char *id)
+struct task *ecsfs__task_find_in(ecsfs_tasks *t, const char *cluster, const char *id)
 {
 	struct task *k = ecsfs__task_find(t, id);
 	return k && strcmp(k->cluster, cluster) == 0 ? k : NULL;
@@ -87,7 +87,7 @@ struct ctr *ecsfs__task_ctr(struct task *k, const char *name)
 
 /* ---- a task's life in memory ---- */
 
-static void task_free(struct task *k)
+void ecsfs__task_free(struct task *k)
 {
 	if (!k)
 		return;
@@ -101,6 +101,8 @@ static void task_free(struct task *k)
 	json_decref(k->taskdef);
 	json_decref(k->overrides);
 	json_decref(k->bindings);
+	json_decref(k->aliases);
+	free(k->address);
 	free(k->cluster);
 	free(k->family);
 	free(k->started_by);
@@ -112,7 +114,7 @@ static void task_free(struct task *k)
 }
 
 /* Containers of k->taskdef, in definition order. */
-static int task_make_containers(struct task *k)
+int ecsfs__task_make_containers(struct task *k)
 {
 	json_t *defs = json_object_get(k->taskdef, "containerDefinitions");
 	size_t n = json_array_size(defs);
@@ -130,7 +132,7 @@ static int task_make_containers(struct task *k)
 
 		c->task = k;
 		c->def = d;
-		c->name = xstrdup(json_string_value(json_object_get(d, "name")));
+		c->name = ecsfs__xstrdup(json_string_value(json_object_get(d, "name")));
 		if (!c->name)
 			return -EINVAL;
 		c->essential = !json_is_false(ess);
@@ -141,7 +143,7 @@ static int task_make_containers(struct task *k)
 	return 0;
 }
 
-static struct task *task_alloc(ecsfs_tasks *t)
+struct task *ecsfs__task_alloc(ecsfs_tasks *t)
 {
 	struct task *k = calloc(1, sizeof(*k));
 	if (!k)
@@ -151,7 +153,7 @@ static struct task *task_alloc(ecsfs_tasks *t)
 	return k;
 }
 
-static void tasks_add(ecsfs_tasks *t, struct task *k)
+void ecsfs__tasks_add(ecsfs_tasks *t, struct task *k)
 {
 	if (t->n == t->alloc) {
 		t->alloc = t->alloc ? t->alloc * 2 : 64;
@@ -208,6 +210,9 @@ static json_t *task_to_state(const struct task *k)
 	json_object_set_new(o, "pauseRunning", json_boolean(k->pause_running));
 	if (k->bindings)
 		json_object_set(o, "bindings", k->bindings);
+	if (k->aliases)
+		json_object_set(o, "aliases", k->aliases);
+	put_str(o, "address", k->address);
 	json_object_set_new(o, "volumesDone", json_boolean(k->volumes_done));
 	json_object_set_new(o, "imagesDone", json_boolean(k->images_done));
 	json_object_set_new(o, "removed", json_boolean(k->removed));
@@ -255,15 +260,15 @@ static struct task *task_from_state(ecsfs_tasks *t, const char *id, const char *
 
 	if (!o)
 		return NULL;
-	k = task_alloc(t);
+	k = ecsfs__task_alloc(t);
 	snprintf(k->id, sizeof(k->id), "%s", id);
-	k->cluster = xstrdup(cluster);
-	k->family = xstrdup(get_str(o, "family"));
+	k->cluster = ecsfs__xstrdup(cluster);
+	k->family = ecsfs__xstrdup(get_str(o, "family"));
 	k->revision = get_ns(o, "revision");
 	k->taskdef = json_incref(json_object_get(o, "taskdef"));
 	k->overrides = json_incref(json_object_get(o, "overrides"));
-	k->started_by = xstrdup(get_str(o, "startedBy"));
-	k->group = xstrdup(get_str(o, "group"));
+	k->started_by = ecsfs__xstrdup(get_str(o, "startedBy"));
+	k->group = ecsfs__xstrdup(get_str(o, "group"));
 	k->desired_running =
 	    strcmp(get_str(o, "desired") ? get_str(o, "desired") : "", "RUNNING") == 0;
 	last = state_from_name(get_str(o, "last"));
@@ -274,17 +279,20 @@ static struct task *task_from_state(ecsfs_tasks *t, const char *id, const char *
 	k->stopping_ns = get_ns(o, "stopping");
 	k->stopped_ns = get_ns(o, "stopped");
 	k->exec_stopped_ns = get_ns(o, "execStopped");
-	k->stop_code = xstrdup(get_str(o, "stopCode"));
-	k->stopped_reason = xstrdup(get_str(o, "stoppedReason"));
-	k->pause_id = xstrdup(get_str(o, "pauseId"));
+	k->stop_code = ecsfs__xstrdup(get_str(o, "stopCode"));
+	k->stopped_reason = ecsfs__xstrdup(get_str(o, "stoppedReason"));
+	k->pause_id = ecsfs__xstrdup(get_str(o, "pauseId"));
 	k->pause_running = json_is_true(json_object_get(o, "pauseRunning"));
 	k->bindings = json_incref(json_object_get(o, "bindings"));
+	k->aliases = json_incref(json_object_get(o, "aliases"));
+	k->address = ecsfs__xstrdup(get_str(o, "address"));
 	k->volumes_done = json_is_true(json_object_get(o, "volumesDone"));
 	k->images_done = json_is_true(json_object_get(o, "imagesDone"));
 	k->removed = json_is_true(json_object_get(o, "removed"));
 	k->version = get_ns(o, "version");
 	k->needs_pause = k->taskdef && ecsfs_launch_needs_pause(k->taskdef);
-	if (last < 0 || !k->family || !json_is_object(k->taskdef) || task_make_containers(k) < 0)
+	if (last < 0 || !k->family || !json_is_object(k->taskdef) ||
+	    ecsfs__task_make_containers(k) < 0)
 		goto bad;
 	k->last = (enum task_state)last;
 	cs = json_object_get(o, "containers");
@@ -295,13 +303,13 @@ static struct task *task_from_state(ecsfs_tasks *t, const char *id, const char *
 
 		if (!c)
 			continue;
-		c->runtime_id = xstrdup(get_str(j, "runtimeId"));
+		c->runtime_id = ecsfs__xstrdup(get_str(j, "runtimeId"));
 		c->state = st >= C_PENDING && st <= C_STOPPED ? (enum ctr_state)st : C_PENDING;
 		c->has_exit = json_is_integer(json_object_get(j, "exitCode"));
 		c->exit_code = (int)get_ns(j, "exitCode");
 		if (get_str(j, "health"))
 			snprintf(c->health, sizeof(c->health), "%s", get_str(j, "health"));
-		c->reason = xstrdup(get_str(j, "reason"));
+		c->reason = ecsfs__xstrdup(get_str(j, "reason"));
 		c->started_ns = get_ns(j, "started");
 		c->finished_ns = get_ns(j, "finished");
 		c->gone = json_is_true(json_object_get(j, "gone"));
@@ -313,7 +321,7 @@ static struct task *task_from_state(ecsfs_tasks *t, const char *id, const char *
 	return k;
 bad:
 	json_decref(o);
-	task_free(k);
+	ecsfs__task_free(k);
 	return NULL;
 }
 
@@ -367,7 +375,7 @@ static int load_cb(void *data, const char *id, const char *cluster, const char *
 
 	/* a row this build cannot read stays in the store, untouched */
 	if (k)
-		tasks_add(t, k);
+		ecsfs__tasks_add(t, k);
 	return 0;
 }
 
@@ -447,7 +455,7 @@ void ecsfs_tasks_free(ecsfs_tasks *t)
 		ecsfs__reconciler_detach(t);
 	}
 	for (size_t i = 0; i < t->n; i++)
-		task_free(t->v[i]);
+		ecsfs__task_free(t->v[i]);
 	free(t->v);
 	free(t->log_dir);
 	free(t->pause_path);
@@ -511,7 +519,7 @@ void ecsfs_tasks_sweep(ecsfs_tasks *t)
 			char cluster[256], id[33];
 			snprintf(cluster, sizeof(cluster), "%s", k->cluster);
 			memcpy(id, k->id, sizeof(id));
-			task_free(k);
+			ecsfs__task_free(k);
 			if (t->on_change)
 				t->on_change(t->on_change_data, cluster, id);
 			continue;
@@ -531,458 +539,85 @@ void ecsfs_tasks_forget_cluster(ecsfs_tasks *t, const char *cluster)
 		if (strcmp(k->cluster, cluster) == 0 && k->last == T_STOPPED && !k->inflight) {
 			remove_log_dir(t, k->id);
 			tasks_remove_at(t, i);
-			task_free(k);
+			ecsfs__task_free(k);
 			continue;
 		}
 		i++;
 	}
-}
-
-/* ---- run ---- */
-
-typedef struct run_req {
-	char family[256];
-	int64_t revision; /* 0: newest ACTIVE */
-	long count;
-	json_t *overrides;
-	char *started_by;
-	char *group;
-} run_req;
-
-static void run_req_release(run_req *q)
-{
-	json_decref(q->overrides);
-	free(q->started_by);
-	free(q->group);
-}
-
-static int check_count(long long n, ecsfs_buf *why)
-{
-	if (n < 1 || n > ECSFS_RUN_MAX_COUNT) {
-		ecsfs_buf_setf(why, "count: %lld is out of range: RunTask starts 1 to %d tasks", n,
-			       ECSFS_RUN_MAX_COUNT);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* "family[:rev] [count]", blanks around, one line. */
-static int parse_line(const char *data, size_t len, run_req *q, ecsfs_buf *why)
-{
-	char buf[600], *words[3];
-	size_t n = 0;
-	char *save = NULL, *w;
-	int r;
-
-	if (len >= sizeof(buf)) {
-		ecsfs_buf_setf(why, "a run line is at most %zu bytes", sizeof(buf) - 1);
-		return -EINVAL;
-	}
-	memcpy(buf, data, len);
-	buf[len] = '\0';
-	if (memchr(buf, '\0', len)) {
-		ecsfs_buf_setf(why, "run: expected text, found a NUL byte");
-		return -EINVAL;
-	}
-	for (char *p = buf; *p; p++) {
-		if (*p == '\n' && p[1] != '\0' && strspn(p, " \t\r\n") != strlen(p)) {
-			ecsfs_buf_setf(why, "run: write one line, \"family[:revision] [count]\", "
-					    "or one RunTask JSON object");
-			return -EINVAL;
-		}
-	}
-	for (w = strtok_r(buf, " \t\r\n", &save); w; w = strtok_r(NULL, " \t\r\n", &save)) {
-		if (n == 2) {
-			ecsfs_buf_setf(
-			    why, "run: unexpected '%s': write \"family[:revision] [count]\"", w);
-			return -EINVAL;
-		}
-		words[n++] = w;
-	}
-	if (n == 0) {
-		ecsfs_buf_setf(why, "run: empty: write \"family[:revision] [count]\"");
-		return -EINVAL;
-	}
-	if ((r = ecsfs_taskdef_parse_ref(words[0], q->family, &q->revision, why)) < 0)
-		return r;
-	q->count = 1;
-	if (n == 2) {
-		char *end;
-		long long c;
-
-		errno = 0;
-		c = strtoll(words[1], &end, 10);
-		if (*end || errno || words[1][0] == '+') {
-			ecsfs_buf_setf(why, "count: '%s' is not a whole number", words[1]);
-			return -EINVAL;
-		}
-		if ((r = check_count(c, why)) < 0)
-			return r;
-		q->count = (long)c;
-	}
-	return 0;
-}
-
-/* RunTask fields that have no local meaning: accepted and kept out of the way. */
-static const char *const run_ignored[] = {
-    "capacityProviderStrategy",
-    "enableECSManagedTags",
-    "enableExecuteCommand",
-    "launchType",
-    "networkConfiguration",
-    "placementConstraints",
-    "placementStrategy",
-    "platformVersion",
-    "propagateTags",
-    "referenceId",
-    "tags",
-    "clientToken",
-    "volumeConfigurations",
-    NULL,
-};
-
-static bool is_ignored(const char *key)
-{
-	for (size_t i = 0; run_ignored[i]; i++)
-		if (strcmp(key, run_ignored[i]) == 0)
-			return true;
-	return false;
-}
-
-static int parse_json(const char *cluster, const char *data, size_t len, run_req *q, ecsfs_buf *why)
-{
-	json_t *doc, *v;
-	const char *key;
-	int r;
-
-	if ((r = ecsfs_json_parse_object(data, len, &doc, why)) < 0)
-		return r;
-	r = -EINVAL;
-	json_object_foreach(doc, key, v) {
-		if (strcmp(key, "taskDefinition") == 0 || strcmp(key, "count") == 0 ||
-		    strcmp(key, "overrides") == 0 || strcmp(key, "startedBy") == 0 ||
-		    strcmp(key, "group") == 0 || is_ignored(key))
-			continue;
-		if (strcmp(key, "cluster") == 0) {
-			const char *c = json_string_value(v);
-			const char *tail = c ? strrchr(c, '/') : NULL;
-			if (!c || strcmp(tail ? tail + 1 : c, cluster) != 0) {
-				ecsfs_buf_setf(why, "cluster: this is the run file of cluster %s",
-					       cluster);
-				goto out;
-			}
-			continue;
-		}
-		ecsfs_buf_setf(why, "%s: not a RunTask field", key);
-		goto out;
-	}
-	v = json_object_get(doc, "taskDefinition");
-	if (!json_is_string(v)) {
-		ecsfs_buf_setf(why, "taskDefinition: %s", v ? "must be a string" : "is required");
-		goto out;
-	}
-	if ((r = ecsfs_taskdef_parse_ref(json_string_value(v), q->family, &q->revision, why)) < 0)
-		goto out;
-	r = -EINVAL;
-	q->count = 1;
-	if ((v = json_object_get(doc, "count"))) {
-		if (!json_is_integer(v)) {
-			ecsfs_buf_setf(why, "count: must be a whole number");
-			goto out;
-		}
-		if ((r = check_count(json_integer_value(v), why)) < 0)
-			goto out;
-		r = -EINVAL;
-		q->count = (long)json_integer_value(v);
-	}
-	if ((v = json_object_get(doc, "overrides"))) {
-		if (!json_is_object(v)) {
-			ecsfs_buf_setf(why, "overrides: must be an object");
-			goto out;
-		}
-		q->overrides = json_incref(v);
-	}
-	if ((v = json_object_get(doc, "startedBy"))) {
-		if (!json_is_string(v) || json_string_length(v) > 128) {
-			ecsfs_buf_setf(why, "startedBy: must be a string of up to 128 characters");
-			goto out;
-		}
-		q->started_by = xstrdup(json_string_value(v));
-	}
-	if ((v = json_object_get(doc, "group"))) {
-		if (!json_is_string(v) || json_string_length(v) > 255) {
-			ecsfs_buf_setf(why, "group: must be a string of up to 255 characters");
-			goto out;
-		}
-		q->group = xstrdup(json_string_value(v));
-	}
-	r = 0;
-out:
-	json_decref(doc);
-	return r;
-}
-
-static bool looks_json(const char *data, size_t len)
-{
-	size_t i = 0;
-	while (i < len && strchr(" \t\r\n", data[i]))
-		i++;
-	return i < len && data[i] == '{';
-}
-
-/* The registered document a request starts from, overrides applied. */
-static int resolve(ecsfs_tasks *t, run_req *q, json_t **doc, ecsfs_buf *why)
-{
-	ecsfs_taskdef_row row;
-	json_t *d;
-	int r;
-
-	ecsfs_taskdef_row_init(&row);
-	r = ecsfs_store_taskdef_get(t->store, q->family, q->revision, &row);
-	if (r == -ENOENT) {
-		if (q->revision)
-			ecsfs_buf_setf(why, "taskDefinition: %s:%lld is not registered", q->family,
-				       (long long)q->revision);
-		else
-			ecsfs_buf_setf(why,
-				       "taskDefinition: family %s has no ACTIVE revision; register "
-				       "one in spec/taskdefs/%s.json",
-				       q->family, q->family);
-		goto out;
-	}
-	if (r < 0) {
-		ecsfs_buf_setf(why, "cannot read %s: %s", q->family,
-			       ecsfs_store_last_error(t->store));
-		goto out;
-	}
-	if (!row.active) {
-		ecsfs_buf_setf(why,
-			       "taskDefinition: %s:%lld is INACTIVE (deregistered): new tasks "
-			       "cannot start from it",
-			       q->family, (long long)row.revision);
-		r = -EINVAL;
-		goto out;
-	}
-	q->revision = row.revision;
-	if (!(d = json_loads(row.canonical.data, 0, NULL))) {
-		ecsfs_buf_setf(why, "%s:%lld: stored document is unreadable", q->family,
-			       (long long)row.revision);
-		r = -EIO;
-		goto out;
-	}
-	if (q->overrides && (r = ecsfs_launch_apply_overrides(d, q->overrides, why)) < 0) {
-		json_decref(d);
-		goto out;
-	}
-	*doc = d;
-	r = 0;
-out:
-	ecsfs_taskdef_row_release(&row);
-	return r;
-}
-
-static int parse_run(ecsfs_tasks *t, const char *cluster, const char *data, size_t len, run_req *q,
-		     json_t **doc, ecsfs_buf *why)
-{
-	int r;
-
-	if (len > ECSFS_RUN_MAX) {
-		ecsfs_buf_setf(why, "run: at most %d bytes", ECSFS_RUN_MAX);
-		return -EINVAL;
-	}
-	r = looks_json(data, len) ? parse_json(cluster, data, len, q, why)
-				  : parse_line(data, len, q, why);
-	if (r < 0)
-		return r;
-	return resolve(t, q, doc, why);
-}
-
-int ecsfs_tasks_run_check(ecsfs_tasks *t, const char *cluster, const char *data, size_t len,
-			  bool partial, ecsfs_buf *why)
-{
-	run_req q = {0};
-	json_t *doc = NULL;
-	int r;
-
-	if (partial) {
-		if (len > ECSFS_RUN_MAX || memchr(data, '\0', len)) {
-			ecsfs_buf_setf(why, "run: at most %d bytes of text", ECSFS_RUN_MAX);
-			return -EINVAL;
-		}
-		if (looks_json(data, len)) {
-			if (!ecsfs_json_prefix_ok(data, len))
-				return ecsfs_json_parse_object(data, len, &doc, why) < 0 ? -EINVAL
-											 : 0;
-			/* a complete object is judged now; otherwise wait */
-			doc = json_loadb(data, len, JSON_DISABLE_EOF_CHECK, NULL);
-			if (!doc)
-				return 0;
-			json_decref(doc);
-			doc = NULL;
-		} else if (!memchr(data, '\n', len)) {
-			return 0; /* the line is not finished */
-		}
-	}
-	r = parse_run(t, cluster, data, len, &q, &doc, why);
-	json_decref(doc);
-	run_req_release(&q);
-	return r;
-}
-
-static size_t count_live(ecsfs_tasks *t)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < t->n; i++)
-		n += t->v[i]->last != T_STOPPED;
-	return n;
-}
-
-static void new_id(char out[33])
-{
-	unsigned char raw[16];
-
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
-		/* getrandom on a booted kernel does not fail for 16 bytes */
-		for (int i = 0; i < 16; i++)
-			raw[i] = (unsigned char)rand();
-	}
-	for (int i = 0; i < 16; i++)
-		snprintf(out + 2 * i, 3, "%02x", raw[i]);
-}
-
-int ecsfs_tasks_run(ecsfs_tasks *t, const char *cluster, const char *data, size_t len,
-		    ecsfs_buf *ids, ecsfs_buf *why)
-{
-	run_req q = {0};
-	json_t *doc = NULL;
-	struct task *made[ECSFS_RUN_MAX_COUNT];
-	long n = 0;
-	int r;
-
-	if ((r = parse_run(t, cluster, data, len, &q, &doc, why)) < 0)
-		goto out;
-	if (count_live(t) + (size_t)q.count > ECSFS_TASKS_MAX) {
-		ecsfs_buf_setf(why, "run: %zu tasks are not STOPPED yet; the limit is %d",
-			       count_live(t), ECSFS_TASKS_MAX);
-		r = -EAGAIN;
-		goto out;
-	}
-	if ((r = ecsfs_store_begin(t->store)) < 0)
-		goto fault;
-	for (n = 0; n < q.count; n++) {
-		struct task *k = task_alloc(t);
-
-		made[n] = k;
-		new_id(k->id);
-		k->cluster = xstrdup(cluster);
-		k->family = xstrdup(q.family);
-		k->revision = q.revision;
-		k->taskdef = json_deep_copy(doc);
-		k->overrides = json_incref(q.overrides);
-		k->started_by = xstrdup(q.started_by);
-		if (q.group) {
-			k->group = xstrdup(q.group);
-		} else {
-			ecsfs_buf g = ECSFS_BUF_INIT;
-			ecsfs_buf_addf(&g, "family:%s", q.family);
-			k->group = ecsfs_buf_detach(&g, NULL);
-		}
-		k->desired_running = true;
-		k->last = T_PROVISIONING;
-		k->created_ns = ecsfs_now_ns();
-		k->needs_pause = ecsfs_launch_needs_pause(k->taskdef);
-		if (task_make_containers(k) < 0 || (r = ecsfs__task_persist(k)) < 0) {
-			n++;
-			if (r == 0)
-				r = -EINVAL;
-			ecsfs_store_rollback(t->store);
-			goto fault;
-		}
-	}
-	if ((r = ecsfs_store_commit(t->store)) < 0)
-		goto fault;
-	for (long i = 0; i < n; i++) {
-		struct task *k = made[i];
-
-		tasks_add(t, k);
-		ecsfs_buf_addf(ids, "%s\n", k->id);
-		ecsfs__task_event(k, "started from %s:%lld%s%s.", k->family, (long long)k->revision,
-				  k->started_by ? " by " : "", k->started_by ? k->started_by : "");
-		ecsfs__task_changed(k);
-		ecsfs__reconcile(k);
-	}
-	r = 0;
-	goto out;
-fault:
-	for (long i = 0; i < n; i++)
-		task_free(made[i]);
-	if (why->len == 0)
-		ecsfs_buf_setf(why, "cannot record the tasks: %s",
-			       ecsfs_store_last_error(t->store));
-out:
-	json_decref(doc);
-	run_req_release(&q);
-	return r;
 }
 
 /* ---- stop ---- */
 
-int ecsfs_tasks_stop(ecsfs_tasks *t, const char *cluster, const char *id, const char *reason,
-		     size_t len, ecsfs_buf *why)
-{
-	return ecsfs_tasks_stop_as(t, cluster, id, "UserInitiated", reason, len, why);
-}
-
 int ecsfs_tasks_stop_check(ecsfs_tasks *t, const char *cluster, const char *id, const char *reason,
-			   size_t len, ecsfs_buf *why)
+			   size_t len, ecsfs_err *err)
 {
-	struct task *k = find_in(t, cluster, id);
+	struct task *k = ecsfs__task_find_in(t, cluster, id);
 
-	if (!k) {
-		ecsfs_buf_setf(why, "no task %s in cluster %s", id, cluster);
-		return -ENOENT;
-	}
-	if (!k->desired_running) {
-		ecsfs_buf_setf(why, "task %s is already %s (%s)", id,
-			       k->last == T_STOPPED ? "STOPPED" : "stopping",
-			       k->stopped_reason ? k->stopped_reason : "no reason");
-		return -EALREADY;
-	}
-	if (len > ECSFS_STOP_REASON_MAX || memchr(reason, '\0', len)) {
-		ecsfs_buf_setf(why, "stop: a reason is at most %d bytes of text",
-			       ECSFS_STOP_REASON_MAX);
-		return -EINVAL;
-	}
+	if (!k)
+		return ecsfs_err_set(err, ECSFS_E_CLIENT, -ENOENT, "no task %s in cluster %s", id,
+				     cluster);
+	if (!k->desired_running)
+		return ecsfs_err_set(err, ECSFS_E_CLIENT, -EALREADY, "task %s is already %s (%s)",
+				     id, k->last == T_STOPPED ? "STOPPED" : "stopping",
+				     k->stopped_reason ? k->stopped_reason : "no reason");
+	if (len > ECSFS_STOP_REASON_MAX || memchr(reason, '\0', len))
+		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+				     "stop: a reason is at most %d bytes of text",
+				     ECSFS_STOP_REASON_MAX);
 	return 0;
 }
 
-int ecsfs_tasks_stop_as(ecsfs_tasks *t, const char *cluster, const char *id, const char *code,
-			const char *reason, size_t len, ecsfs_buf *why)
+/* The stoppedReason a written reason gives: one line, trailing newlines
+ * and blanks dropped, inner newlines as spaces. */
+static void reason_line(const char *reason, size_t len, ecsfs_buf *out)
 {
-	struct task *k = find_in(t, cluster, id);
-	ecsfs_buf text = ECSFS_BUF_INIT;
-	int r;
-
-	if ((r = ecsfs_tasks_stop_check(t, cluster, id, reason, len, why)) < 0)
-		return r;
-	/* one line: trailing newlines and blanks go, inner newlines become spaces */
 	while (len && strchr(" \t\r\n", reason[len - 1]))
 		len--;
 	for (size_t i = 0; i < len; i++)
-		ecsfs_buf_addch(&text, reason[i] == '\n' || reason[i] == '\r' ? ' ' : reason[i]);
+		ecsfs_buf_addch(out, reason[i] == '\n' || reason[i] == '\r' ? ' ' : reason[i]);
+}
+
+static int stop_task(ecsfs_tasks *t, const char *cluster, const char *id, const char *code,
+		     const char *reason, size_t len, ecsfs_err *err)
+{
+	struct task *k = ecsfs__task_find_in(t, cluster, id);
+	ecsfs_buf text = ECSFS_BUF_INIT;
+	int r;
+
+	if ((r = ecsfs_tasks_stop_check(t, cluster, id, reason, len, err)) < 0)
+		return r;
+	reason_line(reason, len, &text);
 	k->desired_running = false;
 	set_str(&k->stop_code, code);
 	set_str(&k->stopped_reason, text.len ? text.data : "Task stopped by user");
 	ecsfs_buf_release(&text);
 	if ((r = ecsfs__task_persist(k)) < 0) {
-		ecsfs_buf_setf(why, "cannot record the stop: %s", ecsfs_store_last_error(t->store));
 		k->desired_running = true;
-		return r;
+		return ecsfs_err_set(err, ECSFS_E_SERVER, r, "cannot record the stop: %s",
+				     ecsfs_store_last_error(t->store));
 	}
 	ecsfs__task_event(k, "stop requested: %s", k->stopped_reason);
 	ecsfs__task_changed(k);
 	ecsfs__reconcile(k);
 	return 0;
+}
+
+int ecsfs_tasks_stop(ecsfs_tasks *t, const char *cluster, const char *id, const char *reason,
+		     size_t len, ecsfs_err *err)
+{
+	return stop_task(t, cluster, id, "UserInitiated", reason, len, err);
+}
+
+int ecsfs_tasks_stop_as(ecsfs_tasks *t, const char *cluster, const char *id, const char *code,
+			const char *reason, size_t len, ecsfs_buf *why)
+{
+	ecsfs_err err = ECSFS_ERR_INIT;
+	int r = stop_task(t, cluster, id, code, reason, len, &err);
+
+	if (r < 0)
+		ecsfs_buf_setf(why, "%s", err.msg.data);
+	ecsfs_err_release(&err);
+	return r;
 }
 
 /* ---- reading ---- */
@@ -1016,6 +651,7 @@ int ecsfs_tasks_foreach(ecsfs_tasks *t, const char *cluster, const char *group,
 		in.stopped_ns = k->stopped_ns;
 		in.stop_code = k->stop_code;
 		in.stopped_reason = k->stopped_reason;
+		in.address = k->address ? k->address : "";
 		if ((r = cb(data, &in)) != 0)
 			return r < 0 ? r : 0;
 	}
@@ -1034,7 +670,7 @@ int ecsfs_tasks_list(ecsfs_tasks *t, const char *cluster, ecsfs_tasks_name_cb cb
 
 int ecsfs_tasks_exists(ecsfs_tasks *t, const char *cluster, const char *id, const char *container)
 {
-	struct task *k = find_in(t, cluster, id);
+	struct task *k = ecsfs__task_find_in(t, cluster, id);
 	if (!k)
 		return -ENOENT;
 	return !container || ecsfs__task_ctr(k, container) ? 0 : -ENOENT;
@@ -1043,7 +679,7 @@ int ecsfs_tasks_exists(ecsfs_tasks *t, const char *cluster, const char *id, cons
 int ecsfs_tasks_containers(ecsfs_tasks *t, const char *cluster, const char *id,
 			   ecsfs_tasks_name_cb cb, void *data)
 {
-	struct task *k = find_in(t, cluster, id);
+	struct task *k = ecsfs__task_find_in(t, cluster, id);
 	if (!k)
 		return -ENOENT;
 	for (size_t i = 0; i < k->nc; i++) {
@@ -1146,9 +782,54 @@ static json_t *container_bindings(const struct task *k, const struct ctr *c)
 	return out;
 }
 
+/* The portMapping of container `c` for container port `port`, or NULL. */
+static const json_t *port_mapping(const struct ctr *c, int port)
+{
+	const json_t *pm = json_object_get(c->def, "portMappings"), *m;
+	size_t i;
+
+	json_array_foreach(pm, i, m)
+		if (json_integer_value(json_object_get(m, "containerPort")) == port)
+			return m;
+	return NULL;
+}
+
+int ecsfs_tasks_target(ecsfs_tasks *t, const char *cluster, const char *id, const char *container,
+		       int container_port, char addr[64], int *port)
+{
+	struct task *k = ecsfs__task_find_in(t, cluster, id);
+	struct ctr *c = k ? ecsfs__task_ctr(k, container) : NULL;
+	const json_t *m = c ? port_mapping(c, container_port) : NULL;
+	const char *proto;
+	json_int_t hp;
+	char key[32];
+
+	if (!m)
+		return -ENOENT;
+	if (k->last != T_RUNNING || !k->desired_running)
+		return -EAGAIN;
+	if (k->address) { /* the task's own address: its ports are its own */
+		snprintf(addr, 64, "%s", k->address);
+		*port = container_port;
+		return 0;
+	}
+	hp = json_integer_value(json_object_get(m, "hostPort"));
+	if (k->needs_pause) {
+		proto = json_string_value(json_object_get(m, "protocol"));
+		snprintf(key, sizeof(key), "%d/%s", container_port, proto ? proto : "tcp");
+		hp = json_integer_value(
+		    json_object_get(json_object_get(k->bindings, key), "hostPort"));
+		if (hp <= 0)
+			return -EAGAIN;
+	}
+	snprintf(addr, 64, "127.0.0.1");
+	*port = hp > 0 ? (int)hp : container_port;
+	return 0;
+}
+
 int ecsfs_tasks_describe(ecsfs_tasks *t, const char *cluster, const char *id, ecsfs_buf *out)
 {
-	struct task *k = find_in(t, cluster, id);
+	struct task *k = ecsfs__task_find_in(t, cluster, id);
 	ecsfs_buf arn = ECSFS_BUF_INIT, s = ECSFS_BUF_INIT;
 	json_t *o, *cs, *v;
 
@@ -1263,7 +944,7 @@ static void ctr_status(const struct ctr *c, ecsfs_buf *out)
 int ecsfs_tasks_status(ecsfs_tasks *t, const char *cluster, const char *id, const char *container,
 		       ecsfs_buf *out)
 {
-	struct task *k = find_in(t, cluster, id);
+	struct task *k = ecsfs__task_find_in(t, cluster, id);
 	struct ctr *c;
 
 	if (!k)
@@ -1302,10 +983,59 @@ int ecsfs_tasks_status(ecsfs_tasks *t, const char *cluster, const char *id, cons
 	return 0;
 }
 
+int ecsfs_tasks_log_stat(ecsfs_tasks *t, const char *cluster, const char *id, const char *container,
+			 uint64_t *size, struct timespec *mtime)
+{
+	ecsfs_buf path = ECSFS_BUF_INIT;
+	struct stat st;
+	int r = ecsfs_tasks_log_path(t, cluster, id, container, &path);
+
+	if (r == 0) {
+		*size = 0;
+		memset(mtime, 0, sizeof(*mtime));
+		if (stat(path.data, &st) == 0) {
+			*size = (uint64_t)st.st_size;
+			*mtime = st.st_mtim;
+		}
+	}
+	ecsfs_buf_release(&path);
+	return r;
+}
+
+int ecsfs_tasks_log_read(ecsfs_tasks *t, const char *cluster, const char *id, const char *container,
+			 uint64_t off, size_t len, ecsfs_buf *out)
+{
+	ecsfs_buf path = ECSFS_BUF_INIT;
+	int r = ecsfs_tasks_log_path(t, cluster, id, container, &path), fd;
+	ssize_t n;
+	char *tmp;
+
+	if (r < 0)
+		goto out;
+	fd = open(path.data, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = errno == ENOENT ? 0 : -errno; /* nothing written yet */
+		goto out;
+	}
+	tmp = malloc(len ? len : 1);
+	if (!tmp)
+		abort();
+	n = pread(fd, tmp, len, (off_t)off);
+	if (n < 0)
+		r = -errno;
+	else
+		ecsfs_buf_add(out, tmp, (size_t)n);
+	free(tmp);
+	close(fd);
+out:
+	ecsfs_buf_release(&path);
+	return r;
+}
+
 int ecsfs_tasks_log_path(ecsfs_tasks *t, const char *cluster, const char *id, const char *container,
 			 ecsfs_buf *out)
 {
-	struct task *k = find_in(t, cluster, id);
+	struct task *k = ecsfs__task_find_in(t, cluster, id);
 
 	if (!k || (container && !ecsfs__task_ctr(k, container)))
 		return -ENOENT;

@@ -73,6 +73,8 @@ struct task {
 	char *pause_id;
 	bool pause_running;
 	json_t *bindings; /* networkBindings seen on the pause container */
+	json_t *aliases;  /* DNS names on the cluster network (array), or NULL */
+	char *address;	  /* the task's own IP on its network, NULL while unknown */
 	bool volumes_done;
 	bool images_done;
 	bool removed; /* containers and volumes are gone from the engine */
@@ -113,7 +115,15 @@ struct ecsfs_tasks {
 };
 
 /* task.c */
+char *ecsfs__xstrdup(const char *s); /* NULL stays NULL; aborts on ENOMEM */
+struct task *ecsfs__task_alloc(ecsfs_tasks *t);
+/* Containers of k->taskdef, in definition order: 0 or -EINVAL. */
+int ecsfs__task_make_containers(struct task *k);
+void ecsfs__task_free(struct task *k);
+void ecsfs__tasks_add(ecsfs_tasks *t, struct task *k);
 struct task *ecsfs__task_find(ecsfs_tasks *t, const char *id);
+/* The task `id` when it belongs to `cluster`, else NULL. */
+struct task *ecsfs__task_find_in(ecsfs_tasks *t, const char *cluster, const char *id);
 struct ctr *ecsfs__task_ctr(struct task *k, const char *name);
 /* Write the task's state to the store (and bump its version). */
 int ecsfs__task_persist(struct task *k);

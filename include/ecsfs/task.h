@@ -3,10 +3,13 @@
 #define ECSFS_TASK_H
 
 #include <stdbool.h>
+#include <jansson.h>
 #include <stdint.h>
+#include <time.h>
 #include <uv.h>
 
 #include "ecsfs/buf.h"
+#include "ecsfs/error.h"
 #include "ecsfs/runtime.h"
 #include "ecsfs/store.h"
 
@@ -57,33 +60,72 @@ void ecsfs_tasks_forget_cluster(ecsfs_tasks *t, const char *cluster);
 void ecsfs_tasks_sweep(ecsfs_tasks *t);
 
 /*
- * Check a write to clusters/<c>/run: "family[:revision] [count]" on one
- * line, or a RunTask JSON object. With `partial` only refuse what no more
- * bytes could cure. -EINVAL (bad text), -ENOENT (unknown family or
- * revision), with *why.
+ * What starts tasks: a RunTask request (taskDefinition "family[:rev]" or a
+ * task-definition ARN, count, startedBy, group, overrides, and RunTask's
+ * fields that have no local meaning, kept out of the way) and the DNS
+ * names the new tasks answer to on their cluster's network.
  */
-int ecsfs_tasks_run_check(ecsfs_tasks *t, const char *cluster, const char *data, size_t len,
-			  bool partial, ecsfs_buf *why);
+typedef struct ecsfs_task_launch {
+	const json_t *request;	    /* RunTask fields: taskDefinition ("family:rev"), count,
+				       startedBy, group, overrides, tags, ... */
+	const char *const *aliases; /* NULL-terminated DNS names the tasks answer to on the
+				       cluster network (service name, serviceConnect dnsNames,
+				       serviceRegistries names), or NULL */
+} ecsfs_task_launch;
+
 /*
- * Start the tasks a `run` write asks for, durably; their ids (one per line)
- * are appended to *ids. Same errors as the check, plus -EAGAIN when the
- * task limit is reached.
+ * Start `count` tasks of cluster `cluster`, durably (all or none); *ids
+ * gets a JSON array of the new task ids (caller decrefs). Errors:
+ * ClientException -ENOENT for a family or revision that is not registered,
+ * ClientException -EINVAL for an INACTIVE revision, InvalidParameter
+ * -EINVAL for a request with unknown fields, wrong types or values out of
+ * range (the message names the field), LimitExceeded -EAGAIN when
+ * ECSFS_TASKS_MAX tasks are not STOPPED yet, Server for a store fault.
+ */
+int ecsfs_tasks_start(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l, json_t **ids,
+		      ecsfs_err *err);
+/* The errors ecsfs_tasks_start() would give, without starting anything
+ * (the task limit is not looked at). */
+int ecsfs_tasks_start_check(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l,
+			    ecsfs_err *err);
+
+/*
+ * The request a write to clusters/<c>/run stands for: one line
+ * "family[:revision] [count]" or a RunTask JSON object, at most
+ * ECSFS_RUN_MAX bytes. 0 and *request (caller decrefs); InvalidParameter
+ * -EINVAL for text that is neither. With `partial` (the writes so far of
+ * a plain append) only what no more bytes could cure is refused: while
+ * the line or the object is unfinished it returns 0 with *request NULL.
+ */
+int ecsfs_tasks_run_request(const char *data, size_t len, bool partial, json_t **request,
+			    ecsfs_err *err);
+
+/* The check of a write to `run`: ecsfs_tasks_run_request(), then (once
+ * the request is whole) ecsfs_tasks_start_check(). */
+int ecsfs_tasks_run_check(ecsfs_tasks *t, const char *cluster, const char *data, size_t len,
+			  bool partial, ecsfs_err *err);
+
+/*
+ * Start what a `run` write asks for (ecsfs_tasks_run_request() then
+ * ecsfs_tasks_start()); the ids, one a line, are appended to *ids.
+ * Kept for callers that still hold text; new code builds the request.
  */
 int ecsfs_tasks_run(ecsfs_tasks *t, const char *cluster, const char *data, size_t len,
 		    ecsfs_buf *ids, ecsfs_buf *why);
 
 /*
  * Stop a task, with `reason` as its stoppedReason ("Task stopped by user"
- * when empty). -ENOENT unknown task, -EALREADY when it is already stopping
- * or stopped, -EINVAL for a reason that is not text.
+ * when empty). ClientException -ENOENT unknown task, ClientException
+ * -EALREADY when it is already stopping or stopped, InvalidParameter
+ * -EINVAL for a reason that is not text.
  */
 int ecsfs_tasks_stop(ecsfs_tasks *t, const char *cluster, const char *id, const char *reason,
-		     size_t len, ecsfs_buf *why);
+		     size_t len, ecsfs_err *err);
 
 /* Would a stop with this reason be taken? The errors of ecsfs_tasks_stop(),
  * without stopping anything (the write() of `stop` gives them early). */
 int ecsfs_tasks_stop_check(ecsfs_tasks *t, const char *cluster, const char *id, const char *reason,
-			   size_t len, ecsfs_buf *why);
+			   size_t len, ecsfs_err *err);
 
 /* Stop a task on behalf of a scheduler: `code` is its stopCode
  * ("ServiceSchedulerInitiated"). Same errors as ecsfs_tasks_stop(). */
@@ -104,12 +146,23 @@ typedef struct ecsfs_task_info {
 	int64_t created_ns, started_ns, stopped_ns;
 	const char *stop_code;	    /* NULL while running */
 	const char *stopped_reason; /* NULL while running */
+	const char *address;	    /* the task's own IP (awsvpc), "" when none (yet) */
 } ecsfs_task_info;
 typedef int (*ecsfs_tasks_info_cb)(void *data, const ecsfs_task_info *info);
 /* Every task of a cluster (with `group`, only that group's), oldest first,
  * STOPPED ones included. */
 int ecsfs_tasks_foreach(ecsfs_tasks *t, const char *cluster, const char *group,
 			ecsfs_tasks_info_cb cb, void *data);
+
+/*
+ * Where container port `container_port` of container `container` of a task
+ * is reached: awsvpc, the task's own IP and containerPort; bridge and
+ * host, "127.0.0.1" and the host port. 0 and addr/port; -ENOENT for an
+ * unknown task, container or port, -EAGAIN while it is not known yet (the
+ * task is not running, or no longer).
+ */
+int ecsfs_tasks_target(ecsfs_tasks *t, const char *cluster, const char *id, const char *container,
+		       int container_port, char addr[64], int *port);
 
 /* Task ids of a cluster, oldest first. */
 typedef int (*ecsfs_tasks_name_cb)(void *data, const char *name);
@@ -132,5 +185,14 @@ int ecsfs_tasks_status(ecsfs_tasks *t, const char *cluster, const char *id, cons
 /* The log file of a container (container NULL: the task's merged log). */
 int ecsfs_tasks_log_path(ecsfs_tasks *t, const char *cluster, const char *id, const char *container,
 			 ecsfs_buf *out);
+/* Size and mtime of a captured log (0 and the epoch while nothing was
+ * written). -ENOENT unknown task or container. */
+int ecsfs_tasks_log_stat(ecsfs_tasks *t, const char *cluster, const char *id, const char *container,
+			 uint64_t *size, struct timespec *mtime);
+/* Append up to `len` bytes of a captured log from offset `off` to *out
+ * (nothing past its end). -ENOENT unknown task or container, another
+ * -errno when the file cannot be read. */
+int ecsfs_tasks_log_read(ecsfs_tasks *t, const char *cluster, const char *id, const char *container,
+			 uint64_t off, size_t len, ecsfs_buf *out);
 
 #endif

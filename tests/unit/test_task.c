@@ -17,6 +17,7 @@ static ecsfs_runtime *rt;
 static ecsfs_tasks *tasks;
 static uv_loop_t loop;
 static char dir[] = "/tmp/ecsfs-test-task-XXXXXX";
+static ecsfs_err err = ECSFS_ERR_INIT;
 
 static void reg(const char *family, const char *doc)
 {
@@ -158,15 +159,107 @@ int main(void)
 		   "[{\"name\":\"nope\"}]}}",
 		   NULL, &why),
 	       -EINVAL, "override of an unknown container");
-	is_int(ecsfs_tasks_run_check(tasks, "prod", "web", 3, true, &why), 0,
+	is_int(ecsfs_tasks_run_check(tasks, "prod", "web", 3, true, &err), 0,
 	       "an unfinished line waits");
-	is_int(ecsfs_tasks_run_check(tasks, "prod", "nosuch\n", 7, true, &why), -ENOENT,
+	is_int(ecsfs_tasks_run_check(tasks, "prod", "nosuch\n", 7, true, &err), -ENOENT,
 	       "a finished line is judged at write()");
-	is_int(ecsfs_tasks_run_check(tasks, "prod", "{\"task", 6, true, &why), 0,
+	is_int(ecsfs_tasks_run_check(tasks, "prod", "{\"task", 6, true, &err), 0,
 	       "an unfinished object waits");
-	is_int(ecsfs_tasks_run_check(tasks, "prod", "{]", 2, true, &why), -EINVAL,
+	is_int(ecsfs_tasks_run_check(tasks, "prod", "{]", 2, true, &err), -EINVAL,
 	       "broken JSON fails at once");
 	is_int(ecsfs_fake_runtime_count(rt, false), 0, "no container was made");
+
+	/* ---- the typed start: a json_t request, ids as an array, error kinds ---- */
+	{
+		json_t *ids = NULL, *rq;
+		ecsfs_task_launch l = {0};
+		const char *const names[] = {"web-svc", "web.prod.local", NULL};
+		const char *const badname[] = {"no spaces", NULL};
+
+		rq = json_pack("{s:s}", "taskDefinition", "nosuch");
+		l.request = rq;
+		ecsfs_err_reset(&err);
+		is_int(ecsfs_tasks_start(tasks, "prod", &l, &ids, &err), -ENOENT, "start: unknown");
+		is_str(ecsfs_err_kind_name(ecsfs_err_kind_of(&err)), "ClientException",
+		       "an unknown family is a ClientException");
+		json_decref(rq);
+		rq = json_pack("{s:s}", "taskDefinition", "web:1");
+		l.request = rq;
+		ecsfs_err_reset(&err);
+		is_int(ecsfs_tasks_start(tasks, "prod", &l, &ids, &err), -EINVAL,
+		       "start: INACTIVE");
+		is_str(ecsfs_err_kind_name(ecsfs_err_kind_of(&err)), "ClientException",
+		       "an INACTIVE revision is a ClientException");
+		json_decref(rq);
+		rq = json_pack("{s:s, s:i}", "taskDefinition", "web", "count", 11);
+		l.request = rq;
+		ecsfs_err_reset(&err);
+		is_int(ecsfs_tasks_start(tasks, "prod", &l, &ids, &err), -EINVAL,
+		       "start: count 11");
+		is_str(ecsfs_err_kind_name(ecsfs_err_kind_of(&err)), "InvalidParameterException",
+		       "a count out of range is an InvalidParameterException");
+		ok(strstr(err.msg.data, "count") != NULL, "naming count: %s", err.msg.data);
+		json_decref(rq);
+		rq = json_pack("{s:s, s:s}", "taskDefinition", "web", "cluster", "other");
+		l.request = rq;
+		ecsfs_err_reset(&err);
+		is_int(ecsfs_tasks_start_check(tasks, "prod", &l, &err), -EINVAL,
+		       "start: another cluster's name");
+		json_decref(rq);
+		rq = json_pack("{s:s, s:i, s:s, s:s}", "taskDefinition", "web", "count", 2,
+			       "startedBy", "typed", "group", "g1");
+		l.request = rq;
+		l.aliases = badname;
+		ecsfs_err_reset(&err);
+		is_int(ecsfs_tasks_start(tasks, "prod", &l, &ids, &err), -EINVAL,
+		       "an alias that is no DNS name");
+		l.aliases = names;
+		ecsfs_err_reset(&err);
+		is_int(ecsfs_tasks_start(tasks, "prod", &l, &ids, &err), 0, "start 2 (%s)",
+		       err.msg.data);
+		is_int(json_array_size(ids), 2, "two ids in the array");
+		ok(json_is_string(json_array_get(ids, 0)) &&
+		       strlen(json_string_value(json_array_get(ids, 0))) == 32,
+		   "each a 32-hex id");
+		settle();
+		snprintf(id, sizeof(id), "%s", json_string_value(json_array_get(ids, 0)));
+		is_str(last(id), "RUNNING", "a typed start runs");
+		is_str(field(id, NULL, "started_by", b, sizeof(b)), "typed", "with its startedBy");
+		{
+			char addr[64];
+			int port = 0;
+			is_int(ecsfs_tasks_target(tasks, "prod", id, "app", 9999, addr, &port),
+			       -ENOENT, "target: a port the container does not map");
+			is_int(ecsfs_tasks_target(tasks, "prod", id, "nope", 80, addr, &port),
+			       -ENOENT, "target: an unknown container");
+		}
+		for (size_t i = 0; i < json_array_size(ids); i++) {
+			ecsfs_err_reset(&err);
+			ecsfs_tasks_stop(tasks, "prod", json_string_value(json_array_get(ids, i)),
+					 "", 0, &err);
+		}
+		ecsfs_err_reset(&err);
+		is_int(ecsfs_tasks_stop(tasks, "prod", id, "", 0, &err), -EALREADY,
+		       "stopping twice");
+		is_str(ecsfs_err_kind_name(ecsfs_err_kind_of(&err)), "ClientException",
+		       "is a ClientException");
+		settle();
+		json_decref(ids);
+		json_decref(rq);
+	}
+	{
+		json_t *rq = NULL;
+		ecsfs_err_reset(&err);
+		is_int(ecsfs_tasks_run_request("web:2 3\n", 8, false, &rq, &err), 0,
+		       "a run line becomes a request");
+		is_str(json_string_value(json_object_get(rq, "taskDefinition")), "web:2",
+		       "taskDefinition");
+		is_int(json_integer_value(json_object_get(rq, "count")), 3, "count");
+		json_decref(rq);
+		rq = NULL;
+		is_int(ecsfs_tasks_run_request("web", 3, true, &rq, &err), 0, "unfinished: waits");
+		ok(rq == NULL, "no request yet");
+	}
 
 	/* ---- one task, RUNNING, then its essential container exits ---- */
 	is_int(run("web", id, &why), 0, "run web");
@@ -201,6 +294,17 @@ int main(void)
 			fclose(f);
 		is_str(line, "hello out\nhello err\n", "the container's log file");
 	}
+	{
+		uint64_t size = 0;
+		struct timespec mt;
+		ecsfs_buf_reset(&out);
+		is_int(ecsfs_tasks_log_stat(tasks, "prod", id, "app", &size, &mt), 0, "log stat");
+		is_int(size, 20, "its size");
+		is_int(ecsfs_tasks_log_read(tasks, "prod", id, "app", 6, 100, &out), 0, "log read");
+		is_str(out.data, "out\nhello err\n", "from an offset");
+		is_int(ecsfs_tasks_log_read(tasks, "prod", id, "nope", 0, 1, &out), -ENOENT,
+		       "an unknown container's log");
+	}
 	ecsfs_fake_runtime_exit(rt, ctr, 3);
 	settle();
 	is_str(last(id), "STOPPED", "essential exit stops the task");
@@ -213,8 +317,8 @@ int main(void)
 	/* ---- stop with a reason; twice is EALREADY ---- */
 	is_int(run("web", id, &why), 0, "run web again");
 	settle();
-	is_int(ecsfs_tasks_stop(tasks, "prod", id, "maintenance\n", 12, &why), 0, "stop");
-	is_int(ecsfs_tasks_stop(tasks, "prod", id, "again", 5, &why), -EALREADY,
+	is_int(ecsfs_tasks_stop(tasks, "prod", id, "maintenance\n", 12, &err), 0, "stop");
+	is_int(ecsfs_tasks_stop(tasks, "prod", id, "again", 5, &err), -EALREADY,
 	       "a second stop is EALREADY");
 	settle();
 	is_str(last(id), "STOPPED", "stopped");
@@ -222,9 +326,9 @@ int main(void)
 	       "the reason written");
 	is_str(field(id, NULL, "stop_code", b, sizeof(b)), "UserInitiated", "UserInitiated");
 	is_str(field(id, "app", "exit_code", b, sizeof(b)), "143", "SIGTERM's exit code");
-	is_int(ecsfs_tasks_stop(tasks, "prod", id, "", 0, &why), -EALREADY,
+	is_int(ecsfs_tasks_stop(tasks, "prod", id, "", 0, &err), -EALREADY,
 	       "stopping a STOPPED task is EALREADY");
-	is_int(ecsfs_tasks_stop(tasks, "prod", "0123", "", 0, &why), -ENOENT, "unknown task");
+	is_int(ecsfs_tasks_stop(tasks, "prod", "0123", "", 0, &err), -ENOENT, "unknown task");
 
 	/* ---- a missing image ---- */
 	is_int(run("bad", id, &why), 0, "run a task whose image is missing");
@@ -258,7 +362,7 @@ int main(void)
 	ecsfs_buf_reset(&out);
 	ecsfs_tasks_describe(tasks, "prod", id, &out);
 	ok(!strstr(out.data, "s3cr3t"), "nor in task.json");
-	ecsfs_tasks_stop(tasks, "prod", id, "", 0, &why);
+	ecsfs_tasks_stop(tasks, "prod", id, "", 0, &err);
 	settle();
 
 	/* ---- dependsOn SUCCESS, met and never met ---- */
@@ -306,7 +410,7 @@ int main(void)
 		field(id, "app", "reason", b, sizeof(b));
 		ok(strstr(b, "removed") != NULL, "with a reason: %s", b);
 	}
-	ecsfs_tasks_stop(tasks, "prod", id2, "", 0, &why);
+	ecsfs_tasks_stop(tasks, "prod", id2, "", 0, &err);
 	settle();
 
 	/* ---- many tasks ---- */
@@ -330,6 +434,7 @@ int main(void)
 	uv_loop_close(&loop);
 	ecsfs_buf_release(&why);
 	ecsfs_buf_release(&out);
+	ecsfs_err_release(&err);
 	tap_rmtree(dir);
 	return tap_done();
 }

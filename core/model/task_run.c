@@ -1,0 +1,563 @@
+/*
+ * ecsfs — tasks: starting them. A RunTask request (json_t) is checked,
+ * resolved to its registered task definition with the overrides applied,
+ * and becomes `count` new tasks in one transaction. The text of a `run`
+ * write ("family[:rev] [count]" or a RunTask object) becomes such a
+ * request first, so both front ends start tasks the same way.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "ecsfs/launch.h"
+#include "ecsfs/taskdef.h"
+#include "ecsfs/util.h"
+#include "task_private.h"
+
+/* A checked request; strings and objects are borrowed from it. */
+typedef struct run_req {
+	char family[256];
+	int64_t revision; /* 0: newest ACTIVE */
+	long count;
+	const json_t *overrides;
+	const char *started_by;
+	const char *group;
+	json_t *aliases; /* a copy of the launch's names (owned) */
+} run_req;
+
+static void run_req_release(run_req *q)
+{
+	json_decref(q->aliases);
+}
+
+/* An InvalidParameter error with a formatted reason. */
+static int bad(ecsfs_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(ecsfs_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	ecsfs_buf_reset(&err->msg);
+	va_start(ap, fmt);
+	ecsfs_buf_vaddf(&err->msg, fmt, ap);
+	va_end(ap);
+	err->kind = ECSFS_E_INVALID_PARAMETER;
+	err->code = -EINVAL;
+	return -EINVAL;
+}
+
+static int check_count(long long n, ecsfs_err *err)
+{
+	if (n < 1 || n > ECSFS_RUN_MAX_COUNT)
+		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+				     "count: %lld is out of range: RunTask starts 1 to %d tasks", n,
+				     ECSFS_RUN_MAX_COUNT);
+	return 0;
+}
+
+/* ---- the request's fields ---- */
+
+/* RunTask fields that have no local meaning: accepted and kept out of the way. */
+static const char *const run_ignored[] = {
+    "capacityProviderStrategy",
+    "enableECSManagedTags",
+    "enableExecuteCommand",
+    "launchType",
+    "networkConfiguration",
+    "placementConstraints",
+    "placementStrategy",
+    "platformVersion",
+    "propagateTags",
+    "referenceId",
+    "tags",
+    "clientToken",
+    "volumeConfigurations",
+    NULL,
+};
+
+static const char *const run_known[] = {
+    "taskDefinition", "count", "overrides", "startedBy", "group", "cluster", NULL,
+};
+
+static bool in_list(const char *const *list, const char *key)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (strcmp(key, list[i]) == 0)
+			return true;
+	return false;
+}
+
+/* "cluster", when given, must name this cluster (by name or ARN). */
+static int check_cluster(const json_t *v, const char *cluster, ecsfs_err *err)
+{
+	const char *c = json_string_value(v);
+	const char *tail = c ? strrchr(c, '/') : NULL;
+
+	if (!c || strcmp(tail ? tail + 1 : c, cluster) != 0)
+		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+				     "cluster: this is the run file of cluster %s", cluster);
+	return 0;
+}
+
+static int check_fields(const json_t *rq, const char *cluster, ecsfs_err *err)
+{
+	const char *key;
+	json_t *v;
+	int r;
+
+	json_object_foreach((json_t *)rq, key, v) {
+		if (strcmp(key, "cluster") == 0 && (r = check_cluster(v, cluster, err)) < 0)
+			return r;
+		if (!in_list(run_known, key) && !in_list(run_ignored, key))
+			return bad(err, "%s: not a RunTask field", key);
+	}
+	return 0;
+}
+
+/* An optional string of at most `max` characters: 0, or -EINVAL. */
+static int opt_string(const json_t *rq, const char *key, size_t max, const char **out,
+		      ecsfs_err *err)
+{
+	const json_t *v = json_object_get(rq, key);
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) > max)
+		return bad(err, "%s: must be a string of up to %zu characters", key, max);
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int read_ref(const json_t *rq, run_req *q, ecsfs_err *err)
+{
+	const json_t *v = json_object_get(rq, "taskDefinition");
+
+	if (!json_is_string(v))
+		return bad(err, "taskDefinition: %s", v ? "must be a string" : "is required");
+	return ecsfs_err_from(
+	    err, ECSFS_E_INVALID_PARAMETER,
+	    ecsfs_taskdef_parse_ref(json_string_value(v), q->family, &q->revision, &err->msg));
+}
+
+static int read_count(const json_t *rq, run_req *q, ecsfs_err *err)
+{
+	const json_t *v = json_object_get(rq, "count");
+	int r;
+
+	q->count = 1;
+	if (!v)
+		return 0;
+	if (!json_is_integer(v))
+		return bad(err, "count: must be a whole number");
+	if ((r = check_count(json_integer_value(v), err)) < 0)
+		return r;
+	q->count = (long)json_integer_value(v);
+	return 0;
+}
+
+/* A DNS name: labels of [A-Za-z0-9-] joined by '.', at most 253 bytes. */
+static bool dns_name_ok(const char *s)
+{
+	size_t n = strlen(s), label = 0;
+
+	if (n == 0 || n > 253 || s[0] == '.' || s[n - 1] == '.')
+		return false;
+	for (const char *p = s; *p; p++) {
+		if (*p == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!(*p == '-' || *p == '_' || (*p >= '0' && *p <= '9') ||
+		      (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) ||
+		    ++label > 63)
+			return false;
+	}
+	return true;
+}
+
+static int read_aliases(const char *const *aliases, run_req *q, ecsfs_err *err)
+{
+	q->aliases = NULL;
+	if (!aliases || !aliases[0])
+		return 0;
+	q->aliases = json_array();
+	for (size_t i = 0; aliases[i]; i++) {
+		if (!dns_name_ok(aliases[i]))
+			return bad(err, "aliases: '%s' is not a DNS name", aliases[i]);
+		json_array_append_new(q->aliases, json_string(aliases[i]));
+	}
+	return 0;
+}
+
+static int read_request(const char *cluster, const ecsfs_task_launch *l, run_req *q, ecsfs_err *err)
+{
+	const json_t *rq = l->request;
+	const json_t *ov;
+	int r;
+
+	memset(q, 0, sizeof(*q));
+	if (!json_is_object(rq))
+		return bad(err, "RunTask: the request must be a JSON object");
+	if ((r = check_fields(rq, cluster, err)) < 0 || (r = read_ref(rq, q, err)) < 0 ||
+	    (r = read_count(rq, q, err)) < 0)
+		return r;
+	if ((ov = json_object_get(rq, "overrides")) && !json_is_object(ov))
+		return bad(err, "overrides: must be an object");
+	q->overrides = ov;
+	if ((r = opt_string(rq, "startedBy", 128, &q->started_by, err)) < 0 ||
+	    (r = opt_string(rq, "group", 255, &q->group, err)) < 0)
+		return r;
+	return read_aliases(l->aliases, q, err);
+}
+
+/* ---- the task definition it starts from ---- */
+
+static int not_registered(const run_req *q, ecsfs_err *err)
+{
+	if (q->revision)
+		return ecsfs_err_set(err, ECSFS_E_CLIENT, -ENOENT,
+				     "taskDefinition: %s:%lld is not registered", q->family,
+				     (long long)q->revision);
+	return ecsfs_err_set(err, ECSFS_E_CLIENT, -ENOENT,
+			     "taskDefinition: family %s has no ACTIVE revision; register "
+			     "one in spec/taskdefs/%s.json",
+			     q->family, q->family);
+}
+
+/* The registered document a request starts from, overrides applied. */
+static int resolve(ecsfs_tasks *t, run_req *q, json_t **doc, ecsfs_err *err)
+{
+	ecsfs_taskdef_row row;
+	json_t *d;
+	int r;
+
+	ecsfs_taskdef_row_init(&row);
+	r = ecsfs_store_taskdef_get(t->store, q->family, q->revision, &row);
+	if (r == -ENOENT) {
+		not_registered(q, err);
+		goto out;
+	}
+	if (r < 0) {
+		ecsfs_err_set(err, ECSFS_E_SERVER, r, "cannot read %s: %s", q->family,
+			      ecsfs_store_last_error(t->store));
+		goto out;
+	}
+	if (!row.active) {
+		r = ecsfs_err_set(err, ECSFS_E_CLIENT, -EINVAL,
+				  "taskDefinition: %s:%lld is INACTIVE (deregistered): new tasks "
+				  "cannot start from it",
+				  q->family, (long long)row.revision);
+		goto out;
+	}
+	q->revision = row.revision;
+	if (!(d = json_loads(row.canonical.data, 0, NULL))) {
+		r = ecsfs_err_set(err, ECSFS_E_SERVER, -EIO,
+				  "%s:%lld: stored document is unreadable", q->family,
+				  (long long)row.revision);
+		goto out;
+	}
+	if (q->overrides) {
+		r = ecsfs_launch_apply_overrides(d, q->overrides, &err->msg);
+		if (ecsfs_err_from(err, ECSFS_E_INVALID_PARAMETER, r) < 0) {
+			json_decref(d);
+			goto out;
+		}
+	}
+	*doc = d;
+	r = 0;
+out:
+	ecsfs_taskdef_row_release(&row);
+	return r;
+}
+
+static int prepare(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l, run_req *q,
+		   json_t **doc, ecsfs_err *err)
+{
+	int r = read_request(cluster, l, q, err);
+	return r < 0 ? r : resolve(t, q, doc, err);
+}
+
+int ecsfs_tasks_start_check(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l,
+			    ecsfs_err *err)
+{
+	run_req q;
+	json_t *doc = NULL;
+	int r = prepare(t, cluster, l, &q, &doc, err);
+
+	json_decref(doc);
+	run_req_release(&q);
+	return r;
+}
+
+/* ---- making the tasks ---- */
+
+static size_t count_live(ecsfs_tasks *t)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->n; i++)
+		n += t->v[i]->last != T_STOPPED;
+	return n;
+}
+
+static void new_id(char out[33])
+{
+	unsigned char raw[16];
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+		/* getrandom on a booted kernel does not fail for 16 bytes */
+		for (int i = 0; i < 16; i++)
+			raw[i] = (unsigned char)rand();
+	}
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+/* One new task of the request, in memory (not stored yet). */
+static struct task *new_task(ecsfs_tasks *t, const char *cluster, const run_req *q,
+			     const json_t *doc)
+{
+	struct task *k = ecsfs__task_alloc(t);
+
+	new_id(k->id);
+	k->cluster = ecsfs__xstrdup(cluster);
+	k->family = ecsfs__xstrdup(q->family);
+	k->revision = q->revision;
+	k->taskdef = json_deep_copy(doc);
+	k->overrides = json_incref((json_t *)q->overrides);
+	k->started_by = ecsfs__xstrdup(q->started_by);
+	if (q->group) {
+		k->group = ecsfs__xstrdup(q->group);
+	} else {
+		ecsfs_buf g = ECSFS_BUF_INIT;
+		ecsfs_buf_addf(&g, "family:%s", q->family);
+		k->group = ecsfs_buf_detach(&g, NULL);
+	}
+	k->aliases = json_incref(q->aliases);
+	k->desired_running = true;
+	k->last = T_PROVISIONING;
+	k->created_ns = ecsfs_now_ns();
+	k->needs_pause = ecsfs_launch_needs_pause(k->taskdef);
+	return k;
+}
+
+/* Store `q->count` new tasks in one transaction: all or none. */
+static int store_tasks(ecsfs_tasks *t, const char *cluster, const run_req *q, const json_t *doc,
+		       struct task **made, ecsfs_err *err)
+{
+	long n;
+	int r;
+
+	if ((r = ecsfs_store_begin(t->store)) < 0)
+		goto fault;
+	for (n = 0; n < q->count; n++) {
+		struct task *k = new_task(t, cluster, q, doc);
+
+		made[n] = k;
+		if (ecsfs__task_make_containers(k) < 0) {
+			r = ecsfs_err_set(err, ECSFS_E_SERVER, -EIO,
+					  "%s:%lld: a container definition has no name", q->family,
+					  (long long)q->revision);
+			n++;
+			goto undo;
+		}
+		if ((r = ecsfs__task_persist(k)) < 0) {
+			n++;
+			goto undo;
+		}
+	}
+	if ((r = ecsfs_store_commit(t->store)) < 0)
+		goto free;
+	return 0;
+undo:
+	ecsfs_store_rollback(t->store);
+free:
+	for (long i = 0; i < n; i++)
+		ecsfs__task_free(made[i]);
+fault:
+	if (err->code == 0)
+		ecsfs_err_set(err, ECSFS_E_SERVER, r, "cannot record the tasks: %s",
+			      ecsfs_store_last_error(t->store));
+	return r;
+}
+
+int ecsfs_tasks_start(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l, json_t **ids,
+		      ecsfs_err *err)
+{
+	struct task *made[ECSFS_RUN_MAX_COUNT];
+	run_req q;
+	json_t *doc = NULL, *out;
+	int r;
+
+	if ((r = prepare(t, cluster, l, &q, &doc, err)) < 0)
+		goto out;
+	if (count_live(t) + (size_t)q.count > ECSFS_TASKS_MAX) {
+		r = ecsfs_err_set(err, ECSFS_E_LIMIT_EXCEEDED, -EAGAIN,
+				  "run: %zu tasks are not STOPPED yet; the limit is %d",
+				  count_live(t), ECSFS_TASKS_MAX);
+		goto out;
+	}
+	if ((r = store_tasks(t, cluster, &q, doc, made, err)) < 0)
+		goto out;
+	out = json_array();
+	for (long i = 0; i < q.count; i++) {
+		struct task *k = made[i];
+
+		ecsfs__tasks_add(t, k);
+		json_array_append_new(out, json_string(k->id));
+		ecsfs__task_event(k, "started from %s:%lld%s%s.", k->family, (long long)k->revision,
+				  k->started_by ? " by " : "", k->started_by ? k->started_by : "");
+		ecsfs__task_changed(k);
+		ecsfs__reconcile(k);
+	}
+	*ids = out;
+out:
+	json_decref(doc);
+	run_req_release(&q);
+	return r;
+}
+
+/* ---- the text of a `run` write ---- */
+
+static bool looks_json(const char *data, size_t len)
+{
+	size_t i = 0;
+	while (i < len && strchr(" \t\r\n", data[i]))
+		i++;
+	return i < len && data[i] == '{';
+}
+
+/* Split one line into at most two words; -EINVAL for anything else. */
+static int line_words(char *buf, char *words[2], size_t *n, ecsfs_err *err)
+{
+	char *save = NULL, *w;
+
+	for (char *p = buf; *p; p++)
+		if (*p == '\n' && p[1] != '\0' && strspn(p, " \t\r\n") != strlen(p))
+			return bad(err, "run: write one line, \"family[:revision] [count]\", or "
+					"one RunTask JSON object");
+	*n = 0;
+	for (w = strtok_r(buf, " \t\r\n", &save); w; w = strtok_r(NULL, " \t\r\n", &save)) {
+		if (*n == 2)
+			return bad(err, "run: unexpected '%s': write \"family[:revision] [count]\"",
+				   w);
+		words[(*n)++] = w;
+	}
+	if (*n == 0)
+		return bad(err, "run: empty: write \"family[:revision] [count]\"");
+	return 0;
+}
+
+/* "family[:rev] [count]", blanks around, one line: as a request. */
+static int parse_line(const char *data, size_t len, json_t **out, ecsfs_err *err)
+{
+	char buf[600], *words[2], *end;
+	size_t n = 0;
+	long long c = 1;
+	int r;
+
+	if (len >= sizeof(buf))
+		return bad(err, "a run line is at most %zu bytes", sizeof(buf) - 1);
+	memcpy(buf, data, len);
+	buf[len] = '\0';
+	if (memchr(buf, '\0', len))
+		return bad(err, "run: expected text, found a NUL byte");
+	if ((r = line_words(buf, words, &n, err)) < 0)
+		return r;
+	if (n == 2) {
+		errno = 0;
+		c = strtoll(words[1], &end, 10);
+		if (*end || errno || words[1][0] == '+')
+			return bad(err, "count: '%s' is not a whole number", words[1]);
+		if ((r = check_count(c, err)) < 0)
+			return r;
+	}
+	*out = json_pack("{s:s, s:I}", "taskDefinition", words[0], "count", (json_int_t)c);
+	return 0;
+}
+
+/* While a plain append is under way: is the text whole yet? */
+static int partial_ready(const char *data, size_t len, bool *ready, ecsfs_err *err)
+{
+	json_t *doc;
+
+	*ready = false;
+	if (!looks_json(data, len)) {
+		*ready = memchr(data, '\n', len) != NULL; /* the line is finished */
+		return 0;
+	}
+	if (!ecsfs_json_prefix_ok(data, len)) {
+		int r = ecsfs_json_parse_object(data, len, &doc, &err->msg);
+		if (r == 0) {
+			json_decref(doc);
+			return 0;
+		}
+		return ecsfs_err_from(err, ECSFS_E_INVALID_PARAMETER, -EINVAL);
+	}
+	/* a complete object is judged now; otherwise wait */
+	doc = json_loadb(data, len, JSON_DISABLE_EOF_CHECK, NULL);
+	*ready = doc != NULL;
+	json_decref(doc);
+	return 0;
+}
+
+int ecsfs_tasks_run_request(const char *data, size_t len, bool partial, json_t **request,
+			    ecsfs_err *err)
+{
+	bool ready = true;
+	int r;
+
+	if (partial && (len > ECSFS_RUN_MAX || memchr(data, '\0', len)))
+		return bad(err, "run: at most %d bytes of text", ECSFS_RUN_MAX);
+	if (len > ECSFS_RUN_MAX)
+		return bad(err, "run: at most %d bytes", ECSFS_RUN_MAX);
+	if (partial && ((r = partial_ready(data, len, &ready, err)) < 0 || !ready)) {
+		if (r == 0)
+			*request = NULL;
+		return r;
+	}
+	if (!looks_json(data, len))
+		return parse_line(data, len, request, err);
+	r = ecsfs_json_parse_object(data, len, request, &err->msg);
+	return ecsfs_err_from(err, ECSFS_E_INVALID_PARAMETER, r);
+}
+
+int ecsfs_tasks_run_check(ecsfs_tasks *t, const char *cluster, const char *data, size_t len,
+			  bool partial, ecsfs_err *err)
+{
+	json_t *rq = NULL;
+	int r = ecsfs_tasks_run_request(data, len, partial, &rq, err);
+
+	if (r == 0 && rq) {
+		ecsfs_task_launch l = {.request = rq};
+		r = ecsfs_tasks_start_check(t, cluster, &l, err);
+	}
+	json_decref(rq);
+	return r;
+}
+
+int ecsfs_tasks_run(ecsfs_tasks *t, const char *cluster, const char *data, size_t len,
+		    ecsfs_buf *ids, ecsfs_buf *why)
+{
+	ecsfs_err err = ECSFS_ERR_INIT;
+	json_t *rq = NULL, *made = NULL, *v;
+	size_t i;
+	int r = ecsfs_tasks_run_request(data, len, false, &rq, &err);
+
+	if (r == 0) {
+		ecsfs_task_launch l = {.request = rq};
+		r = ecsfs_tasks_start(t, cluster, &l, &made, &err);
+	}
+	json_array_foreach(made, i, v)
+		ecsfs_buf_addf(ids, "%s\n", json_string_value(v));
+	if (r < 0)
+		ecsfs_buf_setf(why, "%s", err.msg.data);
+	json_decref(made);
+	json_decref(rq);
+	ecsfs_err_release(&err);
+	return r;
+}
