@@ -101,6 +101,15 @@ static const char *const migrations[] = {
     "  state TEXT NOT NULL,"
     "  PRIMARY KEY (cluster, name)"
     ") WITHOUT ROWID;",
+    /* 5: ELBv2 target groups and load balancers in effect, each its
+     * canonical document (core/model/targetgroup.c, loadbalancer.c) */
+    "CREATE TABLE elb ("
+    "  kind TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  created_ns INTEGER NOT NULL,"
+    "  doc TEXT NOT NULL,"
+    "  PRIMARY KEY (kind, name)"
+    ") WITHOUT ROWID;",
 };
 
 int ecsfs_store_schema_version(void)
@@ -1335,4 +1344,65 @@ int ecsfs_store_service_count(ecsfs_store *s, const char *cluster, uint64_t *n)
 	*n = (uint64_t)sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return 0;
+}
+
+/* ---- ELBv2 documents ---- */
+
+int ecsfs_store_elb_put(ecsfs_store *s, const char *kind, const char *name, int64_t created_ns,
+			const char *doc)
+{
+	sqlite3_stmt *st = stmt(s, "INSERT OR REPLACE INTO elb (kind, name, created_ns, doc) "
+				   "VALUES (?1, ?2, ?3, ?4)");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, created_ns);
+	sqlite3_bind_text(st, 4, doc, -1, SQLITE_STATIC);
+	return step_done(s, st, "elb_put");
+}
+
+int ecsfs_store_elb_get(ecsfs_store *s, const char *kind, const char *name, int64_t *created_ns,
+			ecsfs_buf *doc)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT created_ns, doc FROM elb WHERE kind = ?1 AND name = ?2");
+	int rc;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (created_ns)
+			*created_ns = sqlite3_column_int64(st, 0);
+		if (doc)
+			ecsfs_buf_add(doc, sqlite3_column_text(st, 1),
+				      (size_t)sqlite3_column_bytes(st, 1));
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? -ENOENT : fault(s, rc, "elb_get");
+}
+
+int ecsfs_store_elb_delete(ecsfs_store *s, const char *kind, const char *name)
+{
+	sqlite3_stmt *st = stmt(s, "DELETE FROM elb WHERE kind = ?1 AND name = ?2");
+	int r;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	if ((r = step_done(s, st, "elb_delete")) < 0)
+		return r;
+	return sqlite3_changes(s->db) ? 0 : -ENOENT;
+}
+
+int ecsfs_store_elb_list(ecsfs_store *s, const char *kind, ecsfs_store_name_cb cb, void *data)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT name FROM elb WHERE kind = ?1 ORDER BY name");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	return list_names(s, st, cb, data);
 }

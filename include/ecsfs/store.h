@@ -206,4 +206,16 @@ int ecsfs_store_service_list(ecsfs_store *s, const char *cluster, ecsfs_store_na
 int ecsfs_store_service_list_all(ecsfs_store *s, ecsfs_store_name_cb cb, void *data);
 int ecsfs_store_service_count(ecsfs_store *s, const char *cluster, uint64_t *n);
 
+/* ---- ELBv2 documents in effect (core/model/targetgroup.c, loadbalancer.c) ---- */
+
+/* kind "targetgroup" or "loadbalancer"; doc its canonical JSON. Replaces. */
+int ecsfs_store_elb_put(ecsfs_store *s, const char *kind, const char *name, int64_t created_ns,
+			const char *doc);
+/* created_ns and doc may be NULL (existence only). */
+int ecsfs_store_elb_get(ecsfs_store *s, const char *kind, const char *name, int64_t *created_ns,
+			ecsfs_buf *doc);
+int ecsfs_store_elb_delete(ecsfs_store *s, const char *kind, const char *name);
+/* Names of one kind, in order. */
+int ecsfs_store_elb_list(ecsfs_store *s, const char *kind, ecsfs_store_name_cb cb, void *data);
+
 #endif

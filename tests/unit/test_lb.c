@@ -55,6 +55,31 @@ static void test_refs(void)
 	ecsfs_err_release(&err);
 }
 
+static int count_cb(void *data, const char *name)
+{
+	(*(int *)data)++;
+	return 0;
+}
+
+static void test_store_rows(void)
+{
+	ecsfs_buf doc = ECSFS_BUF_INIT;
+	int64_t created = 0;
+	int n = 0;
+
+	is_int(ecsfs_store_elb_put(s, "targetgroup", "a", 5, "{\"Port\":80}"), 0, "put a row");
+	is_int(ecsfs_store_elb_put(s, "loadbalancer", "a", 6, "{}"), 0, "same name, other kind");
+	is_int(ecsfs_store_elb_get(s, "targetgroup", "a", &created, &doc), 0, "get it");
+	ok(created == 5 && strcmp(doc.data, "{\"Port\":80}") == 0, "created and document kept");
+	ecsfs_store_elb_list(s, "targetgroup", count_cb, &n);
+	is_int(n, 1, "listed by kind");
+	is_int(ecsfs_store_elb_delete(s, "targetgroup", "a"), 0, "delete");
+	is_int(ecsfs_store_elb_delete(s, "targetgroup", "a"), -ENOENT, "delete again: ENOENT");
+	is_int(ecsfs_store_elb_get(s, "loadbalancer", "a", NULL, NULL), 0, "the other stays");
+	ecsfs_store_elb_delete(s, "loadbalancer", "a");
+	ecsfs_buf_release(&doc);
+}
+
 static void test_targets(void)
 {
 	ecsfs_lb *lb;
@@ -100,6 +125,7 @@ int main(void)
 	}
 	uv_loop_init(&loop);
 	test_refs();
+	test_store_rows();
 	test_targets();
 	uv_loop_close(&loop);
 	ecsfs_store_close(s);
