@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "ecsfs/arn.h"
 #include "ecsfs/docker.h"
 #include "ecsfs/util.h"
 #include "fs.h"
@@ -50,6 +51,8 @@ static const char usage_text[] =
     "  --state DIR          state directory: state.db, logs/ (default " DEFAULT_STATE ")\n"
     "  --docker ENDPOINT    Docker Engine endpoint (default " DEFAULT_DOCKER ")\n"
     "  -o OPT[,OPT...]      FUSE mount options (allow_other, default_permissions, ...)\n"
+    "  --region NAME        region in ARNs (default " ECSFS_ARN_DEFAULT_REGION ")\n"
+    "  --account-id ID      account in ARNs (default " ECSFS_ARN_DEFAULT_ACCOUNT ")\n"
     "  -V, --version        print the version\n"
     "  -h, --help           print this summary\n";
 
@@ -83,10 +86,17 @@ static char *absolute(const char *path)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-	    {"foreground", no_argument, NULL, 'f'},   {"state", required_argument, NULL, 's'},
-	    {"docker", required_argument, NULL, 'D'}, {"version", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"state", required_argument, NULL, 's'},
+	    {"docker", required_argument, NULL, 'D'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"region", required_argument, NULL, 'R'},
+	    {"account-id", required_argument, NULL, 'A'},
+	    {NULL, 0, NULL, 0},
 	};
+	const char *region = NULL, *account = NULL;
+	ecsfs_buf why = ECSFS_BUF_INIT;
 	int c;
 
 	o->state = DEFAULT_STATE;
@@ -97,6 +107,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'f': o->foreground = true; break;
 		case 's': o->state = optarg; break;
 		case 'D': o->docker = optarg; break;
+		case 'R': region = optarg; break;
+		case 'A': account = optarg; break;
 		case 'o':
 			if (o->mount_opts.len)
 				ecsfs_buf_addch(&o->mount_opts, ',');
@@ -112,6 +124,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 			optind == argc ? "a MOUNTPOINT is required"
 				       : "only one MOUNTPOINT is taken",
 			usage_text);
+		return -1;
+	}
+	/* set once, before any other thread runs */
+	if (ecsfs_arn_configure(region, account, &why) < 0) {
+		fprintf(stderr, "ecsfs: %s\n", why.data);
+		ecsfs_buf_release(&why);
 		return -1;
 	}
 	/* absolute, since the background daemon runs in / */

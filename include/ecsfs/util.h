@@ -7,10 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ecsfs/arn.h"
 #include "ecsfs/buf.h"
 
-#define ECSFS_REGION  "local"
-#define ECSFS_ACCOUNT "000000000000"
+/* The daemon's region and account, as ARNs carry them (ecsfs/arn.h builds
+ * ARNs; these names stay while call sites move to it). */
+#define ECSFS_REGION  ecsfs_arn_region()
+#define ECSFS_ACCOUNT ecsfs_arn_account()
 
 /*
  * Check an ECS resource name (cluster, service, family): [A-Za-z0-9_-],
@@ -26,6 +29,18 @@ int64_t ecsfs_now_ns(void);
 void ecsfs_time_iso(int64_t ns, char out[32]);
 /* Set o[key] to that text; nothing when ns is 0 (never happened). */
 void ecsfs_json_set_time(json_t *o, const char *key, int64_t ns);
+
+/* ecsfs_time_parse(): a time without a zone is taken as UTC (the caller
+ * applies its own zone, as EventBridge's at() does). */
+#define ECSFS_TIME_NO_ZONE 0x1u
+/*
+ * Parse an RFC 3339 time of `len` bytes, "2026-11-21T19:50:27Z", with an
+ * optional fraction of up to 9 digits (more are dropped) and "Z" or
+ * "+hh:mm"/"-hh:mm"; 't' and 'z' may be lowercase. Sets *ns (nanoseconds
+ * since the epoch) and returns 0; -EINVAL for anything else (a 30th of
+ * February too), -ERANGE outside 1677..2262.
+ */
+int ecsfs_time_parse(const char *s, size_t len, unsigned flags, int64_t *ns);
 
 /*
  * Parse a JSON document of `len` bytes. Returns 0 and sets *out (caller

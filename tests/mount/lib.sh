@@ -57,10 +57,11 @@ is_mounted() { grep -q " $1 fuse" /proc/self/mounts; }
 # serving DIR: an ecsfs answers there (a stale mount is in /proc too, but does not answer)
 serving() { is_mounted "$1" && test -e "$1/README"; }
 
-# start_daemon [extra ecsfs options...]: start on $MNT with $STATE, wait for the mount
+# start_daemon [extra ecsfs options...]: start on $MNT with $STATE, wait for the mount.
+# The tests' expected ARNs carry region "local" (t_daemon.sh checks the default).
 start_daemon() {
 	mkdir -p "$MNT" 2>/dev/null
-	"$ECSFS" -f --state "$STATE" "$@" "$MNT" >>"$LOG" 2>&1 &
+	"$ECSFS" -f --state "$STATE" --region local "$@" "$MNT" >>"$LOG" 2>&1 &
 	DAEMON_PID=$!
 	if ! wait_for 20 serving "$MNT"; then
 		echo "# daemon did not mount; its log:"

@@ -12,6 +12,11 @@ is "$?" "2" "no mount point: exit 2"
 like "$out" "MOUNTPOINT is required" "with a message"
 out=$("$ECSFS" --bogus x 2>&1)
 is "$?" "2" "an unknown option: exit 2"
+out=$("$ECSFS" --region EU "$T/none" 2>&1)
+is "$?" "2" "a bad --region: exit 2"
+like "$out" "region 'EU' must be" "with a message"
+out=$("$ECSFS" --account-id 42 "$T/none" 2>&1)
+is "$?" "2" "a bad --account-id: exit 2"
 
 start_daemon --docker unix://$T/no-docker.sock
 ok $? "foreground daemon mounts"
@@ -64,6 +69,8 @@ pid=$(head -n 1 "$STATE/lock")
 kill -0 "$pid"
 ok $? "the daemon runs in the background (pid in the lock file)"
 is "$(ls "$MNT/clusters")" "one" "and serves the tree"
+like "$(cat "$MNT/clusters/one/cluster.json")" '"arn:aws:ecs:us-east-1:000000000000:cluster/one"' \
+	"ARNs carry the default region and account"
 wait_for 10 grep -q "serving $MNT" "$STATE/ecsfs.log"
 ok $? "its log is in the state directory"
 kill -TERM "$pid"
@@ -72,6 +79,14 @@ wait_for 20 gone
 ok $? "SIGTERM stops it"
 is_mounted "$MNT"
 ok $(( $? == 0 )) "and unmounts"
+
+# --region and --account-id go into every ARN
+start_daemon --docker unix://$T/no-docker.sock --region eu-west-3 --account-id 123456789012
+like "$(cat "$MNT/clusters/one/cluster.json")" '"arn:aws:ecs:eu-west-3:123456789012:cluster/one"' \
+	"--region and --account-id are in ARNs"
+like "$(cat "$MNT/clusters/one/status")" "arn: arn:aws:ecs:eu-west-3:123456789012:cluster/one" \
+	"and in status"
+stop_daemon
 
 # an external unmount ends the daemon
 start_daemon --docker unix://$T/no-docker.sock

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "ecsfs/arn.h"
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
 #include "tap.h"
@@ -38,6 +39,9 @@ int main(void)
 			  "\"name\": \"app\" } ] }\n";
 	const char *v2 = "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"busybox\","
 			 "\"memory\":128}]}";
+
+	/* the ARNs below were written for region "local" */
+	ecsfs_arn_configure("local", NULL, NULL);
 
 	if (!mkdtemp(dir))
 		return 1;
