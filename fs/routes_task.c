@@ -8,6 +8,7 @@
 
 #include "ecsfs/task.h"
 #include "ecsfs/error.h"
+#include "ecsfs/util.h"
 #include "fs.h"
 
 void ecsfs__tasks_changed(void *data, const char *cluster, const char *id)
@@ -101,7 +102,13 @@ static int task_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)
 
 static int task_json_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 {
-	return ecsfs_tasks_describe(fs->tasks, m->cap[0], m->cap[1], out);
+	json_t *task = NULL;
+	int r = ecsfs_tasks_describe(fs->tasks, m->cap[0], m->cap[1], &task);
+
+	if (r == 0)
+		ecsfs_json_pretty(task, out);
+	json_decref(task);
+	return r;
 }
 
 static int task_status_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)

@@ -1,7 +1,7 @@
 /*
  * ecsfs — tasks: the model. What a `run` write asks for, a task's state and
  * how it is stored, and what task.json and status show. The engine side is
- * reconciler.c.
+ * control/reconciler*.c, which the model reaches only through t->drive.
  */
 #include <errno.h>
 #include <dirent.h>
@@ -27,13 +27,6 @@ static const char *const state_names[] = {
     [T_DEPROVISIONING] = "DEPROVISIONING", [T_STOPPED] = "STOPPED",
 };
 
-static const char *const ctr_state_names[] = {
-    [C_PENDING] = "PENDING",
-    [C_CREATED] = "PENDING",
-    [C_RUNNING] = "RUNNING",
-    [C_STOPPED] = "STOPPED",
-};
-
 const char *ecsfs__task_state_name(enum task_state s)
 {
 	return state_names[s];
@@ -55,7 +48,7 @@ char *ecsfs__xstrdup(const char *s)
 	return d;
 }
 
-static void set_str(char **dst, const char *s)
+void ecsfs__set_str(char **dst, const char *s)
 {
 	free(*dst);
 	*dst = ecsfs__xstrdup(s);
@@ -176,12 +169,6 @@ static void put_ns(json_t *o, const char *key, int64_t ns)
 {
 	if (ns)
 		json_object_set_new(o, key, json_integer(ns));
-}
-
-static void put_str(json_t *o, const char *key, const char *s)
-{
-	if (s)
-		json_object_set_new(o, key, json_string(s));
 }
 
 static json_t *task_to_state(const struct task *k)
@@ -405,38 +392,26 @@ fault:
 	return r;
 }
 
-int ecsfs_tasks_new(uv_loop_t *loop, ecsfs_store *store, ecsfs_runtime *rt, const char *state_dir,
-		    ecsfs_tasks **out, ecsfs_buf *why)
+int ecsfs__tasks_open(ecsfs_tasks *t, const char *state_dir, ecsfs_buf *why)
 {
-	ecsfs_tasks *t = calloc(1, sizeof(*t));
 	ecsfs_buf dir = ECSFS_BUF_INIT;
 	int r;
 
-	if (!t)
-		return -ENOMEM;
-	t->loop = loop;
-	t->store = store;
-	t->rt = rt;
 	ecsfs_buf_addf(&dir, "%s/logs", state_dir);
 	if (mkdir(dir.data, 0700) < 0 && errno != EEXIST) {
 		r = -errno;
 		ecsfs_buf_setf(why, "cannot create %s: %s", dir.data, strerror(errno));
-		goto fail;
+		ecsfs_buf_release(&dir);
+		return r;
 	}
 	t->log_dir = ecsfs_buf_detach(&dir, NULL);
-	if ((r = instance_id(store, t->instance, why)) < 0)
-		goto fail;
-	if ((r = ecsfs_store_task_load(store, load_cb, t)) < 0) {
-		ecsfs_buf_setf(why, "cannot load tasks: %s", ecsfs_store_last_error(store));
-		goto fail;
+	if ((r = instance_id(t->store, t->instance, why)) < 0)
+		return r;
+	if ((r = ecsfs_store_task_load(t->store, load_cb, t)) < 0) {
+		ecsfs_buf_setf(why, "cannot load tasks: %s", ecsfs_store_last_error(t->store));
+		return r;
 	}
-	ecsfs__reconciler_start(t);
-	*out = t;
 	return 0;
-fail:
-	ecsfs_buf_release(&dir);
-	ecsfs_tasks_free(t);
-	return r;
 }
 
 void ecsfs_tasks_set_change_cb(ecsfs_tasks *t, ecsfs_tasks_change_cb cb, void *data)
@@ -445,21 +420,36 @@ void ecsfs_tasks_set_change_cb(ecsfs_tasks *t, ecsfs_tasks_change_cb cb, void *d
 	t->on_change_data = data;
 }
 
-void ecsfs_tasks_free(ecsfs_tasks *t)
+void ecsfs__tasks_release(ecsfs_tasks *t)
 {
-	if (!t)
-		return;
-	t->closing = true;
-	if (t->rt) {
-		t->rt->ops->watch(t->rt, NULL, NULL);
-		ecsfs__reconciler_detach(t);
-	}
 	for (size_t i = 0; i < t->n; i++)
 		ecsfs__task_free(t->v[i]);
 	free(t->v);
 	free(t->log_dir);
-	free(t->pause_path);
-	free(t);
+	t->v = NULL;
+	t->n = t->alloc = 0;
+	t->log_dir = NULL;
+}
+
+void ecsfs__task_drive(struct task *k)
+{
+	if (k->owner->drive)
+		k->owner->drive(k);
+}
+
+void ecsfs__task_close_logs(struct task *k)
+{
+	for (size_t i = 0; i < k->nc; i++) {
+		if (k->c[i].log_fd >= 0)
+			close(k->c[i].log_fd);
+		if (k->c[i].pos_fd >= 0)
+			close(k->c[i].pos_fd);
+		k->c[i].log_fd = -1;
+		k->c[i].pos_fd = -1;
+	}
+	if (k->task_log_fd >= 0)
+		close(k->task_log_fd);
+	k->task_log_fd = -1;
 }
 
 static void remove_log_dir(ecsfs_tasks *t, const char *id)
@@ -483,22 +473,30 @@ static void remove_log_dir(ecsfs_tasks *t, const char *id)
 	ecsfs_buf_release(&p);
 }
 
-int ecsfs_tasks_set_pause_binary(ecsfs_tasks *t, const char *path)
+/* Forget task i (STOPPED, nothing in flight): its row, its logs, its memory. */
+static int task_forget(ecsfs_tasks *t, size_t i)
 {
-	char *p = strdup(path);
-	if (!p)
-		return -ENOMEM;
-	free(t->pause_path);
-	t->pause_path = p;
+	struct task *k = t->v[i];
+	char cluster[256], id[33];
+	int r = ecsfs_store_task_delete(t->store, k->id);
+
+	if (r < 0 && r != -ENOENT)
+		return r;
+	remove_log_dir(t, k->id);
+	tasks_remove_at(t, i);
+	snprintf(cluster, sizeof(cluster), "%s", k->cluster);
+	memcpy(id, k->id, sizeof(id));
+	ecsfs__task_free(k);
+	if (t->on_change)
+		t->on_change(t->on_change_data, cluster, id);
 	return 0;
 }
 
-void ecsfs_tasks_sweep(ecsfs_tasks *t)
+void ecsfs__tasks_expire(ecsfs_tasks *t)
 {
 	int64_t now = ecsfs_now_ns();
 	size_t stopped = 0;
 
-	ecsfs__reconciler_tick(t);
 	for (size_t i = 0; i < t->n; i++)
 		stopped += t->v[i]->last == T_STOPPED;
 	for (size_t i = 0; i < t->n;) {
@@ -507,32 +505,15 @@ void ecsfs_tasks_sweep(ecsfs_tasks *t)
 			   now - k->stopped_ns > (int64_t)ECSFS_TASK_RETENTION * 1000000000ll;
 
 		if (k->last == T_STOPPED && !k->inflight &&
-		    (old || stopped > ECSFS_TASKS_KEPT_MAX)) {
-			if (ecsfs_store_task_delete(t->store, k->id) < 0 &&
-			    ecsfs_store_task_delete(t->store, k->id) != -ENOENT) {
-				i++;
-				continue;
-			}
-			remove_log_dir(t, k->id);
-			tasks_remove_at(t, i);
+		    (old || stopped > ECSFS_TASKS_KEPT_MAX) && task_forget(t, i) == 0) {
 			stopped--;
-			char cluster[256], id[33];
-			snprintf(cluster, sizeof(cluster), "%s", k->cluster);
-			memcpy(id, k->id, sizeof(id));
-			ecsfs__task_free(k);
-			if (t->on_change)
-				t->on_change(t->on_change_data, cluster, id);
 			continue;
-		}
-		if (k->retry_at && k->retry_at <= now) {
-			k->retry_at = 0;
-			ecsfs__reconcile(k);
 		}
 		i++;
 	}
 }
 
-void ecsfs_tasks_forget_cluster(ecsfs_tasks *t, const char *cluster)
+void ecsfs__tasks_forget(ecsfs_tasks *t, const char *cluster)
 {
 	for (size_t i = 0; i < t->n;) {
 		struct task *k = t->v[i];
@@ -588,8 +569,8 @@ static int stop_task(ecsfs_tasks *t, const char *cluster, const char *id, const 
 		return r;
 	reason_line(reason, len, &text);
 	k->desired_running = false;
-	set_str(&k->stop_code, code);
-	set_str(&k->stopped_reason, text.len ? text.data : "Task stopped by user");
+	ecsfs__set_str(&k->stop_code, code);
+	ecsfs__set_str(&k->stopped_reason, text.len ? text.data : "Task stopped by user");
 	ecsfs_buf_release(&text);
 	if ((r = ecsfs__task_persist(k)) < 0) {
 		k->desired_running = true;
@@ -598,7 +579,7 @@ static int stop_task(ecsfs_tasks *t, const char *cluster, const char *id, const 
 	}
 	ecsfs__task_event(k, "stop requested: %s", k->stopped_reason);
 	ecsfs__task_changed(k);
-	ecsfs__reconcile(k);
+	ecsfs__task_drive(k);
 	return 0;
 }
 
@@ -618,430 +599,4 @@ int ecsfs_tasks_stop_as(ecsfs_tasks *t, const char *cluster, const char *id, con
 		ecsfs_buf_setf(why, "%s", err.msg.data);
 	ecsfs_err_release(&err);
 	return r;
-}
-
-/* ---- reading ---- */
-
-static const char *task_health(const struct task *k);
-
-int ecsfs_tasks_foreach(ecsfs_tasks *t, const char *cluster, const char *group,
-			ecsfs_tasks_info_cb cb, void *data)
-{
-	for (size_t i = 0; i < t->n; i++) {
-		struct task *k = t->v[i];
-		ecsfs_task_info in = {0};
-		int r;
-
-		if (strcmp(k->cluster, cluster) != 0 ||
-		    (group && (!k->group || strcmp(k->group, group) != 0)))
-			continue;
-		in.id = k->id;
-		in.started_by = k->started_by ? k->started_by : "";
-		in.family = k->family;
-		in.revision = k->revision;
-		in.last_status = state_names[k->last];
-		in.desired_running = k->desired_running;
-		in.health = task_health(k);
-		for (size_t j = 0; j < k->nc; j++)
-			in.has_health_check =
-			    in.has_health_check ||
-			    (k->c[j].essential && json_object_get(k->c[j].def, "healthCheck"));
-		in.created_ns = k->created_ns;
-		in.started_ns = k->started_ns;
-		in.stopped_ns = k->stopped_ns;
-		in.stop_code = k->stop_code;
-		in.stopped_reason = k->stopped_reason;
-		in.address = k->address ? k->address : "";
-		if ((r = cb(data, &in)) != 0)
-			return r < 0 ? r : 0;
-	}
-	return 0;
-}
-
-int ecsfs_tasks_list(ecsfs_tasks *t, const char *cluster, ecsfs_tasks_name_cb cb, void *data)
-{
-	for (size_t i = 0; i < t->n; i++) {
-		int r;
-		if (strcmp(t->v[i]->cluster, cluster) == 0 && (r = cb(data, t->v[i]->id)) != 0)
-			return r < 0 ? r : 0;
-	}
-	return 0;
-}
-
-int ecsfs_tasks_exists(ecsfs_tasks *t, const char *cluster, const char *id, const char *container)
-{
-	struct task *k = ecsfs__task_find_in(t, cluster, id);
-	if (!k)
-		return -ENOENT;
-	return !container || ecsfs__task_ctr(k, container) ? 0 : -ENOENT;
-}
-
-int ecsfs_tasks_containers(ecsfs_tasks *t, const char *cluster, const char *id,
-			   ecsfs_tasks_name_cb cb, void *data)
-{
-	struct task *k = ecsfs__task_find_in(t, cluster, id);
-	if (!k)
-		return -ENOENT;
-	for (size_t i = 0; i < k->nc; i++) {
-		int r = cb(data, k->c[i].name);
-		if (r)
-			return r < 0 ? r : 0;
-	}
-	return 0;
-}
-
-void ecsfs_tasks_counts(ecsfs_tasks *t, const char *cluster, unsigned *pending, unsigned *running,
-			unsigned *stopped)
-{
-	*pending = *running = *stopped = 0;
-	for (size_t i = 0; i < t->n; i++) {
-		struct task *k = t->v[i];
-		if (strcmp(k->cluster, cluster) != 0)
-			continue;
-		if (k->last == T_STOPPED)
-			(*stopped)++;
-		else if (k->last == T_RUNNING)
-			(*running)++;
-		else if (k->last < T_RUNNING)
-			(*pending)++;
-	}
-}
-
-/* A task's health: UNHEALTHY when an essential container with a health
- * check is, HEALTHY when all of those are, else UNKNOWN. */
-static const char *task_health(const struct task *k)
-{
-	bool any = false, all = true;
-
-	for (size_t i = 0; i < k->nc; i++) {
-		const struct ctr *c = &k->c[i];
-		if (!c->essential || !json_object_get(c->def, "healthCheck"))
-			continue;
-		any = true;
-		if (strcmp(c->health, "UNHEALTHY") == 0)
-			return "UNHEALTHY";
-		if (strcmp(c->health, "HEALTHY") != 0)
-			all = false;
-	}
-	return any && all ? "HEALTHY" : "UNKNOWN";
-}
-
-static void task_arn(const struct task *k, ecsfs_buf *out)
-{
-	ecsfs_buf_addf(out, "arn:aws:ecs:%s:%s:task/%s/%s", ECSFS_REGION, ECSFS_ACCOUNT, k->cluster,
-		       k->id);
-}
-
-static json_t *num_string(const json_t *v)
-{
-	if (json_is_string(v))
-		return json_string(json_string_value(v));
-	if (json_is_integer(v)) {
-		char b[32];
-		snprintf(b, sizeof(b), "%lld", (long long)json_integer_value(v));
-		return json_string(b);
-	}
-	return NULL;
-}
-
-static json_t *container_bindings(const struct task *k, const struct ctr *c)
-{
-	json_t *out = json_array(), *pm = json_object_get(c->def, "portMappings");
-	size_t i;
-	json_t *m;
-
-	json_array_foreach(pm, i, m) {
-		json_int_t port = json_integer_value(json_object_get(m, "containerPort"));
-		const char *proto = json_string_value(json_object_get(m, "protocol"));
-		char key[32];
-		json_t *b;
-
-		snprintf(key, sizeof(key), "%lld/%s", (long long)port, proto ? proto : "tcp");
-		b = json_object_get(k->bindings, key);
-		if (!k->needs_pause && k->last >= T_RUNNING && k->last < T_STOPPED) {
-			/* host mode: the container binds the host's port itself */
-			json_int_t hp = json_integer_value(json_object_get(m, "hostPort"));
-			json_t *nb =
-			    json_pack("{s:s, s:I, s:I, s:s}", "bindIP", "0.0.0.0", "containerPort",
-				      (json_int_t)port, "hostPort", hp ? hp : (json_int_t)port,
-				      "protocol", proto ? proto : "tcp");
-			json_array_append_new(out, nb);
-			continue;
-		}
-		if (!json_is_object(b))
-			continue;
-		json_t *nb = json_object();
-		json_object_set_new(
-		    nb, "bindIP",
-		    json_string(json_string_value(json_object_get(b, "hostIp")) ?: "0.0.0.0"));
-		json_object_set_new(nb, "containerPort", json_integer(port));
-		json_object_set(nb, "hostPort", json_object_get(b, "hostPort"));
-		json_object_set_new(nb, "protocol", json_string(proto ? proto : "tcp"));
-		json_array_append_new(out, nb);
-	}
-	return out;
-}
-
-/* The portMapping of container `c` for container port `port`, or NULL. */
-static const json_t *port_mapping(const struct ctr *c, int port)
-{
-	const json_t *pm = json_object_get(c->def, "portMappings"), *m;
-	size_t i;
-
-	json_array_foreach(pm, i, m)
-		if (json_integer_value(json_object_get(m, "containerPort")) == port)
-			return m;
-	return NULL;
-}
-
-int ecsfs_tasks_target(ecsfs_tasks *t, const char *cluster, const char *id, const char *container,
-		       int container_port, char addr[64], int *port)
-{
-	struct task *k = ecsfs__task_find_in(t, cluster, id);
-	struct ctr *c = k ? ecsfs__task_ctr(k, container) : NULL;
-	const json_t *m = c ? port_mapping(c, container_port) : NULL;
-	const char *proto;
-	json_int_t hp;
-	char key[32];
-
-	if (!m)
-		return -ENOENT;
-	if (k->last != T_RUNNING || !k->desired_running)
-		return -EAGAIN;
-	if (k->address) { /* the task's own address: its ports are its own */
-		snprintf(addr, 64, "%s", k->address);
-		*port = container_port;
-		return 0;
-	}
-	hp = json_integer_value(json_object_get(m, "hostPort"));
-	if (k->needs_pause) {
-		proto = json_string_value(json_object_get(m, "protocol"));
-		snprintf(key, sizeof(key), "%d/%s", container_port, proto ? proto : "tcp");
-		hp = json_integer_value(
-		    json_object_get(json_object_get(k->bindings, key), "hostPort"));
-		if (hp <= 0)
-			return -EAGAIN;
-	}
-	snprintf(addr, 64, "127.0.0.1");
-	*port = hp > 0 ? (int)hp : container_port;
-	return 0;
-}
-
-int ecsfs_tasks_describe(ecsfs_tasks *t, const char *cluster, const char *id, ecsfs_buf *out)
-{
-	struct task *k = ecsfs__task_find_in(t, cluster, id);
-	ecsfs_buf arn = ECSFS_BUF_INIT, s = ECSFS_BUF_INIT;
-	json_t *o, *cs, *v;
-
-	if (!k)
-		return -ENOENT;
-	o = json_object();
-	cs = json_array();
-	task_arn(k, &arn);
-	json_object_set_new(o, "taskArn", json_string(arn.data));
-	ecsfs_buf_addf(&s, "arn:aws:ecs:%s:%s:cluster/%s", ECSFS_REGION, ECSFS_ACCOUNT, k->cluster);
-	json_object_set_new(o, "clusterArn", json_string(s.data));
-	ecsfs_buf_reset(&s);
-	ecsfs_buf_addf(&s, "arn:aws:ecs:%s:%s:task-definition/%s:%lld", ECSFS_REGION, ECSFS_ACCOUNT,
-		       k->family, (long long)k->revision);
-	json_object_set_new(o, "taskDefinitionArn", json_string(s.data));
-	json_object_set_new(o, "lastStatus", json_string(state_names[k->last]));
-	json_object_set_new(o, "desiredStatus",
-			    json_string(k->desired_running ? "RUNNING" : "STOPPED"));
-	json_object_set_new(o, "healthStatus", json_string(task_health(k)));
-	json_object_set_new(o, "launchType", json_string("EC2"));
-	json_object_set_new(o, "availabilityZone", json_string(ECSFS_REGION));
-	json_object_set_new(
-	    o, "connectivity",
-	    json_string(k->pause_running || !k->needs_pause ? "CONNECTED" : "DISCONNECTED"));
-	if ((v = num_string(json_object_get(k->taskdef, "cpu"))))
-		json_object_set_new(o, "cpu", v);
-	if ((v = num_string(json_object_get(k->taskdef, "memory"))))
-		json_object_set_new(o, "memory", v);
-	ecsfs_json_set_time(o, "createdAt", k->created_ns);
-	ecsfs_json_set_time(o, "pullStartedAt", k->pull_started_ns);
-	ecsfs_json_set_time(o, "pullStoppedAt", k->pull_stopped_ns);
-	ecsfs_json_set_time(o, "startedAt", k->started_ns);
-	ecsfs_json_set_time(o, "stoppingAt", k->stopping_ns);
-	ecsfs_json_set_time(o, "executionStoppedAt", k->exec_stopped_ns);
-	ecsfs_json_set_time(o, "stoppedAt", k->stopped_ns);
-	put_str(o, "stopCode", k->stop_code);
-	put_str(o, "stoppedReason", k->stopped_reason);
-	put_str(o, "startedBy", k->started_by);
-	put_str(o, "group", k->group);
-	json_object_set_new(o, "enableExecuteCommand", json_false());
-	json_object_set_new(o, "version", json_integer(k->version));
-	if (k->overrides)
-		json_object_set(o, "overrides", k->overrides);
-	else
-		json_object_set_new(o, "overrides", json_pack("{s:[]}", "containerOverrides"));
-	json_object_set_new(o, "tags", json_array());
-	for (size_t i = 0; i < k->nc; i++) {
-		struct ctr *c = &k->c[i];
-		json_t *j = json_object();
-
-		ecsfs_buf_reset(&s);
-		ecsfs_buf_addf(&s, "arn:aws:ecs:%s:%s:container/%s/%s/%s", ECSFS_REGION,
-			       ECSFS_ACCOUNT, k->cluster, k->id, c->name);
-		json_object_set_new(j, "containerArn", json_string(s.data));
-		json_object_set_new(j, "taskArn", json_string(arn.data));
-		json_object_set_new(j, "name", json_string(c->name));
-		json_object_set(j, "image", json_object_get(c->def, "image"));
-		put_str(j, "runtimeId", c->runtime_id);
-		json_object_set_new(j, "lastStatus", json_string(ctr_state_names[c->state]));
-		if (c->has_exit)
-			json_object_set_new(j, "exitCode", json_integer(c->exit_code));
-		put_str(j, "reason", c->reason);
-		json_object_set_new(j, "healthStatus", json_string(c->health));
-		json_object_set_new(j, "essential", json_boolean(c->essential));
-		json_object_set_new(j, "networkBindings", container_bindings(k, c));
-		json_object_set_new(j, "networkInterfaces", json_array());
-		if ((v = num_string(json_object_get(c->def, "cpu"))))
-			json_object_set_new(j, "cpu", v);
-		else
-			json_object_set_new(j, "cpu", json_string("0"));
-		if ((v = num_string(json_object_get(c->def, "memory"))))
-			json_object_set_new(j, "memory", v);
-		if ((v = num_string(json_object_get(c->def, "memoryReservation"))))
-			json_object_set_new(j, "memoryReservation", v);
-		json_array_append_new(cs, j);
-	}
-	json_object_set_new(o, "containers", cs);
-	ecsfs_json_pretty(o, out);
-	json_decref(o);
-	ecsfs_buf_release(&arn);
-	ecsfs_buf_release(&s);
-	return 0;
-}
-
-static void line_time(ecsfs_buf *out, const char *key, int64_t ns)
-{
-	char iso[32];
-	if (!ns)
-		return;
-	ecsfs_time_iso(ns, iso);
-	ecsfs_buf_addf(out, "%s: %s\n", key, iso);
-}
-
-static void ctr_status(const struct ctr *c, ecsfs_buf *out)
-{
-	ecsfs_buf_addf(out, "name: %s\n", c->name);
-	ecsfs_buf_addf(out, "image: %s\n", json_string_value(json_object_get(c->def, "image")));
-	ecsfs_buf_addf(out, "essential: %s\n", c->essential ? "true" : "false");
-	ecsfs_buf_addf(out, "last_status: %s\n", ctr_state_names[c->state]);
-	ecsfs_buf_addf(out, "health: %s\n", c->health);
-	if (c->has_exit)
-		ecsfs_buf_addf(out, "exit_code: %d\n", c->exit_code);
-	if (c->reason)
-		ecsfs_buf_addf(out, "reason: %s\n", c->reason);
-	if (c->runtime_id)
-		ecsfs_buf_addf(out, "runtime_id: %s\n", c->runtime_id);
-	line_time(out, "started_at", c->started_ns);
-	line_time(out, "finished_at", c->finished_ns);
-	ecsfs_buf_addf(out, "log_bytes: %llu\n", (unsigned long long)c->log_bytes);
-}
-
-int ecsfs_tasks_status(ecsfs_tasks *t, const char *cluster, const char *id, const char *container,
-		       ecsfs_buf *out)
-{
-	struct task *k = ecsfs__task_find_in(t, cluster, id);
-	struct ctr *c;
-
-	if (!k)
-		return -ENOENT;
-	if (container) {
-		if (!(c = ecsfs__task_ctr(k, container)))
-			return -ENOENT;
-		ctr_status(c, out);
-		return 0;
-	}
-	ecsfs_buf_addf(out, "task: %s\n", k->id);
-	ecsfs_buf_addf(out, "cluster: %s\n", k->cluster);
-	ecsfs_buf_addf(out, "task_definition: %s:%lld\n", k->family, (long long)k->revision);
-	ecsfs_buf_addf(out, "desired_status: %s\n", k->desired_running ? "RUNNING" : "STOPPED");
-	ecsfs_buf_addf(out, "last_status: %s\n", state_names[k->last]);
-	ecsfs_buf_addf(out, "health: %s\n", task_health(k));
-	if (k->started_by)
-		ecsfs_buf_addf(out, "started_by: %s\n", k->started_by);
-	line_time(out, "created_at", k->created_ns);
-	line_time(out, "started_at", k->started_ns);
-	line_time(out, "stopping_at", k->stopping_ns);
-	line_time(out, "stopped_at", k->stopped_ns);
-	if (k->stop_code)
-		ecsfs_buf_addf(out, "stop_code: %s\n", k->stop_code);
-	if (k->stopped_reason)
-		ecsfs_buf_addf(out, "stopped_reason: %s\n", k->stopped_reason);
-	for (size_t i = 0; i < k->nc; i++) {
-		c = &k->c[i];
-		ecsfs_buf_addf(out, "container %s: %s", c->name, ctr_state_names[c->state]);
-		if (c->has_exit)
-			ecsfs_buf_addf(out, ", exit code %d", c->exit_code);
-		if (strcmp(c->health, "UNKNOWN") != 0)
-			ecsfs_buf_addf(out, ", %s", c->health);
-		ecsfs_buf_addch(out, '\n');
-	}
-	return 0;
-}
-
-int ecsfs_tasks_log_stat(ecsfs_tasks *t, const char *cluster, const char *id, const char *container,
-			 uint64_t *size, struct timespec *mtime)
-{
-	ecsfs_buf path = ECSFS_BUF_INIT;
-	struct stat st;
-	int r = ecsfs_tasks_log_path(t, cluster, id, container, &path);
-
-	if (r == 0) {
-		*size = 0;
-		memset(mtime, 0, sizeof(*mtime));
-		if (stat(path.data, &st) == 0) {
-			*size = (uint64_t)st.st_size;
-			*mtime = st.st_mtim;
-		}
-	}
-	ecsfs_buf_release(&path);
-	return r;
-}
-
-int ecsfs_tasks_log_read(ecsfs_tasks *t, const char *cluster, const char *id, const char *container,
-			 uint64_t off, size_t len, ecsfs_buf *out)
-{
-	ecsfs_buf path = ECSFS_BUF_INIT;
-	int r = ecsfs_tasks_log_path(t, cluster, id, container, &path), fd;
-	ssize_t n;
-	char *tmp;
-
-	if (r < 0)
-		goto out;
-	fd = open(path.data, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		r = errno == ENOENT ? 0 : -errno; /* nothing written yet */
-		goto out;
-	}
-	tmp = malloc(len ? len : 1);
-	if (!tmp)
-		abort();
-	n = pread(fd, tmp, len, (off_t)off);
-	if (n < 0)
-		r = -errno;
-	else
-		ecsfs_buf_add(out, tmp, (size_t)n);
-	free(tmp);
-	close(fd);
-out:
-	ecsfs_buf_release(&path);
-	return r;
-}
-
-int ecsfs_tasks_log_path(ecsfs_tasks *t, const char *cluster, const char *id, const char *container,
-			 ecsfs_buf *out)
-{
-	struct task *k = ecsfs__task_find_in(t, cluster, id);
-
-	if (!k || (container && !ecsfs__task_ctr(k, container)))
-		return -ENOENT;
-	if (container)
-		ecsfs_buf_addf(out, "%s/%s/%s.log", t->log_dir, id, container);
-	else
-		ecsfs_buf_addf(out, "%s/%s/~task.log", t->log_dir, id); /* '~' is in no name */
-	return 0;
 }

@@ -106,13 +106,21 @@ struct ecsfs_tasks {
 	bool reachable;
 	int pause_image; /* enum pause_image_state in reconciler.c */
 	char pause_error[256];
-	char *pause_path; /* the static binary the pause image is made from */
-	struct op *ops;	  /* calls in flight (reconciler.c) */
+	char *pause_path;	       /* the static binary the pause image is made from */
+	struct op *ops;		       /* calls in flight (control/reconciler.c) */
+	void (*drive)(struct task *k); /* the reconciler: look at k again */
 	bool syncing;
 	bool sync_again;
 	unsigned sync_mark;
 	int64_t sync_retry_at;
 };
+
+/* o[key] = s, unless s is NULL. */
+static inline void put_str(json_t *o, const char *key, const char *s)
+{
+	if (s)
+		json_object_set_new(o, key, json_string(s));
+}
 
 /* task.c */
 char *ecsfs__xstrdup(const char *s); /* NULL stays NULL; aborts on ENOMEM */
@@ -132,14 +140,20 @@ void ecsfs__task_changed(struct task *k);
 void ecsfs__task_event(struct task *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *ecsfs__task_state_name(enum task_state s);
 
-/* reconciler.c */
-void ecsfs__reconcile(struct task *k);
-/* A task's containers are all done with; close what capture holds open. */
+/* The reconciler looks at the task again (t->drive; nothing without one). */
+void ecsfs__task_drive(struct task *k);
+/* A task's containers are all done with: close the log files capture holds. */
 void ecsfs__task_close_logs(struct task *k);
-void ecsfs__reconciler_start(ecsfs_tasks *t);
-/* Cut every call in flight loose from the subsystem (before freeing it). */
-void ecsfs__reconciler_detach(ecsfs_tasks *t);
-/* Retries that are due (called from ecsfs_tasks_sweep()). */
-void ecsfs__reconciler_tick(ecsfs_tasks *t);
+/* Replace *dst with a copy of s (NULL: none). */
+void ecsfs__set_str(char **dst, const char *s);
+
+/* The subsystem's model: make STATE/logs, read the instance id, load every
+ * task (0, or -errno + why); release frees every task (not t itself). */
+int ecsfs__tasks_open(ecsfs_tasks *t, const char *state_dir, ecsfs_buf *why);
+void ecsfs__tasks_release(ecsfs_tasks *t);
+/* Forget STOPPED tasks past their retention, or beyond ECSFS_TASKS_KEPT_MAX. */
+void ecsfs__tasks_expire(ecsfs_tasks *t);
+/* Forget the STOPPED tasks of a cluster (rows, logs, memory). */
+void ecsfs__tasks_forget(ecsfs_tasks *t, const char *cluster);
 
 #endif

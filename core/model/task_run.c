@@ -412,7 +412,7 @@ int ecsfs_tasks_start(ecsfs_tasks *t, const char *cluster, const ecsfs_task_laun
 		ecsfs__task_event(k, "started from %s:%lld%s%s.", k->family, (long long)k->revision,
 				  k->started_by ? " by " : "", k->started_by ? k->started_by : "");
 		ecsfs__task_changed(k);
-		ecsfs__reconcile(k);
+		ecsfs__task_drive(k);
 	}
 	*ids = out;
 out:

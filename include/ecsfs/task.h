@@ -177,8 +177,8 @@ int ecsfs_tasks_containers(ecsfs_tasks *t, const char *cluster, const char *id,
 void ecsfs_tasks_counts(ecsfs_tasks *t, const char *cluster, unsigned *pending, unsigned *running,
 			unsigned *stopped);
 
-/* describe-tasks' task object, pretty JSON. */
-int ecsfs_tasks_describe(ecsfs_tasks *t, const char *cluster, const char *id, ecsfs_buf *out);
+/* describe-tasks' task object (caller decrefs). -ENOENT unknown task. */
+int ecsfs_tasks_describe(ecsfs_tasks *t, const char *cluster, const char *id, json_t **out);
 /* "key: value" lines of a task, or (container not NULL) of one container. */
 int ecsfs_tasks_status(ecsfs_tasks *t, const char *cluster, const char *id, const char *container,
 		       ecsfs_buf *out);

@@ -56,6 +56,15 @@ static int run(const char *text, char *id, ecsfs_buf *why)
 	return r;
 }
 
+/* task.json of a task of prod, pretty, into *out. */
+static void describe(const char *id, ecsfs_buf *out)
+{
+	json_t *j = NULL;
+	if (ecsfs_tasks_describe(tasks, "prod", id, &j) == 0)
+		ecsfs_json_pretty(j, out);
+	json_decref(j);
+}
+
 /* The value of "key: " in a task's (or container's) status, into out. */
 static const char *field(const char *id, const char *container, const char *key, char *out,
 			 size_t n)
@@ -276,7 +285,7 @@ int main(void)
 		      json_object_get(json_object_get(cfg, "HostConfig"), "Memory")) == 128ll << 20,
 	   "memory 128 of web:2 applied");
 	ecsfs_buf_reset(&out);
-	ecsfs_tasks_describe(tasks, "prod", id, &out);
+	describe(id, &out);
 	ok(ctr && strstr(out.data, ctr), "task.json shows the runtimeId");
 	ok(strstr(
 	       out.data,
@@ -362,7 +371,7 @@ int main(void)
 		free(labels);
 	}
 	ecsfs_buf_reset(&out);
-	ecsfs_tasks_describe(tasks, "prod", id, &out);
+	describe(id, &out);
 	ok(!strstr(out.data, "s3cr3t"), "nor in task.json");
 	ecsfs_tasks_stop(tasks, "prod", id, "", 0, &err);
 	settle();
@@ -403,7 +412,7 @@ int main(void)
 		is_str(last(id), "RUNNING", "after a restart the task is RUNNING");
 		is_int(ecsfs_fake_runtime_count(rt, false), before, "no container was added");
 		ecsfs_buf_reset(&out);
-		ecsfs_tasks_describe(tasks, "prod", id, &out);
+		describe(id, &out);
 		ok(strstr(out.data, keep) != NULL, "same runtimeId");
 		/* behind its back */
 		ecsfs_fake_runtime_destroy(rt, keep);

@@ -1,0 +1,108 @@
+/*
+ * ecsfs — what the reconciler's files share: the calls in flight (`op`),
+ * and each file's entry points. The reconciler drives the tasks of
+ * model/task*.c; the model reaches it only through ecsfs_tasks.drive.
+ */
+#ifndef ECSFS_RECONCILER_PRIVATE_H
+#define ECSFS_RECONCILER_PRIVATE_H
+
+#include <stdbool.h>
+
+#include "ecsfs/launch.h"
+#include "ecsfs/runtime.h"
+#include "ecsfs/util.h"
+#include "model/task_private.h"
+
+#define RETRY_NS       (2 * 1000000000ll)  /* after an engine error, look again this much later */
+#define DRAIN_NS       (10 * 1000000000ll) /* longest wait for a stopped container's output */
+#define INSTANCE_LABEL "ecsfs.instance"
+
+enum pause_image_state { PI_UNKNOWN, PI_BUSY, PI_READY, PI_FAILED };
+
+struct op {
+	struct op *prev, *next;
+	ecsfs_tasks *t; /* NULL once detached */
+	struct task *k; /* NULL for the subsystem's own calls */
+	struct ctr *c;	/* NULL when the call is about the task or the pause */
+	bool pause;	/* the call is about the pause container */
+	char *arg;	/* what the call needs next (an image, a name) */
+	ecsfs_runtime_logs *logs;
+	bool counted;	/* holds the task's next step back (all but log followers) */
+	bool replaying; /* a log follower resumed from log_ts, not yet past it */
+};
+
+static inline ecsfs_runtime_ops const *ops(ecsfs_tasks *t)
+{
+	return t->rt->ops;
+}
+
+static inline bool engine_up(ecsfs_tasks *t)
+{
+	ecsfs_runtime_info info;
+	ecsfs_runtime_get_info(t->rt, &info);
+	return info.reachable;
+}
+
+/* ---- reconciler.c ---- */
+
+/* A call about task `k` (NULL: the subsystem's own) and container `c`
+ * (NULL: the task or its pause); it holds the task's next look back until
+ * ecsfs__rc_op_done(). */
+struct op *ecsfs__rc_op_new(ecsfs_tasks *t, struct task *k, struct ctr *c);
+/* Take it off the list of calls in flight (it stays allocated). */
+void ecsfs__rc_op_unlink(struct op *o);
+/* The call is over: free it, and look at its task again once nothing of
+ * the task is in flight. */
+void ecsfs__rc_op_done(struct op *o);
+/* A call that could not even start: done, and retry the task later. */
+void ecsfs__rc_op_failed(struct op *o);
+/* Persist the task, and tell the fs layer. */
+void ecsfs__rc_saved(struct task *k);
+/* The task cannot go on: it will stop with this code and reason. */
+void ecsfs__rc_fail(struct task *k, const char *code, const char *reason);
+/* An engine call failed: a fault of the engine's reachability is retried
+ * later; anything else ends the task with `prefix: message`. */
+void ecsfs__rc_call_failed(struct task *k, int err, const char *prefix, const char *errmsg);
+/* Look again at every task not STOPPED. */
+void ecsfs__rc_kick_all(ecsfs_tasks *t);
+void ecsfs__reconcile(struct task *k);
+
+/* ---- reconciler_adopt.c ---- */
+
+/* What an inspect of container `c` (NULL: the pause) says. */
+void ecsfs__rc_observe(struct task *k, struct ctr *c, json_t *inspect);
+/* Container `c` (NULL: the pause) is no longer in the engine. */
+void ecsfs__rc_observe_gone(struct task *k, struct ctr *c);
+/* Inspect engine container `id`, then observe what it shows. */
+void ecsfs__rc_inspect(struct task *k, struct ctr *c, const char *id);
+/* List every container of this state directory and match them to tasks. */
+void ecsfs__rc_resync(ecsfs_tasks *t);
+/* The runtime's event callback (NULL: the stream (re)opened). */
+void ecsfs__rc_on_event(void *data, json_t *ev);
+
+/* ---- reconciler_logs.c ---- */
+
+/* Follow the output of every container of `k` that has some to give. */
+void ecsfs__rc_ensure_logs(struct task *k);
+
+/* ---- reconciler_images.c ---- */
+
+void ecsfs__rc_ensure_pause_image(ecsfs_tasks *t);
+/* Every distinct image of the task, present or pulled. */
+void ecsfs__rc_ensure_images(struct task *k);
+
+/* ---- reconciler_launch.c ---- */
+
+/* What launch.c needs to know of a task; the ARN is written to *arn. */
+void ecsfs__rc_launch_ctx(struct task *k, ecsfs_launch_ctx *ctx, ecsfs_buf *arn);
+/* PROVISIONING: volumes, then the pause container. */
+void ecsfs__rc_provision(struct task *k);
+/* PENDING and on: images, containers created, then started in order. */
+void ecsfs__rc_launch(struct task *k);
+
+/* ---- reconciler_stop.c ---- */
+
+/* desiredStatus STOPPED: stop, drain the output, remove, STOPPED. */
+void ecsfs__rc_drive_stop(struct task *k);
+
+#endif
