@@ -100,24 +100,6 @@ int ecsfs_docker_api_cmp(const char *a, const char *b)
 	return 0;
 }
 
-void ecsfs__docker_error_text(const ecsfs_buf *body, size_t max, ecsfs_buf *out)
-{
-	json_t *j = json_loadb(body->data, body->len, 0, NULL);
-	const char *msg = json_string_value(json_object_get(j, "message"));
-	size_t i;
-
-	if (msg) {
-		ecsfs_buf_addf(out, "%.*s", (int)max, msg);
-	} else {
-		for (i = 0; i < body->len && i < max; i++) {
-			unsigned char c = (unsigned char)body->data[i];
-
-			ecsfs_buf_addch(out, c < ' ' || c == 0x7f ? ' ' : (char)c);
-		}
-	}
-	json_decref(j);
-}
-
 static void on_timer(uv_timer_t *t);
 
 static void docker_schedule(struct docker *d, uint64_t ms)

@@ -1,7 +1,9 @@
 /*
- * ecsfs — what the Docker client's two files share: docker.c (probing,
- * lifecycle, the event stream) and docker_ops.c (container, image and
- * volume calls, log streams).
+ * ecsfs — what the Docker client's files share: docker.c (probing,
+ * lifecycle, the event stream, the table of runtime ops), docker_ops.c
+ * (container, image, volume and network calls), docker_logs.c (log
+ * streams) and docker_util.c (helpers all of them use). Calls go one way:
+ * docker.c -> docker_ops.c, docker_logs.c -> docker_util.c.
  */
 #ifndef ECSFS_DOCKER_PRIVATE_H
 #define ECSFS_DOCKER_PRIVATE_H
@@ -15,6 +17,8 @@
 #include "ecsfs/http.h"
 #include "ecsfs/runtime.h"
 
+/* The longest an ordinary call may take. */
+#define ECSFS__DOCKER_CALL_TIMEOUT_MS 60000L
 /* How much of an engine's error message goes into a call's errmsg. */
 #define ECSFS__DOCKER_MESSAGE_MAX 1024
 /* Longest line of a JSON-lines stream (/events, pull progress) we parse. */
@@ -77,7 +81,8 @@ int ecsfs__jsonl_feed(struct ecsfs__jsonl *j, const char *p, size_t n, ecsfs__js
 int ecsfs__jsonl_finish(struct ecsfs__jsonl *j, ecsfs__jsonl_fn fn, void *data);
 void ecsfs__jsonl_release(struct ecsfs__jsonl *j);
 
-/* The runtime ops of docker_ops.c, as runtime.h describes them. */
+/* The runtime ops of docker_ops.c and docker_logs.c, as runtime.h
+ * describes them. */
 int ecsfs__docker_create(ecsfs_runtime *rt, const char *name, json_t *config, ecsfs_runtime_cb cb,
 			 void *data);
 int ecsfs__docker_start_container(ecsfs_runtime *rt, const char *id, ecsfs_runtime_cb cb,
