@@ -14,19 +14,15 @@
 
 /* ---- what the engine shows ---- */
 
-/* RFC 3339 time as Docker writes it ("0001-01-01T00:00:00Z" when unset). */
+/* RFC 3339 time as Docker writes it; 0 for "0001-01-01T00:00:00Z"
+ * (never) or anything before the epoch. */
 static int64_t parse_time(const char *s)
 {
-	struct tm tm = {0};
-	const char *p;
-	int64_t ns = 0, scale = 100000000;
+	int64_t ns;
 
-	if (!s || !(p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) || tm.tm_year < 70)
+	if (!s || ecsfs_time_parse(s, strlen(s), 0, &ns) < 0 || ns < 0)
 		return 0;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
-			ns += (*p - '0') * scale;
-	return (int64_t)timegm(&tm) * 1000000000ll + ns;
+	return ns;
 }
 
 static const char *state_field(json_t *ecsfs__rc_inspect, const char *key)

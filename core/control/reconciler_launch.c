@@ -20,8 +20,7 @@ static int secret_lookup(void *data, const char *name, ecsfs_buf *value)
 
 void ecsfs__rc_launch_ctx(struct task *k, ecsfs_launch_ctx *ctx, ecsfs_buf *arn)
 {
-	ecsfs_buf_addf(arn, "arn:aws:ecs:%s:%s:task/%s/%s", ECSFS_REGION, ECSFS_ACCOUNT, k->cluster,
-		       k->id);
+	ecsfs_arn(arn, "ecs", "task/%s/%s", k->cluster, k->id);
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->cluster = k->cluster;
 	ctx->task_id = k->id;

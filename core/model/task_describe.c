@@ -130,8 +130,7 @@ static const char *task_health(const struct task *k)
 
 static void task_arn(const struct task *k, ecsfs_buf *out)
 {
-	ecsfs_buf_addf(out, "arn:aws:ecs:%s:%s:task/%s/%s", ECSFS_REGION, ECSFS_ACCOUNT, k->cluster,
-		       k->id);
+	ecsfs_arn(out, "ecs", "task/%s/%s", k->cluster, k->id);
 }
 
 static json_t *num_string(const json_t *v)
@@ -244,9 +243,9 @@ static json_t *describe_container(const struct task *k, const struct ctr *c, con
 {
 	json_t *j = json_object();
 
-	json_object_set_new(j, "containerArn",
-			    json_sprintf("arn:aws:ecs:%s:%s:container/%s/%s/%s", ECSFS_REGION,
-					 ECSFS_ACCOUNT, k->cluster, k->id, c->name));
+	json_object_set_new(
+	    j, "containerArn",
+	    ecsfs_arn_json("ecs", "container/%s/%s/%s", k->cluster, k->id, c->name));
 	json_object_set_new(j, "taskArn", json_string(task_arn));
 	json_object_set_new(j, "name", json_string(c->name));
 	json_object_set(j, "image", json_object_get(c->def, "image"));
@@ -283,18 +282,16 @@ static json_t *describe_task(const struct task *k)
 
 	task_arn(k, &arn);
 	json_object_set_new(o, "taskArn", json_string(arn.data));
+	json_object_set_new(o, "clusterArn", ecsfs_arn_json("ecs", "cluster/%s", k->cluster));
 	json_object_set_new(
-	    o, "clusterArn",
-	    json_sprintf("arn:aws:ecs:%s:%s:cluster/%s", ECSFS_REGION, ECSFS_ACCOUNT, k->cluster));
-	json_object_set_new(o, "taskDefinitionArn",
-			    json_sprintf("arn:aws:ecs:%s:%s:task-definition/%s:%lld", ECSFS_REGION,
-					 ECSFS_ACCOUNT, k->family, (long long)k->revision));
+	    o, "taskDefinitionArn",
+	    ecsfs_arn_json("ecs", "task-definition/%s:%lld", k->family, (long long)k->revision));
 	json_object_set_new(o, "lastStatus", json_string(ecsfs__task_state_name(k->last)));
 	json_object_set_new(o, "desiredStatus",
 			    json_string(k->desired_running ? "RUNNING" : "STOPPED"));
 	json_object_set_new(o, "healthStatus", json_string(task_health(k)));
 	json_object_set_new(o, "launchType", json_string("EC2"));
-	json_object_set_new(o, "availabilityZone", json_string(ECSFS_REGION));
+	json_object_set_new(o, "availabilityZone", json_string(ecsfs_arn_region()));
 	json_object_set_new(
 	    o, "connectivity",
 	    json_string(k->pause_running || !k->needs_pause ? "CONNECTED" : "DISCONNECTED"));

@@ -13,6 +13,7 @@
 #include <sys/random.h>
 
 #include "ecsfs/launch.h"
+#include "ecsfs/shape.h"
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
 #include "task_private.h"
@@ -48,114 +49,49 @@ static int bad(ecsfs_err *err, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int check_count(long long n, ecsfs_err *err)
-{
-	if (n < 1 || n > ECSFS_RUN_MAX_COUNT)
-		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
-				     "count: %lld is out of range: RunTask starts 1 to %d tasks", n,
-				     ECSFS_RUN_MAX_COUNT);
-	return 0;
-}
-
 /* ---- the request's fields ---- */
 
-/* RunTask fields that have no local meaning: accepted and kept out of the way. */
-static const char *const run_ignored[] = {
-    "capacityProviderStrategy",
-    "enableECSManagedTags",
-    "enableExecuteCommand",
-    "launchType",
-    "networkConfiguration",
-    "placementConstraints",
-    "placementStrategy",
-    "platformVersion",
-    "propagateTags",
-    "referenceId",
-    "tags",
-    "clientToken",
-    "volumeConfigurations",
-    NULL,
-};
-
-static const char *const run_known[] = {
-    "taskDefinition", "count", "overrides", "startedBy", "group", "cluster", NULL,
-};
-
-static bool in_list(const char *const *list, const char *key)
-{
-	for (size_t i = 0; list[i]; i++)
-		if (strcmp(key, list[i]) == 0)
-			return true;
-	return false;
-}
-
 /* "cluster", when given, must name this cluster (by name or ARN). */
-static int check_cluster(const json_t *v, const char *cluster, ecsfs_err *err)
+static int check_cluster(ecsfs_shape_ctx *c, const json_t *v)
 {
-	const char *c = json_string_value(v);
-	const char *tail = c ? strrchr(c, '/') : NULL;
+	const char *cluster = c->user, *s = json_string_value(v), *tail = strrchr(s, '/');
 
-	if (!c || strcmp(tail ? tail + 1 : c, cluster) != 0)
-		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
-				     "cluster: this is the run file of cluster %s", cluster);
+	if (strcmp(tail ? tail + 1 : s, cluster) != 0)
+		return ecsfs_shape_fail(c, "this is the run file of cluster %s", cluster);
 	return 0;
 }
 
-static int check_fields(const json_t *rq, const char *cluster, ecsfs_err *err)
+static const char *const launch_types[] = {"EC2", "FARGATE", "EXTERNAL", NULL};
+static const char *const propagate[] = {"TASK_DEFINITION", "SERVICE", "NONE", NULL};
+
+/* RunTask's input; the fields marked kept have no local meaning: checked,
+ * and kept out of the way. */
+static const ecsfs_field run_fields[] = {
+    ECSFS_STR("taskDefinition", ECSFS_F_REQUIRED | ECSFS_F_NONEMPTY),
+    ECSFS_INT("count", 0, 1, ECSFS_RUN_MAX_COUNT),
+    {.name = "overrides", .type = ECSFS_JSON_OBJECT},
+    {.name = "startedBy", .type = ECSFS_JSON_STRING, .max = 128},
+    {.name = "group", .type = ECSFS_JSON_STRING, .max = 255},
+    {.name = "cluster", .type = ECSFS_JSON_STRING, .check = check_cluster},
+    ECSFS_ARR("tags", ECSFS_F_KEPT, &ecsfs_item_tag, 50),
+    ECSFS_ARR("capacityProviderStrategy", ECSFS_F_KEPT, NULL, 6),
+    ECSFS_BOOL("enableECSManagedTags", ECSFS_F_KEPT),
+    ECSFS_BOOL("enableExecuteCommand", ECSFS_F_KEPT),
+    ECSFS_STR_OF("launchType", ECSFS_F_KEPT, launch_types),
+    {.name = "networkConfiguration", .type = ECSFS_JSON_OBJECT, .flags = ECSFS_F_KEPT},
+    ECSFS_ARR("placementConstraints", ECSFS_F_KEPT, NULL, 10),
+    ECSFS_ARR("placementStrategy", ECSFS_F_KEPT, NULL, 5),
+    ECSFS_STR("platformVersion", ECSFS_F_KEPT),
+    ECSFS_STR_OF("propagateTags", ECSFS_F_KEPT, propagate),
+    ECSFS_STR("referenceId", ECSFS_F_KEPT),
+    ECSFS_STR("clientToken", ECSFS_F_KEPT),
+    ECSFS_ARR("volumeConfigurations", ECSFS_F_KEPT, NULL, 0),
+};
+static const ecsfs_shape run_shape = ECSFS_SHAPE(run_fields);
+
+static const char *opt_str(const json_t *rq, const char *key)
 {
-	const char *key;
-	json_t *v;
-	int r;
-
-	json_object_foreach((json_t *)rq, key, v) {
-		if (strcmp(key, "cluster") == 0 && (r = check_cluster(v, cluster, err)) < 0)
-			return r;
-		if (!in_list(run_known, key) && !in_list(run_ignored, key))
-			return bad(err, "%s: not a RunTask field", key);
-	}
-	return 0;
-}
-
-/* An optional string of at most `max` characters: 0, or -EINVAL. */
-static int opt_string(const json_t *rq, const char *key, size_t max, const char **out,
-		      ecsfs_err *err)
-{
-	const json_t *v = json_object_get(rq, key);
-
-	*out = NULL;
-	if (!v)
-		return 0;
-	if (!json_is_string(v) || json_string_length(v) > max)
-		return bad(err, "%s: must be a string of up to %zu characters", key, max);
-	*out = json_string_value(v);
-	return 0;
-}
-
-static int read_ref(const json_t *rq, run_req *q, ecsfs_err *err)
-{
-	const json_t *v = json_object_get(rq, "taskDefinition");
-
-	if (!json_is_string(v))
-		return bad(err, "taskDefinition: %s", v ? "must be a string" : "is required");
-	return ecsfs_err_from(
-	    err, ECSFS_E_INVALID_PARAMETER,
-	    ecsfs_taskdef_parse_ref(json_string_value(v), q->family, &q->revision, &err->msg));
-}
-
-static int read_count(const json_t *rq, run_req *q, ecsfs_err *err)
-{
-	const json_t *v = json_object_get(rq, "count");
-	int r;
-
-	q->count = 1;
-	if (!v)
-		return 0;
-	if (!json_is_integer(v))
-		return bad(err, "count: must be a whole number");
-	if ((r = check_count(json_integer_value(v), err)) < 0)
-		return r;
-	q->count = (long)json_integer_value(v);
-	return 0;
+	return json_string_value(json_object_get(rq, key));
 }
 
 /* A DNS name: labels of [A-Za-z0-9-] joined by '.', at most 253 bytes. */
@@ -196,22 +132,21 @@ static int read_aliases(const char *const *aliases, run_req *q, ecsfs_err *err)
 
 static int read_request(const char *cluster, const ecsfs_task_launch *l, run_req *q, ecsfs_err *err)
 {
-	const json_t *rq = l->request;
-	const json_t *ov;
+	const json_t *rq = l->request, *count;
 	int r;
 
 	memset(q, 0, sizeof(*q));
-	if (!json_is_object(rq))
-		return bad(err, "RunTask: the request must be a JSON object");
-	if ((r = check_fields(rq, cluster, err)) < 0 || (r = read_ref(rq, q, err)) < 0 ||
-	    (r = read_count(rq, q, err)) < 0)
+	if ((r = ecsfs_shape_check(&run_shape, rq, (void *)cluster, err)) < 0)
 		return r;
-	if ((ov = json_object_get(rq, "overrides")) && !json_is_object(ov))
-		return bad(err, "overrides: must be an object");
-	q->overrides = ov;
-	if ((r = opt_string(rq, "startedBy", 128, &q->started_by, err)) < 0 ||
-	    (r = opt_string(rq, "group", 255, &q->group, err)) < 0)
+	r = ecsfs_taskdef_parse_ref(opt_str(rq, "taskDefinition"), q->family, &q->revision,
+				    &err->msg);
+	if (ecsfs_err_from(err, ECSFS_E_INVALID_PARAMETER, r) < 0)
 		return r;
+	count = json_object_get(rq, "count");
+	q->count = count ? (long)json_integer_value(count) : 1;
+	q->overrides = json_object_get(rq, "overrides");
+	q->started_by = opt_str(rq, "startedBy");
+	q->group = opt_str(rq, "group");
 	return read_aliases(l->aliases, q, err);
 }
 
@@ -473,8 +408,6 @@ static int parse_line(const char *data, size_t len, json_t **out, ecsfs_err *err
 		c = strtoll(words[1], &end, 10);
 		if (*end || errno || words[1][0] == '+')
 			return bad(err, "count: '%s' is not a whole number", words[1]);
-		if ((r = check_count(c, err)) < 0)
-			return r;
 	}
 	*out = json_pack("{s:s, s:I}", "taskDefinition", words[0], "count", (json_int_t)c);
 	return 0;

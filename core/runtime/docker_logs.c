@@ -65,69 +65,10 @@ struct ecsfs_runtime_logs {
 	struct logs_line out[2]; /* stdout, stderr */
 };
 
-static int digits(const char *s, int n)
-{
-	int v = 0, i;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
-/* "2026-11-21T19:50:27.123456789Z" (or "+01:00" for Z, fewer digits of
- * fraction or none) into nanoseconds since the epoch. */
+/* A message's RFC3339Nano timestamp into nanoseconds since the epoch. */
 static bool parse_rfc3339(const char *s, size_t n, int64_t *out)
 {
-	struct tm tm = {0};
-	int64_t frac = 0, off = 0;
-	int nd = 0, hh, mm;
-	size_t i = 19;
-	time_t t;
-
-	if (n < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
-	    s[13] != ':' || s[16] != ':')
-		return false;
-	tm.tm_year = digits(s, 4) - 1900;
-	tm.tm_mon = digits(s + 5, 2) - 1;
-	tm.tm_mday = digits(s + 8, 2);
-	tm.tm_hour = digits(s + 11, 2);
-	tm.tm_min = digits(s + 14, 2);
-	tm.tm_sec = digits(s + 17, 2);
-	if (tm.tm_year < -1899 || tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 ||
-	    tm.tm_mday > 31 || tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 ||
-	    tm.tm_min > 59 || tm.tm_sec < 0 || tm.tm_sec > 60)
-		return false;
-	if (s[i] == '.') {
-		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
-			if (nd < 9) {
-				frac = frac * 10 + (s[i] - '0');
-				nd++;
-			}
-		if (nd == 0)
-			return false;
-	}
-	for (; nd < 9; nd++)
-		frac *= 10;
-	if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
-		i++;
-	} else if (i + 6 == n && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
-		hh = digits(s + i + 1, 2);
-		mm = digits(s + i + 4, 2);
-		if (hh < 0 || mm < 0)
-			return false;
-		off = (hh * 3600 + mm * 60) * (s[i] == '-' ? -1 : 1);
-		i += 6;
-	} else {
-		return false;
-	}
-	if (i != n)
-		return false;
-	t = timegm(&tm);
-	*out = ((int64_t)t - off) * 1000000000 + frac;
-	return true;
+	return ecsfs_time_parse(s, n, 0, out) == 0;
 }
 
 /* A message's timestamp, once its space (or the end of the line, or too
