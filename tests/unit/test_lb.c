@@ -24,9 +24,10 @@ static void on_change(void *data)
 static void put_group(const char *name, const char *doc)
 {
 	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644, .mtime_ns = 1};
-	char file[64];
-	snprintf(file, sizeof(file), "%s.json", name);
-	ecsfs_store_file_put(s, ECSFS_SPEC_TARGETGROUPS, file, &meta, doc, strlen(doc));
+	ecsfs_err err = ECSFS_ERR_INIT;
+	if (ecsfs_targetgroup_apply(s, name, doc, strlen(doc), &meta, &err) < 0)
+		printf("# %s\n", err.msg.data);
+	ecsfs_err_release(&err);
 }
 
 static void test_refs(void)
@@ -89,7 +90,7 @@ static void test_targets(void)
 	ecsfs_lb_set_change_cb(lb, on_change, NULL);
 	is_int(ecsfs_lb_group_exists(lb, "web", &err), -ENOENT, "no group yet");
 	ok(strstr(err.msg.data, "web"), "the message names it: %s", err.msg.data);
-	put_group("web", "{}");
+	put_group("web", "{\"Protocol\":\"HTTP\",\"Port\":80}");
 	is_int(ecsfs_lb_group_exists(lb, "web", &err), 0, "a spec document makes it exist");
 	is_int(ecsfs_lb_register(lb, "web", "prod", "svc", "t1", "10.0.0.2", 8080, &err), 0,
 	       "register");
