@@ -251,7 +251,7 @@ int ecsfs__spec_file_exists(ecsfs__fs *fs, const ecsfs__match *m)
 static int cluster_json_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 			      bool partial, ecsfs_err *err)
 {
-	return ecsfs_cluster_settings_check(m->cap[0], data, len, partial, &err->msg);
+	return ecsfs_cluster_settings_check(m->cap[0], data, len, partial, err);
 }
 
 static int cluster_json_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,

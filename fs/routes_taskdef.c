@@ -12,7 +12,7 @@
 static int spec_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 		      bool partial, ecsfs_err *err)
 {
-	return ecsfs_taskdef_check(m->cap[0], data, len, partial, &err->msg);
+	return ecsfs_taskdef_check(m->cap[0], data, len, partial, err);
 }
 
 static void family_changed(ecsfs__fs *fs, const char *family)

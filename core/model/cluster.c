@@ -3,7 +3,9 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "ecsfs/arn.h"
 #include "ecsfs/cluster.h"
+#include "ecsfs/shape.h"
 #include "ecsfs/util.h"
 
 void ecsfs_cluster_spec_dir(const char *name, ecsfs_buf *out)
@@ -130,226 +132,92 @@ out:
 	return r;
 }
 
-/* ---- cluster.json ---- */
+/* ---- cluster.json: CreateCluster's fields ---- */
 
-static int want_string(json_t *v, const char *field, ecsfs_buf *why)
+static const char *const setting_names[] = {"containerInsights", NULL};
+static const char *const insights_values[] = {"enabled", "disabled", "enhanced", NULL};
+
+static const ecsfs_field setting_fields[] = {
+    ECSFS_STR_OF("name", ECSFS_F_REQUIRED, setting_names),
+    ECSFS_STR_OF("value", ECSFS_F_REQUIRED, insights_values),
+};
+static const ecsfs_shape setting_shape = ECSFS_SHAPE(setting_fields);
+
+static const ecsfs_field strategy_fields[] = {
+    ECSFS_STR("capacityProvider", ECSFS_F_REQUIRED | ECSFS_F_NONEMPTY),
+    ECSFS_INT("weight", 0, 0, 1000),
+    ECSFS_INT("base", 0, 0, 100000),
+};
+static const ecsfs_shape strategy_shape = ECSFS_SHAPE(strategy_fields);
+
+static const ecsfs_field connect_fields[] = {
+    ECSFS_STR("namespace", ECSFS_F_REQUIRED),
+};
+static const ecsfs_shape connect_shape = ECSFS_SHAPE(connect_fields);
+
+/* clusterName, when given, is the directory's name (the context's user). */
+static int check_cluster_name(ecsfs_shape_ctx *c, const json_t *v)
 {
-	if (json_is_string(v))
+	const char *name = c->user;
+
+	if (strcmp(json_string_value(v), name) == 0)
 		return 0;
-	ecsfs_buf_setf(why, "%s: must be a string", field);
-	return -EINVAL;
+	return ecsfs_shape_fail(c, "'%s' does not match the directory name '%s'",
+				ecsfs_shape_shown(c, json_string_value(v)), name);
 }
 
-static int check_tags(json_t *tags, ecsfs_buf *why)
+/* ECS requires the strategy's providers to be associated with the
+ * cluster, except Fargate's own, which every cluster may use; and only one
+ * of them may have a base. */
+static int check_strategy(ecsfs_shape_ctx *c, const json_t *doc)
 {
-	size_t i;
-	json_t *t;
-	if (!json_is_array(tags)) {
-		ecsfs_buf_setf(why, "tags: must be an array of {\"key\", \"value\"}");
-		return -EINVAL;
-	}
-	if (json_array_size(tags) > 50) {
-		ecsfs_buf_setf(why, "tags: at most 50 tags, got %zu", json_array_size(tags));
-		return -EINVAL;
-	}
-	json_array_foreach(tags, i, t) {
-		json_t *k = json_object_get(t, "key"), *v = json_object_get(t, "value");
-		if (!json_is_object(t) || !json_is_string(k) || (v && !json_is_string(v))) {
-			ecsfs_buf_setf(
-			    why, "tags[%zu]: must be {\"key\": string, \"value\": string}", i);
-			return -EINVAL;
-		}
-		size_t kl = json_string_length(k);
-		if (kl < 1 || kl > 128) {
-			ecsfs_buf_setf(why, "tags[%zu].key: must be 1 to 128 characters", i);
-			return -EINVAL;
-		}
-		if (v && json_string_length(v) > 256) {
-			ecsfs_buf_setf(why, "tags[%zu].value: must be at most 256 characters", i);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-static int check_settings(json_t *settings, ecsfs_buf *why)
-{
-	size_t i;
-	json_t *t;
-	if (!json_is_array(settings)) {
-		ecsfs_buf_setf(why, "settings: must be an array of {\"name\", \"value\"}");
-		return -EINVAL;
-	}
-	json_array_foreach(settings, i, t) {
-		json_t *n = json_object_get(t, "name"), *v = json_object_get(t, "value");
-		if (!json_is_object(t) || !json_is_string(n) || !json_is_string(v)) {
-			ecsfs_buf_setf(
-			    why, "settings[%zu]: must be {\"name\": string, \"value\": string}", i);
-			return -EINVAL;
-		}
-		if (strcmp(json_string_value(n), "containerInsights") != 0) {
-			ecsfs_buf_setf(why,
-				       "settings[%zu].name: '%s' is not a cluster setting (known: "
-				       "containerInsights)",
-				       i, json_string_value(n));
-			return -EINVAL;
-		}
-		const char *val = json_string_value(v);
-		if (strcmp(val, "enabled") && strcmp(val, "disabled") && strcmp(val, "enhanced")) {
-			ecsfs_buf_setf(why,
-				       "settings[%zu].value: '%s' must be enabled, disabled or "
-				       "enhanced",
-				       i, val);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-static int check_int_range(json_t *v, const char *field, json_int_t lo, json_int_t hi,
-			   ecsfs_buf *why)
-{
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-		ecsfs_buf_setf(why, "%s: must be an integer from %lld to %lld", field,
-			       (long long)lo, (long long)hi);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int check_strategy(json_t *strategy, json_t *providers, ecsfs_buf *why)
-{
-	size_t i;
-	json_t *t;
+	const json_t *providers = json_object_get(doc, "capacityProviders"), *t, *p;
+	size_t i, k;
 	int nbase = 0;
-	if (!json_is_array(strategy)) {
-		ecsfs_buf_setf(why, "defaultCapacityProviderStrategy: must be an array");
-		return -EINVAL;
-	}
-	json_array_foreach(strategy, i, t) {
-		char field[96];
-		json_t *cp = json_object_get(t, "capacityProvider");
-		if (!json_is_object(t) || !json_is_string(cp)) {
-			ecsfs_buf_setf(
-			    why,
-			    "defaultCapacityProviderStrategy[%zu].capacityProvider: must "
-			    "be a string",
-			    i);
-			return -EINVAL;
-		}
-		json_t *w = json_object_get(t, "weight"), *b = json_object_get(t, "base");
-		snprintf(field, sizeof(field), "defaultCapacityProviderStrategy[%zu].weight", i);
-		if (w && check_int_range(w, field, 0, 1000, why) < 0)
-			return -EINVAL;
-		snprintf(field, sizeof(field), "defaultCapacityProviderStrategy[%zu].base", i);
-		if (b && check_int_range(b, field, 0, 100000, why) < 0)
-			return -EINVAL;
-		if (b && json_integer_value(b) > 0 && ++nbase > 1) {
-			ecsfs_buf_setf(
-			    why,
-			    "defaultCapacityProviderStrategy[%zu].base: only one provider "
-			    "may have a base",
-			    i);
-			return -EINVAL;
-		}
-		/* ECS requires the strategy's providers to be associated with the cluster,
-		 * except Fargate's own, which every cluster may use. */
-		const char *name = json_string_value(cp);
+
+	json_array_foreach(json_object_get(doc, "defaultCapacityProviderStrategy"), i, t) {
+		const char *name = json_string_value(json_object_get(t, "capacityProvider"));
 		bool known = !strcmp(name, "FARGATE") || !strcmp(name, "FARGATE_SPOT");
-		size_t k;
-		json_t *p;
+
 		json_array_foreach(providers, k, p)
-			if (json_is_string(p) && !strcmp(json_string_value(p), name))
-				known = true;
+			known = known || !strcmp(json_string_value(p), name);
 		if (!known) {
-			ecsfs_buf_setf(
-			    why,
-			    "defaultCapacityProviderStrategy[%zu].capacityProvider: '%s' is "
-			    "not in capacityProviders",
-			    i, name);
-			return -EINVAL;
+			ecsfs_shape_path(c, "defaultCapacityProviderStrategy[%zu].capacityProvider",
+					 i);
+			return ecsfs_shape_fail(c, "'%s' is not in capacityProviders",
+						ecsfs_shape_shown(c, name));
+		}
+		if (json_integer_value(json_object_get(t, "base")) > 0 && ++nbase > 1) {
+			ecsfs_shape_path(c, "defaultCapacityProviderStrategy[%zu].base", i);
+			return ecsfs_shape_fail(c, "only one provider may have a base");
 		}
 	}
 	return 0;
 }
 
-static int check_document(const char *name, const json_t *doc, ecsfs_buf *why)
-{
-	static const char *const known[] = {
-	    "clusterName",
-	    "tags",
-	    "settings",
-	    "configuration",
-	    "capacityProviders",
-	    "defaultCapacityProviderStrategy",
-	    "serviceConnectDefaults",
-	};
-	const char *key;
-	json_t *v;
-	json_t *providers = json_object_get(doc, "capacityProviders");
+static const ecsfs_field cluster_fields[] = {
+    {"clusterName", ECSFS_JSON_STRING, 0, .check = check_cluster_name},
+    ECSFS_ARR("tags", 0, &ecsfs_item_tag, 50),
+    ECSFS_OBJS("settings", 0, setting_shape, 0),
+    {"configuration", ECSFS_JSON_OBJECT, ECSFS_F_KEPT, .shape = NULL},
+    ECSFS_ARR("capacityProviders", 0,
+	      ECSFS_ITEM(.type = ECSFS_JSON_STRING, .flags = ECSFS_F_NONEMPTY), 0),
+    ECSFS_OBJS("defaultCapacityProviderStrategy", 0, strategy_shape, 0),
+    {"serviceConnectDefaults", ECSFS_JSON_OBJECT, ECSFS_F_KEPT, .shape = &connect_shape},
+};
+static const ecsfs_shape cluster_shape = ECSFS_SHAPE_HOOK(cluster_fields, check_strategy);
 
-	/* jansson's iteration takes a mutable object but does not change it */
-	json_object_foreach((json_t *)doc, key, v) {
-		bool ok = false;
-		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-			ok = ok || !strcmp(key, known[i]);
-		if (!ok) {
-			ecsfs_buf_setf(why,
-				       "%s: unknown field (cluster.json takes clusterName, tags, "
-				       "settings, configuration, capacityProviders, "
-				       "defaultCapacityProviderStrategy, serviceConnectDefaults)",
-				       key);
-			return -EINVAL;
-		}
-	}
-	if ((v = json_object_get(doc, "clusterName"))) {
-		if (want_string(v, "clusterName", why) < 0)
-			return -EINVAL;
-		if (strcmp(json_string_value(v), name) != 0) {
-			ecsfs_buf_setf(why,
-				       "clusterName: '%s' does not match the directory name '%s'",
-				       json_string_value(v), name);
-			return -EINVAL;
-		}
-	}
-	if ((v = json_object_get(doc, "tags")) && check_tags(v, why) < 0)
-		return -EINVAL;
-	if ((v = json_object_get(doc, "settings")) && check_settings(v, why) < 0)
-		return -EINVAL;
-	if ((v = json_object_get(doc, "configuration")) && !json_is_object(v)) {
-		ecsfs_buf_setf(why, "configuration: must be an object");
-		return -EINVAL;
-	}
-	if ((v = json_object_get(doc, "serviceConnectDefaults")) &&
-	    (!json_is_object(v) || !json_is_string(json_object_get(v, "namespace")))) {
-		ecsfs_buf_setf(why, "serviceConnectDefaults: must be {\"namespace\": string}");
-		return -EINVAL;
-	}
-	if (providers) {
-		size_t i;
-		json_t *p;
-		if (!json_is_array(providers)) {
-			ecsfs_buf_setf(why, "capacityProviders: must be an array of names");
-			return -EINVAL;
-		}
-		json_array_foreach(providers, i, p) {
-			if (!json_is_string(p) || json_string_length(p) == 0) {
-				ecsfs_buf_setf(why, "capacityProviders[%zu]: must be a name", i);
-				return -EINVAL;
-			}
-		}
-	}
-	if ((v = json_object_get(doc, "defaultCapacityProviderStrategy")) &&
-	    check_strategy(v, providers, why) < 0)
-		return -EINVAL;
-	return 0;
+/* The document of cluster `name`, parsed: 0 or InvalidParameter. */
+static int check_document(const char *name, const json_t *doc, ecsfs_err *err)
+{
+	return ecsfs_shape_check(&cluster_shape, doc, (void *)name, err);
 }
 
 int ecsfs_cluster_settings_check(const char *name, const char *data, size_t len, bool partial,
-				 ecsfs_buf *why)
+				 ecsfs_err *err)
 {
 	return ecsfs_json_check_document("cluster.json", name, data, len, ECSFS_CLUSTER_JSON_MAX,
-					 partial, check_document, why);
+					 partial, check_document, err);
 }
 
 int ecsfs_cluster_settings_apply(ecsfs_store *s, const char *name, const char *data, size_t len,
@@ -364,7 +232,12 @@ int ecsfs_cluster_settings_apply(ecsfs_store *s, const char *name, const char *d
 		ecsfs_buf_setf(why, "cluster %s does not exist", name);
 		return -ENOENT;
 	}
-	if ((r = ecsfs_cluster_settings_check(name, data, len, false, why)) < 0)
+	ecsfs_err err = ECSFS_ERR_INIT;
+	r = ecsfs_cluster_settings_check(name, data, len, false, &err);
+	if (r < 0)
+		ecsfs_buf_setf(why, "%s", err.msg.data);
+	ecsfs_err_release(&err);
+	if (r < 0)
 		return r;
 	if ((r = ecsfs_json_parse_object(data, len, &doc, why)) < 0)
 		return r;
@@ -460,9 +333,7 @@ int ecsfs_cluster_describe(ecsfs_store *s, const char *name, const ecsfs_runtime
 		goto out;
 	doc = settings_doc(&row);
 	j = json_object();
-	json_object_set_new(
-	    j, "clusterArn",
-	    json_sprintf("arn:aws:ecs:%s:%s:cluster/%s", ECSFS_REGION, ECSFS_ACCOUNT, name));
+	json_object_set_new(j, "clusterArn", ecsfs_arn_json("ecs", "cluster/%s", name));
 	json_object_set_new(j, "clusterName", json_string(name));
 	json_object_set_new(j, "status", json_string("ACTIVE"));
 	json_object_set_new(j, "registeredContainerInstancesCount",
@@ -511,8 +382,8 @@ int ecsfs_cluster_status(ecsfs_store *s, const char *name, const ecsfs_runtime_i
 		goto out;
 	ecsfs_time_iso(row.created_ns, created);
 	ecsfs_buf_addf(out, "name: %s\n", name);
-	ecsfs_buf_addf(out, "arn: arn:aws:ecs:%s:%s:cluster/%s\n", ECSFS_REGION, ECSFS_ACCOUNT,
-		       name);
+	ecsfs_buf_adds(out, "arn: ");
+	ecsfs_arn(out, "ecs", "cluster/%s\n", name);
 	ecsfs_buf_addf(out, "status: ACTIVE\n");
 	ecsfs_buf_addf(out, "created: %s\n", created);
 	ecsfs_buf_addf(out, "settings: %s\n", row.settings.len ? "cluster.json" : "defaults");

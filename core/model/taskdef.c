@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ecsfs/cluster.h"
+#include "ecsfs/arn.h"
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
 
@@ -24,14 +25,14 @@ static void spec_name(const char *family, ecsfs_buf *out)
 }
 
 int ecsfs_taskdef_check(const char *family, const char *data, size_t len, bool partial,
-			ecsfs_buf *why)
+			ecsfs_err *err)
 {
 	int r;
 
-	if ((r = ecsfs_name_check(family, "family", why)) < 0)
-		return r;
+	if ((r = ecsfs_name_check(family, "family", &err->msg)) < 0)
+		return ecsfs_err_from(err, ECSFS_E_INVALID_PARAMETER, r);
 	return ecsfs_json_check_document("the task definition", family, data, len,
-					 ECSFS_TASKDEF_MAX, partial, ecsfs_taskdef_validate, why);
+					 ECSFS_TASKDEF_MAX, partial, ecsfs_taskdef_check_doc, err);
 }
 
 /* The canonical form of an input: sorted keys, no response-only fields, no
@@ -61,8 +62,12 @@ int ecsfs_taskdef_register(ecsfs_store *s, const char *family, const char *data,
 	int r;
 
 	ecsfs_taskdef_row_init(&latest);
-	if ((r = ecsfs_taskdef_check(family, data, len, false, why)) < 0 ||
-	    (r = canonical_of(data, len, &canon, why)) < 0)
+	ecsfs_err err = ECSFS_ERR_INIT;
+	r = ecsfs_taskdef_check(family, data, len, false, &err);
+	if (r < 0)
+		ecsfs_buf_setf(why, "%s", err.msg.data);
+	ecsfs_err_release(&err);
+	if (r < 0 || (r = canonical_of(data, len, &canon, why)) < 0)
 		goto out;
 	spec_name(family, &name);
 	if ((r = ecsfs_store_begin(s)) < 0)
@@ -268,9 +273,9 @@ int ecsfs_taskdef_describe(ecsfs_store *s, const char *family, int64_t revision,
 		goto out;
 	}
 	j = json_object();
-	json_object_set_new(j, "taskDefinitionArn",
-			    json_sprintf("arn:aws:ecs:%s:%s:task-definition/%s:%lld", ECSFS_REGION,
-					 ECSFS_ACCOUNT, family, (long long)row.revision));
+	json_object_set_new(
+	    j, "taskDefinitionArn",
+	    ecsfs_arn_json("ecs", "task-definition/%s:%lld", family, (long long)row.revision));
 	json_object_set_new(j, "family", json_string(family));
 	json_object_set_new(j, "revision", json_integer(row.revision));
 	json_object_set_new(j, "status", json_string(row.active ? "ACTIVE" : "INACTIVE"));
@@ -297,7 +302,9 @@ int ecsfs_taskdef_describe(ecsfs_store *s, const char *family, int64_t revision,
 	json_object_set_new(j, "compatibilities", compat);
 	ecsfs_time_iso(row.registered_ns, when);
 	json_object_set_new(j, "registeredAt", json_string(when));
-	json_object_set_new(j, "registeredBy", json_sprintf("arn:aws:iam::%s:root", ECSFS_ACCOUNT));
+	ecsfs_buf_reset(&why);
+	ecsfs_arn_global(&why, "iam", "root");
+	json_object_set_new(j, "registeredBy", json_string(why.data));
 	if (!row.active) {
 		ecsfs_time_iso(row.deregistered_ns, when);
 		json_object_set_new(j, "deregisteredAt", json_string(when));
@@ -313,17 +320,17 @@ out:
 
 int ecsfs_taskdef_parse_ref(const char *ref, char family[256], int64_t *revision, ecsfs_buf *why)
 {
+	static const char prefix[] = "task-definition/";
 	const char *p = ref, *colon;
-	static const char arn[] = "arn:aws:ecs:";
 	size_t flen;
 
-	if (strncmp(p, arn, sizeof(arn) - 1) == 0) {
-		const char *slash = strstr(p, ":task-definition/");
-		if (!slash) {
+	if (strncmp(p, "arn:", 4) == 0) {
+		p = ecsfs_arn_resource(ref, "ecs");
+		if (!p || strncmp(p, prefix, sizeof(prefix) - 1) != 0) {
 			ecsfs_buf_setf(why, "taskDefinition: %s is not a task definition ARN", ref);
 			return -EINVAL;
 		}
-		p = slash + strlen(":task-definition/");
+		p += sizeof(prefix) - 1;
 	}
 	colon = strchr(p, ':');
 	flen = colon ? (size_t)(colon - p) : strlen(p);

@@ -206,22 +206,27 @@ bool ecsfs_json_prefix_ok(const char *data, size_t len)
 
 int ecsfs_json_check_document(const char *what, const char *name, const char *data, size_t len,
 			      size_t max, bool partial, ecsfs_json_validate_fn validate,
-			      ecsfs_buf *why)
+			      ecsfs_err *err)
 {
+	ecsfs_buf why = ECSFS_BUF_INIT;
 	json_t *doc;
 	int r;
 
-	if (len > max) {
-		ecsfs_buf_setf(why, "%s is %zu bytes; the limit is %zu", what, len, max);
-		return -EINVAL;
+	if (len > max)
+		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+				     "%s is %zu bytes; the limit is %zu", what, len, max);
+	if (memchr(data, '\0', len))
+		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+				     "%s holds a NUL byte; it must be JSON text", what);
+	if ((r = ecsfs_json_parse_object(data, len, &doc, &why)) < 0) {
+		if (!partial || !ecsfs_json_prefix_ok(data, len))
+			ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, r, "%s", why.data);
+		else
+			r = 0;
+		ecsfs_buf_release(&why);
+		return r;
 	}
-	if (memchr(data, '\0', len)) {
-		ecsfs_buf_setf(why, "%s holds a NUL byte; it must be JSON text", what);
-		return -EINVAL;
-	}
-	if ((r = ecsfs_json_parse_object(data, len, &doc, why)) < 0)
-		return partial && ecsfs_json_prefix_ok(data, len) ? 0 : r;
-	r = validate(name, doc, why);
+	r = validate(name, doc, err);
 	json_decref(doc);
 	return r;
 }

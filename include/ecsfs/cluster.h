@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "ecsfs/buf.h"
+#include "ecsfs/error.h"
 #include "ecsfs/runtime.h"
 #include "ecsfs/store.h"
 
@@ -40,7 +41,7 @@ int ecsfs_cluster_delete(ecsfs_store *s, const char *name, bool spec_only, ecsfs
  * only reject what no more bytes could cure. -EINVAL with the field named.
  */
 int ecsfs_cluster_settings_check(const char *name, const char *data, size_t len, bool partial,
-				 ecsfs_buf *why);
+				 ecsfs_err *err);
 
 /* Validate and store a cluster.json: its bytes and metadata as written, and
  * its canonical form as the cluster's settings; adds an event. */

@@ -121,6 +121,9 @@ struct ecsfs_shape_ctx {
 #define ECSFS_ARR(n, fl, item, mx) {.name = (n), .type = ECSFS_JSON_ARRAY, .flags = (fl), .of = (item), .max = (mx)}
 #define ECSFS_MAP(n, fl, item)     {.name = (n), .type = ECSFS_JSON_MAP, .flags = (fl), .of = (item)}
 #define ECSFS_IGNORE(n)            {.name = (n), .type = ECSFS_JSON_ANY, .flags = ECSFS_F_IGNORED}
+/* Arrays of strings, of objects of shape s (at most mx; 0: no limit). */
+#define ECSFS_STRS(n, fl)          ECSFS_ARR(n, fl, &ecsfs_item_string, 0)
+#define ECSFS_OBJS(n, fl, s, mx)   ECSFS_ARR(n, fl, ECSFS_ITEM(.type = ECSFS_JSON_OBJECT, .shape = &(s)), mx)
 /* clang-format on */
 
 /* Elements every document uses. */

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "ecsfs/buf.h"
+#include "ecsfs/error.h"
 #include "ecsfs/store.h"
 
 /* ECS's own limit on a RegisterTaskDefinition document. */
@@ -25,9 +26,12 @@
  * conditions and cycles, volumes referenced by mountPoints. Returns 0, or
  * -EINVAL with one sentence in *why that starts with the field's path,
  * e.g. "containerDefinitions[1].memory: 128 is below memoryReservation 256".
- * (core/taskdef_validate.c)
+ * The fields are in core/model/taskdef_shape.c, the rules between them in
+ * taskdef_rules.c (the task) and taskdef_container.c (each container).
  */
 int ecsfs_taskdef_validate(const char *family, const json_t *doc, ecsfs_buf *why);
+/* The same, with the error as InvalidParameter in *err. */
+int ecsfs_taskdef_check_doc(const char *family, const json_t *doc, ecsfs_err *err);
 
 /*
  * Check the bytes of spec/taskdefs/<family>.json: the family name, the size
@@ -35,7 +39,7 @@ int ecsfs_taskdef_validate(const char *family, const json_t *doc, ecsfs_buf *why
  * what no more bytes could cure (the write() of a plain append).
  */
 int ecsfs_taskdef_check(const char *family, const char *data, size_t len, bool partial,
-			ecsfs_buf *why);
+			ecsfs_err *err);
 
 /*
  * Register revision N+1 of `family` from these bytes, unless their

@@ -9,6 +9,7 @@
 
 #include "ecsfs/arn.h"
 #include "ecsfs/buf.h"
+#include "ecsfs/error.h"
 
 /* The daemon's region and account, as ARNs carry them (ecsfs/arn.h builds
  * ARNs; these names stay while call sites move to it). */
@@ -55,8 +56,8 @@ int ecsfs_json_parse_object(const char *data, size_t len, json_t **out, ecsfs_bu
  */
 bool ecsfs_json_prefix_ok(const char *data, size_t len);
 
-/* Judges a whole, parsed document for the file `name`: 0 or -EINVAL + why. */
-typedef int (*ecsfs_json_validate_fn)(const char *name, const json_t *doc, ecsfs_buf *why);
+/* Judges a whole, parsed document for the file `name`: 0 or -EINVAL + err. */
+typedef int (*ecsfs_json_validate_fn)(const char *name, const json_t *doc, ecsfs_err *err);
 
 /*
  * The check of a JSON definition file (`what` names it in messages): at
@@ -68,7 +69,7 @@ typedef int (*ecsfs_json_validate_fn)(const char *name, const json_t *doc, ecsfs
  */
 int ecsfs_json_check_document(const char *what, const char *name, const char *data, size_t len,
 			      size_t max, bool partial, ecsfs_json_validate_fn validate,
-			      ecsfs_buf *why);
+			      ecsfs_err *err);
 
 /* Append the canonical form of `j` (sorted keys, compact) to `out`. */
 void ecsfs_json_canonical(const json_t *j, ecsfs_buf *out);

@@ -12,6 +12,7 @@ static bool prefix(const char *s)
 int main(void)
 {
 	ecsfs_buf why = ECSFS_BUF_INIT, out = ECSFS_BUF_INIT;
+	ecsfs_err err = ECSFS_ERR_INIT;
 	json_t *j;
 
 	ok(prefix(""), "empty can still become JSON");
@@ -57,7 +58,7 @@ int main(void)
 	    "\"value\":\"enabled\"}],\"tags\":[{\"key\":\"team\",\"value\":\"a\"}],"
 	    "\"capacityProviders\":[\"local\"],\"defaultCapacityProviderStrategy\":"
 	    "[{\"capacityProvider\":\"local\",\"weight\":1,\"base\":0}]}";
-	is_int(ecsfs_cluster_settings_check("prod", good, strlen(good), false, &why), 0,
+	is_int(ecsfs_cluster_settings_check("prod", good, strlen(good), false, &err), 0,
 	       "a full cluster.json passes");
 	const struct {
 		const char *doc, *needle;
@@ -79,17 +80,18 @@ int main(void)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int r = ecsfs_cluster_settings_check("prod", bad[i].doc, strlen(bad[i].doc), false,
-						     &why);
-		ok(r == -EINVAL && strstr(why.data, bad[i].needle), "refused, naming %s: %s",
-		   bad[i].needle, why.data);
+						     &err);
+		ok(r == -EINVAL && strstr(err.msg.data, bad[i].needle), "refused, naming %s: %s",
+		   bad[i].needle, err.msg.data);
 	}
-	is_int(ecsfs_cluster_settings_check("prod", "{\"tags\": [", 10, true, &why), 0,
+	is_int(ecsfs_cluster_settings_check("prod", "{\"tags\": [", 10, true, &err), 0,
 	       "a partial document passes the early check");
-	is_int(ecsfs_cluster_settings_check("prod", "{\"tags\" [", 9, true, &why), -EINVAL,
+	is_int(ecsfs_cluster_settings_check("prod", "{\"tags\" [", 9, true, &err), -EINVAL,
 	       "a broken partial document fails the early check");
-	is_int(ecsfs_cluster_settings_check("prod", "{}\0", 3, false, &why), -EINVAL,
+	is_int(ecsfs_cluster_settings_check("prod", "{}\0", 3, false, &err), -EINVAL,
 	       "NUL bytes refused");
 	ecsfs_buf_release(&why);
 	ecsfs_buf_release(&out);
+	ecsfs_err_release(&err);
 	return tap_done();
 }
