@@ -427,14 +427,9 @@ static int lb_rules(ecsfs_shape_ctx *c, const json_t *doc)
 	return 0;
 }
 
-static int lb_validate(const char *name, const json_t *doc, ecsfs_buf *why)
+static int lb_validate(const char *name, const json_t *doc, ecsfs_err *err)
 {
-	ecsfs_err err = ECSFS_ERR_INIT;
-	int r = ecsfs_shape_check(&lb_shape, doc, (void *)name, &err);
-	if (r < 0)
-		ecsfs_buf_setf(why, "%s", err.msg.data);
-	ecsfs_err_release(&err);
-	return r;
+	return ecsfs_shape_check(&lb_shape, doc, (void *)name, err);
 }
 
 int ecsfs_loadbalancer_check(const char *name, const char *data, size_t len, bool partial,
@@ -443,10 +438,8 @@ int ecsfs_loadbalancer_check(const char *name, const char *data, size_t len, boo
 	int r = ecsfs_elb_name_check(name, "load balancer", err);
 	if (r < 0)
 		return r;
-	return ecsfs_err_from(err, ECSFS_E_INVALID_PARAMETER,
-			      ecsfs_json_check_document("the load balancer", name, data, len,
-							ECSFS_ELB_JSON_MAX, partial, lb_validate,
-							&err->msg));
+	return ecsfs_json_check_document("the load balancer", name, data, len, ECSFS_ELB_JSON_MAX,
+					 partial, lb_validate, err);
 }
 
 /* ---- the document in effect ---- */

@@ -388,14 +388,9 @@ static int tg_rules(ecsfs_shape_ctx *c, const json_t *doc)
 	return list ? attrs_check(c, list, tcp) : 0;
 }
 
-static int tg_validate(const char *name, const json_t *doc, ecsfs_buf *why)
+static int tg_validate(const char *name, const json_t *doc, ecsfs_err *err)
 {
-	ecsfs_err err = ECSFS_ERR_INIT;
-	int r = ecsfs_shape_check(&tg_shape, doc, (void *)name, &err);
-	if (r < 0)
-		ecsfs_buf_setf(why, "%s", err.msg.data);
-	ecsfs_err_release(&err);
-	return r;
+	return ecsfs_shape_check(&tg_shape, doc, (void *)name, err);
 }
 
 int ecsfs_targetgroup_check(const char *name, const char *data, size_t len, bool partial,
@@ -404,10 +399,8 @@ int ecsfs_targetgroup_check(const char *name, const char *data, size_t len, bool
 	int r = ecsfs_elb_name_check(name, "target group", err);
 	if (r < 0)
 		return r;
-	return ecsfs_err_from(err, ECSFS_E_INVALID_PARAMETER,
-			      ecsfs_json_check_document("the target group", name, data, len,
-							ECSFS_ELB_JSON_MAX, partial, tg_validate,
-							&err->msg));
+	return ecsfs_json_check_document("the target group", name, data, len, ECSFS_ELB_JSON_MAX,
+					 partial, tg_validate, err);
 }
 
 /* ---- the document in effect, with ELBv2's defaults ---- */
