@@ -126,6 +126,7 @@ extern const ecsfs__route ecsfs__routes_secret[];
 extern const ecsfs__route ecsfs__routes_taskdef[];
 extern const ecsfs__route ecsfs__routes_task[];
 extern const ecsfs__route ecsfs__routes_service[];
+extern const ecsfs__route ecsfs__routes_lb[];
 /* The route of scratch files (any unrouted name in an R_SCRATCH_DIR). */
 extern const ecsfs__route ecsfs__route_scratch;
 
@@ -205,6 +206,11 @@ void ecsfs__cluster_changed(ecsfs__fs *fs, const char *name);
 
 /* Tasks changed (the task subsystem's change callback). */
 void ecsfs__tasks_changed(void *fs, const char *cluster, const char *id);
+
+/* The load-balancer controller's failures, into /ecs/errors (routes_lb.c). */
+void ecsfs__lb_error(void *fs, const char *lb, int code, const char *msg);
+/* targetgroups/ and loadbalancers/ in /'s listing, while they hold something. */
+void ecsfs__lb_root_list(ecsfs__fs *fs, ecsfs__dirlist *out);
 
 /* Services changed (the service subsystem's change callback). */
 void ecsfs__services_changed(void *fs, const char *cluster, const char *name);

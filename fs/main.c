@@ -465,6 +465,8 @@ static int serve(struct daemon *d, const struct options *o, int lock_fd)
 	}
 	if (ecsfs_lb_new(&d->loop, d->fs.store, o->state, &d->fs.lb) < 0)
 		ecsfs__log("load balancers are not available: out of memory");
+	else
+		ecsfs_lb_set_error_cb(d->fs.lb, ecsfs__lb_error, &d->fs);
 	if (ecsfs_services_new(&d->loop, d->fs.store, d->fs.tasks, &d->fs.services) < 0)
 		ecsfs__log("services are not available: out of memory");
 	else

@@ -12,6 +12,7 @@ static int root_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)
 	ecsfs__dirlist_add(out, "errors", S_IFREG);
 	ecsfs__dirlist_add(out, "spec", S_IFDIR);
 	ecsfs__dirlist_add(out, "secrets", S_IFDIR);
+	ecsfs__lb_root_list(fs, out);
 	ecsfs__dirlist_add(out, "taskdefs", S_IFDIR);
 	ecsfs__dirlist_add(out, "clusters", S_IFDIR);
 	return 0;
@@ -31,7 +32,12 @@ static const char readme_text[] =
     "                                  defaultCapacityProviderStrategy, configuration)\n"
     "      services/<service>.json     write: create or update a service; rm: delete it\n"
     "      schedules/<name>.json       write: create or update a scheduled task\n"
+    "    targetgroups/<tg>.json        ELBv2 CreateTargetGroup input (+ Attributes)\n"
+    "    loadbalancers/<lb>.json       ELBv2 CreateLoadBalancer input + Listeners + Rules\n"
     "  secrets/<name>                  wo  values for task definitions' \"secrets\"\n"
+    "  targetgroups/<tg>/              ro  targets, targets.json, stats, targetgroup.json\n"
+    "  loadbalancers/<lb>/             ro  status, loadbalancer.json, listeners.json,\n"
+    "                                  rules.json\n"
     "  taskdefs/<family>/<rev>.json    ro  registered revisions; latest -> newest ACTIVE\n"
     "  clusters/<cluster>/             live state\n"
     "    cluster.json                  ro  describe-clusters shape\n"

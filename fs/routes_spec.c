@@ -57,7 +57,8 @@ static int add_if_nonempty(ecsfs__fs *fs, const char *dir, const char *name, ecs
 static int spec_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)
 {
 	int r = add_if_nonempty(fs, m->path.data, "taskdefs", out);
-	if (r < 0)
+	if (r < 0 || (r = add_if_nonempty(fs, m->path.data, "targetgroups", out)) < 0 ||
+	    (r = add_if_nonempty(fs, m->path.data, "loadbalancers", out)) < 0)
 		return r;
 	ecsfs__dirlist l = {0};
 	ecsfs_buf_init(&l.names);

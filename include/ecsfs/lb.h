@@ -67,6 +67,52 @@ ecsfs_target_state ecsfs_lb_target_state(ecsfs_lb *lb, const char *ref, const ch
 /* Told when a target's state changes (the scheduler looks again). */
 void ecsfs_lb_set_change_cb(ecsfs_lb *lb, void (*cb)(void *data), void *data);
 
+/*
+ * Told when the data plane fails in a way nobody's write is waiting for:
+ * HAProxy missing (-ENOENT) or refusing its config (-EIO), a listener whose
+ * port another program took (-EADDRINUSE, `lb` names its load balancer;
+ * NULL for the rest). Each distinct failure once; `status` keeps showing it.
+ */
+typedef void (*ecsfs_lb_error_cb)(void *data, const char *lb, int code, const char *msg);
+void ecsfs_lb_set_error_cb(ecsfs_lb *lb, ecsfs_lb_error_cb cb, void *data);
+
+/* ---- the documents, through the controller (it looks again after each) ---- */
+
+/* spec/targetgroups/<name>.json: see ecsfs/targetgroup.h. */
+int ecsfs_lb_targetgroup_apply(ecsfs_lb *lb, const char *name, const char *data, size_t len,
+			       const ecsfs_file_meta *meta, ecsfs_err *err);
+int ecsfs_lb_targetgroup_delete(ecsfs_lb *lb, const char *name, ecsfs_err *err);
+/*
+ * spec/loadbalancers/<name>.json: see ecsfs/loadbalancer.h. Besides the
+ * document's own checks, a listener port that another program holds on the
+ * address it would bind is -EADDRINUSE (nothing changes; the listeners
+ * already served keep serving).
+ */
+int ecsfs_lb_loadbalancer_apply(ecsfs_lb *lb, const char *name, const char *data, size_t len,
+				const ecsfs_file_meta *meta, ecsfs_err *err);
+int ecsfs_lb_loadbalancer_delete(ecsfs_lb *lb, const char *name, ecsfs_err *err);
+
+/* ---- the live files ---- */
+
+/* targetgroups/<tg>/targets: "ADDRESS:PORT STATE REASON task <id>" lines
+ * ("-" for no reason), in registration order. -ENOENT unknown group. */
+int ecsfs_lb_targets(ecsfs_lb *lb, const char *group, ecsfs_buf *out);
+/* targets.json: describe-target-health's {"TargetHealthDescriptions": [...]}. */
+int ecsfs_lb_targets_json(ecsfs_lb *lb, const char *group, ecsfs_buf *out);
+/* stats: "ADDRESS:PORT requests N connections N task <id>" lines, as
+ * HAProxy counted at its last read. */
+int ecsfs_lb_stats(ecsfs_lb *lb, const char *group, ecsfs_buf *out);
+/* targetgroup.json: describe-target-groups' element, pretty. */
+int ecsfs_lb_targetgroup_json(ecsfs_lb *lb, const char *group, ecsfs_buf *out);
+/* loadbalancers/<lb>/status: "key: value" lines, one per listener with
+ * where it listens or why it does not; the data plane's state. */
+int ecsfs_lb_status(ecsfs_lb *lb, const char *name, ecsfs_buf *out);
+/* loadbalancer.json (describe-load-balancers' element, State from the data
+ * plane), listeners.json and rules.json (describe-listeners / -rules). */
+int ecsfs_lb_loadbalancer_json(ecsfs_lb *lb, const char *name, ecsfs_buf *out);
+int ecsfs_lb_listeners_json(ecsfs_lb *lb, const char *name, ecsfs_buf *out);
+int ecsfs_lb_rules_json(ecsfs_lb *lb, const char *name, ecsfs_buf *out);
+
 /* "initial", "healthy", ... as describe-target-health writes them. */
 const char *ecsfs_target_state_name(ecsfs_target_state st);
 
