@@ -1,12 +1,16 @@
 /*
- * Services: spec/clusters/<c>/services/<s>.json and clusters/<c>/services/
- * (core/service.c holds the model and the scheduler).
+ * Services: spec/clusters/<c>/services/<s>.json and clusters/<c>/services/.
+ * An adapter: it parses the file text ("3\n", "web:4\n", the JSON bytes),
+ * calls one operation of core/model/service*.c and renders what it returns;
+ * every rule of a service is in core.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "ecsfs/service.h"
 #include "ecsfs/error.h"
+#include "ecsfs/service.h"
+#include "ecsfs/util.h"
 #include "fs.h"
 
 void ecsfs__services_changed(void *data, const char *cluster, const char *name)
@@ -31,23 +35,57 @@ void ecsfs__services_changed(void *data, const char *cluster, const char *name)
 
 /* ---- spec/clusters/<c>/services/<s>.json ---- */
 
+/*
+ * The file's bytes as a JSON object. 1 (and no *doc) while a plain append
+ * could still complete it; -EINVAL when no more bytes could.
+ */
+static int spec_parse(const char *data, size_t len, bool partial, json_t **doc, ecsfs_err *err)
+{
+	json_t *whole;
+
+	if (len > ECSFS_SERVICE_JSON_MAX || memchr(data, '\0', len))
+		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+				     "a service definition is at most %d bytes of text",
+				     ECSFS_SERVICE_JSON_MAX);
+	if (partial && ecsfs_json_prefix_ok(data, len)) {
+		/* a complete value can only grow by blanks: judge it now */
+		if (!(whole = json_loadb(data, len, JSON_DISABLE_EOF_CHECK, NULL)))
+			return 1;
+		json_decref(whole);
+	}
+	return ecsfs_err_from(err, ECSFS_E_INVALID_PARAMETER,
+			      ecsfs_json_parse_object(data, len, doc, &err->msg));
+}
+
 static int spec_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 		      bool partial, ecsfs_err *err)
 {
-	return ecsfs_service_spec_check(m->cap[0], m->cap[1], data, len, partial, &err->msg);
+	json_t *doc = NULL;
+	int r = spec_parse(data, len, partial, &doc, err);
+
+	if (r == 0)
+		r = ecsfs_service_check(m->cap[0], m->cap[1], doc, err);
+	json_decref(doc);
+	return r < 0 ? r : 0;
 }
 
 static int spec_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 		      const ecsfs_file_meta *meta, ecsfs_err *err)
 {
-	return ecsfs_service_spec_apply(fs->services, m->cap[0], m->cap[1], data, len, meta,
-					&err->msg);
+	ecsfs_spec_bytes file = {.data = data, .len = len, .meta = meta};
+	json_t *doc = NULL;
+	int r = spec_parse(data, len, false, &doc, err);
+
+	if (r == 0)
+		r = ecsfs_service_put(fs->services, m->cap[0], m->cap[1], doc, &file, err);
+	json_decref(doc);
+	return r;
 }
 
 /* rm of the spec file is delete-service --force: DRAINING, then gone. */
 static int spec_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
-	return ecsfs_service_delete(fs->services, m->cap[0], m->cap[1], true, &err->msg);
+	return ecsfs_service_delete(fs->services, m->cap[0], m->cap[1], true, err);
 }
 
 /* ---- clusters/<c>/services/ ---- */
@@ -86,63 +124,155 @@ static int service_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *ou
 
 static int service_mkdir(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsfs_err *err)
 {
-	return ecsfs_service_create(fs->services, m->cap[0], m->cap[1], &err->msg);
+	return ecsfs_service_create(fs->services, m->cap[0], m->cap[1], err);
 }
 
 static int service_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
-	return ecsfs_service_delete(fs->services, m->cap[0], m->cap[1], false, &err->msg);
+	return ecsfs_service_delete(fs->services, m->cap[0], m->cap[1], false, err);
+}
+
+/* The text of a value file without its trailing newline and blanks. */
+static void trimmed(const char *data, size_t len, ecsfs_buf *out)
+{
+	while (len && strchr(" \t\r\n", data[len - 1]))
+		len--;
+	while (len && strchr(" \t", *data)) {
+		data++;
+		len--;
+	}
+	ecsfs_buf_add(out, data, len);
 }
 
 static int desired_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 {
-	return ecsfs_service_read_desired(fs->store, m->cap[0], m->cap[1], out);
+	int64_t n;
+	int r = ecsfs_service_get_desired(fs->store, m->cap[0], m->cap[1], &n);
+
+	if (r == 0)
+		ecsfs_buf_addf(out, "%lld\n", (long long)n);
+	return r;
+}
+
+/*
+ * "3\n": one whole number on one line (more digits than an int64 holds
+ * read as the largest, which core refuses as out of range). 1 while a
+ * plain append may still bring the digits.
+ */
+static int desired_parse(const char *data, size_t len, bool partial, int64_t *out, ecsfs_err *err)
+{
+	ecsfs_buf t = ECSFS_BUF_INIT;
+	int r = 0;
+
+	trimmed(data, len, &t);
+	if (strspn(t.data, "0123456789") != t.len)
+		r = ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+				  "desired_count: '%.40s' is not a whole number", t.data);
+	else if (memchr(data, '\n', len) && data[len - 1] != '\n')
+		r = ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+				  "desired_count: write one number on one line");
+	else if (t.len == 0 && (!partial || memchr(data, '\n', len)))
+		r = ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+				  "desired_count: empty; write a whole number");
+	else if (t.len == 0)
+		r = 1;
+	else
+		*out = t.len > 18 ? INT64_MAX : strtoll(t.data, NULL, 10);
+	ecsfs_buf_release(&t);
+	return r;
 }
 
 static int desired_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 			 bool partial, ecsfs_err *err)
 {
-	return ecsfs_service_desired_check(data, len, partial, &err->msg);
+	int64_t n;
+	int r = desired_parse(data, len, partial, &n, err);
+
+	if (r == 0)
+		r = ecsfs_service_check_desired(n, err);
+	return r < 0 ? r : 0;
 }
 
 static int desired_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 			 const ecsfs_file_meta *meta, ecsfs_err *err)
 {
-	return ecsfs_service_set_desired(fs->services, m->cap[0], m->cap[1], data, len, &err->msg);
+	int64_t n;
+	int r = desired_parse(data, len, false, &n, err);
+
+	if (r == 0)
+		r = ecsfs_service_set_desired(fs->services, m->cap[0], m->cap[1], n, err);
+	return r;
 }
 
 static int taskdef_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 {
-	return ecsfs_service_read_taskdef(fs->store, m->cap[0], m->cap[1], out);
+	size_t at = out->len;
+	int r = ecsfs_service_get_taskdef(fs->store, m->cap[0], m->cap[1], out);
+
+	if (r == 0 && out->len > at)
+		ecsfs_buf_addch(out, '\n');
+	return r;
+}
+
+/* "web\n" or "web:4\n": one reference on one line. 1 while a plain append
+ * has not ended the line. */
+static int taskdef_parse(const char *data, size_t len, bool partial, ecsfs_buf *ref, ecsfs_err *err)
+{
+	if (len > 1024 || memchr(data, '\0', len))
+		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+				     "task_definition: write \"family\" or \"family:revision\"");
+	if (partial && !memchr(data, '\n', len))
+		return 1;
+	trimmed(data, len, ref);
+	return 0;
 }
 
 static int taskdef_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 			 bool partial, ecsfs_err *err)
 {
-	return ecsfs_service_taskdef_check(fs->store, data, len, partial, &err->msg);
+	ecsfs_buf ref = ECSFS_BUF_INIT;
+	int r = taskdef_parse(data, len, partial, &ref, err);
+
+	if (r == 0)
+		r = ecsfs_service_check_taskdef(fs->store, ref.data, err);
+	ecsfs_buf_release(&ref);
+	return r < 0 ? r : 0;
 }
 
 static int taskdef_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 			 const ecsfs_file_meta *meta, ecsfs_err *err)
 {
-	return ecsfs_service_set_taskdef(fs->services, m->cap[0], m->cap[1], data, len, &err->msg);
+	ecsfs_buf ref = ECSFS_BUF_INIT;
+	int r = taskdef_parse(data, len, false, &ref, err);
+
+	if (r == 0)
+		r = ecsfs_service_set_taskdef(fs->services, m->cap[0], m->cap[1], ref.data, err);
+	ecsfs_buf_release(&ref);
+	return r;
 }
 
 static int redeploy_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 			  const ecsfs_file_meta *meta, ecsfs_err *err)
 {
-	return ecsfs_service_redeploy(fs->services, m->cap[0], m->cap[1], &err->msg);
+	return ecsfs_service_redeploy(fs->services, m->cap[0], m->cap[1], err);
+}
+
+static int describe_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
+{
+	json_t *o;
+	int r = ecsfs_service_describe(fs->services, m->cap[0], m->cap[1], &o, NULL);
+
+	if (r == 0) {
+		ecsfs_json_pretty(o, out);
+		json_decref(o);
+	}
+	return r;
 }
 
 static int zero_size(ecsfs__fs *fs, const ecsfs__match *m, struct stat *st)
 {
 	st->st_size = 0;
 	return 0;
-}
-
-static int describe_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
-{
-	return ecsfs_service_describe(fs->services, m->cap[0], m->cap[1], out);
 }
 
 static int status_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)

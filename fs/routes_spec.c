@@ -166,9 +166,7 @@ static int drain_cb(void *data, const char *name)
 {
 	void **ctx = data;
 	ecsfs__fs *fs = ctx[0];
-	ecsfs_buf why = ECSFS_BUF_INIT;
-	ecsfs_service_delete(fs->services, ctx[1], name, true, &why);
-	ecsfs_buf_release(&why);
+	ecsfs_service_delete(fs->services, ctx[1], name, true, NULL);
 	return 0;
 }
 

@@ -2,22 +2,34 @@
 #ifndef ECSFS_SERVICE_H
 #define ECSFS_SERVICE_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
 #include "ecsfs/buf.h"
+#include "ecsfs/error.h"
 #include "ecsfs/store.h"
 #include "ecsfs/task.h"
 
 /*
  * A service is a row of the store: its definition (the CreateService fields
  * of spec/clusters/<c>/services/<s>.json, whose bytes are a `files` row) and
- * its deployments. The scheduler is level-triggered: every look compares
- * desiredCount and the primary deployment with the service's tasks (group
- * "service:<name>", startedBy the deployment id) and starts or stops tasks
- * within minimumHealthyPercent / maximumPercent; everything it knows comes
- * from the store and the task subsystem, so a restart changes nothing.
+ * its deployments. The model (core/model/service*.c) holds the operations
+ * below; the scheduler (core/control/scheduler.c, deployment.c) is
+ * level-triggered: every look compares desiredCount and the primary
+ * deployment with the service's tasks (group "service:<name>", startedBy the
+ * deployment id) and starts or stops tasks within minimumHealthyPercent /
+ * maximumPercent; everything it knows comes from the store and the task
+ * subsystem, so a restart changes nothing.
+ *
+ * Operations report errors as ecsfs_err with ECS's kinds:
+ * ClusterNotFoundException (-ENOENT), ServiceNotFoundException (-ENOENT),
+ * ServiceNotActiveException (-ENOENT: the service is DRAINING),
+ * InvalidParameterException (-EINVAL, a bad value or document; -EEXIST, a
+ * name taken; -EBUSY, a delete above desiredCount 0), ClientException (a
+ * task definition that is not registered, -ENOENT, or INACTIVE, -EINVAL),
+ * LimitExceededException (-ENOSPC) and ServerException (-EIO, the store).
  */
 typedef struct ecsfs_services ecsfs_services;
 
@@ -54,47 +66,69 @@ int ecsfs_service_list(ecsfs_store *s, const char *cluster, ecsfs_service_name_c
 int ecsfs_service_count(ecsfs_store *s, const char *cluster, uint64_t *n);
 
 /*
- * Check the bytes of spec/clusters/<c>/services/<name>.json: CreateService's
- * fields with their types and ranges. With `partial`, only refuse what no
- * more bytes could cure. -EINVAL + why naming the field.
+ * Check a CreateService document for service `name` of `cluster`: the
+ * name's rules, CreateService's fields with their types and ranges, a
+ * serviceName and cluster that agree with the names. InvalidParameter
+ * (-EINVAL) naming the field.
  */
-int ecsfs_service_spec_check(const char *cluster, const char *name, const char *data, size_t len,
-			     bool partial, ecsfs_buf *why);
-/* Create or update the service from a spec file; keeps its bytes and meta. */
-int ecsfs_service_spec_apply(ecsfs_services *sv, const char *cluster, const char *name,
-			     const char *data, size_t len, const ecsfs_file_meta *meta,
-			     ecsfs_buf *why);
-/* mkdir clusters/<c>/services/<name>: desiredCount 0, no task definition. */
-int ecsfs_service_create(ecsfs_services *sv, const char *cluster, const char *name, ecsfs_buf *why);
+int ecsfs_service_check(const char *cluster, const char *name, const json_t *doc, ecsfs_err *err);
+
+/* The bytes a spec file keeps with its metadata (what a GitOps tool wrote). */
+typedef struct ecsfs_spec_bytes {
+	const char *data;
+	size_t len;
+	const ecsfs_file_meta *meta;
+} ecsfs_spec_bytes;
+
+/*
+ * Create or update the service from a CreateService document (serviceName,
+ * cluster and clientToken are not kept). `file` gives the bytes its spec
+ * file keeps; NULL writes the document pretty, dated now (a front end that
+ * has no file). The same definition again changes nothing but the file.
+ * A written spec revives a DRAINING service. Errors: the check's,
+ * ClusterNotFound, LimitExceeded (ECSFS_SERVICES_MAX), Server.
+ */
+int ecsfs_service_put(ecsfs_services *sv, const char *cluster, const char *name, const json_t *doc,
+		      const ecsfs_spec_bytes *file, ecsfs_err *err);
+/* mkdir clusters/<c>/services/<name>: desiredCount 0, no task definition;
+ * -EEXIST when the name is taken. */
+int ecsfs_service_create(ecsfs_services *sv, const char *cluster, const char *name, ecsfs_err *err);
 /*
  * Delete: the service goes DRAINING (its tasks stop), then away. Without
  * `force` (rmdir), -EBUSY while desiredCount is above 0. The spec file goes
- * at once.
+ * at once. ServiceNotFound when there is none.
  */
 int ecsfs_service_delete(ecsfs_services *sv, const char *cluster, const char *name, bool force,
-			 ecsfs_buf *why);
+			 ecsfs_err *err);
 
-/* The live value files: "3\n" and "web\n" / "web:4\n". */
-int ecsfs_service_read_desired(ecsfs_store *s, const char *cluster, const char *name,
-			       ecsfs_buf *out);
-int ecsfs_service_read_taskdef(ecsfs_store *s, const char *cluster, const char *name,
-			       ecsfs_buf *out);
-/* Checks of writes to them (partial: a plain append so far). */
-int ecsfs_service_desired_check(const char *data, size_t len, bool partial, ecsfs_buf *why);
-int ecsfs_service_taskdef_check(ecsfs_store *s, const char *data, size_t len, bool partial,
-				ecsfs_buf *why);
-/* Apply them: the service changes and its spec file is rewritten. */
+/* Would desiredCount `count` be taken (0 to ECSFS_SERVICE_DESIRED_MAX)? */
+int ecsfs_service_check_desired(int64_t count, ecsfs_err *err);
+/* Would the task-definition reference be taken: parseable, registered,
+ * ACTIVE (InvalidParameter, or ClientException -ENOENT / -EINVAL)? */
+int ecsfs_service_check_taskdef(ecsfs_store *s, const char *ref, ecsfs_err *err);
+/* Scale the service, or point it at another task definition ("web"
+ * follows the family, "web:4" pins a revision): the service changes, its
+ * spec file is rewritten with the new value and the scheduler looks again.
+ * Errors: the checks', ClusterNotFound, ServiceNotFound, ServiceNotActive. */
 int ecsfs_service_set_desired(ecsfs_services *sv, const char *cluster, const char *name,
-			      const char *data, size_t len, ecsfs_buf *why);
+			      int64_t count, ecsfs_err *err);
 int ecsfs_service_set_taskdef(ecsfs_services *sv, const char *cluster, const char *name,
-			      const char *data, size_t len, ecsfs_buf *why);
+			      const char *ref, ecsfs_err *err);
 /* Force a new deployment of the same task definition. */
 int ecsfs_service_redeploy(ecsfs_services *sv, const char *cluster, const char *name,
-			   ecsfs_buf *why);
+			   ecsfs_err *err);
 
-/* describe-services shape, pretty JSON. */
-int ecsfs_service_describe(ecsfs_services *sv, const char *cluster, const char *name,
-			   ecsfs_buf *out);
+/* The service's desiredCount and taskDefinition as written (ref: "" when
+ * it has none). -ENOENT when there is no such service. */
+int ecsfs_service_get_desired(ecsfs_store *s, const char *cluster, const char *name,
+			      int64_t *count);
+int ecsfs_service_get_taskdef(ecsfs_store *s, const char *cluster, const char *name,
+			      ecsfs_buf *ref);
+
+/* describe-services' service object, with deployments and events; *out is
+ * the caller's (decref). ClusterNotFound, ServiceNotFound. */
+int ecsfs_service_describe(ecsfs_services *sv, const char *cluster, const char *name, json_t **out,
+			   ecsfs_err *err);
 /* "key: value" lines. */
 int ecsfs_service_status(ecsfs_services *sv, const char *cluster, const char *name, ecsfs_buf *out);
 /* Ids of the service's tasks that are not STOPPED. */

@@ -90,11 +90,18 @@ static void settle(const char *watch)
 	}
 }
 
-static int apply(const char *name, const char *doc, ecsfs_buf *why)
+/* What a spec file's write does: the bytes parsed, then one operation. */
+static int apply(const char *name, const char *text, ecsfs_err *err)
 {
 	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644, .mtime_ns = 1};
-	ecsfs_buf_reset(why);
-	return ecsfs_service_spec_apply(sv, "prod", name, doc, strlen(doc), &meta, why);
+	ecsfs_spec_bytes file = {.data = text, .len = strlen(text), .meta = &meta};
+	json_t *doc = json_loads(text, JSON_DECODE_ANY, NULL);
+	int r;
+
+	ecsfs_err_reset(err);
+	r = ecsfs_service_put(sv, "prod", name, doc, &file, err);
+	json_decref(doc);
+	return r;
 }
 
 typedef struct ids {
@@ -140,7 +147,9 @@ static const char *task_of(const char *id, char *out, size_t n)
 
 int main(void)
 {
-	ecsfs_buf why = ECSFS_BUF_INIT, out = ECSFS_BUF_INIT;
+	ecsfs_buf why = ECSFS_BUF_INIT;
+	ecsfs_err err = ECSFS_ERR_INIT;
+	int64_t desired = -1;
 	char b[128];
 	ids l;
 
@@ -158,8 +167,8 @@ int main(void)
 	open_all();
 
 	/* ---- order independence: the family comes after the service ---- */
-	is_int(apply("web", "{\"taskDefinition\":\"web\",\"desiredCount\":3}", &why), 0,
-	       "service before its family (%s)", why.data);
+	is_int(apply("web", "{\"taskDefinition\":\"web\",\"desiredCount\":3}", &err), 0,
+	       "service before its family (%s)", err.msg.data);
 	settle(NULL);
 	ok(status_has("web", "state: waiting"), "status says it waits");
 	ok(events_have("web", "is waiting for task definition web"), "and so do events");
@@ -183,12 +192,12 @@ int main(void)
 	is_int(stat_num("web", "running_count"), 3, "one removed behind its back too");
 
 	/* ---- scale out and in: newest-started first ---- */
-	is_int(ecsfs_service_set_desired(sv, "prod", "web", "5\n", 2, &why), 0, "scale to 5");
+	is_int(ecsfs_service_set_desired(sv, "prod", "web", 5, &err), 0, "scale to 5");
 	settle(NULL);
 	is_int(stat_num("web", "running_count"), 5, "5 RUNNING");
 	memset(&l, 0, sizeof(l));
 	ecsfs_service_tasks(sv, "prod", "web", ids_cb, &l); /* oldest first */
-	is_int(ecsfs_service_set_desired(sv, "prod", "web", "2", 1, &why), 0, "scale to 2");
+	is_int(ecsfs_service_set_desired(sv, "prod", "web", 2, &err), 0, "scale to 2");
 	settle(NULL);
 	is_int(stat_num("web", "running_count"), 2, "2 RUNNING");
 	{
@@ -199,9 +208,8 @@ int main(void)
 	}
 	ok(events_have("web", "is scaling in to 2: stopping 3 tasks, newest-started first."),
 	   "scale-in event");
-	ecsfs_buf_reset(&out);
-	ecsfs_service_read_desired(s, "prod", "web", &out);
-	is_str(out.data, "2\n", "desired_count reads back");
+	ecsfs_service_get_desired(s, "prod", "web", &desired);
+	is_int(desired, 2, "desired_count reads back");
 	{
 		ecsfs_buf spec = ECSFS_BUF_INIT;
 		ecsfs_store_file_get(s, "/spec/clusters/prod/services", "web.json", NULL, &spec);
@@ -211,16 +219,17 @@ int main(void)
 	}
 
 	/* ---- bad values change nothing ---- */
-	const char *bad[] = {"abc\n", "-1\n", "1.5\n", "\n", "100000000000\n", "1 2\n"};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		is_int(ecsfs_service_set_desired(sv, "prod", "web", bad[i], strlen(bad[i]), &why),
-		       -EINVAL, "bad desired_count #%zu is EINVAL", i);
-	is_int(ecsfs_service_desired_check("12", 2, true, &why), 0, "digits so far are fine");
-	is_int(ecsfs_service_desired_check("1x", 2, true, &why), -EINVAL,
-	       "a bad character fails at write()");
-	is_int(ecsfs_service_taskdef_check(s, "nosuch\n", 7, false, &why), -ENOENT,
+	const int64_t bad[] = {-1, 1001, 100000000000, INT64_MAX, INT64_MIN};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		is_int(ecsfs_service_set_desired(sv, "prod", "web", bad[i], &err), -EINVAL,
+		       "bad desired_count #%zu is EINVAL", i);
+		is_int(ecsfs_err_kind_of(&err), ECSFS_E_INVALID_PARAMETER, "an InvalidParameter");
+	}
+	is_int(ecsfs_service_check_desired(12, &err), 0, "12 is fine");
+	is_int(ecsfs_service_check_desired(1000, &err), 0, "1000 is the limit");
+	is_int(ecsfs_service_check_taskdef(s, "nosuch", &err), -ENOENT,
 	       "task_definition of an unknown family: ENOENT");
-	is_int(ecsfs_service_taskdef_check(s, "web:7\n", 6, false, &why), -ENOENT,
+	is_int(ecsfs_service_check_taskdef(s, "web:7", &err), -ENOENT,
 	       "of an unknown revision: ENOENT");
 	const char *badspec[] = {"{\"desiredCount\":\"3\"}",
 				 "{\"desiredCount\":-1}",
@@ -230,13 +239,13 @@ int main(void)
 				 "{\"serviceName\":\"other\"}",
 				 "[1]"};
 	for (size_t i = 0; i < sizeof(badspec) / sizeof(badspec[0]); i++)
-		is_int(apply("web", badspec[i], &why), -EINVAL, "spec %s is EINVAL: %s", badspec[i],
-		       why.data);
+		is_int(apply("web", badspec[i], &err), -EINVAL, "spec %s is EINVAL: %s", badspec[i],
+		       err.msg.data);
 	settle(NULL);
 	is_int(stat_num("web", "running_count"), 2, "still 2 RUNNING after the refusals");
 
 	/* ---- rolling deployment within 100/200 ---- */
-	is_int(ecsfs_service_set_desired(sv, "prod", "web", "4\n", 2, &why), 0, "scale to 4");
+	is_int(ecsfs_service_set_desired(sv, "prod", "web", 4, &err), 0, "scale to 4");
 	settle(NULL);
 	reg("web", "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"busybox\","
 		   "\"memory\":96}]}");
@@ -257,7 +266,7 @@ int main(void)
 	ok(!status_has("web", "ACTIVE web:1"), "the old one is gone");
 
 	/* ---- redeploy ---- */
-	is_int(ecsfs_service_redeploy(sv, "prod", "web", &why), 0, "redeploy");
+	is_int(ecsfs_service_redeploy(sv, "prod", "web", &err), 0, "redeploy");
 	settle(NULL);
 	{
 		ids now = {0};
@@ -274,7 +283,7 @@ int main(void)
 	is_int(apply("web",
 		     "{\"taskDefinition\":\"web\",\"desiredCount\":4,\"deploymentConfiguration\":"
 		     "{\"deploymentCircuitBreaker\":{\"enable\":true,\"rollback\":true}}}",
-		     &why),
+		     &err),
 	       0, "enable the circuit breaker");
 	settle(NULL);
 	reg("web", "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"missing:1\","
@@ -306,29 +315,29 @@ int main(void)
 	}
 
 	/* ---- delete: EBUSY while it runs, DRAINING, then gone ---- */
-	is_int(ecsfs_service_delete(sv, "prod", "web", false, &why), -EBUSY,
+	is_int(ecsfs_service_delete(sv, "prod", "web", false, &err), -EBUSY,
 	       "rmdir with desiredCount 4: EBUSY");
 	is_int(ecsfs_cluster_delete(s, "prod", false, &why), -EBUSY, "the cluster is busy too");
-	is_int(ecsfs_service_delete(sv, "prod", "web", true, &why), 0, "delete --force");
+	is_int(ecsfs_service_delete(sv, "prod", "web", true, &err), 0, "delete --force");
 	ok(status_has("web", "status: DRAINING"), "DRAINING");
 	settle(NULL);
 	is_int(ecsfs_service_exists(s, "prod", "web"), -ENOENT, "gone once its tasks stopped");
 	is_int(ecsfs_fake_runtime_count(rt, false), 0, "no container left");
 
 	/* ---- mkdir: desiredCount 0, no task definition ---- */
-	is_int(ecsfs_service_create(sv, "prod", "api", &why), 0, "mkdir creates");
-	is_int(ecsfs_service_create(sv, "prod", "api", &why), -EEXIST, "twice: EEXIST");
+	is_int(ecsfs_service_create(sv, "prod", "api", &err), 0, "mkdir creates");
+	is_int(ecsfs_service_create(sv, "prod", "api", &err), -EEXIST, "twice: EEXIST");
 	ok(status_has("api", "state: no task definition"), "it has no task definition");
-	is_int(ecsfs_service_set_taskdef(sv, "prod", "api", "web:2\n", 6, &why), 0,
+	is_int(ecsfs_service_set_taskdef(sv, "prod", "api", "web:2", &err), 0,
 	       "task_definition web:2");
-	is_int(ecsfs_service_set_desired(sv, "prod", "api", "300\n", 4, &why), 0, "desired 300");
+	is_int(ecsfs_service_set_desired(sv, "prod", "api", 300, &err), 0, "desired 300");
 	settle(NULL);
 	is_int(stat_num("api", "running_count"), 300, "300 RUNNING");
-	is_int(ecsfs_service_set_desired(sv, "prod", "api", "0\n", 2, &why), 0, "desired 0");
+	is_int(ecsfs_service_set_desired(sv, "prod", "api", 0, &err), 0, "desired 0");
 	settle(NULL);
 	is_int(stat_num("api", "running_count"), 0, "0 RUNNING");
 	is_int(ecsfs_service_exists(s, "prod", "api"), 0, "desiredCount 0 keeps the service");
-	is_int(ecsfs_service_delete(sv, "prod", "api", false, &why), 0, "rmdir at 0");
+	is_int(ecsfs_service_delete(sv, "prod", "api", false, &err), 0, "rmdir at 0");
 
 	close_all();
 	ecsfs_runtime_close(rt, NULL, NULL);
@@ -337,7 +346,7 @@ int main(void)
 	uv_run(&loop, UV_RUN_NOWAIT);
 	uv_loop_close(&loop);
 	ecsfs_buf_release(&why);
-	ecsfs_buf_release(&out);
+	ecsfs_err_release(&err);
 	tap_rmtree(dir);
 	return tap_done();
 }

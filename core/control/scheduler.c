@@ -1,0 +1,388 @@
+/*
+ * ecsfs — the service scheduler: every second, and whenever a task or a
+ * definition changes, one look at each service, in phases:
+ *
+ *   observe          the stored state and the service's tasks
+ *   deploy           start a deployment when the definition moved
+ *   circuit breaker  fail (and roll back) a rollout whose tasks keep failing
+ *   replace          stop tasks that failed their health checks
+ *   scale in         stop the primary's extra tasks, newest-started first
+ *   throttle         delay launches after repeated failures
+ *   start            launch what the primary lacks, within maximumPercent
+ *   retire           stop older deployments' tasks within minimumHealthyPercent
+ *   settle           complete the rollout, say when the service is steady
+ *   finish           a DRAINING service with no task left goes away
+ *   record           save the state if the look changed it
+ *
+ * Level-triggered: each look starts from the store and the tasks, never
+ * from what an earlier look meant to do.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/scheduler_private.h"
+#include "ecsfs/cluster.h"
+#include "ecsfs/util.h"
+
+#define MAX_START 10 /* tasks started per look (RunTask's count) */
+
+/* ---- acting on tasks ---- */
+
+static void stop_tasks(ecsfs__look *k, ecsfs__svc_task **v, size_t n, const char *reason)
+{
+	ecsfs_buf ids = ECSFS_BUF_INIT, why = ECSFS_BUF_INIT;
+	size_t done = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		ecsfs_buf_reset(&why);
+		if (ecsfs_tasks_stop_as(k->sv->tasks, k->cluster, v[i]->id, ECSFS__SCHEDULER_CODE,
+					reason, strlen(reason), &why) == 0) {
+			v[i]->live = false;
+			ecsfs_buf_addf(&ids, " (task %s)", v[i]->id);
+			done++;
+		}
+	}
+	if (done)
+		ecsfs__service_event(k->s, k->cluster, k->name, "has stopped %zu running tasks:%s.",
+				     done, ids.data);
+	k->acted = k->acted || n > 0;
+	ecsfs_buf_release(&ids);
+	ecsfs_buf_release(&why);
+}
+
+/* The RunTask request of n tasks of the primary deployment. */
+static json_t *run_request(const ecsfs__look *k, long long n)
+{
+	char td[300], group[300];
+
+	snprintf(td, sizeof(td), "%s:%lld", ecsfs__dstr(k->p, "family"),
+		 (long long)json_integer_value(json_object_get(k->p, "revision")));
+	snprintf(group, sizeof(group), "service:%s", k->name);
+	return json_pack("{s:s, s:I, s:s, s:s}", "taskDefinition", td, "count", (json_int_t)n,
+			 "startedBy", ecsfs__dstr(k->p, "id"), "group", group);
+}
+
+/* Start the tasks of `req`; *ids gets their ids. */
+static int launch(const ecsfs__look *k, const json_t *req, json_t **ids, ecsfs_buf *why)
+{
+	char *text = json_dumps(req, JSON_COMPACT);
+	ecsfs_buf lines = ECSFS_BUF_INIT;
+	int r;
+
+	if (!text)
+		return -ENOMEM;
+	r = ecsfs_tasks_run(k->sv->tasks, k->cluster, text, strlen(text), &lines, why);
+	free(text);
+	if (r == 0) {
+		*ids = json_array();
+		for (char *p = lines.data, *e; *p; p = e + 1) {
+			if (!(e = strchr(p, '\n')))
+				break;
+			json_array_append_new(*ids, json_stringn(p, (size_t)(e - p)));
+		}
+	}
+	ecsfs_buf_release(&lines);
+	return r;
+}
+
+/* Say a failure to start tasks once, until it changes or goes away. */
+static void launch_failed(ecsfs__look *k, const char *why)
+{
+	const char *said = json_string_value(json_object_get(k->state, "lastError"));
+
+	if (said && strcmp(said, why) == 0)
+		return;
+	ecsfs__service_event(k->s, k->cluster, k->name, "was unable to start tasks: %s.", why);
+	json_object_set_new(k->state, "lastError", json_string(why));
+}
+
+static void start_tasks(ecsfs__look *k, long long n)
+{
+	ecsfs_buf why = ECSFS_BUF_INIT, list = ECSFS_BUF_INIT;
+	json_t *req = run_request(k, n > MAX_START ? MAX_START : n), *ids = NULL, *id;
+	size_t i;
+
+	if (launch(k, req, &ids, &why) < 0) {
+		launch_failed(k, why.data);
+	} else {
+		json_object_del(k->state, "lastError");
+		json_array_foreach(ids, i, id)
+			ecsfs_buf_addf(&list, " (task %s)", json_string_value(id));
+		ecsfs__service_event(k->s, k->cluster, k->name, "has started %zu tasks:%s.",
+				     json_array_size(ids), list.data);
+		k->acted = k->acted || json_array_size(ids) > 0;
+	}
+	json_decref(req);
+	json_decref(ids);
+	ecsfs_buf_release(&why);
+	ecsfs_buf_release(&list);
+}
+
+/* ---- the phases ---- */
+
+static bool observe(ecsfs_services *sv, const char *cluster, const char *name, ecsfs__look *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->sv = sv;
+	k->s = sv->store;
+	k->cluster = cluster;
+	k->name = name;
+	if (!(k->state = ecsfs__service_load(k->s, cluster, name)))
+		return false;
+	k->before = json_dumps(k->state, JSON_COMPACT | JSON_SORT_KEYS);
+	k->draining =
+	    strcmp(json_string_value(json_object_get(k->state, "status")) ?: "", "DRAINING") == 0;
+	k->desired = ecsfs__service_target(k->state);
+	k->now = ecsfs_now_ns();
+	k->p = ecsfs__service_primary(k->state);
+	ecsfs__service_collect(sv, cluster, name, &k->l);
+	return true;
+}
+
+/* A task whose health check fails is replaced, after the grace period. */
+static void replace_unhealthy(ecsfs__look *k)
+{
+	json_t *g = json_object_get(ecsfs__service_spec(k->state), "healthCheckGracePeriodSeconds");
+	int64_t grace = json_integer_value(g) * 1000000000ll;
+
+	for (size_t i = 0; i < k->l.n; i++) {
+		ecsfs__svc_task *t = &k->l.v[i];
+		if (t->live && t->running && t->unhealthy && k->now - t->started_ns >= grace) {
+			ecsfs__service_event(k->s, k->cluster, k->name,
+					     "(task %s) failed container health checks.", t->id);
+			stop_tasks(k, &t, 1, ECSFS__HEALTH_REASON);
+		}
+	}
+}
+
+/* The live tasks, the primary deployment's and the older ones'. */
+static void split_by_deployment(ecsfs__look *k)
+{
+	k->prim = calloc(k->l.n + 1, sizeof(*k->prim));
+	k->old = calloc(k->l.n + 1, sizeof(*k->old));
+	if (!k->prim || !k->old)
+		abort();
+	for (size_t i = 0; i < k->l.n; i++) {
+		ecsfs__svc_task *t = &k->l.v[i];
+		if (!t->live)
+			continue;
+		if (k->p && strcmp(t->started_by, ecsfs__dstr(k->p, "id")) == 0)
+			k->prim[k->nprim++] = t;
+		else
+			k->old[k->nold++] = t;
+	}
+}
+
+static int cmp_started_desc(const void *a, const void *b)
+{
+	const ecsfs__svc_task *x = *(ecsfs__svc_task *const *)a, *y = *(ecsfs__svc_task *const *)b;
+	int64_t xs = x->started_ns ? x->started_ns : x->created_ns;
+	int64_t ys = y->started_ns ? y->started_ns : y->created_ns;
+	return xs < ys ? 1 : xs > ys ? -1 : strcmp(y->id, x->id);
+}
+
+static void scale_in(ecsfs__look *k)
+{
+	size_t extra;
+
+	if ((long long)k->nprim <= k->desired)
+		return;
+	extra = k->nprim - (size_t)k->desired;
+	qsort(k->prim, k->nprim, sizeof(*k->prim), cmp_started_desc);
+	ecsfs__service_event(k->s, k->cluster, k->name,
+			     "is scaling in to %lld: stopping %zu task%s, newest-started first.",
+			     k->desired, extra, extra == 1 ? "" : "s");
+	stop_tasks(k, k->prim, extra, k->draining ? "Service is being deleted" : "Scaling in");
+	memmove(k->prim, k->prim + extra, (k->nprim - extra) * sizeof(*k->prim));
+	k->nprim -= extra;
+}
+
+/* maximumPercent of desiredCount, never below desiredCount. */
+static long long max_total(const ecsfs__look *k)
+{
+	long long max = k->desired * ecsfs__service_conf_int(k->state, "maximumPercent", 200) / 100;
+	return k->desired > 0 && max < k->desired ? k->desired : max;
+}
+
+/* Launch what the primary lacks, as far as maximumPercent leaves room. */
+static void start_missing(ecsfs__look *k)
+{
+	long long live = (long long)(k->nprim + k->nold);
+	long long want = k->desired - (long long)k->nprim, room = max_total(k) - live;
+
+	if (want <= 0 || !ecsfs__may_launch(k))
+		return;
+	if (want > room)
+		want = room;
+	if (want > 0)
+		start_tasks(k, want);
+}
+
+/* Stop older deployments' tasks as far as minimumHealthyPercent allows. */
+static void retire_old(ecsfs__look *k)
+{
+	long long min_healthy =
+	    (k->desired * ecsfs__service_conf_int(k->state, "minimumHealthyPercent", 100) + 99) /
+	    100;
+	long long healthy = 0;
+
+	for (size_t i = 0; i < k->nprim; i++)
+		healthy += k->prim[i]->healthy;
+	for (size_t i = 0; i < k->nold; i++)
+		healthy += k->old[i]->healthy;
+	for (size_t i = 0; i < k->nold; i++) {
+		ecsfs__svc_task *t = k->old[i];
+		if (t->healthy) {
+			if (healthy - 1 < min_healthy && !k->draining && k->desired > 0)
+				continue;
+			healthy--;
+		}
+		stop_tasks(k, &t, 1,
+			   k->draining ? "Service is being deleted"
+				       : "Replaced by a new deployment");
+	}
+}
+
+/* A DRAINING service whose tasks have all stopped is deleted. */
+static bool finish_delete(ecsfs__look *k)
+{
+	ecsfs_buf stream = ECSFS_BUF_INIT;
+
+	if (!k->draining || k->nprim + k->nold > 0)
+		return false;
+	for (size_t i = 0; i < k->l.n; i++)
+		if (!k->l.v[i].stopped)
+			return false;
+	ecsfs_store_service_delete(k->s, k->cluster, k->name);
+	ecsfs_service_events_stream(k->cluster, k->name, &stream);
+	ecsfs_store_journal_drop(k->s, stream.data);
+	ecsfs_buf_release(&stream);
+	ecsfs_cluster_event(k->s, k->cluster, "(service %s) was deleted.", k->name);
+	ecsfs__service_changed(k->sv, k->cluster, k->name);
+	return true;
+}
+
+static void record(ecsfs__look *k)
+{
+	char *after = json_dumps(k->state, JSON_COMPACT | JSON_SORT_KEYS);
+
+	if (after && k->before && strcmp(after, k->before) != 0) {
+		ecsfs__service_save(k->s, k->cluster, k->name, k->state);
+		ecsfs__service_changed(k->sv, k->cluster, k->name);
+	}
+	free(after);
+}
+
+static void look_release(ecsfs__look *k)
+{
+	free(k->before);
+	free(k->prim);
+	free(k->old);
+	free(k->l.v);
+	json_decref(k->state);
+}
+
+/* One look at one service. */
+static void schedule(ecsfs_services *sv, const char *cluster, const char *name)
+{
+	ecsfs__look k;
+
+	if (!observe(sv, cluster, name, &k))
+		return;
+	if (sv->tasks) {
+		ecsfs__deploy_if_due(&k);
+		ecsfs__trip_breaker(&k);
+		replace_unhealthy(&k);
+		split_by_deployment(&k);
+		scale_in(&k);
+		ecsfs__throttle_failures(&k);
+		start_missing(&k);
+		retire_old(&k);
+		ecsfs__prune_deployments(&k);
+		ecsfs__settle(&k);
+		if (finish_delete(&k)) {
+			look_release(&k);
+			return;
+		}
+	}
+	record(&k);
+	look_release(&k);
+}
+
+/* ---- when to look ---- */
+
+static int schedule_cb(void *data, const char *cn)
+{
+	ecsfs_services *sv = data;
+	char cluster[256];
+	const char *slash = strchr(cn, '/');
+
+	if (!slash || (size_t)(slash - cn) >= sizeof(cluster))
+		return 0;
+	memcpy(cluster, cn, (size_t)(slash - cn));
+	cluster[slash - cn] = '\0';
+	schedule(sv, cluster, slash + 1);
+	return 0;
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	ecsfs_services *sv = t->data;
+
+	if (sv->busy)
+		return;
+	sv->busy = true;
+	ecsfs_store_service_list_all(sv->store, schedule_cb, sv);
+	sv->busy = false;
+}
+
+void ecsfs_services_kick(ecsfs_services *sv)
+{
+	if (sv && !sv->busy)
+		uv_timer_start(&sv->timer, on_timer, 0, 1000);
+}
+
+int ecsfs_services_new(uv_loop_t *loop, ecsfs_store *store, ecsfs_tasks *tasks,
+		       ecsfs_services **out)
+{
+	ecsfs_services *sv = calloc(1, sizeof(*sv));
+
+	if (!sv)
+		return -ENOMEM;
+	sv->loop = loop;
+	sv->store = store;
+	sv->tasks = tasks;
+	sv->stable_ns = ECSFS_SERVICE_STABLE_MS * 1000000ll;
+	uv_timer_init(loop, &sv->timer);
+	sv->timer.data = sv;
+	uv_timer_start(&sv->timer, on_timer, 1000, 1000);
+	uv_unref((uv_handle_t *)&sv->timer);
+	*out = sv;
+	return 0;
+}
+
+void ecsfs_services_set_stable(ecsfs_services *sv, int64_t ms)
+{
+	sv->stable_ns = ms * 1000000ll;
+}
+
+void ecsfs_services_set_change_cb(ecsfs_services *sv, ecsfs_services_change_cb cb, void *data)
+{
+	sv->on_change = cb;
+	sv->on_change_data = data;
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void ecsfs_services_free(ecsfs_services *sv)
+{
+	if (!sv)
+		return;
+	uv_timer_stop(&sv->timer);
+	uv_close((uv_handle_t *)&sv->timer, timer_closed);
+}

@@ -1,0 +1,45 @@
+/*
+ * ecsfs — the service scheduler: what scheduler.c (one look at a service,
+ * its phases) and deployment.c (deployments, the circuit breaker, steady
+ * state) share.
+ */
+#ifndef ECSFS_SCHEDULER_PRIVATE_H
+#define ECSFS_SCHEDULER_PRIVATE_H
+
+#include "model/service_private.h"
+
+/* One look at one service: what it is, what its tasks are, what was done. */
+typedef struct ecsfs__look {
+	ecsfs_services *sv;
+	ecsfs_store *s;
+	const char *cluster, *name;
+	json_t *state; /* the stored state, changed in place; saved if it differs */
+	char *before;  /* ... from this */
+	json_t *p;     /* the primary deployment (NULL: none yet) */
+	ecsfs__svc_tasks l;
+	ecsfs__svc_task **prim, **old; /* live tasks of the primary, of older deployments */
+	size_t nprim, nold;
+	long long desired; /* tasks the service should run */
+	bool draining;	   /* being deleted */
+	bool acted;	   /* started or stopped something this look */
+	int64_t now;
+} ecsfs__look;
+
+/* Start a deployment when one is due: the reference names another revision,
+ * or a redeploy was asked for. A family with nothing ACTIVE waits (said
+ * once in events). */
+void ecsfs__deploy_if_due(ecsfs__look *k);
+/* The circuit breaker: a rollout whose tasks keep failing is FAILED, and
+ * with rollback the last COMPLETED deployment comes back. */
+void ecsfs__trip_breaker(ecsfs__look *k);
+/* Tasks that keep failing are relaunched after a growing pause. */
+void ecsfs__throttle_failures(ecsfs__look *k);
+/* May the primary start tasks now (not FAILED, not throttled)? */
+bool ecsfs__may_launch(const ecsfs__look *k);
+/* Drop deployments other than the primary that have no live task left. */
+void ecsfs__prune_deployments(ecsfs__look *k);
+/* A rollout whose tasks have all run a while is COMPLETED; a service with
+ * nothing left to do is steady (said once in events). */
+void ecsfs__settle(ecsfs__look *k);
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * ecsfs — services: what the model (core/model/service*.c) and the
+ * scheduler (core/control/scheduler.c, deployment.c) share.
+ *
+ * A service's state is one JSON document in the store (`services` table):
+ *   spec         the canonical CreateService fields (no serviceName)
+ *   status       ACTIVE or DRAINING
+ *   deployments  newest (PRIMARY) first: id, family, revision, status,
+ *                rollout, reason, created, updated
+ *   completed    {family, revision} of the last COMPLETED deployment
+ *   blocked      "family:revision" that failed and was rolled back from
+ *   force        redeploys asked for; forceSeen: the last one deployed
+ * Its tasks are found by group ("service:<name>") and tell the rest.
+ */
+#ifndef ECSFS_SERVICE_PRIVATE_H
+#define ECSFS_SERVICE_PRIVATE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ecsfs/error.h"
+#include "ecsfs/service.h"
+
+#define ECSFS__SCHEDULER_CODE "ServiceSchedulerInitiated"
+#define ECSFS__HEALTH_REASON  "Task failed container health checks"
+
+struct ecsfs_services {
+	uv_loop_t *loop;
+	ecsfs_store *store;
+	ecsfs_tasks *tasks;
+	uv_timer_t timer;
+	ecsfs_services_change_cb on_change;
+	void *on_change_data;
+	bool busy;
+	int64_t stable_ns; /* how long a task runs before it counts as settled */
+};
+
+/* ---- the stored state (model/service.c) ---- */
+
+/* The state document of a service, or NULL (caller decrefs). */
+json_t *ecsfs__service_load(ecsfs_store *s, const char *cluster, const char *name);
+int ecsfs__service_save(ecsfs_store *s, const char *cluster, const char *name, json_t *state);
+json_t *ecsfs__service_spec(json_t *state);
+bool ecsfs__service_active(json_t *state);
+/* desiredCount, 0 unless ACTIVE. */
+long long ecsfs__service_desired(json_t *state);
+bool ecsfs__service_is_daemon(json_t *state);
+/* The tasks it keeps: desiredCount, or 1 for a DAEMON (one instance here). */
+long long ecsfs__service_target(json_t *state);
+/* A deploymentConfiguration number, or `dflt`. */
+long long ecsfs__service_conf_int(json_t *state, const char *key, long long dflt);
+/* deploymentCircuitBreaker.<key> (enable, rollback). */
+bool ecsfs__service_breaker(json_t *state, const char *key);
+/* The PRIMARY deployment, or NULL. */
+json_t *ecsfs__service_primary(json_t *state);
+/* A string field of a deployment, "" when absent. */
+const char *ecsfs__dstr(json_t *d, const char *key);
+/* Tell the front ends a service changed (caches). */
+void ecsfs__service_changed(ecsfs_services *sv, const char *cluster, const char *name);
+/* Append a line to the service's events. */
+void ecsfs__service_event(ecsfs_store *s, const char *cluster, const char *name, const char *fmt,
+			  ...) __attribute__((format(printf, 4, 5)));
+
+/* ---- task-definition references (model/service_spec.c) ---- */
+
+/* The task definition `ref` names now: 0, or -ENOENT (nothing ACTIVE). */
+int ecsfs__service_resolve_ref(ecsfs_store *s, const char *ref, char family[256], int64_t *rev);
+
+/* ---- what the service's tasks are (model/service_describe.c) ---- */
+
+typedef struct ecsfs__svc_task {
+	char id[33];
+	char started_by[64];
+	bool live;    /* desiredStatus RUNNING */
+	bool running; /* lastStatus RUNNING */
+	bool stopped; /* lastStatus STOPPED */
+	bool healthy; /* counts toward minimumHealthyPercent */
+	bool unhealthy;
+	bool failed; /* stopped for a reason that counts against the deployment */
+	int64_t created_ns, started_ns;
+} ecsfs__svc_task;
+
+typedef struct ecsfs__svc_tasks {
+	ecsfs__svc_task *v;
+	size_t n, alloc;
+} ecsfs__svc_tasks;
+
+/* The service's tasks, oldest first (empty without a task subsystem);
+ * free l->v. */
+void ecsfs__service_collect(ecsfs_services *sv, const char *cluster, const char *name,
+			    ecsfs__svc_tasks *l);
+
+#endif
