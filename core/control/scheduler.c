@@ -64,27 +64,45 @@ static json_t *run_request(const ecsfs__look *k, long long n)
 			 "startedBy", ecsfs__dstr(k->p, "id"), "group", group);
 }
 
-/* Start the tasks of `req`; *ids gets their ids. */
-static int launch(const ecsfs__look *k, const json_t *req, json_t **ids, ecsfs_buf *why)
-{
-	char *text = json_dumps(req, JSON_COMPACT);
-	ecsfs_buf lines = ECSFS_BUF_INIT;
-	int r;
+#define MAX_ALIASES 64
 
-	if (!text)
-		return -ENOMEM;
-	r = ecsfs_tasks_run(k->sv->tasks, k->cluster, text, strlen(text), &lines, why);
-	free(text);
-	if (r == 0) {
-		*ids = json_array();
-		for (char *p = lines.data, *e; *p; p = e + 1) {
-			if (!(e = strchr(p, '\n')))
-				break;
-			json_array_append_new(*ids, json_stringn(p, (size_t)(e - p)));
-		}
+/*
+ * The names the service's tasks answer to on the cluster network: the
+ * service's own, serviceConnect's client aliases, the service registries'
+ * (the last field of the registry ARN). Borrowed from the state; at most
+ * MAX_ALIASES - 1, NULL-terminated.
+ */
+static void aliases_of(const ecsfs__look *k, const char *out[MAX_ALIASES])
+{
+	json_t *spec = ecsfs__service_spec(k->state), *svc, *alias, *reg;
+	json_t *connect = json_object_get(spec, "serviceConnectConfiguration");
+	size_t n = 0, i, j;
+
+	/* a service name may be 255 characters; a DNS label only 63 */
+	if (strlen(k->name) <= 63)
+		out[n++] = k->name;
+	json_array_foreach(json_object_get(connect, "services"), i, svc)
+		json_array_foreach(json_object_get(svc, "clientAliases"), j, alias)
+			if (json_string_value(json_object_get(alias, "dnsName")) &&
+			    n < MAX_ALIASES - 1)
+				out[n++] = json_string_value(json_object_get(alias, "dnsName"));
+	json_array_foreach(json_object_get(spec, "serviceRegistries"), i, reg) {
+		const char *arn = json_string_value(json_object_get(reg, "registryArn"));
+		const char *slash = arn ? strrchr(arn, '/') : NULL;
+		if (arn && n < MAX_ALIASES - 1)
+			out[n++] = slash && slash[1] ? slash + 1 : arn;
 	}
-	ecsfs_buf_release(&lines);
-	return r;
+	out[n] = NULL;
+}
+
+/* Start the tasks of `req`; *ids gets their ids. */
+static int launch(const ecsfs__look *k, const json_t *req, json_t **ids, ecsfs_err *err)
+{
+	const char *aliases[MAX_ALIASES];
+	ecsfs_task_launch l = {.request = req, .aliases = aliases};
+
+	aliases_of(k, aliases);
+	return ecsfs_tasks_start(k->sv->tasks, k->cluster, &l, ids, err);
 }
 
 /* Say a failure to start tasks once, until it changes or goes away. */
@@ -100,12 +118,13 @@ static void launch_failed(ecsfs__look *k, const char *why)
 
 static void start_tasks(ecsfs__look *k, long long n)
 {
-	ecsfs_buf why = ECSFS_BUF_INIT, list = ECSFS_BUF_INIT;
+	ecsfs_err err = ECSFS_ERR_INIT;
+	ecsfs_buf list = ECSFS_BUF_INIT;
 	json_t *req = run_request(k, n > MAX_START ? MAX_START : n), *ids = NULL, *id;
 	size_t i;
 
-	if (launch(k, req, &ids, &why) < 0) {
-		launch_failed(k, why.data);
+	if (launch(k, req, &ids, &err) < 0) {
+		launch_failed(k, err.msg.data);
 	} else {
 		json_object_del(k->state, "lastError");
 		json_array_foreach(ids, i, id)
@@ -116,7 +135,7 @@ static void start_tasks(ecsfs__look *k, long long n)
 	}
 	json_decref(req);
 	json_decref(ids);
-	ecsfs_buf_release(&why);
+	ecsfs_err_release(&err);
 	ecsfs_buf_release(&list);
 }
 

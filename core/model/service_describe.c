@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ecsfs/arn.h"
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
 #include "model/service_private.h"
@@ -104,11 +105,7 @@ static counts count_for(const ecsfs__svc_tasks *l, const char *dep)
 
 static void set_td_arn(json_t *o, const char *key, const char *family, long long rev)
 {
-	ecsfs_buf b = ECSFS_BUF_INIT;
-	ecsfs_buf_addf(&b, "arn:aws:ecs:%s:%s:task-definition/%s:%lld", ECSFS_REGION, ECSFS_ACCOUNT,
-		       family, rev);
-	json_object_set_new(o, key, json_string(b.data));
-	ecsfs_buf_release(&b);
+	json_object_set_new(o, key, ecsfs_arn_json("ecs", "task-definition/%s:%lld", family, rev));
 }
 
 static long long drev(json_t *d)
@@ -155,16 +152,9 @@ static json_t *describe_deployment(json_t *state, json_t *d, size_t i, const ecs
 
 static void describe_identity(json_t *o, const char *cluster, const char *name)
 {
-	ecsfs_buf b = ECSFS_BUF_INIT;
-
-	ecsfs_buf_addf(&b, "arn:aws:ecs:%s:%s:service/%s/%s", ECSFS_REGION, ECSFS_ACCOUNT, cluster,
-		       name);
-	json_object_set_new(o, "serviceArn", json_string(b.data));
+	json_object_set_new(o, "serviceArn", ecsfs_arn_json("ecs", "service/%s/%s", cluster, name));
 	json_object_set_new(o, "serviceName", json_string(name));
-	ecsfs_buf_reset(&b);
-	ecsfs_buf_addf(&b, "arn:aws:ecs:%s:%s:cluster/%s", ECSFS_REGION, ECSFS_ACCOUNT, cluster);
-	json_object_set_new(o, "clusterArn", json_string(b.data));
-	ecsfs_buf_release(&b);
+	json_object_set_new(o, "clusterArn", ecsfs_arn_json("ecs", "cluster/%s", cluster));
 }
 
 static void describe_counts(json_t *o, json_t *state, const ecsfs__svc_tasks *l)

@@ -7,71 +7,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ecsfs/shape.h"
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
 #include "model/service_private.h"
 
-typedef int (*field_check)(const char *key, const json_t *v, ecsfs_buf *why);
-
-static int want_int(const char *key, const json_t *v, long long lo, long long hi, ecsfs_buf *why)
-{
-	if (!json_is_integer(v)) {
-		ecsfs_buf_setf(why, "%s: must be a whole number", key);
-		return -EINVAL;
-	}
-	if (json_integer_value(v) < lo || json_integer_value(v) > hi) {
-		ecsfs_buf_setf(why, "%s: %lld is out of range %lld..%lld", key,
-			       (long long)json_integer_value(v), lo, hi);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int f_desired(const char *key, const json_t *v, ecsfs_buf *why)
-{
-	return want_int(key, v, 0, ECSFS_SERVICE_DESIRED_MAX, why);
-}
-
-static int f_grace(const char *key, const json_t *v, ecsfs_buf *why)
-{
-	return want_int(key, v, 0, 2147483647, why);
-}
-
-static int f_string(const char *key, const json_t *v, ecsfs_buf *why)
-{
-	if (!json_is_string(v)) {
-		ecsfs_buf_setf(why, "%s: must be a string", key);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int f_bool(const char *key, const json_t *v, ecsfs_buf *why)
-{
-	if (!json_is_boolean(v)) {
-		ecsfs_buf_setf(why, "%s: must be true or false", key);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int f_array(const char *key, const json_t *v, ecsfs_buf *why)
-{
-	if (!json_is_array(v)) {
-		ecsfs_buf_setf(why, "%s: must be an array", key);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int f_object(const char *key, const json_t *v, ecsfs_buf *why)
-{
-	if (!json_is_object(v)) {
-		ecsfs_buf_setf(why, "%s: must be an object", key);
-		return -EINVAL;
-	}
-	return 0;
-}
+/* The file's names, for the hooks that compare fields with them. */
+typedef struct names {
+	const char *cluster, *name;
+} names;
 
 /* "family", "family:rev" or a task-definition ARN (0 = newest); the
  * callers say what is wrong in their own words. */
@@ -83,195 +27,148 @@ static int parse_ref(const char *ref, char family[256], int64_t *rev)
 	return r;
 }
 
-static int f_taskdef(const char *key, const json_t *v, ecsfs_buf *why)
+static int taskdef_ref(ecsfs_shape_ctx *c, const json_t *v)
 {
 	char family[256];
 	int64_t rev;
 
-	if (f_string(key, v, why) < 0)
-		return -EINVAL;
-	if (parse_ref(json_string_value(v), family, &rev) < 0) {
-		ecsfs_buf_setf(why, "%s: '%s' is not \"family\", \"family:revision\" or an ARN",
-			       key, json_string_value(v));
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int f_strategy(const char *key, const json_t *v, ecsfs_buf *why)
-{
-	const char *s = json_string_value(v);
-	if (!s || (strcmp(s, "REPLICA") && strcmp(s, "DAEMON"))) {
-		ecsfs_buf_setf(why, "%s: must be REPLICA or DAEMON", key);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int f_propagate(const char *key, const json_t *v, ecsfs_buf *why)
-{
-	const char *s = json_string_value(v);
-	if (!s || (strcmp(s, "TASK_DEFINITION") && strcmp(s, "SERVICE") && strcmp(s, "NONE"))) {
-		ecsfs_buf_setf(why, "%s: must be TASK_DEFINITION, SERVICE or NONE", key);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int f_breaker(const char *key, const json_t *v, ecsfs_buf *why)
-{
-	const char *k;
-	json_t *x;
-
-	if (f_object(key, v, why) < 0)
-		return -EINVAL;
-	json_object_foreach((json_t *)v, k, x) {
-		if (strcmp(k, "enable") && strcmp(k, "rollback")) {
-			ecsfs_buf_setf(why, "%s.%s: not a field of it", key, k);
-			return -EINVAL;
-		}
-		if (!json_is_boolean(x)) {
-			ecsfs_buf_setf(why, "%s.%s: must be true or false", key, k);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-static int deployment_field(const char *path, const char *k, const json_t *x, ecsfs_buf *why)
-{
-	if (strcmp(k, "maximumPercent") == 0)
-		return want_int(path, x, 100, 400, why);
-	if (strcmp(k, "minimumHealthyPercent") == 0)
-		return want_int(path, x, 0, 100, why);
-	if (strcmp(k, "deploymentCircuitBreaker") == 0)
-		return f_breaker(path, x, why);
-	if (strcmp(k, "alarms") == 0 || strcmp(k, "strategy") == 0 ||
-	    strcmp(k, "bakeTimeInMinutes") == 0 || strcmp(k, "lifecycleHooks") == 0)
-		return 0; /* kept, no local meaning */
-	ecsfs_buf_setf(why, "%s: not a field of deploymentConfiguration", path);
-	return -EINVAL;
-}
-
-static int f_deployment(const char *key, const json_t *v, ecsfs_buf *why)
-{
-	const char *k;
-	json_t *x;
-
-	if (f_object(key, v, why) < 0)
-		return -EINVAL;
-	json_object_foreach((json_t *)v, k, x) {
-		ecsfs_buf path = ECSFS_BUF_INIT;
-		int r;
-
-		ecsfs_buf_addf(&path, "%s.%s", key, k);
-		r = deployment_field(path.data, k, x, why);
-		ecsfs_buf_release(&path);
-		if (r)
-			return r;
-	}
-	return 0;
-}
-
-static const struct {
-	const char *key;
-	field_check check;
-} fields[] = {
-    {"serviceName", f_string},
-    {"cluster", f_string},
-    {"taskDefinition", f_taskdef},
-    {"desiredCount", f_desired},
-    {"deploymentConfiguration", f_deployment},
-    {"healthCheckGracePeriodSeconds", f_grace},
-    {"schedulingStrategy", f_strategy},
-    {"propagateTags", f_propagate},
-    {"tags", f_array},
-    {"loadBalancers", f_array},
-    {"serviceRegistries", f_array},
-    {"networkConfiguration", f_object},
-    {"launchType", f_string},
-    {"capacityProviderStrategy", f_array},
-    {"platformVersion", f_string},
-    {"placementConstraints", f_array},
-    {"placementStrategy", f_array},
-    {"deploymentController", f_object},
-    {"enableECSManagedTags", f_bool},
-    {"enableExecuteCommand", f_bool},
-    {"role", f_string},
-    {"clientToken", f_string},
-    {"serviceConnectConfiguration", f_object},
-    {"volumeConfigurations", f_array},
-    {"availabilityZoneRebalancing", f_string},
-    {"vpcLatticeConfigurations", f_array},
-};
-
-static int check_fields(const json_t *doc, ecsfs_buf *why)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach((json_t *)doc, key, v) {
-		size_t i;
-		int r;
-
-		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-			if (strcmp(fields[i].key, key) == 0)
-				break;
-		if (i == sizeof(fields) / sizeof(fields[0])) {
-			ecsfs_buf_setf(why, "%s: not a CreateService field", key);
-			return -EINVAL;
-		}
-		if ((r = fields[i].check(key, v, why)) < 0)
-			return r;
-	}
+	if (parse_ref(json_string_value(v), family, &rev) < 0)
+		return ecsfs_shape_fail(c, "'%s' is not \"family\", \"family:revision\" or an ARN",
+					ecsfs_shape_shown(c, json_string_value(v)));
 	return 0;
 }
 
 /* serviceName and cluster, when given, must be the file's. */
-static int check_names(const char *cluster, const char *name, const json_t *doc, ecsfs_buf *why)
+static int same_names(ecsfs_shape_ctx *c, const json_t *doc)
 {
-	json_t *v = json_object_get(doc, "serviceName");
+	const names *n = c->user;
+	const char *sn = json_string_value(json_object_get(doc, "serviceName"));
+	const char *cl = json_string_value(json_object_get(doc, "cluster"));
+	const char *slash = cl ? strrchr(cl, '/') : NULL;
 
-	if (v && strcmp(json_string_value(v), name) != 0) {
-		ecsfs_buf_setf(why, "serviceName: '%s' differs from the file name %s",
-			       json_string_value(v), name);
-		return -EINVAL;
+	if (sn && strcmp(sn, n->name) != 0) {
+		ecsfs_shape_path(c, "serviceName");
+		return ecsfs_shape_fail(c, "'%s' differs from the file name %s",
+					ecsfs_shape_shown(c, sn), n->name);
 	}
-	v = json_object_get(doc, "cluster");
-	if (v) {
-		const char *c = json_string_value(v), *slash = strrchr(c, '/');
-		if (strcmp(slash ? slash + 1 : c, cluster) != 0) {
-			ecsfs_buf_setf(why, "cluster: '%s' is not this directory's cluster %s", c,
-				       cluster);
-			return -EINVAL;
-		}
+	if (cl && strcmp(slash ? slash + 1 : cl, n->cluster) != 0) {
+		ecsfs_shape_path(c, "cluster");
+		return ecsfs_shape_fail(c, "'%s' is not this directory's cluster %s",
+					ecsfs_shape_shown(c, cl), n->cluster);
 	}
 	return 0;
 }
 
-static int validate(const char *cluster, const char *name, const json_t *doc, ecsfs_buf *why)
-{
-	int r;
+static const char *const strategies[] = {"REPLICA", "DAEMON", NULL};
+static const char *const propagate[] = {"TASK_DEFINITION", "SERVICE", "NONE", NULL};
 
-	if ((r = ecsfs_name_check(name, "service", why)) < 0)
-		return r;
-	if (!json_is_object(doc)) {
-		ecsfs_buf_setf(why, "a service definition must be a JSON object");
-		return -EINVAL;
-	}
-	if ((r = check_fields(doc, why)) < 0)
-		return r;
-	return check_names(cluster, name, doc, why);
-}
+static const ecsfs_field breaker_fields[] = {
+    ECSFS_BOOL("enable", 0),
+    ECSFS_BOOL("rollback", 0),
+};
+static const ecsfs_shape breaker_shape = ECSFS_SHAPE(breaker_fields);
+
+static const ecsfs_field deployment_fields[] = {
+    ECSFS_INT("maximumPercent", 0, 100, 400),
+    ECSFS_INT("minimumHealthyPercent", 0, 0, 100),
+    ECSFS_OBJ("deploymentCircuitBreaker", 0, breaker_shape),
+    {.name = "alarms", .type = ECSFS_JSON_OBJECT, .flags = ECSFS_F_KEPT},
+    ECSFS_STR("strategy", ECSFS_F_KEPT),
+    ECSFS_INT("bakeTimeInMinutes", ECSFS_F_KEPT, 0, 1440),
+    ECSFS_ARR("lifecycleHooks", ECSFS_F_KEPT, NULL, 0),
+};
+static const ecsfs_shape deployment_shape = ECSFS_SHAPE(deployment_fields);
+
+static const ecsfs_field lb_fields[] = {
+    ECSFS_STR("targetGroupArn", 0),
+    ECSFS_STR("loadBalancerName", ECSFS_F_KEPT),
+    ECSFS_STR("containerName", ECSFS_F_REQUIRED | ECSFS_F_NONEMPTY),
+    ECSFS_INT("containerPort", ECSFS_F_REQUIRED, 1, 65535),
+};
+static const ecsfs_shape lb_shape = ECSFS_SHAPE(lb_fields);
+
+static const ecsfs_field registry_fields[] = {
+    ECSFS_STR("registryArn", ECSFS_F_REQUIRED | ECSFS_F_NONEMPTY),
+    ECSFS_INT("port", ECSFS_F_KEPT, 1, 65535),
+    ECSFS_STR("containerName", ECSFS_F_KEPT),
+    ECSFS_INT("containerPort", ECSFS_F_KEPT, 1, 65535),
+};
+static const ecsfs_shape registry_shape = ECSFS_SHAPE(registry_fields);
+
+static const ecsfs_field alias_fields[] = {
+    ECSFS_INT("port", ECSFS_F_REQUIRED, 1, 65535),
+    {.name = "dnsName", .type = ECSFS_JSON_STRING, .flags = ECSFS_F_NONEMPTY, .max = 253},
+};
+static const ecsfs_shape alias_shape = ECSFS_SHAPE(alias_fields);
+
+static const ecsfs_field connect_service_fields[] = {
+    ECSFS_STR("portName", ECSFS_F_REQUIRED | ECSFS_F_NONEMPTY),
+    ECSFS_STR("discoveryName", ECSFS_F_KEPT),
+    ECSFS_ARR("clientAliases", 0, ECSFS_ITEM(.type = ECSFS_JSON_OBJECT, .shape = &alias_shape), 0),
+    ECSFS_INT("ingressPortOverride", ECSFS_F_KEPT, 1, 65535),
+    {.name = "timeout", .type = ECSFS_JSON_OBJECT, .flags = ECSFS_F_KEPT},
+    {.name = "tls", .type = ECSFS_JSON_OBJECT, .flags = ECSFS_F_KEPT},
+};
+static const ecsfs_shape connect_service_shape = ECSFS_SHAPE(connect_service_fields);
+
+static const ecsfs_field connect_fields[] = {
+    ECSFS_BOOL("enabled", ECSFS_F_REQUIRED),
+    ECSFS_STR("namespace", ECSFS_F_KEPT),
+    ECSFS_ARR("services", 0, ECSFS_ITEM(.type = ECSFS_JSON_OBJECT, .shape = &connect_service_shape),
+	      0),
+    {.name = "logConfiguration", .type = ECSFS_JSON_OBJECT, .flags = ECSFS_F_KEPT},
+};
+static const ecsfs_shape connect_shape = ECSFS_SHAPE(connect_fields);
+
+/* CreateService's input without cluster's meaning (it must be the
+ * directory's): what spec/clusters/<c>/services/<s>.json holds. */
+static const ecsfs_field service_fields[] = {
+    ECSFS_STR("serviceName", 0),
+    ECSFS_STR("cluster", 0),
+    {.name = "taskDefinition", .type = ECSFS_JSON_STRING, .check = taskdef_ref},
+    ECSFS_INT("desiredCount", 0, 0, ECSFS_SERVICE_DESIRED_MAX),
+    ECSFS_OBJ("deploymentConfiguration", 0, deployment_shape),
+    ECSFS_INT("healthCheckGracePeriodSeconds", 0, 0, ECSFS_I32_MAX),
+    ECSFS_STR_OF("schedulingStrategy", 0, strategies),
+    ECSFS_STR_OF("propagateTags", ECSFS_F_KEPT, propagate),
+    ECSFS_ARR("tags", ECSFS_F_KEPT, &ecsfs_item_tag, 50),
+    ECSFS_ARR("loadBalancers", 0, ECSFS_ITEM(.type = ECSFS_JSON_OBJECT, .shape = &lb_shape),
+	      ECSFS_SERVICE_LB_MAX),
+    ECSFS_ARR("serviceRegistries", 0,
+	      ECSFS_ITEM(.type = ECSFS_JSON_OBJECT, .shape = &registry_shape), 1),
+    {.name = "networkConfiguration", .type = ECSFS_JSON_OBJECT, .flags = ECSFS_F_KEPT},
+    ECSFS_STR("launchType", ECSFS_F_KEPT),
+    ECSFS_ARR("capacityProviderStrategy", ECSFS_F_KEPT, NULL, 0),
+    ECSFS_STR("platformVersion", ECSFS_F_KEPT),
+    ECSFS_ARR("placementConstraints", ECSFS_F_KEPT, NULL, 0),
+    ECSFS_ARR("placementStrategy", ECSFS_F_KEPT, NULL, 0),
+    {.name = "deploymentController", .type = ECSFS_JSON_OBJECT, .flags = ECSFS_F_KEPT},
+    ECSFS_BOOL("enableECSManagedTags", ECSFS_F_KEPT),
+    ECSFS_BOOL("enableExecuteCommand", ECSFS_F_KEPT),
+    ECSFS_STR("role", ECSFS_F_KEPT),
+    ECSFS_STR("clientToken", 0),
+    ECSFS_OBJ("serviceConnectConfiguration", 0, connect_shape),
+    ECSFS_ARR("volumeConfigurations", ECSFS_F_KEPT, NULL, 0),
+    ECSFS_STR("availabilityZoneRebalancing", ECSFS_F_KEPT),
+    ECSFS_ARR("vpcLatticeConfigurations", ECSFS_F_KEPT, NULL, 0),
+};
+static const ecsfs_shape service_shape = ECSFS_SHAPE_HOOK(service_fields, same_names);
 
 int ecsfs_service_check(const char *cluster, const char *name, const json_t *doc, ecsfs_err *err)
 {
+	ecsfs_err local = ECSFS_ERR_INIT;
 	ecsfs_buf why = ECSFS_BUF_INIT;
-	int r = validate(cluster, name, doc, &why);
+	names n = {cluster, name};
+	int r;
 
-	if (r < 0)
+	if (!err)
+		err = &local;
+	if ((r = ecsfs_name_check(name, "service", &why)) < 0)
 		ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, r, "%s", why.data);
+	else
+		r = ecsfs_shape_check(&service_shape, doc, &n, err);
 	ecsfs_buf_release(&why);
+	ecsfs_err_release(&local);
 	return r;
 }
 
