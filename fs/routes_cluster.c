@@ -4,6 +4,7 @@
 
 #include "ecsfs/cluster.h"
 #include "ecsfs/error.h"
+#include "ecsfs/util.h"
 #include "fs.h"
 
 int ecsfs__cluster_exists(ecsfs__fs *fs, const ecsfs__match *m)
@@ -28,7 +29,7 @@ void ecsfs__cluster_changed(ecsfs__fs *fs, const char *name)
 
 int ecsfs__cluster_mkdir(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsfs_err *err)
 {
-	int r = ecsfs_cluster_create(fs->store, m->cap[0], &err->msg);
+	int r = ecsfs_cluster_create(fs->store, m->cap[0], err);
 	if (r == 0)
 		ecsfs__cluster_changed(fs, m->cap[0]);
 	return r;
@@ -54,7 +55,7 @@ static int cluster_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *ou
  * use it, and it takes the cluster's spec files with it. */
 static int cluster_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
-	int r = ecsfs_cluster_delete(fs->store, m->cap[0], false, &err->msg);
+	int r = ecsfs_cluster_delete(fs->store, m->cap[0], false, err);
 	if (r == 0)
 		ecsfs__cluster_changed(fs, m->cap[0]);
 	return r;
@@ -75,8 +76,16 @@ static int describe_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 	ecsfs_runtime_info info;
 	ecsfs_cluster_counts n;
 	ecsfs__runtime_info(fs, &info);
+	ecsfs_err err = ECSFS_ERR_INIT;
+	json_t *j;
 	counts(fs, m->cap[0], &n);
-	return ecsfs_cluster_describe(fs->store, m->cap[0], &info, &n, out);
+	int r = ecsfs_cluster_describe(fs->store, m->cap[0], &info, &n, &j, &err);
+	if (r == 0) {
+		ecsfs_json_pretty(j, out);
+		json_decref(j);
+	}
+	ecsfs_err_release(&err);
+	return r;
 }
 
 static int status_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)

@@ -10,12 +10,10 @@
 #include "ecsfs/error.h"
 #include "fs.h"
 
-static bool deleting(ecsfs__fs *fs, const char *cluster);
-
 static int spec_cluster_cb(void *data, const char *name)
 {
 	void **ctx = data;
-	if (!deleting(ctx[0], name))
+	if (!ecsfs_cluster_retiring(((ecsfs__fs *)ctx[0])->store, name))
 		ecsfs__dirlist_add(ctx[1], name, S_IFDIR);
 	return 0;
 }
@@ -116,107 +114,27 @@ static int clusters_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 
 /* ---- clusters a repository dropped, deleted once their services drain ---- */
 
-#define DELETING_KEY "deleting-clusters"
-
-static json_t *deleting_load(ecsfs__fs *fs)
+static void swept(void *data, const char *name)
 {
-	ecsfs_buf v = ECSFS_BUF_INIT;
-	json_t *a = NULL;
-	if (ecsfs_store_meta_get(fs->store, DELETING_KEY, &v) == 0)
-		a = json_loadb(v.data, v.len, 0, NULL);
-	ecsfs_buf_release(&v);
-	return json_is_array(a) ? a : (json_decref(a), json_array());
-}
-
-static void deleting_save(ecsfs__fs *fs, json_t *a)
-{
-	char *text = json_dumps(a, JSON_COMPACT);
-	if (text)
-		ecsfs_store_meta_put(fs->store, DELETING_KEY, text);
-	free(text);
-}
-
-static bool deleting(ecsfs__fs *fs, const char *cluster)
-{
-	json_t *a = deleting_load(fs), *v;
-	size_t i;
-	bool found = false;
-	json_array_foreach(a, i, v)
-		found = found || strcmp(json_string_value(v), cluster) == 0;
-	json_decref(a);
-	return found;
-}
-
-static void deleting_set(ecsfs__fs *fs, const char *cluster, bool on)
-{
-	json_t *a = deleting_load(fs), *v;
-	size_t i;
-	json_array_foreach(a, i, v)
-		if (strcmp(json_string_value(v), cluster) == 0) {
-			json_array_remove(a, i);
-			break;
-		}
-	if (on)
-		json_array_append_new(a, json_string(cluster));
-	deleting_save(fs, a);
-	json_decref(a);
-}
-
-static int drain_cb(void *data, const char *name)
-{
-	void **ctx = data;
-	ecsfs__fs *fs = ctx[0];
-	ecsfs_service_delete(fs->services, ctx[1], name, true, NULL);
-	return 0;
+	ecsfs__cluster_changed(data, name);
 }
 
 void ecsfs__clusters_sweep(ecsfs__fs *fs)
 {
-	json_t *a = deleting_load(fs), *v;
-	size_t i;
-
-	json_array_foreach(a, i, v) {
-		const char *c = json_string_value(v);
-		ecsfs_buf why = ECSFS_BUF_INIT;
-		int r = c ? ecsfs_cluster_delete(fs->store, c, false, &why) : -ENOENT;
-		if (r == 0 || r == -ENOENT) {
-			char name[256];
-			snprintf(name, sizeof(name), "%s", c ? c : "");
-			deleting_set(fs, name, false);
-			ecsfs__cluster_changed(fs, name);
-			ecsfs_buf_release(&why);
-			break; /* the array changed: the next sweep goes on */
-		}
-		ecsfs_buf_release(&why);
-	}
-	json_decref(a);
+	ecsfs_cluster_sweep(fs->store, swept, fs);
 }
 
 int ecsfs__spec_cluster_exists(ecsfs__fs *fs, const ecsfs__match *m)
 {
 	int r = ecsfs__cluster_exists(fs, m);
-	return r == 0 && deleting(fs, m->cap[0]) ? -ENOENT : r;
+	return r == 0 && ecsfs_cluster_retiring(fs->store, m->cap[0]) ? -ENOENT : r;
 }
 
-/*
- * rmdir spec/clusters/<c>: like a real rmdir, refused while files remain.
- * When the repository dropped the cluster with its services (rsync --delete
- * removes their files first), the services drain and the cluster goes once
- * they are gone; the spec tree forgets it at once, like the repository.
- */
+/* rmdir spec/clusters/<c>: like a real rmdir, refused while files remain;
+ * a cluster whose services the repository dropped with it drains first. */
 static int cluster_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
-	int r = ecsfs_cluster_delete(fs->store, m->cap[0], true, &err->msg);
-	if (r == -EBUSY && fs->services) {
-		void *ctx[2] = {fs, (void *)m->cap[0]};
-		ecsfs_service_list(fs->store, m->cap[0], drain_cb, ctx);
-		deleting_set(fs, m->cap[0], true);
-		ecsfs_cluster_event(fs->store, m->cap[0],
-				    "(cluster %s) is being deleted: its services drain first.",
-				    m->cap[0]);
-		ecsfs_buf_reset(&err->msg);
-		r = 0;
-	}
+	int r = ecsfs_cluster_retire(fs->store, fs->services, m->cap[0], err);
 	if (r == 0)
 		ecsfs__cluster_changed(fs, m->cap[0]);
 	return r;
@@ -225,8 +143,7 @@ static int cluster_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 /* mkdir spec/clusters/<c> of a cluster being deleted keeps it after all. */
 static int spec_cluster_mkdir(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsfs_err *err)
 {
-	if (deleting(fs, m->cap[0])) {
-		deleting_set(fs, m->cap[0], false);
+	if (ecsfs_cluster_keep(fs->store, m->cap[0]) == 0) {
 		ecsfs__cluster_changed(fs, m->cap[0]);
 		return 0;
 	}
@@ -256,12 +173,12 @@ static int cluster_json_check(ecsfs__fs *fs, const ecsfs__match *m, const char *
 static int cluster_json_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 			      const ecsfs_file_meta *meta, ecsfs_err *err)
 {
-	return ecsfs_cluster_settings_apply(fs->store, m->cap[0], data, len, meta, &err->msg);
+	return ecsfs_cluster_settings_apply(fs->store, m->cap[0], data, len, meta, err);
 }
 
 static int cluster_json_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
-	return ecsfs_cluster_settings_clear(fs->store, m->cap[0], &err->msg);
+	return ecsfs_cluster_settings_clear(fs->store, m->cap[0], err);
 }
 
 /* ---- scratch files ---- */

@@ -5,6 +5,7 @@
 
 #include "ecsfs/arn.h"
 #include "ecsfs/cluster.h"
+#include "ecsfs/service.h"
 #include "ecsfs/shape.h"
 #include "ecsfs/util.h"
 
@@ -37,99 +38,178 @@ int ecsfs_cluster_event(ecsfs_store *s, const char *name, const char *fmt, ...)
 	return r;
 }
 
-int ecsfs_cluster_create(ecsfs_store *s, const char *name, ecsfs_buf *why)
+/* A fault of the store, with what was being done; the kind follows the
+ * errno (-ENOSPC: LimitExceeded, else Server). */
+static int store_fault(ecsfs_store *s, int r, const char *what, const char *name, ecsfs_err *err)
+{
+	return ecsfs_err_set(err, ECSFS_E_NONE, r, "cannot %s cluster %s: %s", what, name,
+			     ecsfs_store_last_error(s));
+}
+
+static int not_found(const char *name, ecsfs_err *err)
+{
+	return ecsfs_err_set(err, ECSFS_E_CLUSTER_NOT_FOUND, -ENOENT, "cluster %s does not exist",
+			     name);
+}
+
+int ecsfs_cluster_create(ecsfs_store *s, const char *name, ecsfs_err *err)
 {
 	int r;
 
-	if ((r = ecsfs_name_check(name, "cluster", why)) < 0)
-		return r;
+	if ((r = ecsfs_name_check(name, "cluster", &err->msg)) < 0)
+		return ecsfs_err_from(err, ECSFS_E_INVALID_PARAMETER, r);
 	if ((r = ecsfs_store_begin(s)) < 0)
-		goto fault;
+		return store_fault(s, r, "create", name, err);
 	r = ecsfs_store_cluster_insert(s, name, ecsfs_now_ns());
 	if (r == -EEXIST) {
 		ecsfs_store_rollback(s);
-		ecsfs_buf_setf(why, "cluster %s already exists", name);
-		return r;
+		return ecsfs_err_set(err, ECSFS_E_RESOURCE_IN_USE, r, "cluster %s already exists",
+				     name);
 	}
 	if (r < 0 || (r = ecsfs_cluster_event(s, name, "(cluster %s) was created.", name)) < 0) {
 		ecsfs_store_rollback(s);
-		goto fault;
+		return store_fault(s, r, "create", name, err);
 	}
 	if ((r = ecsfs_store_commit(s)) < 0)
-		goto fault;
+		return store_fault(s, r, "create", name, err);
 	return 0;
-fault:
-	ecsfs_buf_setf(why, "cannot create cluster %s: %s", name, ecsfs_store_last_error(s));
-	return r;
 }
 
-int ecsfs_cluster_delete(ecsfs_store *s, const char *name, bool spec_only, ecsfs_buf *why)
+/* What keeps cluster `name` from being deleted: 0 when nothing does. */
+static int in_use(ecsfs_store *s, const char *name, const char *dir, bool spec_only, ecsfs_err *err)
 {
-	ecsfs_buf dir = ECSFS_BUF_INIT, stream = ECSFS_BUF_INIT;
 	uint64_t nfiles = 0, ntasks = 0, nservices = 0;
 	int r;
 
-	if (!ecsfs_store_cluster_exists(s, name)) {
-		ecsfs_buf_setf(why, "cluster %s does not exist", name);
-		return -ENOENT;
-	}
-	ecsfs_cluster_spec_dir(name, &dir);
-	ecsfs_cluster_events_stream(name, &stream);
 	/* Files anywhere below the spec directory (services/, schedules/
 	 * included) count; directory metadata rows do not. */
-	if ((r = ecsfs_store_file_count_tree(s, dir.data, &nfiles)) < 0)
-		goto fault;
-	if (spec_only && nfiles > 0) {
-		ecsfs_buf_setf(why,
-			       "cluster %s: spec directory is not empty (%llu file%s); remove them "
-			       "first",
-			       name, (unsigned long long)nfiles, nfiles == 1 ? "" : "s");
-		r = -ENOTEMPTY;
-		goto out;
-	}
+	if ((r = ecsfs_store_file_count_tree(s, dir, &nfiles)) < 0)
+		return store_fault(s, r, "delete", name, err);
+	if (spec_only && nfiles > 0)
+		return ecsfs_err_set(err, ECSFS_E_RESOURCE_IN_USE, -ENOTEMPTY,
+				     "cluster %s: spec directory is not empty (%llu file%s); "
+				     "remove them first",
+				     name, (unsigned long long)nfiles, nfiles == 1 ? "" : "s");
 	if ((r = ecsfs_store_service_count(s, name, &nservices)) < 0)
-		goto fault;
-	if (nservices > 0) {
-		ecsfs_buf_setf(why, "cluster %s still has %llu service%s; delete them first", name,
-			       (unsigned long long)nservices, nservices == 1 ? "" : "s");
-		r = -EBUSY;
-		goto out;
-	}
+		return store_fault(s, r, "delete", name, err);
+	if (nservices > 0)
+		return ecsfs_err_set(err, ECSFS_E_CLUSTER_CONTAINS_SERVICES, -EBUSY,
+				     "cluster %s still has %llu service%s; delete them first", name,
+				     (unsigned long long)nservices, nservices == 1 ? "" : "s");
 	if ((r = ecsfs_store_task_count(s, name, true, &ntasks)) < 0)
-		goto fault;
-	if (ntasks > 0) {
-		ecsfs_buf_setf(
-		    why, "cluster %s still has %llu task%s that %s not STOPPED; stop them first",
-		    name, (unsigned long long)ntasks, ntasks == 1 ? "" : "s",
-		    ntasks == 1 ? "is" : "are");
-		r = -EBUSY;
-		goto out;
-	}
+		return store_fault(s, r, "delete", name, err);
+	if (ntasks > 0)
+		return ecsfs_err_set(
+		    err, ECSFS_E_CLUSTER_CONTAINS_TASKS, -EBUSY,
+		    "cluster %s still has %llu task%s that %s not STOPPED; stop them first", name,
+		    (unsigned long long)ntasks, ntasks == 1 ? "" : "s", ntasks == 1 ? "is" : "are");
+	return 0;
+}
+
+/* The rows of cluster `name`, in one transaction. */
+static int drop_rows(ecsfs_store *s, const char *name, const char *dir)
+{
+	ecsfs_buf stream = ECSFS_BUF_INIT;
+	int r;
+
+	ecsfs_cluster_events_stream(name, &stream);
 	if ((r = ecsfs_store_begin(s)) < 0)
-		goto fault;
+		goto out;
 	if ((r = ecsfs_store_cluster_delete(s, name)) < 0 ||
 	    (r = ecsfs_store_task_delete_cluster(s, name)) < 0 ||
-	    (r = ecsfs_store_file_delete_tree(s, dir.data)) < 0 ||
-	    (r = ecsfs_store_journal_drop(s, stream.data)) < 0) {
-		ecsfs_store_rollback(s);
-		goto fault;
-	}
+	    (r = ecsfs_store_file_delete_tree(s, dir)) < 0 ||
+	    (r = ecsfs_store_journal_drop(s, stream.data)) < 0)
+		goto rollback;
 	/* the directory's own metadata row lives in its parent */
 	r = ecsfs_store_file_delete(s, ECSFS_SPEC_CLUSTERS, name);
-	if (r < 0 && r != -ENOENT) {
-		ecsfs_store_rollback(s);
-		goto fault;
-	}
-	if ((r = ecsfs_store_commit(s)) < 0)
-		goto fault;
-	r = 0;
+	if (r < 0 && r != -ENOENT)
+		goto rollback;
+	r = ecsfs_store_commit(s);
 	goto out;
-fault:
-	ecsfs_buf_setf(why, "cannot delete cluster %s: %s", name, ecsfs_store_last_error(s));
+rollback:
+	ecsfs_store_rollback(s);
 out:
-	ecsfs_buf_release(&dir);
 	ecsfs_buf_release(&stream);
 	return r;
+}
+
+int ecsfs_cluster_delete(ecsfs_store *s, const char *name, bool spec_only, ecsfs_err *err)
+{
+	ecsfs_buf dir = ECSFS_BUF_INIT;
+	int r;
+
+	if (!ecsfs_store_cluster_exists(s, name))
+		return not_found(name, err);
+	ecsfs_cluster_spec_dir(name, &dir);
+	if ((r = in_use(s, name, dir.data, spec_only, err)) == 0 &&
+	    (r = drop_rows(s, name, dir.data)) < 0)
+		store_fault(s, r, "delete", name, err);
+	ecsfs_buf_release(&dir);
+	return r;
+}
+
+/* ---- deleted once drained: what a repository dropped ---- */
+
+static int drain_cb(void *data, const char *name)
+{
+	void **ctx = data;
+
+	/* forced: the service drains and goes once its tasks have stopped */
+	ecsfs_service_delete(ctx[0], ctx[1], name, true, NULL);
+	return 0;
+}
+
+int ecsfs_cluster_retire(ecsfs_store *s, ecsfs_services *sv, const char *name, ecsfs_err *err)
+{
+	int r = ecsfs_cluster_delete(s, name, true, err);
+
+	if (r != -EBUSY || !sv)
+		return r;
+	void *ctx[2] = {sv, (void *)name};
+	ecsfs_service_list(s, name, drain_cb, ctx);
+	if ((r = ecsfs_store_cluster_set_deleting(s, name, true)) < 0)
+		return store_fault(s, r, "delete", name, err);
+	ecsfs_cluster_event(s, name, "(cluster %s) is being deleted: its services drain first.",
+			    name);
+	ecsfs_err_reset(err);
+	return 0;
+}
+
+bool ecsfs_cluster_retiring(ecsfs_store *s, const char *name)
+{
+	return ecsfs_store_cluster_deleting(s, name);
+}
+
+int ecsfs_cluster_keep(ecsfs_store *s, const char *name)
+{
+	if (!ecsfs_store_cluster_deleting(s, name))
+		return -ENOENT;
+	return ecsfs_store_cluster_set_deleting(s, name, false);
+}
+
+struct sweep {
+	ecsfs_store *s;
+	ecsfs_cluster_name_cb done;
+	void *data;
+};
+
+static int sweep_cb(void *data, const char *name)
+{
+	struct sweep *w = data;
+	ecsfs_err err = ECSFS_ERR_INIT;
+	int r = ecsfs_cluster_delete(w->s, name, false, &err);
+
+	ecsfs_err_release(&err);
+	if (r == 0 || r == -ENOENT)
+		w->done(w->data, name);
+	return 0;
+}
+
+void ecsfs_cluster_sweep(ecsfs_store *s, ecsfs_cluster_name_cb done, void *data)
+{
+	struct sweep w = {s, done, data};
+
+	ecsfs_store_cluster_list_deleting(s, sweep_cb, &w);
 }
 
 /* ---- cluster.json: CreateCluster's fields ---- */
@@ -220,30 +300,17 @@ int ecsfs_cluster_settings_check(const char *name, const char *data, size_t len,
 					 partial, check_document, err);
 }
 
-int ecsfs_cluster_settings_apply(ecsfs_store *s, const char *name, const char *data, size_t len,
-				 const ecsfs_file_meta *meta, ecsfs_buf *why)
+/* Make `doc` the settings of cluster `name`, with `data` as the bytes of
+ * its spec file, in one transaction; an event unless nothing changed. */
+static int store_settings(ecsfs_store *s, const char *name, json_t *doc, const char *data,
+			  size_t len, const ecsfs_file_meta *meta, ecsfs_err *err)
 {
 	ecsfs_buf canon = ECSFS_BUF_INIT, dir = ECSFS_BUF_INIT, old = ECSFS_BUF_INIT;
 	ecsfs_file_meta m = *meta;
-	json_t *doc = NULL;
 	int r;
 
-	if (!ecsfs_store_cluster_exists(s, name)) {
-		ecsfs_buf_setf(why, "cluster %s does not exist", name);
-		return -ENOENT;
-	}
-	ecsfs_err err = ECSFS_ERR_INIT;
-	r = ecsfs_cluster_settings_check(name, data, len, false, &err);
-	if (r < 0)
-		ecsfs_buf_setf(why, "%s", err.msg.data);
-	ecsfs_err_release(&err);
-	if (r < 0)
-		return r;
-	if ((r = ecsfs_json_parse_object(data, len, &doc, why)) < 0)
-		return r;
 	json_object_del(doc, "clusterName");
 	ecsfs_json_canonical(doc, &canon);
-	json_decref(doc);
 	ecsfs_cluster_spec_dir(name, &dir);
 	m.kind = ECSFS_FILE_SPEC;
 	bool had = ecsfs_store_file_get(s, dir.data, "cluster.json", NULL, &old) == 0;
@@ -257,12 +324,11 @@ int ecsfs_cluster_settings_apply(ecsfs_store *s, const char *name, const char *d
 		ecsfs_store_rollback(s);
 		goto fault;
 	}
-	if ((r = ecsfs_store_commit(s)) < 0)
-		goto fault;
-	r = 0;
-	goto out;
+	if ((r = ecsfs_store_commit(s)) == 0)
+		goto out;
 fault:
-	ecsfs_buf_setf(why, "cannot store cluster.json of %s: %s", name, ecsfs_store_last_error(s));
+	ecsfs_err_set(err, ECSFS_E_NONE, r, "cannot store cluster.json of %s: %s", name,
+		      ecsfs_store_last_error(s));
 out:
 	ecsfs_buf_release(&canon);
 	ecsfs_buf_release(&dir);
@@ -270,7 +336,44 @@ out:
 	return r;
 }
 
-int ecsfs_cluster_settings_clear(ecsfs_store *s, const char *name, ecsfs_buf *why)
+int ecsfs_cluster_settings_apply(ecsfs_store *s, const char *name, const char *data, size_t len,
+				 const ecsfs_file_meta *meta, ecsfs_err *err)
+{
+	json_t *doc = NULL;
+	int r;
+
+	if (!ecsfs_store_cluster_exists(s, name))
+		return not_found(name, err);
+	if ((r = ecsfs_cluster_settings_check(name, data, len, false, err)) < 0)
+		return r;
+	if ((r = ecsfs_json_parse_object(data, len, &doc, &err->msg)) < 0)
+		return ecsfs_err_from(err, ECSFS_E_INVALID_PARAMETER, r);
+	r = store_settings(s, name, doc, data, len, meta, err);
+	json_decref(doc);
+	return r;
+}
+
+int ecsfs_cluster_settings_put(ecsfs_store *s, const char *name, const json_t *doc, ecsfs_err *err)
+{
+	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644, .mtime_ns = ecsfs_now_ns()};
+	ecsfs_buf text = ECSFS_BUF_INIT;
+	json_t *copy;
+	int r;
+
+	if (!ecsfs_store_cluster_exists(s, name))
+		return not_found(name, err);
+	if ((r = check_document(name, doc, err)) < 0)
+		return r;
+	/* the spec file shows what was put, so diff -r sees it */
+	copy = json_deep_copy(doc);
+	ecsfs_json_pretty(copy, &text);
+	r = store_settings(s, name, copy, text.data, text.len, &meta, err);
+	json_decref(copy);
+	ecsfs_buf_release(&text);
+	return r;
+}
+
+int ecsfs_cluster_settings_clear(ecsfs_store *s, const char *name, ecsfs_err *err)
 {
 	ecsfs_buf dir = ECSFS_BUF_INIT;
 	int r;
@@ -287,7 +390,7 @@ int ecsfs_cluster_settings_clear(ecsfs_store *s, const char *name, ecsfs_buf *wh
 	r = ecsfs_store_cluster_set_settings(s, name, NULL);
 	if (r == -ENOENT) {
 		ecsfs_store_rollback(s);
-		ecsfs_buf_setf(why, "cluster %s does not exist", name);
+		not_found(name, err);
 		goto out;
 	}
 	if (r < 0 || (r = ecsfs_cluster_event(
@@ -298,7 +401,7 @@ int ecsfs_cluster_settings_clear(ecsfs_store *s, const char *name, ecsfs_buf *wh
 	if ((r = ecsfs_store_commit(s)) == 0)
 		goto out;
 fault:
-	ecsfs_buf_setf(why, "cannot reset cluster %s: %s", name, ecsfs_store_last_error(s));
+	store_fault(s, r, "reset", name, err);
 out:
 	ecsfs_buf_release(&dir);
 	return r;
@@ -321,7 +424,7 @@ static json_t *array_or_empty(json_t *doc, const char *key)
 }
 
 int ecsfs_cluster_describe(ecsfs_store *s, const char *name, const ecsfs_runtime_info *rt,
-			   const ecsfs_cluster_counts *n, ecsfs_buf *out)
+			   const ecsfs_cluster_counts *n, json_t **out, ecsfs_err *err)
 {
 	static const ecsfs_cluster_counts none;
 	ecsfs_cluster_row row;
@@ -329,8 +432,13 @@ int ecsfs_cluster_describe(ecsfs_store *s, const char *name, const ecsfs_runtime
 	int r;
 
 	ecsfs_cluster_row_init(&row);
-	if ((r = ecsfs_store_cluster_get(s, name, &row)) < 0)
+	if ((r = ecsfs_store_cluster_get(s, name, &row)) < 0) {
+		if (r == -ENOENT)
+			not_found(name, err);
+		else
+			store_fault(s, r, "describe", name, err);
 		goto out;
+	}
 	doc = settings_doc(&row);
 	j = json_object();
 	json_object_set_new(j, "clusterArn", ecsfs_arn_json("ecs", "cluster/%s", name));
@@ -361,8 +469,7 @@ int ecsfs_cluster_describe(ecsfs_store *s, const char *name, const ecsfs_runtime
 		json_object_set(j, "serviceConnectDefaults", settings);
 	json_object_set_new(j, "attachments", json_array());
 	json_object_set_new(j, "attachmentsStatus", json_string("UPDATE_COMPLETE"));
-	ecsfs_json_pretty(j, out);
-	json_decref(j);
+	*out = j;
 	json_decref(doc);
 out:
 	ecsfs_cluster_row_release(&row);

@@ -110,6 +110,14 @@ static const char *const migrations[] = {
     "  doc TEXT NOT NULL,"
     "  PRIMARY KEY (kind, name)"
     ") WITHOUT ROWID;",
+    /* 6: a cluster the spec tree deleted while services held it is marked,
+     * and deleted once they drain (core/model/cluster.c); the list of them
+     * that older daemons kept in meta moves onto the rows */
+    "ALTER TABLE clusters ADD COLUMN deleting INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE clusters SET deleting = 1 WHERE name IN (SELECT j.value FROM json_each(("
+    "  SELECT CASE WHEN json_valid(value) THEN value ELSE '[]' END FROM meta"
+    "  WHERE key = 'deleting-clusters')) AS j);"
+    "DELETE FROM meta WHERE key = 'deleting-clusters';",
 };
 
 int ecsfs_store_schema_version(void)
@@ -620,6 +628,32 @@ int ecsfs_store_cluster_delete(ecsfs_store *s, const char *name)
 	return sqlite3_changes(s->db) ? 0 : -ENOENT;
 }
 
+int ecsfs_store_cluster_set_deleting(ecsfs_store *s, const char *name, bool on)
+{
+	sqlite3_stmt *st = stmt(s, "UPDATE clusters SET deleting = ?2 WHERE name = ?1");
+	int r;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, on);
+	if ((r = step_done(s, st, "cluster_set_deleting")) < 0)
+		return r;
+	return sqlite3_changes(s->db) ? 0 : -ENOENT;
+}
+
+bool ecsfs_store_cluster_deleting(ecsfs_store *s, const char *name)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT deleting FROM clusters WHERE name = ?1");
+	bool on = false;
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		on = sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
+	return on;
+}
+
 /* Collect a column of names first, so callbacks may use the store. */
 static int list_names(ecsfs_store *s, sqlite3_stmt *st, ecsfs_store_name_cb cb, void *data)
 {
@@ -651,6 +685,14 @@ static int list_names(ecsfs_store *s, sqlite3_stmt *st, ecsfs_store_name_cb cb, 
 int ecsfs_store_cluster_list(ecsfs_store *s, ecsfs_store_name_cb cb, void *data)
 {
 	sqlite3_stmt *st = stmt(s, "SELECT name FROM clusters ORDER BY name");
+	if (!st)
+		return -EIO;
+	return list_names(s, st, cb, data);
+}
+
+int ecsfs_store_cluster_list_deleting(ecsfs_store *s, ecsfs_store_name_cb cb, void *data)
+{
+	sqlite3_stmt *st = stmt(s, "SELECT name FROM clusters WHERE deleting != 0 ORDER BY name");
 	if (!st)
 		return -EIO;
 	return list_names(s, st, cb, data);

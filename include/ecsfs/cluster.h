@@ -2,6 +2,7 @@
 #ifndef ECSFS_CLUSTER_H
 #define ECSFS_CLUSTER_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "ecsfs/buf.h"
@@ -20,45 +21,75 @@ void ecsfs_cluster_spec_dir(const char *name, ecsfs_buf *out);
 /* Append the journal stream name of a cluster's events to out. */
 void ecsfs_cluster_events_stream(const char *name, ecsfs_buf *out);
 
-/*
- * Create cluster `name`, durably, with a "created" event. Returns 0,
- * -EINVAL for a bad name, -EEXIST when it exists; *why says why.
- */
-int ecsfs_cluster_create(ecsfs_store *s, const char *name, ecsfs_buf *why);
+typedef struct ecsfs_services ecsfs_services;
 
 /*
- * Delete cluster `name` with its settings, events and every spec file
- * below its spec directory. -ENOENT when unknown; -EBUSY while services or
- * tasks use it; -ENOTEMPTY when `spec_only` and its spec directory still
- * holds files (rmdir of the spec directory behaves like a real rmdir).
+ * CreateCluster: cluster `name`, durably, with a "created" event. Errors:
+ * InvalidParameter/-EINVAL for a bad name; ResourceInUse/-EEXIST when it
+ * exists (CreateCluster itself treats that as done).
  */
-int ecsfs_cluster_delete(ecsfs_store *s, const char *name, bool spec_only, ecsfs_buf *why);
+int ecsfs_cluster_create(ecsfs_store *s, const char *name, ecsfs_err *err);
 
 /*
- * Validate a cluster.json document for cluster `name` (CreateCluster's
+ * DeleteCluster: cluster `name` with its settings, events and every spec
+ * file below its spec directory. ClusterNotFound/-ENOENT when unknown;
+ * ClusterContainsServices/-EBUSY while services use it,
+ * ClusterContainsTasks/-EBUSY while tasks not STOPPED do; with
+ * `spec_only` (rmdir of the spec directory, which behaves like a real
+ * rmdir) ResourceInUse/-ENOTEMPTY while that directory holds files.
+ */
+int ecsfs_cluster_delete(ecsfs_store *s, const char *name, bool spec_only, ecsfs_err *err);
+
+/*
+ * The spec tree's delete (a repository dropped the cluster): as
+ * ecsfs_cluster_delete() with `spec_only`, but when services or tasks hold
+ * the cluster, its services are deleted (they drain) and the cluster is
+ * marked: the spec tree no longer shows it, and ecsfs_cluster_sweep()
+ * deletes it once nothing holds it. `sv` NULL: no draining (-EBUSY).
+ */
+int ecsfs_cluster_retire(ecsfs_store *s, ecsfs_services *sv, const char *name, ecsfs_err *err);
+/* Is cluster `name` marked by ecsfs_cluster_retire()? */
+bool ecsfs_cluster_retiring(ecsfs_store *s, const char *name);
+/* Unmark it (created again while it drained): 0, or -ENOENT when it was
+ * not marked. */
+int ecsfs_cluster_keep(ecsfs_store *s, const char *name);
+/* Delete every marked cluster nothing holds any more; done(data, name)
+ * for each one gone. */
+typedef void (*ecsfs_cluster_name_cb)(void *data, const char *name);
+void ecsfs_cluster_sweep(ecsfs_store *s, ecsfs_cluster_name_cb done, void *data);
+
+/*
+ * Validate the bytes of a cluster.json for cluster `name` (CreateCluster's
  * fields: clusterName, tags, settings, configuration, capacityProviders,
  * defaultCapacityProviderStrategy, serviceConnectDefaults). With `partial`
- * only reject what no more bytes could cure. -EINVAL with the field named.
+ * only reject what no more bytes could cure. InvalidParameter/-EINVAL with
+ * the field named.
  */
 int ecsfs_cluster_settings_check(const char *name, const char *data, size_t len, bool partial,
 				 ecsfs_err *err);
 
-/* Validate and store a cluster.json: its bytes and metadata as written, and
- * its canonical form as the cluster's settings; adds an event. */
+/* Validate and store a cluster.json: its bytes and metadata as written,
+ * and its canonical form as the cluster's settings; adds an event.
+ * ClusterNotFound/-ENOENT, InvalidParameter/-EINVAL. */
 int ecsfs_cluster_settings_apply(ecsfs_store *s, const char *name, const char *data, size_t len,
-				 const ecsfs_file_meta *meta, ecsfs_buf *why);
+				 const ecsfs_file_meta *meta, ecsfs_err *err);
+
+/* The same from a document (the API's settings calls): `doc` becomes the
+ * settings, and spec/clusters/<name>/cluster.json shows it. */
+int ecsfs_cluster_settings_put(ecsfs_store *s, const char *name, const json_t *doc, ecsfs_err *err);
 
 /* Remove cluster.json: the cluster goes back to default settings. */
-int ecsfs_cluster_settings_clear(ecsfs_store *s, const char *name, ecsfs_buf *why);
+int ecsfs_cluster_settings_clear(ecsfs_store *s, const char *name, ecsfs_err *err);
 
 /* What runs in a cluster, as its describe and status show it. */
 typedef struct ecsfs_cluster_counts {
 	unsigned running, pending, stopped, services;
 } ecsfs_cluster_counts;
 
-/* describe-clusters shape, pretty JSON, into out. `n` may be NULL (all 0). */
+/* The describe-clusters shape of one cluster into *out (caller decrefs).
+ * `n` may be NULL (all 0). ClusterNotFound/-ENOENT. */
 int ecsfs_cluster_describe(ecsfs_store *s, const char *name, const ecsfs_runtime_info *rt,
-			   const ecsfs_cluster_counts *n, ecsfs_buf *out);
+			   const ecsfs_cluster_counts *n, json_t **out, ecsfs_err *err);
 
 /* "key: value" lines into out. */
 int ecsfs_cluster_status(ecsfs_store *s, const char *name, const ecsfs_runtime_info *rt,

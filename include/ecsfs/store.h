@@ -99,6 +99,11 @@ int ecsfs_store_cluster_set_settings(ecsfs_store *s, const char *name, const cha
 int ecsfs_store_cluster_delete(ecsfs_store *s, const char *name);
 typedef int (*ecsfs_store_name_cb)(void *data, const char *name);
 int ecsfs_store_cluster_list(ecsfs_store *s, ecsfs_store_name_cb cb, void *data);
+/* A cluster marked for deletion once its services drain (-ENOENT: no
+ * such cluster); marked clusters are listed in name order. */
+int ecsfs_store_cluster_set_deleting(ecsfs_store *s, const char *name, bool on);
+bool ecsfs_store_cluster_deleting(ecsfs_store *s, const char *name);
+int ecsfs_store_cluster_list_deleting(ecsfs_store *s, ecsfs_store_name_cb cb, void *data);
 
 /* ---- journals: append-only text streams (events, errors) ---- */
 

@@ -162,7 +162,7 @@ int main(void)
 	uv_timer_init(&loop, &keep);
 	uv_timer_start(&keep, never, 1000000000, 0);
 	is_int(ecsfs_store_open(dir, &s, &why), 0, "store opens");
-	is_int(ecsfs_cluster_create(s, "prod", &why), 0, "cluster");
+	is_int(ecsfs_cluster_create(s, "prod", &err), 0, "cluster");
 	rt = ecsfs_fake_runtime_new();
 	open_all();
 
@@ -317,7 +317,7 @@ int main(void)
 	/* ---- delete: EBUSY while it runs, DRAINING, then gone ---- */
 	is_int(ecsfs_service_delete(sv, "prod", "web", false, &err), -EBUSY,
 	       "rmdir with desiredCount 4: EBUSY");
-	is_int(ecsfs_cluster_delete(s, "prod", false, &why), -EBUSY, "the cluster is busy too");
+	is_int(ecsfs_cluster_delete(s, "prod", false, &err), -EBUSY, "the cluster is busy too");
 	is_int(ecsfs_service_delete(sv, "prod", "web", true, &err), 0, "delete --force");
 	ok(status_has("web", "status: DRAINING"), "DRAINING");
 	settle(NULL);

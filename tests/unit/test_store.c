@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -13,8 +15,50 @@ static int count_cb(void *data, const char *name)
 	return 0;
 }
 
+/* Run SQL on the state database of `dir` behind the store's back. */
+static int raw_sql(const char *dir, const char *sql)
+{
+	char path[256];
+	sqlite3 *db;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* Migration 6: the list of draining clusters an older daemon kept in meta
+ * becomes a mark on their rows. */
+static void test_deleting_migration(const char *dir)
+{
+	ecsfs_buf why = ECSFS_BUF_INIT, v = ECSFS_BUF_INIT;
+	ecsfs_store *s;
+
+	is_int(ecsfs_store_open(dir, &s, &why), 0, "a store for the migration");
+	ecsfs_store_cluster_insert(s, "old", 1);
+	ecsfs_store_cluster_insert(s, "kept", 1);
+	ecsfs_store_close(s);
+	/* back to version 5's shape */
+	is_int(raw_sql(dir, "ALTER TABLE clusters DROP COLUMN deleting;"
+			    "INSERT INTO meta VALUES ('deleting-clusters', '[\"old\",\"gone\"]');"
+			    "PRAGMA user_version = 5;"),
+	       0, "a version-5 store with two draining clusters in meta");
+	is_int(ecsfs_store_open(dir, &s, &why), 0, "opens, migrating");
+	ok(ecsfs_store_cluster_deleting(s, "old"), "the listed cluster is marked");
+	ok(!ecsfs_store_cluster_deleting(s, "kept"), "the other is not");
+	is_int(ecsfs_store_meta_get(s, "deleting-clusters", &v), -ENOENT, "the meta row is gone");
+	is_int(ecsfs_store_cluster_set_deleting(s, "nope", true), -ENOENT, "no such cluster");
+	ecsfs_store_close(s);
+	ecsfs_buf_release(&why);
+	ecsfs_buf_release(&v);
+}
+
 int main(void)
 {
+	ecsfs_err err = ECSFS_ERR_INIT;
 	char dir[] = "/tmp/ecsfs-test-store-XXXXXX";
 	ecsfs_buf why = ECSFS_BUF_INIT, out = ECSFS_BUF_INIT;
 	ecsfs_store *s;
@@ -30,9 +74,9 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	is_int(ecsfs_store_open(dir, &s, &why), 0, "open a new store");
-	is_int(ecsfs_cluster_create(s, "prod", &why), 0, "create a cluster");
-	is_int(ecsfs_cluster_create(s, "prod", &why), -EEXIST, "a taken name is EEXIST");
-	is_int(ecsfs_cluster_create(s, "bad name!", &why), -EINVAL, "a bad name is EINVAL");
+	is_int(ecsfs_cluster_create(s, "prod", &err), 0, "create a cluster");
+	is_int(ecsfs_cluster_create(s, "prod", &err), -EEXIST, "a taken name is EEXIST");
+	is_int(ecsfs_cluster_create(s, "bad name!", &err), -EINVAL, "a bad name is EINVAL");
 	ok(ecsfs_store_cluster_exists(s, "prod"), "the cluster exists");
 
 	/* files keep bytes and metadata */
@@ -54,15 +98,18 @@ int main(void)
 	/* cluster.json */
 	const char *doc = "{\"tags\":[{\"key\":\"a\",\"value\":\"b\"}]}\n";
 	meta.kind = ECSFS_FILE_SPEC;
-	is_int(ecsfs_cluster_settings_apply(s, "prod", doc, strlen(doc), &meta, &why), 0,
+	is_int(ecsfs_cluster_settings_apply(s, "prod", doc, strlen(doc), &meta, &err), 0,
 	       "apply cluster.json");
 	ecsfs_buf_reset(&out);
-	is_int(ecsfs_cluster_describe(s, "prod", NULL, NULL, &out), 0, "describe");
+	json_t *described = NULL;
+	is_int(ecsfs_cluster_describe(s, "prod", NULL, NULL, &described, &err), 0, "describe");
+	ecsfs_json_pretty(described, &out);
+	json_decref(described);
 	ok(strstr(out.data, "\"key\": \"a\"") && strstr(out.data, "cluster/prod"),
 	   "describe shows tags and the ARN");
 	is_int(ecsfs_store_file_put(s, "/spec/clusters/prod", "tmp", &meta, "x", 1), 0,
 	       "a file in the spec directory");
-	is_int(ecsfs_cluster_delete(s, "prod", true, &why), -ENOTEMPTY,
+	is_int(ecsfs_cluster_delete(s, "prod", true, &err), -ENOTEMPTY,
 	       "rmdir of the spec directory with files is ENOTEMPTY");
 
 	/* journals */
@@ -117,7 +164,7 @@ int main(void)
 	ecsfs_store_cluster_insert(s, "gone", 1);
 	ecsfs_store_rollback(s);
 	ok(!ecsfs_store_cluster_exists(s, "gone"), "a rolled-back insert left nothing");
-	is_int(ecsfs_cluster_delete(s, "prod", false, &why), 0, "delete-cluster");
+	is_int(ecsfs_cluster_delete(s, "prod", false, &err), 0, "delete-cluster");
 	is_int(ecsfs_store_file_get(s, "/spec/clusters/prod", "cluster.json", NULL, NULL), -ENOENT,
 	       "its spec files went with it");
 	ecsfs_store_journal_stat(s, "cluster/prod", &size, &mtime);
@@ -128,7 +175,13 @@ int main(void)
 	ecsfs_store_close(s);
 
 	tap_rmtree(dir);
+	char dir2[] = "/tmp/ecsfs-test-store-XXXXXX";
+	if (mkdtemp(dir2)) {
+		test_deleting_migration(dir2);
+		tap_rmtree(dir2);
+	}
 	ecsfs_buf_release(&why);
 	ecsfs_buf_release(&out);
+	ecsfs_err_release(&err);
 	return tap_done();
 }

@@ -123,7 +123,7 @@ int main(void)
 		return 1;
 	uv_loop_init(&loop);
 	is_int(ecsfs_store_open(dir, &s, &why), 0, "store opens");
-	is_int(ecsfs_cluster_create(s, "prod", &why), 0, "cluster");
+	is_int(ecsfs_cluster_create(s, "prod", &err), 0, "cluster");
 	rt = ecsfs_fake_runtime_new();
 	open_tasks();
 
