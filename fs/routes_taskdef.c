@@ -5,6 +5,7 @@
 
 #include "ecsfs/taskdef.h"
 #include "ecsfs/error.h"
+#include "ecsfs/util.h"
 #include "fs.h"
 
 /* ---- spec/taskdefs/<family>.json ---- */
@@ -33,7 +34,7 @@ static int spec_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, si
 		      const ecsfs_file_meta *meta, ecsfs_err *err)
 {
 	int64_t rev;
-	int r = ecsfs_taskdef_register(fs->store, m->cap[0], data, len, meta, &rev, &err->msg);
+	int r = ecsfs_taskdef_register_file(fs->store, m->cap[0], data, len, meta, &rev, err);
 	if (r == 0)
 		family_changed(fs, m->cap[0]);
 	return r;
@@ -41,7 +42,7 @@ static int spec_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, si
 
 static int spec_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
-	int r = ecsfs_taskdef_deregister_family(fs->store, m->cap[0], &err->msg);
+	int r = ecsfs_taskdef_deregister_family(fs->store, m->cap[0], err);
 	if (r == 0)
 		family_changed(fs, m->cap[0]);
 	return r;
@@ -102,19 +103,21 @@ static int rev_exists(ecsfs__fs *fs, const ecsfs__match *m)
 
 static int rev_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 {
-	return ecsfs_taskdef_describe(fs->store, m->cap[0], parse_rev(m->cap[1]), out);
+	ecsfs_err err = ECSFS_ERR_INIT;
+	json_t *j;
+	int r = ecsfs_taskdef_describe(fs->store, m->cap[0], parse_rev(m->cap[1]), &j, &err);
+	if (r == 0) {
+		ecsfs_json_pretty(j, out);
+		json_decref(j);
+	}
+	ecsfs_err_release(&err);
+	return r;
 }
 
 static int rev_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
-	bool active = false;
-	int64_t rev = parse_rev(m->cap[1]);
-	int r = ecsfs_taskdef_exists(fs->store, m->cap[0], rev, &active);
-	if (r == 0 && !active) {
-		ecsfs_buf_setf(&err->msg, "%s:%lld is already INACTIVE", m->cap[0], (long long)rev);
-		return -EINVAL;
-	}
-	if ((r = ecsfs_taskdef_deregister(fs->store, m->cap[0], rev, &err->msg)) == 0)
+	int r = ecsfs_taskdef_deregister(fs->store, m->cap[0], parse_rev(m->cap[1]), NULL, err);
+	if (r == 0)
 		family_changed(fs, m->cap[0]);
 	return r;
 }

@@ -1,27 +1,25 @@
-/* Task definitions: registration, revisions, deregistration, describe. */
+/* Task definitions: registration, revisions, deregistration, listing. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ecsfs/cluster.h"
 #include "ecsfs/arn.h"
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
+#include "model/taskdef_private.h"
 
 #define SPEC_TASKDEFS "/spec/taskdefs"
-
-/* Fields of describe-task-definition's answer that are not part of the
- * input: accepted (so a describe output can be re-applied) and ignored. */
-static const char *const response_only[] = {
-    "taskDefinitionArn", "revision",	    "status",
-    "registeredAt",	 "registeredBy",    "deregisteredAt",
-    "deleteRequestedAt", "compatibilities", "requiresAttributes",
-};
 
 static void spec_name(const char *family, ecsfs_buf *out)
 {
 	ecsfs_buf_addf(out, "%s.json", family);
+}
+
+static int fault(ecsfs_store *s, int r, const char *what, const char *family, ecsfs_err *err)
+{
+	return ecsfs_err_set(err, ECSFS_E_NONE, r, "cannot %s %s: %s", what, family,
+			     ecsfs_store_last_error(s));
 }
 
 int ecsfs_taskdef_check(const char *family, const char *data, size_t len, bool partial,
@@ -35,89 +33,162 @@ int ecsfs_taskdef_check(const char *family, const char *data, size_t len, bool p
 					 ECSFS_TASKDEF_MAX, partial, ecsfs_taskdef_check_doc, err);
 }
 
+/* ---- registration ---- */
+
 /* The canonical form of an input: sorted keys, no response-only fields, no
  * family (the file name gives it). Equal forms register no new revision. */
-static int canonical_of(const char *data, size_t len, ecsfs_buf *out, ecsfs_buf *why)
+static void canonical_of(const json_t *doc, ecsfs_buf *out)
 {
-	json_t *doc;
-	int r = ecsfs_json_parse_object(data, len, &doc, why);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < sizeof(response_only) / sizeof(response_only[0]); i++)
-		json_object_del(doc, response_only[i]);
-	json_object_del(doc, "family");
-	ecsfs_json_canonical(doc, out);
-	json_decref(doc);
+	json_t *copy = json_deep_copy(doc), *v;
+	const char *key;
+	void *tmp;
+
+	json_object_foreach_safe(copy, tmp, key, v)
+	{
+		if (!strcmp(key, "family") || ecsfs__taskdef_response_only(key))
+			json_object_del(copy, key);
+	}
+	ecsfs_json_canonical(copy, out);
+	json_decref(copy);
+}
+
+/* The revision a new registration of `family` gets, within the limits. */
+static int next_revision(ecsfs_store *s, const char *family, int64_t *rev, ecsfs_err *err)
+{
+	uint64_t nfamilies;
+	int64_t last;
+	int r;
+
+	if ((r = ecsfs_store_taskdef_last_revision(s, family, &last)) < 0 ||
+	    (r = ecsfs_store_taskdef_count_families(s, &nfamilies)) < 0)
+		return fault(s, r, "register", family, err);
+	if (last == 0 && nfamilies >= ECSFS_TASKDEF_MAX_FAMILIES)
+		return ecsfs_err_set(err, ECSFS_E_LIMIT_EXCEEDED, -ENOSPC,
+				     "the store holds %d families, the limit",
+				     ECSFS_TASKDEF_MAX_FAMILIES);
+	if (last >= ECSFS_TASKDEF_MAX_REVISIONS)
+		return ecsfs_err_set(err, ECSFS_E_LIMIT_EXCEEDED, -ENOSPC,
+				     "family %s has %d revisions, the limit", family,
+				     ECSFS_TASKDEF_MAX_REVISIONS);
+	*rev = last + 1;
 	return 0;
 }
 
-int ecsfs_taskdef_register(ecsfs_store *s, const char *family, const char *data, size_t len,
-			   const ecsfs_file_meta *meta, int64_t *revision, ecsfs_buf *why)
+/* What one registration stores. */
+struct reg {
+	const char *family;
+	const char *data; /* the spec file's bytes */
+	size_t len;
+	const ecsfs_file_meta *meta;
+	bool keep_file; /* leave an existing spec file alone when nothing changed */
+};
+
+/* Under the transaction: the revision that stands for the input, new or
+ * the newest ACTIVE one when its canonical form is the same. */
+static int put_revision(ecsfs_store *s, const struct reg *g, const char *canon, int64_t *rev,
+			bool *same, ecsfs_err *err)
 {
-	ecsfs_buf canon = ECSFS_BUF_INIT, name = ECSFS_BUF_INIT;
 	ecsfs_taskdef_row latest;
-	ecsfs_file_meta m = *meta;
-	int64_t rev = 0, last;
-	uint64_t nfamilies;
 	int r;
 
 	ecsfs_taskdef_row_init(&latest);
-	ecsfs_err err = ECSFS_ERR_INIT;
-	r = ecsfs_taskdef_check(family, data, len, false, &err);
-	if (r < 0)
-		ecsfs_buf_setf(why, "%s", err.msg.data);
-	ecsfs_err_release(&err);
-	if (r < 0 || (r = canonical_of(data, len, &canon, why)) < 0)
-		goto out;
-	spec_name(family, &name);
-	if ((r = ecsfs_store_begin(s)) < 0)
-		goto fault;
-	r = ecsfs_store_taskdef_get(s, family, 0, &latest);
-	if (r < 0 && r != -ENOENT)
-		goto rollback;
-	if (r == 0 && strcmp(latest.canonical.data, canon.data) == 0) {
-		rev = latest.revision; /* a re-apply: same definition, no new revision */
-	} else {
-		if ((r = ecsfs_store_taskdef_last_revision(s, family, &last)) < 0 ||
-		    (r = ecsfs_store_taskdef_count_families(s, &nfamilies)) < 0)
-			goto rollback;
-		if (last == 0 && nfamilies >= ECSFS_TASKDEF_MAX_FAMILIES) {
-			ecsfs_store_rollback(s);
-			ecsfs_buf_setf(why, "the store holds %d families, the limit",
-				       ECSFS_TASKDEF_MAX_FAMILIES);
-			r = -ENOSPC;
-			goto out;
-		}
-		if (last >= ECSFS_TASKDEF_MAX_REVISIONS) {
-			ecsfs_store_rollback(s);
-			ecsfs_buf_setf(why, "family %s has %d revisions, the limit", family,
-				       ECSFS_TASKDEF_MAX_REVISIONS);
-			r = -ENOSPC;
-			goto out;
-		}
-		rev = last + 1;
-		if ((r = ecsfs_store_taskdef_insert(s, family, rev, ecsfs_now_ns(), canon.data,
-						    data, len)) < 0)
-			goto rollback;
+	r = ecsfs_store_taskdef_get(s, g->family, 0, &latest);
+	*same = r == 0 && strcmp(latest.canonical.data, canon) == 0;
+	if (*same) {
+		*rev = latest.revision; /* a re-apply: same definition, no new revision */
+	} else if (r < 0 && r != -ENOENT) {
+		fault(s, r, "register", g->family, err);
+	} else if ((r = next_revision(s, g->family, rev, err)) == 0 &&
+		   (r = ecsfs_store_taskdef_insert(s, g->family, *rev, ecsfs_now_ns(), canon,
+						   g->data, g->len)) < 0) {
+		fault(s, r, "register", g->family, err);
 	}
+	ecsfs_taskdef_row_release(&latest);
+	return r;
+}
+
+static int store_revision(ecsfs_store *s, const struct reg *g, const json_t *doc, int64_t *rev,
+			  ecsfs_err *err)
+{
+	ecsfs_buf canon = ECSFS_BUF_INIT, name = ECSFS_BUF_INIT;
+	ecsfs_file_meta m = *g->meta;
+	bool same;
+	int r;
+
+	canonical_of(doc, &canon);
+	spec_name(g->family, &name);
 	m.kind = ECSFS_FILE_SPEC;
-	if ((r = ecsfs_store_file_put(s, SPEC_TASKDEFS, name.data, &m, data, len)) < 0)
+	if ((r = ecsfs_store_begin(s)) < 0) {
+		fault(s, r, "register", g->family, err);
+		goto out;
+	}
+	if ((r = put_revision(s, g, canon.data, rev, &same, err)) < 0)
 		goto rollback;
+	if (!(same && g->keep_file &&
+	      ecsfs_store_file_get(s, SPEC_TASKDEFS, name.data, NULL, NULL) == 0) &&
+	    (r = ecsfs_store_file_put(s, SPEC_TASKDEFS, name.data, &m, g->data, g->len)) < 0) {
+		fault(s, r, "register", g->family, err);
+		goto rollback;
+	}
 	if ((r = ecsfs_store_commit(s)) < 0)
-		goto fault;
-	*revision = rev;
-	r = 0;
+		fault(s, r, "register", g->family, err);
 	goto out;
 rollback:
 	ecsfs_store_rollback(s);
-fault:
-	ecsfs_buf_setf(why, "cannot register %s: %s", family, ecsfs_store_last_error(s));
 out:
-	ecsfs_taskdef_row_release(&latest);
 	ecsfs_buf_release(&canon);
 	ecsfs_buf_release(&name);
 	return r;
 }
+
+int ecsfs_taskdef_register_file(ecsfs_store *s, const char *family, const char *data, size_t len,
+				const ecsfs_file_meta *meta, int64_t *revision, ecsfs_err *err)
+{
+	struct reg g = {family, data, len, meta, false};
+	ecsfs_buf why = ECSFS_BUF_INIT;
+	json_t *doc;
+	int64_t rev;
+	int r;
+
+	if ((r = ecsfs_taskdef_check(family, data, len, false, err)) < 0)
+		return r;
+	if ((r = ecsfs_json_parse_object(data, len, &doc, &why)) < 0) {
+		r = ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, r, "%s", why.data);
+		ecsfs_buf_release(&why);
+		return r;
+	}
+	if ((r = store_revision(s, &g, doc, &rev, err)) == 0)
+		*revision = rev;
+	json_decref(doc);
+	return r;
+}
+
+int ecsfs_taskdef_register(ecsfs_store *s, const char *family, const json_t *doc, json_t **out,
+			   ecsfs_err *err)
+{
+	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644, .mtime_ns = ecsfs_now_ns()};
+	ecsfs_buf text = ECSFS_BUF_INIT;
+	int64_t rev;
+	int r;
+
+	if ((r = ecsfs_name_check(family, "family", &err->msg)) < 0)
+		return ecsfs_err_from(err, ECSFS_E_INVALID_PARAMETER, r);
+	if ((r = ecsfs_taskdef_check_doc(family, doc, err)) < 0)
+		return r;
+	/* the spec file shows the document, so diff -r sees what was registered */
+	ecsfs_json_pretty(doc, &text);
+	struct reg g = {family, text.data, text.len, &meta, true};
+	if (text.len > ECSFS_TASKDEF_MAX)
+		r = ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+				  "the task definition is %zu bytes; the limit is %d", text.len,
+				  ECSFS_TASKDEF_MAX);
+	else if ((r = store_revision(s, &g, doc, &rev, err)) == 0 && out)
+		r = ecsfs_taskdef_describe(s, family, rev, out, err);
+	ecsfs_buf_release(&text);
+	return r;
+}
+
+/* ---- deregistration ---- */
 
 /* After a deregistration: the spec file shows the newest ACTIVE revision's
  * bytes, or goes away with the last one. */
@@ -150,44 +221,51 @@ static int refresh_spec_file(ecsfs_store *s, const char *family)
 }
 
 /* Make `revision` (0: every ACTIVE one) INACTIVE and refresh the spec file. */
-static int deactivate(ecsfs_store *s, const char *family, int64_t revision, ecsfs_buf *why)
+static int deactivate(ecsfs_store *s, const char *family, int64_t revision, ecsfs_err *err)
 {
 	int r;
 
 	if ((r = ecsfs_store_begin(s)) < 0)
-		goto fault;
+		return fault(s, r, "deregister", family, err);
 	r = ecsfs_store_taskdef_deactivate(s, family, revision, ecsfs_now_ns());
-	if (r == -ENOENT && revision) {
-		ecsfs_store_rollback(s);
-		ecsfs_buf_setf(why, "%s:%lld is not an ACTIVE revision", family,
-			       (long long)revision);
-		return r;
-	}
 	if ((r < 0 && r != -ENOENT) || (r = refresh_spec_file(s, family)) < 0) {
 		ecsfs_store_rollback(s);
-		goto fault;
+		return fault(s, r, "deregister", family, err);
 	}
 	if ((r = ecsfs_store_commit(s)) < 0)
-		goto fault;
+		return fault(s, r, "deregister", family, err);
 	return 0;
-fault:
-	ecsfs_buf_setf(why, "cannot deregister %s: %s", family, ecsfs_store_last_error(s));
+}
+
+int ecsfs_taskdef_deregister(ecsfs_store *s, const char *family, int64_t revision, json_t **out,
+			     ecsfs_err *err)
+{
+	bool active = false;
+	int r;
+
+	if (revision <= 0)
+		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+				     "%s:%lld: revisions start at 1", family, (long long)revision);
+	r = ecsfs_taskdef_exists(s, family, revision, &active);
+	if (r == -ENOENT)
+		return ecsfs_err_set(err, ECSFS_E_CLIENT, r, "%s:%lld is not a registered revision",
+				     family, (long long)revision);
+	if (r < 0)
+		return fault(s, r, "deregister", family, err);
+	if (!active)
+		return ecsfs_err_set(err, ECSFS_E_CLIENT, -EINVAL, "%s:%lld is already INACTIVE",
+				     family, (long long)revision);
+	if ((r = deactivate(s, family, revision, err)) == 0 && out)
+		r = ecsfs_taskdef_describe(s, family, revision, out, err);
 	return r;
 }
 
-int ecsfs_taskdef_deregister(ecsfs_store *s, const char *family, int64_t revision, ecsfs_buf *why)
+int ecsfs_taskdef_deregister_family(ecsfs_store *s, const char *family, ecsfs_err *err)
 {
-	if (revision <= 0) {
-		ecsfs_buf_setf(why, "%s:%lld: revisions start at 1", family, (long long)revision);
-		return -EINVAL;
-	}
-	return deactivate(s, family, revision, why);
+	return deactivate(s, family, 0, err);
 }
 
-int ecsfs_taskdef_deregister_family(ecsfs_store *s, const char *family, ecsfs_buf *why)
-{
-	return deactivate(s, family, 0, why);
-}
+/* ---- what is registered ---- */
 
 int ecsfs_taskdef_latest(ecsfs_store *s, const char *family, int64_t *revision)
 {
@@ -211,111 +289,43 @@ int ecsfs_taskdef_exists(ecsfs_store *s, const char *family, int64_t revision, b
 	return r;
 }
 
-static void set_default(json_t *obj, const char *key, json_t *value)
+struct list {
+	ecsfs_store *s;
+	const char *prefix;
+	const char *family; /* of the revisions being listed */
+	json_t *arns;
+};
+
+static int list_rev_cb(void *data, int64_t rev)
 {
-	if (!json_object_get(obj, key))
-		json_object_set_new(obj, key, value);
-	else
-		json_decref(value);
+	struct list *l = data;
+
+	json_array_append_new(
+	    l->arns, ecsfs_arn_json("ecs", "task-definition/%s:%lld", l->family, (long long)rev));
+	return 0;
 }
 
-/* ECS shows container defaults it filled in; so do we. */
-static json_t *describe_containers(json_t *defs)
+static int list_family_cb(void *data, const char *family)
 {
-	json_t *out = json_array(), *c;
-	size_t i;
-	json_array_foreach(defs, i, c) {
-		json_t *copy = json_deep_copy(c);
-		if (!json_is_object(copy)) {
-			json_array_append_new(out, copy);
-			continue;
-		}
-		set_default(copy, "essential", json_true());
-		set_default(copy, "portMappings", json_array());
-		set_default(copy, "environment", json_array());
-		set_default(copy, "mountPoints", json_array());
-		set_default(copy, "volumesFrom", json_array());
-		json_t *pm;
-		size_t k;
-		json_array_foreach(json_object_get(copy, "portMappings"), k, pm)
-			if (json_is_object(pm))
-				set_default(pm, "protocol", json_string("tcp"));
-		json_array_append_new(out, copy);
-	}
-	return out;
+	struct list *l = data;
+
+	if (l->prefix && strncmp(family, l->prefix, strlen(l->prefix)) != 0)
+		return 0;
+	l->family = family;
+	return ecsfs_store_taskdef_revisions(l->s, family, list_rev_cb, l);
 }
 
-static bool has_string(json_t *array, const char *s)
+int ecsfs_taskdef_list(ecsfs_store *s, const char *prefix, json_t **arns, ecsfs_err *err)
 {
-	size_t i;
-	json_t *v;
-	json_array_foreach(array, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
-			return true;
-	return false;
-}
+	struct list l = {s, prefix, NULL, json_array()};
+	int r = ecsfs_store_taskdef_families(s, list_family_cb, &l);
 
-int ecsfs_taskdef_describe(ecsfs_store *s, const char *family, int64_t revision, ecsfs_buf *out)
-{
-	ecsfs_taskdef_row row;
-	ecsfs_buf why = ECSFS_BUF_INIT;
-	json_t *in = NULL, *j, *compat;
-	char when[32];
-	const char *key;
-	json_t *v;
-	int r;
-
-	ecsfs_taskdef_row_init(&row);
-	if ((r = ecsfs_store_taskdef_get(s, family, revision, &row)) < 0)
-		goto out;
-	if ((r = ecsfs_json_parse_object(row.source.data, row.source.len, &in, &why)) < 0) {
-		r = -EIO; /* it was valid when registered */
-		goto out;
+	if (r < 0) {
+		json_decref(l.arns);
+		return fault(s, r, "list", "task definitions", err);
 	}
-	j = json_object();
-	json_object_set_new(
-	    j, "taskDefinitionArn",
-	    ecsfs_arn_json("ecs", "task-definition/%s:%lld", family, (long long)row.revision));
-	json_object_set_new(j, "family", json_string(family));
-	json_object_set_new(j, "revision", json_integer(row.revision));
-	json_object_set_new(j, "status", json_string(row.active ? "ACTIVE" : "INACTIVE"));
-	json_object_set_new(j, "containerDefinitions",
-			    describe_containers(json_object_get(in, "containerDefinitions")));
-	/* every other input field, kept as given (roles, tags, subnets, ...) */
-	json_object_foreach(in, key, v) {
-		bool skip = !strcmp(key, "family") || !strcmp(key, "containerDefinitions");
-		for (size_t i = 0; i < sizeof(response_only) / sizeof(response_only[0]); i++)
-			skip = skip || !strcmp(key, response_only[i]);
-		if (!skip)
-			json_object_set(j, key, v);
-	}
-	set_default(j, "networkMode", json_string("bridge"));
-	set_default(j, "volumes", json_array());
-	set_default(j, "placementConstraints", json_array());
-	set_default(j, "requiresAttributes", json_array());
-	compat = json_pack("[s]", "EC2");
-	const char *mode = json_string_value(json_object_get(j, "networkMode"));
-	if (has_string(json_object_get(in, "requiresCompatibilities"), "FARGATE") ||
-	    (mode && !strcmp(mode, "awsvpc") && json_object_get(in, "cpu") &&
-	     json_object_get(in, "memory")))
-		json_array_append_new(compat, json_string("FARGATE"));
-	json_object_set_new(j, "compatibilities", compat);
-	ecsfs_time_iso(row.registered_ns, when);
-	json_object_set_new(j, "registeredAt", json_string(when));
-	ecsfs_buf_reset(&why);
-	ecsfs_arn_global(&why, "iam", "root");
-	json_object_set_new(j, "registeredBy", json_string(why.data));
-	if (!row.active) {
-		ecsfs_time_iso(row.deregistered_ns, when);
-		json_object_set_new(j, "deregisteredAt", json_string(when));
-	}
-	ecsfs_json_pretty(j, out);
-	json_decref(j);
-	json_decref(in);
-out:
-	ecsfs_taskdef_row_release(&row);
-	ecsfs_buf_release(&why);
-	return r;
+	*arns = l.arns;
+	return 0;
 }
 
 int ecsfs_taskdef_parse_ref(const char *ref, char family[256], int64_t *revision, ecsfs_buf *why)

@@ -22,6 +22,10 @@
 
 /* The fields of RegisterTaskDefinition, for ecsfs_shape_check(). */
 extern const ecsfs_shape ecsfs__taskdef_shape;
+/* A field of describe-task-definition's answer that is not input: accepted
+ * (so a describe output can be applied again) and left out of the stored
+ * definition's meaning. */
+bool ecsfs__taskdef_response_only(const char *key);
 
 struct ecsfs__td_container {
 	const json_t *def;

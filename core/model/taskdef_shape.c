@@ -341,3 +341,10 @@ static const ecsfs_field task_fields[] = {
     ECSFS_IGNORE("requiresAttributes"),
 };
 const ecsfs_shape ecsfs__taskdef_shape = ECSFS_SHAPE(task_fields);
+
+bool ecsfs__taskdef_response_only(const char *key)
+{
+	const ecsfs_field *f = ecsfs_shape_field(&ecsfs__taskdef_shape, key);
+
+	return f && (f->flags & ECSFS_F_IGNORED);
+}

@@ -42,22 +42,44 @@ int ecsfs_taskdef_check(const char *family, const char *data, size_t len, bool p
 			ecsfs_err *err);
 
 /*
- * Register revision N+1 of `family` from these bytes, unless their
- * canonical JSON equals the newest ACTIVE revision's (then only the spec
- * file's bytes and metadata are kept). *revision gets the revision that now
- * stands for the bytes. Durable when it returns.
+ * RegisterTaskDefinition: validate `doc` and register revision N+1 of
+ * `family`, unless its canonical JSON equals the newest ACTIVE revision's
+ * (a re-apply registers nothing). spec/taskdefs/<family>.json shows the
+ * document. *out (when not NULL) gets the describe shape of the revision
+ * that now stands for it (caller decrefs). Durable when it returns.
+ * InvalidParameter/-EINVAL (with the field's path), LimitExceeded/-ENOSPC.
  */
-int ecsfs_taskdef_register(ecsfs_store *s, const char *family, const char *data, size_t len,
-			   const ecsfs_file_meta *meta, int64_t *revision, ecsfs_buf *why);
+int ecsfs_taskdef_register(ecsfs_store *s, const char *family, const json_t *doc, json_t **out,
+			   ecsfs_err *err);
 
-/* Deregister one revision (ACTIVE -> INACTIVE). -ENOENT if unknown. */
-int ecsfs_taskdef_deregister(ecsfs_store *s, const char *family, int64_t revision, ecsfs_buf *why);
+/*
+ * The same from the bytes of spec/taskdefs/<family>.json, which are kept
+ * as the spec file with their metadata (also when no revision is made).
+ * *revision gets the revision that now stands for them.
+ */
+int ecsfs_taskdef_register_file(ecsfs_store *s, const char *family, const char *data, size_t len,
+				const ecsfs_file_meta *meta, int64_t *revision, ecsfs_err *err);
+
+/*
+ * DeregisterTaskDefinition: ACTIVE -> INACTIVE; the revision stays
+ * readable, new tasks cannot start from it. *out (when not NULL) gets its
+ * describe shape. Client/-ENOENT when it was never registered, Client/-EINVAL
+ * when it is already INACTIVE, InvalidParameter/-EINVAL for revision < 1.
+ */
+int ecsfs_taskdef_deregister(ecsfs_store *s, const char *family, int64_t revision, json_t **out,
+			     ecsfs_err *err);
 
 /* Deregister every ACTIVE revision of `family` and drop its spec file. */
-int ecsfs_taskdef_deregister_family(ecsfs_store *s, const char *family, ecsfs_buf *why);
+int ecsfs_taskdef_deregister_family(ecsfs_store *s, const char *family, ecsfs_err *err);
 
-/* describe-task-definition's taskDefinition object, pretty JSON. */
-int ecsfs_taskdef_describe(ecsfs_store *s, const char *family, int64_t revision, ecsfs_buf *out);
+/* DescribeTaskDefinition: the taskDefinition object of `family`:`revision`
+ * (0: the newest ACTIVE one) into *out (caller decrefs). Client/-ENOENT. */
+int ecsfs_taskdef_describe(ecsfs_store *s, const char *family, int64_t revision, json_t **out,
+			   ecsfs_err *err);
+
+/* ListTaskDefinitions: the ARNs of every ACTIVE revision (of families that
+ * start with `prefix`, when not NULL), by family and revision, into *arns. */
+int ecsfs_taskdef_list(ecsfs_store *s, const char *prefix, json_t **arns, ecsfs_err *err);
 
 /* Newest ACTIVE revision, -ENOENT when the family has none. */
 int ecsfs_taskdef_latest(ecsfs_store *s, const char *family, int64_t *revision);

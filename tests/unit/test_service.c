@@ -29,11 +29,11 @@ static void never(uv_timer_t *t)
 static void reg(const char *family, const char *doc)
 {
 	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644, .mtime_ns = 1};
-	ecsfs_buf why = ECSFS_BUF_INIT;
+	ecsfs_err why = ECSFS_ERR_INIT;
 	int64_t rev;
-	if (ecsfs_taskdef_register(s, family, doc, strlen(doc), &meta, &rev, &why) < 0)
-		printf("# register %s: %s\n", family, why.data);
-	ecsfs_buf_release(&why);
+	if (ecsfs_taskdef_register_file(s, family, doc, strlen(doc), &meta, &rev, &why) < 0)
+		printf("# register %s: %s\n", family, why.msg.data);
+	ecsfs_err_release(&why);
 }
 
 /* "key: value" of the service's status, as a number (-1 when absent). */

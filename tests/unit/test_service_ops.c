@@ -51,11 +51,11 @@ static int put(const char *cluster, const char *name, const char *text)
 static void reg(const char *family, const char *text)
 {
 	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644, .mtime_ns = 1};
-	ecsfs_buf why = ECSFS_BUF_INIT;
+	ecsfs_err why = ECSFS_ERR_INIT;
 	int64_t rev;
-	if (ecsfs_taskdef_register(s, family, text, strlen(text), &meta, &rev, &why) < 0)
-		printf("# register %s: %s\n", family, why.data);
-	ecsfs_buf_release(&why);
+	if (ecsfs_taskdef_register_file(s, family, text, strlen(text), &meta, &rev, &why) < 0)
+		printf("# register %s: %s\n", family, why.msg.data);
+	ecsfs_err_release(&why);
 }
 
 static json_t *describe(const char *name)
@@ -205,7 +205,7 @@ static void check_taskdef(void)
 		   "\"memory\":64}]}");
 	reg("web", "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"busybox\","
 		   "\"memory\":96}]}");
-	ecsfs_taskdef_deregister(s, "web", 1, &why);
+	ecsfs_taskdef_deregister(s, "web", 1, NULL, NULL);
 	fails(ecsfs_service_set_taskdef(sv, "prod", "web", "nosuch", &err), -ENOENT, ECSFS_E_CLIENT,
 	      "set_taskdef of an unknown family");
 	fails(ecsfs_service_set_taskdef(sv, "prod", "web", "web:9", &err), -ENOENT, ECSFS_E_CLIENT,

@@ -22,12 +22,12 @@ static ecsfs_err err = ECSFS_ERR_INIT;
 static void reg(const char *family, const char *doc)
 {
 	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644, .mtime_ns = 1};
-	ecsfs_buf why = ECSFS_BUF_INIT;
+	ecsfs_err why = ECSFS_ERR_INIT;
 	int64_t rev;
-	int r = ecsfs_taskdef_register(s, family, doc, strlen(doc), &meta, &rev, &why);
+	int r = ecsfs_taskdef_register_file(s, family, doc, strlen(doc), &meta, &rev, &why);
 	if (r < 0)
-		printf("# register %s: %s\n", family, why.data);
-	ecsfs_buf_release(&why);
+		printf("# register %s: %s\n", family, why.msg.data);
+	ecsfs_err_release(&why);
 }
 
 /* Deliver everything the fake has, then let retries that are due run. */
@@ -131,7 +131,7 @@ int main(void)
 		   "\"memory\":64,\"environment\":[{\"name\":\"A\",\"value\":\"1\"}]}]}");
 	reg("web", "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"busybox\","
 		   "\"memory\":128}]}");
-	ecsfs_taskdef_deregister(s, "web", 1, &why);
+	ecsfs_taskdef_deregister(s, "web", 1, NULL, NULL);
 	reg("bad", "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"missing:1\","
 		   "\"memory\":64}]}");
 	reg("sec", "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"busybox\","
