@@ -307,7 +307,7 @@ int ecsfs_haproxy_apply(ecsfs_haproxy *h, ecsfs_hap_config *c, ecsfs_hap_done_cb
 			ecsfs_err *err);
 
 /*
- * Shorthands for one server, on top of the last applied config (the same
+ * Shorthands for one server, on top of the latest config given (the same
  * machinery as ecsfs_haproxy_apply(): the change is made in the driver's
  * copy of the config and pushed through the runtime API, no reload).
  *
