@@ -262,6 +262,13 @@ int ecsfs__lc_init(struct lc *l, const json_t *taskdef, const ecsfs_launch_ctx *
 	return ecsfs__lc_get(l, taskdef, "volumes", J_ARR, &v);
 }
 
+int ecsfs_launch_own_address(const json_t *taskdef)
+{
+	enum net net;
+
+	return parse_net(taskdef, &net) == 0 && net == NET_AWSVPC;
+}
+
 int ecsfs_launch_needs_pause(const json_t *taskdef)
 {
 	enum net net;

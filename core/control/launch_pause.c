@@ -21,8 +21,9 @@
 
 /* ---- the pause container ---- */
 
-/* Publish one container port: ExposedPorts and a HostConfig.PortBindings
- * entry; a port two mappings publish gets both bindings. */
+/* Publish one container port: ExposedPorts and (bindings not NULL) a
+ * HostConfig.PortBindings entry; a port two mappings publish gets both
+ * bindings. */
 static void publish(json_t *exposed, json_t *bindings, long long port, const char *proto,
 		    const char *host_port)
 {
@@ -32,6 +33,8 @@ static void publish(json_t *exposed, json_t *bindings, long long port, const cha
 
 	snprintf(key, sizeof(key), "%lld/%s", port, proto);
 	set(exposed, key, json_object());
+	if (!bindings)
+		return;
 	list = json_object_get(bindings, key);
 	if (!list) {
 		list = must(json_array());
@@ -104,18 +107,21 @@ static int pause_ports(struct lc *l, const json_t *c, json_t *exposed, json_t *b
 		if (range && host)
 			return ecsfs__lc_fail(
 			    l, "hostPort cannot be combined with containerPortRange");
+		/* awsvpc: the task has its own address, and its ports are its own */
+		if (l->net == NET_AWSVPC && host && host != lo)
+			return ecsfs__lc_fail(l,
+					      "hostPort %lld must equal containerPort %lld in "
+					      "awsvpc network mode",
+					      host, lo);
 		for (long long p = lo; p <= hi; p++) {
 			char hp[8] = "";
 			if (++*count > MAX_PUBLISHED_PORTS)
 				return ecsfs__lc_fail(l, "the task publishes more than %d ports",
 						      MAX_PUBLISHED_PORTS);
-			/* bridge: an unset host port is the engine's pick ("");
-			 * awsvpc: the container's own port */
+			/* bridge: an unset host port is the engine's pick ("") */
 			if (host)
 				snprintf(hp, sizeof(hp), "%lld", host);
-			else if (l->net != NET_BRIDGE)
-				snprintf(hp, sizeof(hp), "%lld", p);
-			publish(exposed, bindings, p, proto, hp);
+			publish(exposed, l->net == NET_AWSVPC ? NULL : bindings, p, proto, hp);
 		}
 		ecsfs__lc_at_pop(l, m);
 	}
@@ -246,10 +252,10 @@ static int pause_body(struct lc *l, json_t *config, json_t *hc)
 		}
 		json_array_extend(hosts, links);
 	}
-	if (r == 0 && json_object_size(exposed)) {
+	if (r == 0 && json_object_size(exposed))
 		set(config, "ExposedPorts", json_incref(exposed));
+	if (r == 0 && json_object_size(bindings))
 		set(hc, "PortBindings", json_incref(bindings));
-	}
 	if (r == 0 && json_object_size(sysctls))
 		set(hc, "Sysctls", json_incref(sysctls));
 	if (r == 0 && shm)
@@ -261,10 +267,22 @@ static int pause_body(struct lc *l, json_t *config, json_t *hc)
 	return r;
 }
 
+/* The pause's endpoint on the cluster network: the names it answers to. */
+static json_t *endpoints(const ecsfs_launch_ctx *ctx)
+{
+	json_t *aliases = must(json_array()), *a;
+	size_t i;
+
+	json_array_foreach(ctx->aliases, i, a)
+		if (json_is_string(a))
+			push(aliases, json_incref(a));
+	return json_pack("{s:{s:{s:o}}}", "EndpointsConfig", ctx->network, "Aliases", aliases);
+}
+
 int ecsfs_launch_pause(const json_t *taskdef, const ecsfs_launch_ctx *ctx, json_t **out,
 		       ecsfs_buf *why)
 {
-	static const char *const modes[] = {[NET_AWSVPC] = "bridge",
+	static const char *const modes[] = {[NET_AWSVPC] = NULL, /* the cluster's network */
 					    [NET_BRIDGE] = "bridge",
 					    [NET_NONE] = "none",
 					    [NET_HOST] = "host"};
@@ -280,7 +298,7 @@ int ecsfs_launch_pause(const json_t *taskdef, const ecsfs_launch_ctx *ctx, json_
 	set(config, "Labels",
 	    ecsfs__launch_task_labels(ctx, ECSFS_PAUSE_NAME, ECS_PAUSE_CONTAINER_NAME));
 	set(config, "HostConfig", hc);
-	set(hc, "NetworkMode", json_string(modes[l.net]));
+
 	/* the engine lets others join an IPC namespace only when asked */
 	if (is(l.ipc_mode, "task"))
 		set(hc, "IpcMode", json_string("shareable"));
@@ -288,6 +306,17 @@ int ecsfs_launch_pause(const json_t *taskdef, const ecsfs_launch_ctx *ctx, json_
 	set(hc, "LogConfig", ecsfs__launch_log_config());
 	if ((r = pause_body(&l, config, hc)) < 0)
 		goto out;
+	if (l.net == NET_AWSVPC) {
+		if (!ctx->network || !*ctx->network) {
+			ecsfs_buf_reset(&l.at);
+			r = ecsfs__lc_fail(&l, "awsvpc needs the cluster's network");
+			goto out;
+		}
+		set(hc, "NetworkMode", json_string(ctx->network));
+		set(config, "NetworkingConfig", endpoints(ctx));
+	} else {
+		set(hc, "NetworkMode", json_string(modes[l.net]));
+	}
 	*out = config;
 	config = NULL;
 out:

@@ -74,7 +74,7 @@ void ecsfs__rc_op_done(struct op *o)
 	free(o);
 }
 
-/* A call that could not even start: undo ecsfs__rc_op_new, remember to retry. */
+/* A call that could not even start: undo the op, remember to retry. */
 void ecsfs__rc_op_failed(struct op *o)
 {
 	if (o->k && o->t)
@@ -208,7 +208,9 @@ void ecsfs_tasks_free(ecsfs_tasks *t)
 		t->ops = NULL;
 	}
 	ecsfs__tasks_release(t);
+	ecsfs__rc_networks_free(t);
 	free(t->pause_path);
+	free(t->task_subnet);
 	free(t);
 }
 
@@ -226,6 +228,7 @@ void ecsfs_tasks_sweep(ecsfs_tasks *t)
 
 	if (t->sync_retry_at && t->sync_retry_at <= now && t->reachable)
 		ecsfs__rc_resync(t);
+	ecsfs__rc_networks_tick(t);
 	ecsfs__tasks_expire(t);
 	for (size_t i = 0; i < t->n; i++) {
 		struct task *k = t->v[i];
@@ -234,9 +237,4 @@ void ecsfs_tasks_sweep(ecsfs_tasks *t)
 			ecsfs__reconcile(k);
 		}
 	}
-}
-
-void ecsfs_tasks_forget_cluster(ecsfs_tasks *t, const char *cluster)
-{
-	ecsfs__tasks_forget(t, cluster);
 }

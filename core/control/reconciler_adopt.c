@@ -25,16 +25,15 @@ static int64_t parse_time(const char *s)
 	return ns;
 }
 
-static const char *state_field(json_t *ecsfs__rc_inspect, const char *key)
+static const char *state_field(json_t *inspect, const char *key)
 {
-	return json_string_value(json_object_get(json_object_get(ecsfs__rc_inspect, "State"), key));
+	return json_string_value(json_object_get(json_object_get(inspect, "State"), key));
 }
 
 /* Port bindings the engine chose, keyed "80/tcp". */
-static json_t *read_bindings(json_t *ecsfs__rc_inspect)
+static json_t *read_bindings(json_t *inspect)
 {
-	json_t *ports =
-	    json_object_get(json_object_get(ecsfs__rc_inspect, "NetworkSettings"), "Ports");
+	json_t *ports = json_object_get(json_object_get(inspect, "NetworkSettings"), "Ports");
 	json_t *out = json_object(), *list;
 	const char *key;
 
@@ -57,15 +56,16 @@ static json_t *read_bindings(json_t *ecsfs__rc_inspect)
 	return out;
 }
 
-static void observe_pause(struct task *k, json_t *ecsfs__rc_inspect)
+static void observe_pause(struct task *k, json_t *inspect)
 {
-	bool running =
-	    json_is_true(json_object_get(json_object_get(ecsfs__rc_inspect, "State"), "Running"));
+	bool running = json_is_true(json_object_get(json_object_get(inspect, "State"), "Running"));
 
+	if (running)
+		ecsfs__rc_network_observe(k, inspect); /* re-read, never re-assigned */
 	if (running && !k->pause_running) {
 		k->pause_running = true;
 		json_decref(k->bindings);
-		k->bindings = read_bindings(ecsfs__rc_inspect);
+		k->bindings = read_bindings(inspect);
 		ecsfs__rc_saved(k);
 	} else if (!running && k->pause_running) {
 		k->pause_running = false;
@@ -103,15 +103,15 @@ void ecsfs__rc_observe_gone(struct task *k, struct ctr *c)
 	ecsfs__rc_saved(k);
 }
 
-void ecsfs__rc_observe(struct task *k, struct ctr *c, json_t *ecsfs__rc_inspect)
+void ecsfs__rc_observe(struct task *k, struct ctr *c, json_t *inspect)
 {
-	const char *status = state_field(ecsfs__rc_inspect, "Status");
+	const char *status = state_field(inspect, "Status");
 	const char *health = json_string_value(json_object_get(
-	    json_object_get(json_object_get(ecsfs__rc_inspect, "State"), "Health"), "Status"));
+	    json_object_get(json_object_get(inspect, "State"), "Health"), "Status"));
 	bool changed = false;
 
 	if (!c) {
-		observe_pause(k, ecsfs__rc_inspect);
+		observe_pause(k, inspect);
 		return;
 	}
 	if (!status)
@@ -125,15 +125,15 @@ void ecsfs__rc_observe(struct task *k, struct ctr *c, json_t *ecsfs__rc_inspect)
 		   strcmp(status, "restarting") == 0) {
 		if (c->state != C_RUNNING) {
 			c->state = C_RUNNING;
-			c->started_ns = parse_time(state_field(ecsfs__rc_inspect, "StartedAt"));
+			c->started_ns = parse_time(state_field(inspect, "StartedAt"));
 			if (!c->started_ns)
 				c->started_ns = ecsfs_now_ns();
 			changed = true;
 		}
 	} else if (strcmp(status, "exited") == 0 || strcmp(status, "dead") == 0) {
-		json_t *st = json_object_get(ecsfs__rc_inspect, "State");
+		json_t *st = json_object_get(inspect, "State");
 		const char *error = json_string_value(json_object_get(st, "Error"));
-		bool started = parse_time(state_field(ecsfs__rc_inspect, "StartedAt")) != 0;
+		bool started = parse_time(state_field(inspect, "StartedAt")) != 0;
 
 		if (c->state != C_STOPPED) {
 			c->state = C_STOPPED;
@@ -143,9 +143,8 @@ void ecsfs__rc_observe(struct task *k, struct ctr *c, json_t *ecsfs__rc_inspect)
 				    (int)json_integer_value(json_object_get(st, "ExitCode"));
 			}
 			if (!c->started_ns)
-				c->started_ns =
-				    parse_time(state_field(ecsfs__rc_inspect, "StartedAt"));
-			c->finished_ns = parse_time(state_field(ecsfs__rc_inspect, "FinishedAt"));
+				c->started_ns = parse_time(state_field(inspect, "StartedAt"));
+			c->finished_ns = parse_time(state_field(inspect, "FinishedAt"));
 			if (json_is_true(json_object_get(st, "OOMKilled")))
 				ecsfs__set_str(
 				    &c->reason,
@@ -289,6 +288,7 @@ static void on_list(void *data, int err, json_t *result, const char *errmsg)
 		ecsfs__rc_resync(t);
 		return;
 	}
+	ecsfs__rc_networks_sweep(t);
 	ecsfs__rc_kick_all(t);
 }
 

@@ -28,6 +28,8 @@ void ecsfs__rc_launch_ctx(struct task *k, ecsfs_launch_ctx *ctx, ecsfs_buf *arn)
 	ctx->family = k->family;
 	ctx->revision = k->revision;
 	ctx->pause_id = k->pause_id;
+	ctx->network = k->network;
+	ctx->aliases = k->aliases;
 	ctx->secret = secret_lookup;
 	ctx->secret_data = k->owner;
 }
@@ -82,8 +84,10 @@ static void on_created(void *data, int err, json_t *result, const char *errmsg)
 	if (err == -ENOENT && !o->arg) {
 		/* the image went away since we looked */
 		k->images_done = false;
-		if (o->pause)
+		if (o->pause) {
 			k->owner->pause_image = PI_UNKNOWN;
+			ecsfs__rc_network_lost(k); /* or the network went away */
+		}
 		goto done;
 	}
 	if (err) {
@@ -180,76 +184,98 @@ static void on_volume(void *data, int err, json_t *result, const char *errmsg)
 	ecsfs__rc_op_done(o);
 }
 
-void ecsfs__rc_provision(struct task *k)
+/* The task's volumes (those without a host path), made in the engine. */
+static void provision_volumes(struct task *k, const ecsfs_launch_ctx *ctx)
 {
 	ecsfs_tasks *t = k->owner;
+	ecsfs_buf why = ECSFS_BUF_INIT;
+	json_t *list = NULL;
+
+	if (ecsfs_launch_volumes(k->taskdef, ctx, &list, &why) < 0) {
+		ecsfs__rc_fail(k, "TaskFailedToStart", why.data);
+		goto out;
+	}
+	if (k->step_want == json_array_size(list) && k->step_ok == k->step_want) {
+		k->volumes_done = true;
+		k->step_want = k->step_ok = 0;
+		ecsfs__rc_saved(k);
+		ecsfs__reconcile(k);
+		goto out;
+	}
+	k->step_want = json_array_size(list);
+	k->step_ok = 0;
+	if (k->step_want == 0) {
+		k->volumes_done = true;
+		ecsfs__reconcile(k);
+		goto out;
+	}
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		json_t *v = json_array_get(list, i);
+		struct op *o = ecsfs__rc_op_new(t, k, NULL);
+
+		add_instance_label(t, v);
+		if (ops(t)->volume_create(t->rt, v, on_volume, o) < 0)
+			ecsfs__rc_op_failed(o);
+	}
+out:
+	json_decref(list);
+	ecsfs_buf_release(&why);
+}
+
+/* The pause container, once its image (and, awsvpc, the cluster's
+ * network) is there. */
+static void provision_pause(struct task *k, ecsfs_launch_ctx *ctx)
+{
+	ecsfs_tasks *t = k->owner;
+	ecsfs_buf why = ECSFS_BUF_INIT;
+	json_t *config = NULL;
+	const char *net;
+
+	if (t->pause_image == PI_FAILED) {
+		ecsfs_buf_setf(&why, "ResourceInitializationError: cannot load the pause image: %s",
+			       t->pause_error);
+		ecsfs__rc_fail(k, "TaskFailedToStart", why.data);
+		goto out;
+	}
+	if (t->pause_image != PI_READY) {
+		ecsfs__rc_ensure_pause_image(t);
+		goto out;
+	}
+	if (ecsfs_launch_own_address(k->taskdef)) {
+		if (!(net = ecsfs__rc_network(k)))
+			goto out; /* looked at again once it is there */
+		ecsfs__set_str(&k->network, net);
+		ctx->network = k->network;
+	}
+	if (ecsfs_launch_pause(k->taskdef, ctx, &config, &why) < 0) {
+		ecsfs__rc_fail(k, "TaskFailedToStart", why.data);
+		goto out;
+	}
+	create(k, NULL, config);
+out:
+	json_decref(config);
+	ecsfs_buf_release(&why);
+}
+
+void ecsfs__rc_provision(struct task *k)
+{
 	ecsfs_launch_ctx ctx;
-	ecsfs_buf arn = ECSFS_BUF_INIT, why = ECSFS_BUF_INIT;
-	json_t *list = NULL, *config = NULL;
-	int r;
+	ecsfs_buf arn = ECSFS_BUF_INIT;
 
 	ecsfs__rc_launch_ctx(k, &ctx, &arn);
 	if (!k->volumes_done) {
-		if ((r = ecsfs_launch_volumes(k->taskdef, &ctx, &list, &why)) < 0) {
-			ecsfs__rc_fail(k, "TaskFailedToStart", why.data);
-			goto out;
-		}
-		if (k->step_want == json_array_size(list) && k->step_ok == k->step_want) {
-			k->volumes_done = true;
-			k->step_want = k->step_ok = 0;
-			ecsfs__rc_saved(k);
-			ecsfs__reconcile(k);
-			goto out;
-		}
-		k->step_want = json_array_size(list);
-		k->step_ok = 0;
-		if (k->step_want == 0) {
-			k->volumes_done = true;
-			ecsfs__reconcile(k);
-			goto out;
-		}
-		for (size_t i = 0; i < json_array_size(list); i++) {
-			json_t *v = json_array_get(list, i);
-			struct op *o = ecsfs__rc_op_new(t, k, NULL);
-
-			add_instance_label(t, v);
-			if (ops(t)->volume_create(t->rt, v, on_volume, o) < 0)
-				ecsfs__rc_op_failed(o);
-		}
-		goto out;
-	}
-	if (k->needs_pause && !k->pause_id) {
-		if (t->pause_image == PI_FAILED) {
-			ecsfs_buf_setf(
-			    &why, "ResourceInitializationError: cannot load the pause image: %s",
-			    t->pause_error);
-			ecsfs__rc_fail(k, "TaskFailedToStart", why.data);
-			goto out;
-		}
-		if (t->pause_image != PI_READY) {
-			ecsfs__rc_ensure_pause_image(t);
-			goto out;
-		}
-		if ((r = ecsfs_launch_pause(k->taskdef, &ctx, &config, &why)) < 0) {
-			ecsfs__rc_fail(k, "TaskFailedToStart", why.data);
-			goto out;
-		}
-		create(k, NULL, config);
-		goto out;
-	}
-	if (k->needs_pause && !k->pause_running) {
+		provision_volumes(k, &ctx);
+	} else if (k->needs_pause && !k->pause_id) {
+		provision_pause(k, &ctx);
+	} else if (k->needs_pause && !k->pause_running) {
 		start(k, NULL);
-		goto out;
+	} else {
+		k->last = T_PENDING;
+		k->pull_started_ns = 0;
+		ecsfs__rc_saved(k);
+		ecsfs__reconcile(k);
 	}
-	k->last = T_PENDING;
-	k->pull_started_ns = 0;
-	ecsfs__rc_saved(k);
-	ecsfs__reconcile(k);
-out:
-	json_decref(list);
-	json_decref(config);
 	ecsfs_buf_release(&arn);
-	ecsfs_buf_release(&why);
 }
 
 /* Is a dependency of `c` met (1), to be waited for (0), or never to be met

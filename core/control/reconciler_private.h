@@ -27,8 +27,9 @@ struct op {
 	bool pause;	/* the call is about the pause container */
 	char *arg;	/* what the call needs next (an image, a name) */
 	ecsfs_runtime_logs *logs;
-	bool counted;	/* holds the task's next step back (all but log followers) */
-	bool replaying; /* a log follower resumed from log_ts, not yet past it */
+	struct cnet *net; /* a call about a cluster's network */
+	bool counted;	  /* holds the task's next step back (all but log followers) */
+	bool replaying;	  /* a log follower resumed from log_ts, not yet past it */
 };
 
 static inline ecsfs_runtime_ops const *ops(ecsfs_tasks *t)
@@ -42,6 +43,21 @@ static inline bool engine_up(ecsfs_tasks *t)
 	ecsfs_runtime_get_info(t->rt, &info);
 	return info.reachable;
 }
+
+/* A cluster's network (awsvpc tasks): found or made on first need, removed
+ * with the cluster. */
+enum cnet_state { CNET_UNKNOWN, CNET_BUSY, CNET_READY };
+struct cnet {
+	struct cnet *next;
+	char *cluster;
+	char *name; /* the engine's network, once READY */
+	enum cnet_state state;
+	int attempt;	    /* which name it tries: 0 "ecsfs-<cluster>", then with our id */
+	unsigned subnet;    /* --task-subnet: which /24 of the pool it asks for */
+	char error[256];    /* why the last try failed, "" when it did not */
+	bool dropping;	    /* the cluster is gone: remove the network */
+	int64_t drop_retry; /* when to try the removal again */
+};
 
 /* ---- reconciler.c ---- */
 
@@ -99,6 +115,24 @@ void ecsfs__rc_launch_ctx(struct task *k, ecsfs_launch_ctx *ctx, ecsfs_buf *arn)
 void ecsfs__rc_provision(struct task *k);
 /* PENDING and on: images, containers created, then started in order. */
 void ecsfs__rc_launch(struct task *k);
+
+/* ---- reconciler_network.c ---- */
+
+/* The engine network the task's pause joins (awsvpc): its name once the
+ * cluster's network is there; NULL while it is being found or made (the
+ * task is looked at again then), or when that failed (the task fails). */
+const char *ecsfs__rc_network(struct task *k);
+/* The task's network is no longer there (a create met no such network). */
+void ecsfs__rc_network_lost(struct task *k);
+/* Read what the engine says of the pause's endpoint on k->network. */
+void ecsfs__rc_network_observe(struct task *k, json_t *inspect);
+/* Take the pause off its network, so the task leaves the cluster's DNS at
+ * once: returns true while that is under way (the caller waits). */
+bool ecsfs__rc_network_leave(struct task *k);
+/* Remove networks of clusters that are gone (after a resync, and retries). */
+void ecsfs__rc_networks_sweep(ecsfs_tasks *t);
+void ecsfs__rc_networks_tick(ecsfs_tasks *t);
+void ecsfs__rc_networks_free(ecsfs_tasks *t);
 
 /* ---- reconciler_stop.c ---- */
 

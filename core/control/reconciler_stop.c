@@ -138,6 +138,9 @@ void ecsfs__rc_drive_stop(struct task *k)
 		ecsfs__rc_saved(k);
 	}
 	if (k->last == T_STOPPING) {
+		/* its names leave the cluster's DNS before anything stops */
+		if (ecsfs__rc_network_leave(k))
+			return;
 		for (size_t i = 0; i < k->nc; i++) {
 			struct ctr *c = &k->c[i];
 			struct op *o;

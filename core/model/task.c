@@ -95,7 +95,9 @@ void ecsfs__task_free(struct task *k)
 	json_decref(k->overrides);
 	json_decref(k->bindings);
 	json_decref(k->aliases);
+	json_decref(k->eni);
 	free(k->address);
+	free(k->network);
 	free(k->cluster);
 	free(k->family);
 	free(k->started_by);
@@ -200,6 +202,10 @@ static json_t *task_to_state(const struct task *k)
 	if (k->aliases)
 		json_object_set(o, "aliases", k->aliases);
 	put_str(o, "address", k->address);
+	put_str(o, "network", k->network);
+	if (k->eni)
+		json_object_set(o, "eni", k->eni);
+	json_object_set_new(o, "detached", json_boolean(k->detached));
 	json_object_set_new(o, "volumesDone", json_boolean(k->volumes_done));
 	json_object_set_new(o, "imagesDone", json_boolean(k->images_done));
 	json_object_set_new(o, "removed", json_boolean(k->removed));
@@ -273,6 +279,9 @@ static struct task *task_from_state(ecsfs_tasks *t, const char *id, const char *
 	k->bindings = json_incref(json_object_get(o, "bindings"));
 	k->aliases = json_incref(json_object_get(o, "aliases"));
 	k->address = ecsfs__xstrdup(get_str(o, "address"));
+	k->network = ecsfs__xstrdup(get_str(o, "network"));
+	k->eni = json_incref(json_object_get(o, "eni"));
+	k->detached = json_is_true(json_object_get(o, "detached"));
 	k->volumes_done = json_is_true(json_object_get(o, "volumesDone"));
 	k->images_done = json_is_true(json_object_get(o, "imagesDone"));
 	k->removed = json_is_true(json_object_get(o, "removed"));

@@ -238,6 +238,71 @@ static void set_num(json_t *o, const char *key, const json_t *v, const char *dfl
 		json_object_set_new(o, key, n);
 }
 
+/* ---- awsvpc: the task's own network interface ---- */
+
+/* The attachment's id: the task's id in the shape of a UUID. */
+static void attachment_id(const struct task *k, char out[37])
+{
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", k->id, k->id + 8, k->id + 12, k->id + 16,
+		 k->id + 20);
+}
+
+static const char *eni_str(const struct task *k, const char *key)
+{
+	return json_string_value(json_object_get(k->eni, key));
+}
+
+/* ECS's attachment states, as far as an engine endpoint has them. */
+static const char *attachment_status(const struct task *k)
+{
+	if (k->last == T_STOPPED)
+		return "DELETED";
+	if (k->detached)
+		return "DETACHED";
+	return k->eni ? "ATTACHED" : "PRECREATED";
+}
+
+/* {"name", "value"}: `prefix` and (take > 0) the first `take` bytes of value. */
+static void detail(json_t *list, const char *name, const char *prefix, const char *value, int take)
+{
+	if (!value || !*value)
+		return;
+	json_array_append_new(
+	    list,
+	    json_pack("{s:s, s:o}", "name", name, "value",
+		      json_sprintf("%s%.*s", prefix, take ? take : (int)strlen(value), value)));
+}
+
+static json_t *describe_attachments(const struct task *k)
+{
+	json_t *list = json_array(), *details;
+	char id[37];
+
+	if (!ecsfs_launch_own_address(k->taskdef))
+		return list;
+	attachment_id(k, id);
+	details = json_array();
+	/* AWS's ids are a prefix and 17 hex digits; the engine's are longer */
+	detail(details, "subnetId", "subnet-", eni_str(k, "networkId"), 17);
+	detail(details, "networkInterfaceId", "eni-", eni_str(k, "endpointId"), 17);
+	detail(details, "macAddress", "", eni_str(k, "mac"), 0);
+	detail(details, "privateIPv4Address", "", k->address, 0);
+	json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:o}", "id", id, "type",
+					      "ElasticNetworkInterface", "status",
+					      attachment_status(k), "details", details));
+	return list;
+}
+
+static json_t *network_interfaces(const struct task *k)
+{
+	char id[37];
+
+	if (!k->address || !ecsfs_launch_own_address(k->taskdef))
+		return json_array();
+	attachment_id(k, id);
+	return json_pack("[{s:s, s:s}]", "attachmentId", id, "privateIpv4Address", k->address);
+}
+
 /* One element of the task's containers[]. */
 static json_t *describe_container(const struct task *k, const struct ctr *c, const char *task_arn)
 {
@@ -257,7 +322,7 @@ static json_t *describe_container(const struct task *k, const struct ctr *c, con
 	json_object_set_new(j, "healthStatus", json_string(c->health));
 	json_object_set_new(j, "essential", json_boolean(c->essential));
 	json_object_set_new(j, "networkBindings", container_bindings(k, c));
-	json_object_set_new(j, "networkInterfaces", json_array());
+	json_object_set_new(j, "networkInterfaces", network_interfaces(k));
 	set_num(j, "cpu", json_object_get(c->def, "cpu"), "0");
 	set_num(j, "memory", json_object_get(c->def, "memory"), NULL);
 	set_num(j, "memoryReservation", json_object_get(c->def, "memoryReservation"), NULL);
@@ -282,6 +347,7 @@ static json_t *describe_task(const struct task *k)
 
 	task_arn(k, &arn);
 	json_object_set_new(o, "taskArn", json_string(arn.data));
+	json_object_set_new(o, "attachments", describe_attachments(k));
 	json_object_set_new(o, "clusterArn", ecsfs_arn_json("ecs", "cluster/%s", k->cluster));
 	json_object_set_new(
 	    o, "taskDefinitionArn",
@@ -373,6 +439,8 @@ int ecsfs_tasks_status(ecsfs_tasks *t, const char *cluster, const char *id, cons
 	ecsfs_buf_addf(out, "desired_status: %s\n", k->desired_running ? "RUNNING" : "STOPPED");
 	ecsfs_buf_addf(out, "last_status: %s\n", ecsfs__task_state_name(k->last));
 	ecsfs_buf_addf(out, "health: %s\n", task_health(k));
+	if (k->address)
+		ecsfs_buf_addf(out, "address: %s\n", k->address);
 	if (k->started_by)
 		ecsfs_buf_addf(out, "started_by: %s\n", k->started_by);
 	line_time(out, "created_at", k->created_ns);

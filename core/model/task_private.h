@@ -75,6 +75,9 @@ struct task {
 	json_t *bindings; /* networkBindings seen on the pause container */
 	json_t *aliases;  /* DNS names on the cluster network (array), or NULL */
 	char *address;	  /* the task's own IP on its network, NULL while unknown */
+	char *network;	  /* awsvpc: the engine network its pause joined */
+	json_t *eni;	  /* awsvpc: what the engine says of the pause's endpoint */
+	bool detached;	  /* the pause has left the network (the task is stopping) */
 	bool volumes_done;
 	bool images_done;
 	bool removed; /* containers and volumes are gone from the engine */
@@ -109,6 +112,10 @@ struct ecsfs_tasks {
 	char *pause_path;	       /* the static binary the pause image is made from */
 	struct op *ops;		       /* calls in flight (control/reconciler.c) */
 	void (*drive)(struct task *k); /* the reconciler: look at k again */
+	struct cnet *nets;	       /* the clusters' networks (control/reconciler_network.c) */
+	char *task_subnet;	       /* --task-subnet: the pool cluster networks take /24s from */
+	bool net_sweeping, net_sweep_again;
+	int64_t net_sweep_at; /* when to look for networks of deleted clusters again */
 	bool syncing;
 	bool sync_again;
 	unsigned sync_mark;

@@ -1,5 +1,5 @@
 /*
- * ecsfs — the Docker client's calls: containers, images, volumes (log
+ * ecsfs — the Docker client's calls: containers, images, volumes, networks (log
  * streams are docker_logs.c).
  *
  * Every call is one HTTP request under the negotiated API version's prefix
@@ -72,12 +72,19 @@ enum call_type {
 	CALL_IMPORT,
 	CALL_VOLUME_CREATE,
 	CALL_VOLUME_REMOVE,
+	CALL_NETWORK_CREATE,
+	CALL_NETWORK_INSPECT,
+	CALL_NETWORK_REMOVE,
+	CALL_NETWORK_LIST,
+	CALL_NETWORK_DISCONNECT,
 };
 
 /* What a call's answer means. Any status not 2xx (nor a 304 where it is
- * "done already") is an error: 404 -ENOENT, 409 `conflict`, else -EIO. */
+ * "done already") is an error: 404 -ENOENT, 409 `conflict`, 403
+ * `forbidden`, else -EIO. */
 static const struct call_kind {
 	int conflict;	      /* the errno of a 409; 0: -EIO */
+	int forbidden;	      /* the errno of a 403; 0: -EIO */
 	bool not_modified_ok; /* a 304 means it was done already */
 	bool json;	      /* a 2xx answer's body is the result */
 	bool progress;	      /* a 200 answer streams JSON lines of progress */
@@ -93,6 +100,12 @@ static const struct call_kind {
     [CALL_IMPORT] = {.progress = true},
     [CALL_VOLUME_CREATE] = {.json = true},
     [CALL_VOLUME_REMOVE] = {.conflict = -EBUSY},
+    [CALL_NETWORK_CREATE] = {.conflict = -EEXIST, .json = true},
+    [CALL_NETWORK_INSPECT] = {.json = true},
+    /* the engine says 403 for a network with active endpoints */
+    [CALL_NETWORK_REMOVE] = {.forbidden = -EBUSY},
+    [CALL_NETWORK_LIST] = {.json = true},
+    [CALL_NETWORK_DISCONNECT] = {0},
 };
 
 struct docker_call {
@@ -189,6 +202,8 @@ static int call_status_error(struct docker_call *c, long status, const ecsfs_buf
 		return -ENOENT;
 	if (status == 409 && c->kind->conflict)
 		return c->kind->conflict;
+	if (status == 403 && c->kind->forbidden)
+		return c->kind->forbidden;
 	return -EIO;
 }
 
@@ -339,13 +354,15 @@ int ecsfs__docker_inspect(ecsfs_runtime *rt, const char *id, ecsfs_runtime_cb cb
 		       ECSFS__DOCKER_CALL_TIMEOUT_MS, cb, data);
 }
 
-/* A NULL or empty label lists every container. */
-int ecsfs__docker_list(ecsfs_runtime *rt, const char *label, ecsfs_runtime_cb cb, void *data)
+/* GET `what` ("/containers/json?all=1") filtered by `label` (NULL or
+ * empty: everything). */
+static int call_list(ecsfs_runtime *rt, enum call_type type, const char *what, const char *label,
+		     ecsfs_runtime_cb cb, void *data)
 {
 	struct docker *d = ecsfs__to_docker(rt);
 	ecsfs_buf path = ECSFS_BUF_INIT;
 	struct call_req q = {
-	    .type = CALL_LIST, .method = "GET", .timeout_ms = ECSFS__DOCKER_CALL_TIMEOUT_MS};
+	    .type = type, .method = "GET", .timeout_ms = ECSFS__DOCKER_CALL_TIMEOUT_MS};
 	json_t *filters = NULL;
 	char *text = NULL;
 	int r;
@@ -360,9 +377,9 @@ int ecsfs__docker_list(ecsfs_runtime *rt, const char *label, ecsfs_runtime_cb cb
 			return -ENOMEM;
 	}
 	ecsfs__docker_prefix(d, &path);
-	ecsfs_buf_adds(&path, "/containers/json?all=1");
+	ecsfs_buf_adds(&path, what);
 	if (text) {
-		ecsfs_buf_adds(&path, "&filters=");
+		ecsfs_buf_adds(&path, strchr(what, '?') ? "&filters=" : "?filters=");
 		ecsfs__url_escape(&path, text);
 	}
 	q.path = path.data;
@@ -370,6 +387,12 @@ int ecsfs__docker_list(ecsfs_runtime *rt, const char *label, ecsfs_runtime_cb cb
 	ecsfs_buf_release(&path);
 	free(text);
 	return r;
+}
+
+/* A NULL or empty label lists every container. */
+int ecsfs__docker_list(ecsfs_runtime *rt, const char *label, ecsfs_runtime_cb cb, void *data)
+{
+	return call_list(rt, CALL_LIST, "/containers/json?all=1", label, cb, data);
 }
 
 int ecsfs__docker_image_inspect(ecsfs_runtime *rt, const char *ref, ecsfs_runtime_cb cb, void *data)
@@ -444,23 +467,27 @@ out:
 	return r;
 }
 
-int ecsfs__docker_volume_create(ecsfs_runtime *rt, json_t *body, ecsfs_runtime_cb cb, void *data)
+/* POST `body` (a JSON object) to `what` + escaped `id` (may be NULL) + `tail`. */
+static int call_post(ecsfs_runtime *rt, enum call_type type, const char *what, const char *id,
+		     const char *tail, const json_t *body, ecsfs_runtime_cb cb, void *data)
 {
 	struct docker *d = ecsfs__to_docker(rt);
 	ecsfs_buf path = ECSFS_BUF_INIT;
-	struct call_req q = {.type = CALL_VOLUME_CREATE,
-			     .method = "POST",
-			     .timeout_ms = ECSFS__DOCKER_CALL_TIMEOUT_MS};
+	struct call_req q = {
+	    .type = type, .method = "POST", .timeout_ms = ECSFS__DOCKER_CALL_TIMEOUT_MS};
 	char *text;
 	int r;
 
-	if (!cb || !json_is_object(body))
+	if (!cb || !json_is_object(body) || (id && !*id))
 		return -EINVAL;
 	text = json_dumps(body, JSON_COMPACT);
 	if (!text)
 		return -ENOMEM;
 	ecsfs__docker_prefix(d, &path);
-	ecsfs_buf_adds(&path, "/volumes/create");
+	ecsfs_buf_adds(&path, what);
+	if (id)
+		ecsfs__url_escape(&path, id);
+	ecsfs_buf_adds(&path, tail);
 	q.path = path.data;
 	q.body = text;
 	q.body_len = strlen(text);
@@ -470,9 +497,59 @@ int ecsfs__docker_volume_create(ecsfs_runtime *rt, json_t *body, ecsfs_runtime_c
 	return r;
 }
 
+int ecsfs__docker_volume_create(ecsfs_runtime *rt, json_t *body, ecsfs_runtime_cb cb, void *data)
+{
+	return call_post(rt, CALL_VOLUME_CREATE, "/volumes/create", NULL, "", body, cb, data);
+}
+
 int ecsfs__docker_volume_remove(ecsfs_runtime *rt, const char *name, ecsfs_runtime_cb cb,
 				void *data)
 {
 	return call_on(rt, CALL_VOLUME_REMOVE, "DELETE", "/volumes/", name, "",
 		       ECSFS__DOCKER_CALL_TIMEOUT_MS, cb, data);
+}
+
+/* ---- networks ------------------------------------------------------------ */
+
+int ecsfs__docker_network_create(ecsfs_runtime *rt, json_t *body, ecsfs_runtime_cb cb, void *data)
+{
+	return call_post(rt, CALL_NETWORK_CREATE, "/networks/create", NULL, "", body, cb, data);
+}
+
+int ecsfs__docker_network_inspect(ecsfs_runtime *rt, const char *name, ecsfs_runtime_cb cb,
+				  void *data)
+{
+	return call_on(rt, CALL_NETWORK_INSPECT, "GET", "/networks/", name, "",
+		       ECSFS__DOCKER_CALL_TIMEOUT_MS, cb, data);
+}
+
+int ecsfs__docker_network_remove(ecsfs_runtime *rt, const char *name, ecsfs_runtime_cb cb,
+				 void *data)
+{
+	return call_on(rt, CALL_NETWORK_REMOVE, "DELETE", "/networks/", name, "",
+		       ECSFS__DOCKER_CALL_TIMEOUT_MS, cb, data);
+}
+
+/* The list answer of the engine has no Containers; nothing here needs them. */
+int ecsfs__docker_network_list(ecsfs_runtime *rt, const char *label, ecsfs_runtime_cb cb,
+			       void *data)
+{
+	return call_list(rt, CALL_NETWORK_LIST, "/networks", label, cb, data);
+}
+
+int ecsfs__docker_network_disconnect(ecsfs_runtime *rt, const char *name, const char *id,
+				     ecsfs_runtime_cb cb, void *data)
+{
+	json_t *body;
+	int r;
+
+	if (!id || !*id || !name)
+		return -EINVAL;
+	body = json_pack("{s:s, s:b}", "Container", id, "Force", 1);
+	if (!body)
+		return -ENOMEM;
+	r = call_post(rt, CALL_NETWORK_DISCONNECT, "/networks/", name, "/disconnect", body, cb,
+		      data);
+	json_decref(body);
+	return r;
 }

@@ -100,6 +100,15 @@ int ecsfs__docker_image_import(ecsfs_runtime *rt, const char *ref, const void *t
 int ecsfs__docker_volume_create(ecsfs_runtime *rt, json_t *body, ecsfs_runtime_cb cb, void *data);
 int ecsfs__docker_volume_remove(ecsfs_runtime *rt, const char *name, ecsfs_runtime_cb cb,
 				void *data);
+int ecsfs__docker_network_create(ecsfs_runtime *rt, json_t *body, ecsfs_runtime_cb cb, void *data);
+int ecsfs__docker_network_inspect(ecsfs_runtime *rt, const char *name, ecsfs_runtime_cb cb,
+				  void *data);
+int ecsfs__docker_network_remove(ecsfs_runtime *rt, const char *name, ecsfs_runtime_cb cb,
+				 void *data);
+int ecsfs__docker_network_list(ecsfs_runtime *rt, const char *label, ecsfs_runtime_cb cb,
+			       void *data);
+int ecsfs__docker_network_disconnect(ecsfs_runtime *rt, const char *name, const char *id,
+				     ecsfs_runtime_cb cb, void *data);
 ecsfs_runtime_logs *ecsfs__docker_logs(ecsfs_runtime *rt, const char *id, int64_t since_ns,
 				       ecsfs_runtime_line_cb line, ecsfs_runtime_end_cb end,
 				       void *data);

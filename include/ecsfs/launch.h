@@ -43,10 +43,18 @@ typedef struct ecsfs_launch_ctx {
 	const char *task_arn; /* arn:aws:ecs:local:000000000000:task/<cluster>/<id> */
 	const char *family;
 	int64_t revision;
-	const char *pause_id; /* the pause container's id; NULL when there is none */
+	const char *pause_id;  /* the pause container's id; NULL when there is none */
+	const char *network;   /* awsvpc: the cluster's network, which the pause joins */
+	const json_t *aliases; /* awsvpc: DNS names (strings) the task answers to there, or NULL */
 	ecsfs_launch_secret_fn secret;
 	void *secret_data;
 } ecsfs_launch_ctx;
+
+/*
+ * Does a task of this definition have its own address (networkMode awsvpc,
+ * or unset)? Then its pause joins the cluster's network.
+ */
+int ecsfs_launch_own_address(const json_t *taskdef);
 
 /*
  * Does this task definition need a pause container? True unless its
@@ -67,11 +75,12 @@ void ecsfs_launch_container_name(const char *task_id, const char *container, ecs
 /*
  * The create body of the pause container: image ECSFS_PAUSE_IMAGE, the
  * task's labels (ECSFS_LABEL_CONTAINER is ECSFS_PAUSE_NAME), the network
- * mode (bridge for awsvpc/unset/bridge, none for none, host for host),
- * every container's portMappings as ExposedPorts and
- * HostConfig.PortBindings (hostPort unset or 0: the engine picks one in
- * bridge mode, equals containerPort in awsvpc and unset; each port of a
- * containerPortRange is one binding), hostname, dnsServers,
+ * mode (awsvpc and unset: ctx->network, with ctx->aliases as the
+ * endpoint's Aliases; bridge for bridge, none for none, host for host),
+ * every container's portMappings as ExposedPorts and, in bridge mode,
+ * HostConfig.PortBindings (hostPort unset or 0: the engine picks one; each
+ * port of a containerPortRange is one binding; awsvpc publishes nothing on
+ * the host, and a hostPort must equal containerPort), hostname, dnsServers,
  * dnsSearchDomains and extraHosts of the first container that sets them
  * (they belong to the namespace's owner), links (bridge) as extraHosts to
  * 127.0.0.1, and systemControls of the network namespace. With ipcMode

@@ -134,6 +134,33 @@ typedef struct ecsfs_runtime_ops {
 	int (*volume_create)(ecsfs_runtime *rt, json_t *body, ecsfs_runtime_cb cb, void *data);
 	/* Remove a named volume. -ENOENT: it was not there; -EBUSY: in use. */
 	int (*volume_remove)(ecsfs_runtime *rt, const char *name, ecsfs_runtime_cb cb, void *data);
+	/*
+	 * Networks, for tasks with their own address (awsvpc): one bridge
+	 * network per cluster, which the runtime's engine gives a subnet and
+	 * whose embedded DNS answers the aliases of its containers.
+	 */
+	/* Create a network (`body`: the engine's NetworkCreateRequest, borrowed:
+	 * Name, Driver, Labels, IPAM). result: {"Id": "..."}. -EEXIST: a
+	 * network of that name exists; -EIO with the engine's words when no
+	 * subnet is left in its pools. */
+	int (*network_create)(ecsfs_runtime *rt, json_t *body, ecsfs_runtime_cb cb, void *data);
+	/* result: the engine's inspect object of a network (id or name): Name,
+	 * Id, Labels, IPAM.Config[].Subnet/Gateway, Containers. -ENOENT: none. */
+	int (*network_inspect)(ecsfs_runtime *rt, const char *name, ecsfs_runtime_cb cb,
+			       void *data);
+	/* Remove a network. -ENOENT: it was not there; -EBUSY: running
+	 * containers are still attached. */
+	int (*network_remove)(ecsfs_runtime *rt, const char *name, ecsfs_runtime_cb cb,
+			      void *data);
+	/* result: array of inspect objects of every network that has the label
+	 * `label` ("key" or "key=value"). */
+	int (*network_list)(ecsfs_runtime *rt, const char *label, ecsfs_runtime_cb cb,
+			    void *data);
+	/* Take container `id` off network `name` at once (its address and
+	 * aliases leave the network's DNS; the container keeps running).
+	 * -ENOENT: no such network or container; -EIO: it was not attached. */
+	int (*network_disconnect)(ecsfs_runtime *rt, const char *name, const char *id,
+				  ecsfs_runtime_cb cb, void *data);
 	/* Subscribe to events of managed containers (one subscriber; a second
 	 * call replaces the first; NULL unsubscribes). The runtime keeps the
 	 * event stream open while the engine is reachable and reopens it when

@@ -49,12 +49,17 @@ void ecsfs_tasks_set_change_cb(ecsfs_tasks *t, ecsfs_tasks_change_cb cb, void *d
 /* The static binary the pause image is imported from when the engine lacks
  * it (the build's ecsfs-pause). 0 or -ENOMEM. */
 int ecsfs_tasks_set_pause_binary(ecsfs_tasks *t, const char *path);
+/* The IPv4 pool (a.b.c.d/n, n 8..28) the clusters' networks take their
+ * subnets from, a /24 each (or the whole pool when it is no larger);
+ * unset: the engine's own address pools. 0, or -EINVAL + why. */
+int ecsfs_tasks_set_task_subnet(ecsfs_tasks *t, const char *cidr, ecsfs_buf *why);
 /* Stop reconciling (containers keep running) and free everything. Calls
  * still in flight in the runtime are cut loose: close the runtime after. */
 void ecsfs_tasks_free(ecsfs_tasks *t);
 /* Tell the reconciler the engine's reachability changed: look again. */
 void ecsfs_tasks_runtime_changed(ecsfs_tasks *t);
-/* Forget the (STOPPED) tasks of a cluster that was deleted. */
+/* Forget the (STOPPED) tasks of a cluster that was deleted, and remove its
+ * network from the engine (retried while containers still hold it). */
 void ecsfs_tasks_forget_cluster(ecsfs_tasks *t, const char *cluster);
 /* Drop stopped tasks past their retention (called every second or so). */
 void ecsfs_tasks_sweep(ecsfs_tasks *t);

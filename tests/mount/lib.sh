@@ -248,7 +248,7 @@ no_containers_left() {
 # container and volume of the tasks this test started, so that a failing
 # test leaks nothing into the next one.
 task_cleanup() {
-	local i inst ids vols
+	local i inst ids vols nets
 	if [ -n "$DAEMON_PID" ]; then
 		kill -TERM "$DAEMON_PID" 2>/dev/null
 		for i in $(seq 100); do
@@ -275,6 +275,9 @@ task_cleanup() {
 		done
 	) | sort -u)
 	[ -n "$vols" ] && docker volume rm -f $vols >/dev/null 2>&1
+	# the cluster networks of awsvpc tasks (left when a cluster was not deleted)
+	nets=$([ -n "$inst" ] && docker network ls -q --filter "label=ecsfs.instance=$inst")
+	[ -n "$nets" ] && docker network rm $nets >/dev/null 2>&1
 	return 0
 }
 

@@ -113,7 +113,8 @@ wait_for 10 log_has "$TK/$idc/containers/conf/logs" '^conf-end$'
 L=$(cat "$TK/$idc/containers/conf/logs")
 like "$L" "cwd=/tmp uid=65534 host=web-host nofile=1024" "inside: working directory, user, hostname, ulimit"
 like "$L" "10\.1\.2\.3[[:space:]]+db\.local" "inside: extraHosts in /etc/hosts"
-like "$L" "nameserver 10\.0\.0\.2" "inside: dnsServers in /etc/resolv.conf"
+# awsvpc: the cluster network's DNS answers (service names), dnsServers are its upstream
+like "$L" "nameserver 127\.0\.0\.11" "inside: the engine's DNS of the cluster network in /etc/resolv.conf"
 like "$L" "rootfs=ro" "inside: the root filesystem is read-only"
 like "$L" "tmpfs=ok" "inside: the tmpfs is writable"
 like "$L" "scratch-kb=16384" "inside: the tmpfs has its size (16 MiB)"
@@ -178,13 +179,16 @@ running "$idp"
 ok $? "awsvpc: a web server and its client run"
 wait_for 30 log_has "$TK/$idp/containers/client/logs" '^hi-from-task$'
 ok $? "the containers of a task share localhost: the client reached the server at 127.0.0.1:$P1"
-get() { curl -s --max-time 2 "http://127.0.0.1:$1/"; }
-served() { [ "$(get "$1")" = "$2" ]; }
-wait_for 20 served "$P1" hi-from-task
-ok $? "containerPort $P1 is reachable from the host at 127.0.0.1:$P1"
+get() { curl -s --max-time 2 "http://${3:-127.0.0.1}:$1/"; }
+served() { [ "$(get "$1" "$2" "${3:-}")" = "$2" ]; }
+served_at() { [ "$(get "$2" x "$1")" = "$3" ]; }
+addr=$(skey "$TK/$idp/status" address)
+like "$addr" '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' "awsvpc: the task has its own address ($addr)"
+wait_for 20 served_at "$addr" "$P1" hi-from-task
+ok $? "containerPort $P1 is reachable at the task's own address $addr:$P1"
+is "$(curl -s --max-time 2 "http://127.0.0.1:$P1/")" "" "and nothing of it is published on the host"
 is "$(jget "$TK/$idp/task.json" '[c["networkBindings"] for c in d["containers"]]')" \
-	"[[{'bindIP': '0.0.0.0', 'containerPort': $P1, 'hostPort': $P1, 'protocol': 'tcp'}], []]" \
-	"networkBindings show the host port on the container that maps it"
+	"[[], []]" "networkBindings are empty in awsvpc mode (the address is the task's own)"
 running "$idb"
 ok $? "bridge: the task runs"
 HP=$(jget "$TK/$idb/task.json" 'd["containers"][0]["networkBindings"][0]["hostPort"]' 2>&1)

@@ -38,6 +38,7 @@ static ecsfs_launch_ctx ctx = {
     .family = "web",
     .revision = 7,
     .pause_id = PAUSE,
+    .network = "ecsfs-default",
     .secret = resolve,
     .secret_data = &resolved,
 };
@@ -336,7 +337,7 @@ static void test_linux(void)
 static void test_pause(void)
 {
 	ecsfs_buf why = ECSFS_BUF_INIT;
-	json_t *b, *hc;
+	json_t *b, *b2 = NULL, *hc;
 	const char *two = "\"containerDefinitions\":[{\"name\":\"web\",\"image\":\"nginx\","
 			  "\"memory\":64,\"portMappings\":[{\"containerPort\":80},"
 			  "{\"containerPort\":53,\"protocol\":\"udp\"}],"
@@ -349,37 +350,48 @@ static void test_pause(void)
 			  "{\"containerPortRange\":\"9000-9002\"}]}]";
 	char td[2048];
 
-	/* awsvpc */
+	/* awsvpc: the task's own address on the cluster network, nothing on the host */
 	snprintf(td, sizeof(td), "{\"networkMode\":\"awsvpc\",%s}",
 		 strstr(two, "\"containerDefinitions\""));
+	is_int(build_pause(td, &ctx, &b, &why), -EINVAL,
+	       "awsvpc: a hostPort other than containerPort");
+	ok(strstr(why.data, "portMappings[0]") && strstr(why.data, "15432"), "naming it: %s",
+	   why.data);
+	{
+		char *p = strstr(td, "15432");
+		memcpy(p, " 5432", 5); /* hostPort = containerPort is allowed */
+	}
 	/* links and hostname are refused in awsvpc by validation; here the
 	 * document is only what launch sees */
-	is_int(build_pause(td, &ctx, &b, &why), 0, "awsvpc pause builds");
+	{
+		json_t *names = json_pack("[s,s]", "web", "web.prod.local");
+		ctx.aliases = names;
+		is_int(build_pause(td, &ctx, &b, &why), 0, "awsvpc pause builds (%s)", why.data);
+		ctx.aliases = NULL;
+		json_decref(names);
+	}
 	hc = at(b, "HostConfig", NULL);
 	is_str(s_at(b, "Image", NULL, NULL), ECSFS_PAUSE_IMAGE, "pause image");
 	is_str(s_at(b, "Labels", ECSFS_LABEL_CONTAINER, NULL), ECSFS_PAUSE_NAME, "pause label");
 	is_str(s_at(b, "Labels", ECSFS_LABEL_TASK, NULL), TASK, "task label");
 	is_str(s_at(b, "Labels", ECSFS_LABEL_MANAGED, NULL), "1", "managed label");
-	is_str(s_at(hc, "NetworkMode", NULL, NULL), "bridge", "awsvpc: a bridge namespace");
+	is_str(s_at(hc, "NetworkMode", NULL, NULL), "ecsfs-default",
+	       "awsvpc: on the cluster's network");
+	is_str(json_string_value(at(b, "NetworkingConfig", "EndpointsConfig", "ecsfs-default",
+				    "Aliases", "[1]", NULL)),
+	       "web.prod.local", "answering to its aliases there");
 	ok(json_is_false(at(hc, "Init", NULL)), "no init");
 	ok(!at(hc, "Memory", NULL), "no memory limit");
 	ok(at(b, "ExposedPorts", "80/tcp", NULL) && at(b, "ExposedPorts", "53/udp", NULL),
 	   "exposed ports of the first container");
-	ok(json_is_array(at(hc, "PortBindings", "80/tcp", NULL)), "bindings are an array");
-	is_str(json_string_value(at(hc, "PortBindings", "80/tcp", "[0]", "HostPort", NULL)), "80",
-	       "awsvpc: hostPort unset is containerPort");
-	is_str(json_string_value(at(hc, "PortBindings", "80/tcp", "[0]", "HostIp", NULL)), "",
-	       "on every address");
-	is_str(json_string_value(at(hc, "PortBindings", "53/udp", "[0]", "HostPort", NULL)), "53",
-	       "udp too");
-	is_str(json_string_value(at(hc, "PortBindings", "5432/tcp", "[0]", "HostPort", NULL)),
-	       "15432", "a given hostPort is kept");
-	ok(at(hc, "PortBindings", "9000/tcp", NULL) && at(hc, "PortBindings", "9001/tcp", NULL) &&
-	       at(hc, "PortBindings", "9002/tcp", NULL) &&
-	       !at(hc, "PortBindings", "9003/tcp", NULL),
-	   "a containerPortRange publishes each port");
-	is_str(json_string_value(at(hc, "PortBindings", "9001/tcp", "[0]", "HostPort", NULL)),
-	       "9001", "as itself in awsvpc");
+	ok(at(b, "ExposedPorts", "9000/tcp", NULL) && at(b, "ExposedPorts", "9002/tcp", NULL),
+	   "and of a containerPortRange");
+	ok(!at(hc, "PortBindings", NULL), "awsvpc: nothing is published on the host");
+	{
+		ecsfs_launch_ctx bare = ctx;
+		bare.network = NULL;
+		is_int(build_pause(td, &bare, &b2, &why), -EINVAL, "awsvpc without a network");
+	}
 	is_str(json_string_value(at(hc, "Dns", "[0]", NULL)), "10.0.0.2",
 	       "dns of the first container that sets it");
 	is_int(json_array_size(at(hc, "Dns", NULL)), 1, "only that");
@@ -409,11 +421,11 @@ static void test_pause(void)
 
 	/* unset */
 	snprintf(td, sizeof(td), "{%s}", two);
+	memcpy(strstr(td, "15432"), " 5432", 5);
 	is_int(build_pause(td, &ctx, &b, &why), 0, "pause without networkMode builds");
 	hc = at(b, "HostConfig", NULL);
-	is_str(s_at(hc, "NetworkMode", NULL, NULL), "bridge", "unset: bridge namespace");
-	is_str(json_string_value(at(hc, "PortBindings", "80/tcp", "[0]", "HostPort", NULL)), "80",
-	       "unset: hostPort is containerPort, as awsvpc");
+	is_str(s_at(hc, "NetworkMode", NULL, NULL), "ecsfs-default", "unset: as awsvpc");
+	ok(!at(hc, "PortBindings", NULL), "unset: nothing published, as awsvpc");
 	json_decref(b);
 
 	/* none */

@@ -110,6 +110,230 @@ static int count_cb(void *data, const char *name)
 	return 0;
 }
 
+/* ---- task networking on the fake engine ---- */
+
+static json_t *task_json(const char *cluster, const char *id)
+{
+	json_t *j = NULL;
+	ecsfs_tasks_describe(tasks, cluster, id, &j);
+	return j;
+}
+
+/* Start `n` tasks of `family` in `cluster` answering to `alias` (may be
+ * NULL); their ids into ids[]. */
+static int start_in(const char *cluster, const char *family, int n, const char *alias,
+		    char ids[][33])
+{
+	const char *const names[] = {alias, NULL};
+	json_t *rq = json_pack("{s:s, s:i}", "taskDefinition", family, "count", n), *made = NULL;
+	ecsfs_task_launch l = {.request = rq, .aliases = alias ? names : NULL};
+	int r;
+
+	ecsfs_err_reset(&err);
+	r = ecsfs_tasks_start(tasks, cluster, &l, &made, &err);
+	for (int i = 0; r == 0 && i < n; i++)
+		snprintf(ids[i], 33, "%s", json_string_value(json_array_get(made, i)));
+	json_decref(made);
+	json_decref(rq);
+	return r;
+}
+
+static const char *address_of(const char *id)
+{
+	static char b[64];
+	return field(id, NULL, "address", b, sizeof(b));
+}
+
+static void test_awsvpc(void)
+{
+	char ids[3][33], addr[64], ip[16];
+	int port = 0;
+	json_t *net, *j, *cfg;
+	const char *pause;
+
+	reg("api",
+	    "{\"networkMode\":\"awsvpc\",\"containerDefinitions\":[{\"name\":\"app\","
+	    "\"image\":\"busybox\",\"memory\":64,\"portMappings\":[{\"containerPort\":8080}]}]}");
+	is_int(start_in("prod", "api", 3, "api-svc", ids), 0, "three awsvpc tasks with one alias");
+	settle();
+	is_str(last(ids[0]), "RUNNING", "the first runs");
+	is_str(last(ids[2]), "RUNNING", "the third runs");
+	net = ecsfs_fake_runtime_network(rt, "ecsfs-prod");
+	ok(net != NULL, "the cluster's network ecsfs-prod was made");
+	is_str(json_string_value(json_object_get(json_object_get(net, "Labels"), "ecsfs.cluster")),
+	       "prod", "labelled with its cluster");
+	json_decref(net);
+	{
+		char a0[64], a1[64], a2[64];
+		snprintf(a0, sizeof(a0), "%s", address_of(ids[0]));
+		snprintf(a1, sizeof(a1), "%s", address_of(ids[1]));
+		snprintf(a2, sizeof(a2), "%s", address_of(ids[2]));
+		ok(*a0 && *a1 && *a2 && strcmp(a0, a1) && strcmp(a1, a2) && strcmp(a0, a2),
+		   "three distinct addresses (%s %s %s)", a0, a1, a2);
+	}
+	pause = ecsfs_fake_runtime_find(rt, ids[0], "~pause");
+	cfg = pause ? ecsfs_fake_runtime_config(rt, pause) : NULL;
+	is_str(
+	    json_string_value(json_object_get(json_object_get(cfg, "HostConfig"), "NetworkMode")),
+	    "ecsfs-prod", "the pause is on the cluster's network");
+	ok(!json_object_get(json_object_get(cfg, "HostConfig"), "PortBindings"),
+	   "nothing published on the host");
+	is_int(ecsfs_tasks_target(tasks, "prod", ids[1], "app", 8080, addr, &port), 0, "a target");
+	snprintf(ip, sizeof(ip), "%s", address_of(ids[1]));
+	ok(strcmp(addr, ip) == 0 && port == 8080,
+	   "the task's own address and containerPort (%s:%d)", addr, port);
+	j = task_json("prod", ids[1]);
+	{
+		json_t *at = json_array_get(json_object_get(j, "attachments"), 0), *d;
+		size_t i;
+		const char *got = NULL;
+		is_str(json_string_value(json_object_get(at, "type")), "ElasticNetworkInterface",
+		       "task.json: an ENI attachment");
+		is_str(json_string_value(json_object_get(at, "status")), "ATTACHED", "ATTACHED");
+		json_array_foreach(json_object_get(at, "details"), i, d)
+			if (strcmp(json_string_value(json_object_get(d, "name")),
+				   "privateIPv4Address") == 0)
+				got = json_string_value(json_object_get(d, "value"));
+		is_str(got, ip, "with privateIPv4Address");
+		is_str(json_string_value(json_object_get(
+			   json_array_get(
+			       json_object_get(json_array_get(json_object_get(j, "containers"), 0),
+					       "networkInterfaces"),
+			       0),
+			   "privateIpv4Address")),
+		       ip, "containers[].networkInterfaces[].privateIpv4Address");
+	}
+	json_decref(j);
+	is_int(ecsfs_fake_runtime_resolve(rt, "ecsfs-prod", "api-svc", NULL), 3,
+	       "the alias resolves to the three");
+
+	/* stop: the name leaves before any container stops */
+	ecsfs_err_reset(&err);
+	is_int(ecsfs_tasks_stop(tasks, "prod", ids[0], "", 0, &err), 0, "stop one");
+	is_int(ecsfs_fake_runtime_resolve(rt, "ecsfs-prod", "api-svc", NULL), 2,
+	       "at once it no longer answers to the alias");
+	settle();
+	is_str(last(ids[0]), "STOPPED", "it stops");
+	ok(*address_of(ids[0]) != '\0', "a STOPPED task still shows its address");
+
+	/* restart: addresses are read back, never assigned again */
+	snprintf(ip, sizeof(ip), "%s", address_of(ids[2]));
+	ecsfs_tasks_free(tasks);
+	open_tasks();
+	settle();
+	is_str(address_of(ids[2]), ip, "after a restart the address is the same");
+	is_int(ecsfs_fake_runtime_resolve(rt, "ecsfs-prod", "api-svc", NULL), 2,
+	       "and the alias still resolves");
+	for (int i = 1; i < 3; i++) {
+		ecsfs_err_reset(&err);
+		ecsfs_tasks_stop(tasks, "prod", ids[i], "", 0, &err);
+	}
+	settle();
+	is_int(ecsfs_fake_runtime_resolve(rt, "ecsfs-prod", "api-svc", NULL), 0, "all gone");
+}
+
+static void test_bridge_and_clusters(void)
+{
+	char ids[1][33], addr[64];
+	int port = 0;
+	json_t *j, *nb;
+	ecsfs_buf why = ECSFS_BUF_INIT;
+
+	reg("br", "{\"networkMode\":\"bridge\",\"containerDefinitions\":[{\"name\":\"app\","
+		  "\"image\":\"busybox\",\"memory\":64,\"portMappings\":[{\"containerPort\":80,"
+		  "\"hostPort\":0}]}]}");
+	is_int(start_in("prod", "br", 1, NULL, ids), 0, "a bridge task");
+	settle();
+	j = task_json("prod", ids[0]);
+	nb = json_array_get(
+	    json_object_get(json_array_get(json_object_get(j, "containers"), 0), "networkBindings"),
+	    0);
+	ok(json_integer_value(json_object_get(nb, "hostPort")) >= 32768,
+	   "bridge, hostPort 0: the engine's pick in networkBindings");
+	is_int(json_array_size(json_object_get(j, "attachments")), 0, "no ENI in bridge mode");
+	is_int(ecsfs_tasks_target(tasks, "prod", ids[0], "app", 80, addr, &port), 0, "a target");
+	ok(strcmp(addr, "127.0.0.1") == 0 &&
+	       port == (int)json_integer_value(json_object_get(nb, "hostPort")),
+	   "127.0.0.1 and the host port (%s:%d)", addr, port);
+	json_decref(j);
+	ecsfs_tasks_stop(tasks, "prod", ids[0], "", 0, &err);
+	settle();
+
+	/* a name another state directory's network holds: ours is named apart */
+	is_int(ecsfs_cluster_create(s, "qa", &why), 0, "cluster qa");
+	is_int(ecsfs_fake_runtime_add_network(rt, "ecsfs-qa", "ecsfs.instance", "someone-else"), 0,
+	       "another state directory owns ecsfs-qa");
+	reg("qa", "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"busybox\","
+		  "\"memory\":64}]}");
+	is_int(start_in("qa", "qa", 1, NULL, ids), 0, "a task in qa");
+	settle();
+	{
+		ecsfs_buf st = ECSFS_BUF_INIT;
+		ecsfs_tasks_status(tasks, "qa", ids[0], NULL, &st);
+		ok(strstr(st.data, "last_status: RUNNING") != NULL, "it runs");
+		ecsfs_buf_release(&st);
+	}
+	j = ecsfs_fake_runtime_network(rt, "ecsfs-qa");
+	ok(j && !json_object_size(json_object_get(j, "Containers")),
+	   "not on the other state directory's ecsfs-qa");
+	json_decref(j);
+	is_int(ecsfs_fake_runtime_networks(rt, "ecsfs.cluster=qa"), 1,
+	       "but on a network of its own");
+	ecsfs_tasks_stop(tasks, "qa", ids[0], "", 0, &err);
+	settle();
+	is_int(ecsfs_cluster_delete(s, "qa", false, &why), 0, "cluster qa deleted (%s)", why.data);
+	ecsfs_tasks_forget_cluster(tasks, "qa");
+	settle();
+	is_int(ecsfs_fake_runtime_networks(rt, "ecsfs.cluster=qa"), 0,
+	       "its network is removed with the cluster");
+	j = ecsfs_fake_runtime_network(rt, "ecsfs-qa");
+	ok(j != NULL, "the other state directory's network stays");
+	json_decref(j);
+	ecsfs_buf_release(&why);
+}
+
+/* --task-subnet: each cluster's network takes a /24 of the pool */
+static void test_task_subnet(void)
+{
+	ecsfs_buf why = ECSFS_BUF_INIT;
+	char ids[1][33], b[256];
+	json_t *j;
+
+	is_int(ecsfs_tasks_set_task_subnet(tasks, "10.9.0.0/33", &why), -EINVAL, "a bad pool");
+	is_int(ecsfs_tasks_set_task_subnet(tasks, "10.9.0.0/24", &why), 0, "a pool of one /24");
+	ecsfs_cluster_create(s, "sub1", &why);
+	ecsfs_cluster_create(s, "sub2", &why);
+	is_int(start_in("sub1", "qa", 1, NULL, ids), 0, "a task in sub1");
+	settle();
+	j = ecsfs_fake_runtime_network(rt, "ecsfs-sub1");
+	is_str(json_string_value(json_object_get(
+		   json_array_get(json_object_get(json_object_get(j, "IPAM"), "Config"), 0),
+		   "Subnet")),
+	       "10.9.0.0/24", "its network has the pool's subnet");
+	json_decref(j);
+	{
+		ecsfs_buf st = ECSFS_BUF_INIT;
+		ecsfs_tasks_status(tasks, "sub1", ids[0], NULL, &st);
+		ok(strstr(st.data, "address: 10.9.0.") != NULL, "and the task an address in it");
+		if (!strstr(st.data, "address: 10.9.0."))
+			printf("# %s\n", st.data);
+		ecsfs_buf_release(&st);
+	}
+	ecsfs_tasks_stop(tasks, "sub1", ids[0], "", 0, &err);
+	is_int(start_in("sub2", "qa", 1, NULL, ids), 0, "a task in sub2");
+	settle();
+	{
+		ecsfs_buf st = ECSFS_BUF_INIT;
+		ecsfs_tasks_status(tasks, "sub2", ids[0], NULL, &st);
+		ok(strstr(st.data, "last_status: STOPPED") &&
+		       strstr(st.data, "ResourceInitializationError"),
+		   "no /24 is left for sub2: the task fails, saying why");
+		ecsfs_buf_release(&st);
+	}
+	(void)b;
+	ecsfs_buf_release(&why);
+}
+
 int main(void)
 {
 	ecsfs_buf why = ECSFS_BUF_INIT, out = ECSFS_BUF_INIT;
@@ -438,6 +662,10 @@ int main(void)
 		ecsfs_tasks_list(tasks, "prod", count_cb, &n);
 		ok(n >= 300, "listed");
 	}
+
+	test_awsvpc();
+	test_bridge_and_clusters();
+	test_task_subnet();
 
 	ecsfs_tasks_free(tasks);
 	ecsfs_runtime_close(rt, NULL, NULL);

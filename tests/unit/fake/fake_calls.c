@@ -24,6 +24,7 @@ void ecsfs__fake_container_free(struct fake_container *c)
 	free(c->lines);
 	json_decref(c->config);
 	json_decref(c->ports);
+	json_decref(c->nets);
 	free(c->name);
 	free(c);
 }
@@ -77,6 +78,7 @@ void ecsfs__fake_container_exit(struct fake_runtime *f, struct fake_container *c
 	c->finished = ecsfs__fake_tick(f);
 	json_decref(c->ports);
 	c->ports = NULL;
+	ecsfs__fake_network_release(c);
 	ecsfs__fake_queue_event(f, c, "die", code);
 	ecsfs__fake_end_followers(f, c, 0);
 }
@@ -128,6 +130,9 @@ static json_t *container_inspect(struct fake_container *c)
 		      "Image", digest, "State", state, "RestartCount", 0, "HostConfig", hc,
 		      "Config", config, "NetworkSettings", "Ports",
 		      c->ports ? json_deep_copy(c->ports) : json_object());
+	if (j)
+		json_object_set_new(json_object_get(j, "NetworkSettings"), "Networks",
+				    c->nets ? json_deep_copy(c->nets) : json_object());
 	if (!j)
 		abort();
 	return j;
@@ -186,7 +191,7 @@ static bool volume_in_use(struct fake_runtime *f, const char *name)
 /* ---- the runtime's calls ------------------------------------------------ */
 
 /* Calls on an engine that is not there fail as connecting to it would. */
-static bool fake_refuse(struct fake_runtime *f, ecsfs_runtime_cb cb, void *data)
+bool ecsfs__fake_refuse(struct fake_runtime *f, ecsfs_runtime_cb cb, void *data)
 {
 	if (f->info.reachable)
 		return false;
@@ -201,13 +206,14 @@ int ecsfs__fake_create(ecsfs_runtime *rt, const char *name, json_t *config, ecsf
 	struct fake_runtime *f = to_fake(rt);
 	const char *image = json_string_value(json_object_get(config, "Image"));
 	struct fake_container *c, *other;
+	const char *missing;
 	char gen[16];
 
 	if (!cb || !json_is_object(config) || !image)
 		return -EINVAL;
 	if (f->closing)
 		return -ECANCELED;
-	if (fake_refuse(f, cb, data))
+	if (ecsfs__fake_refuse(f, cb, data))
 		return 0;
 	if (!name || !*name) {
 		ecsfs__fake_random_hex(gen + 5, 8);
@@ -236,6 +242,11 @@ int ecsfs__fake_create(ecsfs_runtime *rt, const char *name, json_t *config, ecsf
 	}
 	if (!image_present(image)) {
 		ecsfs__fake_queue_result(f, cb, data, -ENOENT, NULL, "No such image: %s", image);
+		return 0;
+	}
+	if (ecsfs__fake_network_check(f, config, &missing) < 0) {
+		ecsfs__fake_queue_result(f, cb, data, -ENOENT, NULL, "network %s not found",
+					 missing);
 		return 0;
 	}
 	c = calloc(1, sizeof(*c));
@@ -270,7 +281,7 @@ static int fake_target(struct fake_runtime *f, const char *id, ecsfs_runtime_cb 
 		return -EINVAL;
 	if (f->closing)
 		return -ECANCELED;
-	if (fake_refuse(f, cb, data))
+	if (ecsfs__fake_refuse(f, cb, data))
 		return 1;
 	*out = ecsfs__fake_find(f, id);
 	if (!*out) {
@@ -295,6 +306,7 @@ int ecsfs__fake_start_container(ecsfs_runtime *rt, const char *id, ecsfs_runtime
 		snprintf(c->health, sizeof(c->health), "%s",
 			 ecsfs__fake_has_healthcheck(c) ? "starting" : "");
 		c->ports = container_ports(f, c);
+		ecsfs__fake_network_attach(f, c);
 		ecsfs__fake_queue_event(f, c, "start", -1);
 	}
 	ecsfs__fake_queue_result(f, cb, data, 0, NULL, NULL);
@@ -357,7 +369,7 @@ int ecsfs__fake_list(ecsfs_runtime *rt, const char *label, ecsfs_runtime_cb cb, 
 		return -EINVAL;
 	if (f->closing)
 		return -ECANCELED;
-	if (fake_refuse(f, cb, data))
+	if (ecsfs__fake_refuse(f, cb, data))
 		return 0;
 	list = json_array();
 	for (c = f->containers; c; c = c->next)
@@ -395,7 +407,7 @@ int ecsfs__fake_image_inspect(ecsfs_runtime *rt, const char *ref, ecsfs_runtime_
 		return -EINVAL;
 	if (f->closing)
 		return -ECANCELED;
-	if (fake_refuse(f, cb, data))
+	if (ecsfs__fake_refuse(f, cb, data))
 		return 0;
 	if (!image_present(ref))
 		ecsfs__fake_queue_result(f, cb, data, -ENOENT, NULL, "No such image: %s", ref);
@@ -414,7 +426,7 @@ int ecsfs__fake_image_pull(ecsfs_runtime *rt, const char *ref, ecsfs_runtime_cb 
 		return -EINVAL;
 	if (f->closing)
 		return -ECANCELED;
-	if (fake_refuse(f, cb, data))
+	if (ecsfs__fake_refuse(f, cb, data))
 		return 0;
 	if (!image_present(ref)) {
 		/* The engine's words when the registry has no such repository. */
@@ -457,7 +469,7 @@ int ecsfs__fake_image_import(ecsfs_runtime *rt, const char *ref, const void *tar
 		json_decref(cmd);
 		return -ECANCELED;
 	}
-	if (fake_refuse(f, cb, data)) {
+	if (ecsfs__fake_refuse(f, cb, data)) {
 		json_decref(cmd);
 		return 0;
 	}
@@ -484,7 +496,7 @@ int ecsfs__fake_volume_create(ecsfs_runtime *rt, json_t *body, ecsfs_runtime_cb 
 		return -EINVAL;
 	if (f->closing)
 		return -ECANCELED;
-	if (fake_refuse(f, cb, data))
+	if (ecsfs__fake_refuse(f, cb, data))
 		return 0;
 	if (!name || !*name) {
 		ecsfs__fake_random_hex(gen, 64);
@@ -514,7 +526,7 @@ int ecsfs__fake_volume_remove(ecsfs_runtime *rt, const char *name, ecsfs_runtime
 		return -EINVAL;
 	if (f->closing)
 		return -ECANCELED;
-	if (fake_refuse(f, cb, data))
+	if (ecsfs__fake_refuse(f, cb, data))
 		return 0;
 	if (!json_object_get(f->volumes, name)) {
 		ecsfs__fake_queue_result(f, cb, data, -ENOENT, NULL, "get %s: no such volume",

@@ -63,9 +63,21 @@ struct fake_container {
 	int64_t created, started, finished;
 	char health[16]; /* "" without a health check */
 	json_t *ports;	 /* NetworkSettings.Ports while running */
+	json_t *nets; /* NetworkSettings.Networks: name -> endpoint (IPAddress "" once stopped) */
 	struct fake_line *lines;
 	size_t nlines;
 	struct fake_container *next;
+};
+
+/* A network: the default "bridge" and those made with network_create. */
+struct fake_network {
+	char id[65];
+	char *name;
+	json_t *labels;
+	unsigned net;	 /* the subnet's address, host order */
+	unsigned prefix; /* its prefix length */
+	unsigned next;	 /* the next host number to hand out (gateway: 1) */
+	struct fake_network *next_net;
 };
 
 struct ecsfs_runtime_logs {
@@ -88,6 +100,7 @@ struct fake_runtime {
 	struct fake_container *containers;
 	json_t *images;	 /* normalized ref -> inspect object, of pulls and imports */
 	json_t *volumes; /* name -> volume */
+	struct fake_network *networks;
 	ecsfs_runtime_event_cb watch_cb;
 	void *watch_data;
 	unsigned watch_gen;
@@ -143,7 +156,31 @@ int ecsfs__fake_work_deliver(struct fake_runtime *f, struct work *w);
 void ecsfs__fake_work_free(struct work *w);
 struct work *ecsfs__fake_work_pop(struct fake_runtime *f);
 
+/* ---- fake_network.c ---- */
+
+/* The default networks ("bridge"), made with the runtime. 0 or -ENOMEM. */
+int ecsfs__fake_networks_init(struct fake_runtime *f);
+void ecsfs__fake_networks_free(struct fake_runtime *f);
+/* The network a create body names that must exist: 0, or -ENOENT with its name in *missing. */
+int ecsfs__fake_network_check(struct fake_runtime *f, const json_t *config, const char **missing);
+/* Give a starting container its endpoints (an address on its network);
+ * a stopping one loses its addresses. */
+void ecsfs__fake_network_attach(struct fake_runtime *f, struct fake_container *c);
+void ecsfs__fake_network_release(struct fake_container *c);
+int ecsfs__fake_network_create(ecsfs_runtime *rt, json_t *body, ecsfs_runtime_cb cb, void *data);
+int ecsfs__fake_network_inspect(ecsfs_runtime *rt, const char *name, ecsfs_runtime_cb cb,
+				void *data);
+int ecsfs__fake_network_remove(ecsfs_runtime *rt, const char *name, ecsfs_runtime_cb cb,
+			       void *data);
+int ecsfs__fake_network_list(ecsfs_runtime *rt, const char *label, ecsfs_runtime_cb cb, void *data);
+int ecsfs__fake_network_disconnect(ecsfs_runtime *rt, const char *name, const char *id,
+				   ecsfs_runtime_cb cb, void *data);
+
 /* ---- fake_calls.c ---- */
+
+/* Calls on an engine that is not there fail as connecting to it would:
+ * true when the result is queued so. */
+bool ecsfs__fake_refuse(struct fake_runtime *f, ecsfs_runtime_cb cb, void *data);
 
 void ecsfs__fake_container_destroy(struct fake_runtime *f, struct fake_container *c);
 void ecsfs__fake_container_exit(struct fake_runtime *f, struct fake_container *c, int code);

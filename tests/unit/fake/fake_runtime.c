@@ -379,6 +379,7 @@ void ecsfs__fake_free(struct fake_runtime *f)
 	}
 	json_decref(f->images);
 	json_decref(f->volumes);
+	ecsfs__fake_networks_free(f);
 	free(f);
 	if (done)
 		done(data);
@@ -436,6 +437,11 @@ static const ecsfs_runtime_ops fake_ops = {
     .image_import = ecsfs__fake_image_import,
     .volume_create = ecsfs__fake_volume_create,
     .volume_remove = ecsfs__fake_volume_remove,
+    .network_create = ecsfs__fake_network_create,
+    .network_inspect = ecsfs__fake_network_inspect,
+    .network_remove = ecsfs__fake_network_remove,
+    .network_list = ecsfs__fake_network_list,
+    .network_disconnect = ecsfs__fake_network_disconnect,
     .watch = ecsfs__fake_watch,
     .logs = ecsfs__fake_logs,
     .logs_cancel = ecsfs__fake_logs_cancel,
@@ -465,7 +471,8 @@ ecsfs_runtime *ecsfs_fake_runtime_new(void)
 		return NULL;
 	f->images = json_object();
 	f->volumes = json_object();
-	if (!f->images || !f->volumes) {
+	if (!f->images || !f->volumes || ecsfs__fake_networks_init(f) < 0) {
+		ecsfs__fake_networks_free(f);
 		json_decref(f->images);
 		json_decref(f->volumes);
 		free(f);

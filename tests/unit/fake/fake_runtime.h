@@ -40,4 +40,18 @@ size_t ecsfs_fake_runtime_count(ecsfs_runtime *rt, bool running_only);
  * stderr (2), for log followers. */
 int ecsfs_fake_runtime_output(ecsfs_runtime *rt, const char *id, int stream, const char *line);
 
+/* Make a network as something else would (labels: one key and value). 0,
+ * -EEXIST or -ENOMEM. */
+int ecsfs_fake_runtime_add_network(ecsfs_runtime *rt, const char *name, const char *key,
+				   const char *value);
+/* How many networks carry `label` ("key" or "key=value"). */
+size_t ecsfs_fake_runtime_networks(ecsfs_runtime *rt, const char *label);
+/* A network's inspect object (caller decrefs), or NULL when there is none. */
+json_t *ecsfs_fake_runtime_network(ecsfs_runtime *rt, const char *network);
+/* How many running containers on `network` answer to `name` (their
+ * container name or an alias), as the engine's DNS would; the first one's
+ * address into `first` (may be NULL). */
+size_t ecsfs_fake_runtime_resolve(ecsfs_runtime *rt, const char *network, const char *name,
+				  char first[16]);
+
 #endif

@@ -1,0 +1,457 @@
+/*
+ * ecsfs — task networking (awsvpc): every cluster has one engine network,
+ * "ecsfs-<cluster>", found or made when its first task needs it and
+ * labelled as this state directory's; the pause of each task joins it and
+ * holds the task's own address there, with the task's DNS aliases. A task
+ * that stops leaves the network first, so its names leave the engine's DNS
+ * at once. A deleted cluster's network is removed (retried while
+ * containers still hold it; a restart finds the leftovers by their labels).
+ *
+ * When another state directory on the same engine already owns
+ * "ecsfs-<cluster>", ours is "ecsfs-<cluster>-<first 8 of our id>".
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/reconciler_private.h"
+#include "ecsfs/store.h"
+
+static void look(ecsfs_tasks *t, struct cnet *n);
+
+static struct cnet *cnet_get(ecsfs_tasks *t, const char *cluster, bool make)
+{
+	struct cnet *n;
+
+	for (n = t->nets; n; n = n->next)
+		if (strcmp(n->cluster, cluster) == 0)
+			return n;
+	if (!make)
+		return NULL;
+	n = calloc(1, sizeof(*n));
+	if (!n || !(n->cluster = strdup(cluster)))
+		abort();
+	n->next = t->nets;
+	t->nets = n;
+	return n;
+}
+
+static void cnet_drop(ecsfs_tasks *t, struct cnet *gone)
+{
+	for (struct cnet **pp = &t->nets; *pp; pp = &(*pp)->next) {
+		if (*pp == gone) {
+			*pp = gone->next;
+			/* a call in flight about it must not find it */
+			for (struct op *o = t->ops; o; o = o->next)
+				if (o->net == gone)
+					o->net = NULL;
+			free(gone->cluster);
+			free(gone->name);
+			free(gone);
+			return;
+		}
+	}
+}
+
+void ecsfs__rc_networks_free(ecsfs_tasks *t)
+{
+	while (t->nets)
+		cnet_drop(t, t->nets);
+}
+
+static void cnet_name(ecsfs_tasks *t, const struct cnet *n, ecsfs_buf *out)
+{
+	ecsfs_buf_addf(out, "ecsfs-%s", n->cluster);
+	if (n->attempt)
+		ecsfs_buf_addf(out, "-%.8s", t->instance);
+}
+
+static const char *label(const json_t *net, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(net, "Labels"), key));
+}
+
+static bool ours(ecsfs_tasks *t, const json_t *net)
+{
+	const char *inst = label(net, INSTANCE_LABEL);
+	return inst && strcmp(inst, t->instance) == 0 && label(net, ECSFS_LABEL_CLUSTER);
+}
+
+/* Look again at the tasks of the cluster (its network is there, or not). */
+static void kick_cluster(ecsfs_tasks *t, const char *cluster)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i]->last != T_STOPPED && strcmp(t->v[i]->cluster, cluster) == 0)
+			ecsfs__reconcile(t->v[i]);
+}
+
+static void ready(ecsfs_tasks *t, struct cnet *n, const char *name)
+{
+	ecsfs__set_str(&n->name, name);
+	n->state = CNET_READY;
+	n->error[0] = '\0';
+	kick_cluster(t, n->cluster);
+}
+
+/* It could not be found or made: the tasks waiting for it fail (or retry,
+ * when the engine is away), and the next task tries again. */
+static void failed(ecsfs_tasks *t, struct cnet *n, int err, const char *errmsg)
+{
+	n->state = CNET_UNKNOWN;
+	n->attempt = 0;
+	snprintf(n->error, sizeof(n->error), "%s", errmsg && *errmsg ? errmsg : strerror(-err));
+	for (size_t i = 0; i < t->n; i++) {
+		struct task *k = t->v[i];
+		if (k->last == T_PROVISIONING && !k->pause_id &&
+		    strcmp(k->cluster, n->cluster) == 0)
+			ecsfs__rc_call_failed(
+			    k, err,
+			    "ResourceInitializationError: cannot make the cluster's network",
+			    n->error);
+	}
+	kick_cluster(t, n->cluster);
+}
+
+/* ---- the subnet a network asks for (--task-subnet) ---- */
+
+static int parse_cidr(const char *s, unsigned *net, unsigned *prefix)
+{
+	char addr[16];
+	const char *slash = s ? strchr(s, '/') : NULL;
+	struct in_addr in;
+	char *end;
+	unsigned long p;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(addr))
+		return -EINVAL;
+	p = strtoul(slash + 1, &end, 10);
+	if (end == slash + 1 || *end || p < 8 || p > 28)
+		return -EINVAL;
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	if (inet_pton(AF_INET, addr, &in) != 1)
+		return -EINVAL;
+	*prefix = (unsigned)p;
+	*net = ntohl(in.s_addr) & ~((1u << (32 - p)) - 1);
+	return 0;
+}
+
+/* The n->subnet-th /24 of the pool (the whole pool when it is no larger),
+ * into out; false once the pool has no more. */
+static bool pick_subnet(ecsfs_tasks *t, const struct cnet *n, char out[32])
+{
+	unsigned net, prefix, count, ip;
+	struct in_addr in;
+	char addr[16];
+
+	if (parse_cidr(t->task_subnet, &net, &prefix) < 0)
+		return false;
+	count = prefix >= 24 ? 1 : 1u << (24 - prefix);
+	if (n->subnet >= count)
+		return false;
+	ip = net + (n->subnet << 8);
+	in.s_addr = htonl(ip);
+	inet_ntop(AF_INET, &in, addr, sizeof(addr));
+	snprintf(out, 32, "%s/%u", addr, prefix >= 24 ? prefix : 24);
+	return true;
+}
+
+int ecsfs_tasks_set_task_subnet(ecsfs_tasks *t, const char *cidr, ecsfs_buf *why)
+{
+	unsigned net, prefix;
+
+	if (parse_cidr(cidr, &net, &prefix) < 0) {
+		ecsfs_buf_setf(why,
+			       "--task-subnet: '%s' is not an IPv4 CIDR block a.b.c.d/n with n "
+			       "from 8 to 28",
+			       cidr ? cidr : "");
+		return -EINVAL;
+	}
+	ecsfs__set_str(&t->task_subnet, cidr);
+	return 0;
+}
+
+/* ---- finding or making it ---- */
+
+static void on_created(void *data, int err, json_t *result, const char *errmsg)
+{
+	struct op *o = data;
+	ecsfs_tasks *t = o->t;
+	struct cnet *n = o->net;
+
+	if (t && n) {
+		if (err == 0) {
+			ready(t, n, o->arg);
+		} else if (err == -EEXIST) {
+			look(t, n); /* made meanwhile, by us or another */
+		} else if (t->task_subnet && err == -EIO && strstr(errmsg, "verlap")) {
+			n->subnet++; /* that /24 is another network's: the next one */
+			look(t, n);
+		} else {
+			failed(t, n, err, errmsg);
+		}
+	}
+	ecsfs__rc_op_done(o);
+}
+
+static void create(ecsfs_tasks *t, struct cnet *n, struct op *o)
+{
+	json_t *body;
+	char subnet[32];
+
+	if (t->task_subnet && !pick_subnet(t, n, subnet)) {
+		ecsfs__rc_op_done(o);
+		failed(t, n, -ENOSPC, "--task-subnet has no /24 left that no other network uses");
+		return;
+	}
+	body = json_pack("{s:s, s:b, s:s, s:{s:s, s:s, s:s}}", "Name", o->arg, "CheckDuplicate", 1,
+			 "Driver", "bridge", "Labels", ECSFS_LABEL_MANAGED, "1", INSTANCE_LABEL,
+			 t->instance, ECSFS_LABEL_CLUSTER, n->cluster);
+	if (!body)
+		abort();
+	if (t->task_subnet)
+		json_object_set_new(
+		    body, "IPAM",
+		    json_pack("{s:s, s:[{s:s}]}", "Driver", "default", "Config", "Subnet", subnet));
+	if (ops(t)->network_create(t->rt, body, on_created, o) < 0) {
+		n->state = CNET_UNKNOWN;
+		ecsfs__rc_op_done(o);
+	}
+	json_decref(body);
+}
+
+static void on_inspected(void *data, int err, json_t *result, const char *errmsg)
+{
+	struct op *o = data;
+	ecsfs_tasks *t = o->t;
+	struct cnet *n = o->net;
+
+	if (!t || !n) {
+		ecsfs__rc_op_done(o);
+		return;
+	}
+	if (err == -ENOENT) {
+		create(t, n, o);
+		return;
+	}
+	if (err == 0 && ours(t, result)) {
+		ready(t, n, o->arg);
+	} else if (err == 0 && n->attempt == 0) {
+		n->attempt = 1; /* another state directory's: ours is named apart */
+		look(t, n);
+	} else if (err == 0) {
+		failed(t, n, -EEXIST, "a network of that name belongs to something else");
+	} else {
+		failed(t, n, err, errmsg);
+	}
+	ecsfs__rc_op_done(o);
+}
+
+static void look(ecsfs_tasks *t, struct cnet *n)
+{
+	ecsfs_buf name = ECSFS_BUF_INIT;
+	struct op *o = ecsfs__rc_op_new(t, NULL, NULL);
+
+	n->state = CNET_BUSY;
+	cnet_name(t, n, &name);
+	o->net = n;
+	o->arg = ecsfs_buf_detach(&name, NULL);
+	if (ops(t)->network_inspect(t->rt, o->arg, on_inspected, o) < 0) {
+		n->state = CNET_UNKNOWN;
+		ecsfs__rc_op_done(o);
+	}
+}
+
+const char *ecsfs__rc_network(struct task *k)
+{
+	struct cnet *n = cnet_get(k->owner, k->cluster, true);
+
+	n->dropping = false;
+	if (n->state == CNET_READY)
+		return n->name;
+	if (n->state == CNET_UNKNOWN)
+		look(k->owner, n);
+	return NULL;
+}
+
+void ecsfs__rc_network_lost(struct task *k)
+{
+	struct cnet *n = cnet_get(k->owner, k->cluster, false);
+
+	if (n && n->state == CNET_READY)
+		n->state = CNET_UNKNOWN;
+	ecsfs__set_str(&k->network, NULL);
+}
+
+/* ---- the task's endpoint ---- */
+
+void ecsfs__rc_network_observe(struct task *k, json_t *inspect)
+{
+	json_t *nets = json_object_get(json_object_get(inspect, "NetworkSettings"), "Networks");
+	json_t *ep = k->network ? json_object_get(nets, k->network) : NULL;
+	const char *ip = json_string_value(json_object_get(ep, "IPAddress"));
+	const char *id = json_string_value(json_object_get(ep, "EndpointID"));
+	const char *was = json_string_value(json_object_get(k->eni, "endpointId"));
+
+	/* an endpoint that left (a stopped or detached pause) keeps its last address */
+	if (!ip || !*ip || !id)
+		return;
+	if (k->address && strcmp(k->address, ip) == 0 && was && strcmp(was, id) == 0)
+		return;
+	ecsfs__set_str(&k->address, ip);
+	json_decref(k->eni);
+	k->eni = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "ip", ip, "endpointId", id, "mac",
+			   json_string_value(json_object_get(ep, "MacAddress")) ?: "", "networkId",
+			   json_string_value(json_object_get(ep, "NetworkID")) ?: "", "gateway",
+			   json_string_value(json_object_get(ep, "Gateway")) ?: "", "prefixLen",
+			   json_integer_value(json_object_get(ep, "IPPrefixLen")));
+	ecsfs__rc_saved(k);
+}
+
+static bool transient(ecsfs_tasks *t, int err)
+{
+	return err == -ECANCELED || err == -ETIMEDOUT || err == -ECONNREFUSED || !engine_up(t);
+}
+
+static void on_left(void *data, int err, json_t *result, const char *errmsg)
+{
+	struct op *o = data;
+	struct task *k = o->k;
+
+	if (o->t && k) {
+		if (err && transient(o->t, err)) {
+			k->retry_at = ecsfs_now_ns() + RETRY_NS;
+		} else {
+			/* gone, or not attached any more: either way it has left */
+			k->detached = true;
+			ecsfs__rc_saved(k);
+		}
+	}
+	ecsfs__rc_op_done(o);
+}
+
+bool ecsfs__rc_network_leave(struct task *k)
+{
+	ecsfs_tasks *t = k->owner;
+	struct op *o;
+
+	if (!k->network || !k->pause_id || k->detached)
+		return false;
+	o = ecsfs__rc_op_new(t, k, NULL);
+	o->pause = true;
+	if (ops(t)->network_disconnect(t->rt, k->network, k->pause_id, on_left, o) < 0)
+		ecsfs__rc_op_failed(o);
+	return true;
+}
+
+/* ---- networks of clusters that are gone ---- */
+
+static void on_removed(void *data, int err, json_t *result, const char *errmsg)
+{
+	struct op *o = data;
+	ecsfs_tasks *t = o->t;
+
+	if (t && err && err != -ENOENT)
+		t->net_sweep_at = ecsfs_now_ns() + RETRY_NS; /* still held: again later */
+	ecsfs__rc_op_done(o);
+}
+
+static void remove_net(ecsfs_tasks *t, const char *name)
+{
+	struct op *o = ecsfs__rc_op_new(t, NULL, NULL);
+
+	if (ops(t)->network_remove(t->rt, name, on_removed, o) < 0) {
+		t->net_sweep_at = ecsfs_now_ns() + RETRY_NS;
+		ecsfs__rc_op_done(o);
+	}
+}
+
+/* One of our networks: removed when its cluster is gone, else known. */
+static void sweep_one(ecsfs_tasks *t, const json_t *net)
+{
+	const char *cluster = label(net, ECSFS_LABEL_CLUSTER);
+	const char *name = json_string_value(json_object_get(net, "Name"));
+	struct cnet *n;
+
+	if (!name || !ours(t, net))
+		return;
+	n = cnet_get(t, cluster, false);
+	if (!ecsfs_store_cluster_exists(t->store, cluster)) {
+		if (n)
+			cnet_drop(t, n);
+		remove_net(t, name);
+		return;
+	}
+	n = cnet_get(t, cluster, true);
+	if (n->state == CNET_UNKNOWN) {
+		ecsfs__set_str(&n->name, name);
+		n->state = CNET_READY;
+	}
+}
+
+static void on_listed(void *data, int err, json_t *result, const char *errmsg)
+{
+	struct op *o = data;
+	ecsfs_tasks *t = o->t;
+	size_t i;
+	json_t *net;
+
+	ecsfs__rc_op_done(o);
+	if (!t)
+		return;
+	t->net_sweeping = false;
+	if (err) {
+		t->net_sweep_at = ecsfs_now_ns() + RETRY_NS;
+		return;
+	}
+	json_array_foreach(result, i, net)
+		sweep_one(t, net);
+	if (t->net_sweep_again) {
+		t->net_sweep_again = false;
+		ecsfs__rc_networks_sweep(t);
+	}
+}
+
+void ecsfs__rc_networks_sweep(ecsfs_tasks *t)
+{
+	ecsfs_buf lbl = ECSFS_BUF_INIT;
+	struct op *o;
+
+	if (t->closing)
+		return;
+	if (t->net_sweeping) {
+		t->net_sweep_again = true;
+		return;
+	}
+	t->net_sweeping = true;
+	t->net_sweep_at = 0;
+	o = ecsfs__rc_op_new(t, NULL, NULL);
+	ecsfs_buf_addf(&lbl, "%s=%s", INSTANCE_LABEL, t->instance);
+	if (ops(t)->network_list(t->rt, lbl.data, on_listed, o) < 0) {
+		t->net_sweeping = false;
+		t->net_sweep_at = ecsfs_now_ns() + RETRY_NS;
+		ecsfs__rc_op_done(o);
+	}
+	ecsfs_buf_release(&lbl);
+}
+
+void ecsfs__rc_networks_tick(ecsfs_tasks *t)
+{
+	if (t->net_sweep_at && t->net_sweep_at <= ecsfs_now_ns() && t->reachable)
+		ecsfs__rc_networks_sweep(t);
+}
+
+void ecsfs_tasks_forget_cluster(ecsfs_tasks *t, const char *cluster)
+{
+	struct cnet *n = cnet_get(t, cluster, false);
+
+	ecsfs__tasks_forget(t, cluster);
+	if (n)
+		n->state = CNET_UNKNOWN;
+	if (t->reachable)
+		ecsfs__rc_networks_sweep(t);
+	else
+		t->net_sweep_at = ecsfs_now_ns();
+}
