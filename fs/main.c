@@ -53,6 +53,8 @@ static const char usage_text[] =
     "  -o OPT[,OPT...]      FUSE mount options (allow_other, default_permissions, ...)\n"
     "  --region NAME        region in ARNs (default " ECSFS_ARN_DEFAULT_REGION ")\n"
     "  --account-id ID      account in ARNs (default " ECSFS_ARN_DEFAULT_ACCOUNT ")\n"
+    "  --task-subnet CIDR   pool of the clusters' task networks, a /24 each (default: the "
+    "engine's)\n"
     "  -V, --version        print the version\n"
     "  -h, --help           print this summary\n";
 
@@ -61,6 +63,7 @@ struct options {
 	const char *state;
 	char *state_abs;
 	const char *docker;
+	const char *task_subnet;
 	ecsfs_buf mount_opts;
 	char *mountpoint;
 };
@@ -93,6 +96,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	    {"help", no_argument, NULL, 'h'},
 	    {"region", required_argument, NULL, 'R'},
 	    {"account-id", required_argument, NULL, 'A'},
+	    {"task-subnet", required_argument, NULL, 'T'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *region = NULL, *account = NULL;
@@ -109,6 +113,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'D': o->docker = optarg; break;
 		case 'R': region = optarg; break;
 		case 'A': account = optarg; break;
+		case 'T': o->task_subnet = optarg; break;
 		case 'o':
 			if (o->mount_opts.len)
 				ecsfs_buf_addch(&o->mount_opts, ',');
@@ -127,7 +132,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		return -1;
 	}
 	/* set once, before any other thread runs */
-	if (ecsfs_arn_configure(region, account, &why) < 0) {
+	if (ecsfs_arn_configure(region, account, &why) < 0 ||
+	    (o->task_subnet && ecsfs_tasks_subnet_check(o->task_subnet, &why) < 0)) {
 		fprintf(stderr, "ecsfs: %s\n", why.data);
 		ecsfs_buf_release(&why);
 		return -1;
@@ -424,6 +430,8 @@ static void start_tasks(struct daemon *d, const struct options *o)
 		ecsfs_tasks_set_change_cb(d->fs.tasks, ecsfs__tasks_changed, &d->fs);
 		pause_binary(&pause);
 		ecsfs_tasks_set_pause_binary(d->fs.tasks, pause.data);
+		if (o->task_subnet)
+			ecsfs_tasks_set_task_subnet(d->fs.tasks, o->task_subnet, &why);
 	}
 	ecsfs_buf_release(&why);
 	ecsfs_buf_release(&pause);

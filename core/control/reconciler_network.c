@@ -158,7 +158,7 @@ static bool pick_subnet(ecsfs_tasks *t, const struct cnet *n, char out[32])
 	return true;
 }
 
-int ecsfs_tasks_set_task_subnet(ecsfs_tasks *t, const char *cidr, ecsfs_buf *why)
+int ecsfs_tasks_subnet_check(const char *cidr, ecsfs_buf *why)
 {
 	unsigned net, prefix;
 
@@ -169,8 +169,16 @@ int ecsfs_tasks_set_task_subnet(ecsfs_tasks *t, const char *cidr, ecsfs_buf *why
 			       cidr ? cidr : "");
 		return -EINVAL;
 	}
-	ecsfs__set_str(&t->task_subnet, cidr);
 	return 0;
+}
+
+int ecsfs_tasks_set_task_subnet(ecsfs_tasks *t, const char *cidr, ecsfs_buf *why)
+{
+	int r = ecsfs_tasks_subnet_check(cidr, why);
+
+	if (r == 0)
+		ecsfs__set_str(&t->task_subnet, cidr);
+	return r;
 }
 
 /* ---- finding or making it ---- */

@@ -150,12 +150,10 @@ typedef struct ecsfs_runtime_ops {
 			       void *data);
 	/* Remove a network. -ENOENT: it was not there; -EBUSY: running
 	 * containers are still attached. */
-	int (*network_remove)(ecsfs_runtime *rt, const char *name, ecsfs_runtime_cb cb,
-			      void *data);
+	int (*network_remove)(ecsfs_runtime *rt, const char *name, ecsfs_runtime_cb cb, void *data);
 	/* result: array of inspect objects of every network that has the label
 	 * `label` ("key" or "key=value"). */
-	int (*network_list)(ecsfs_runtime *rt, const char *label, ecsfs_runtime_cb cb,
-			    void *data);
+	int (*network_list)(ecsfs_runtime *rt, const char *label, ecsfs_runtime_cb cb, void *data);
 	/* Take container `id` off network `name` at once (its address and
 	 * aliases leave the network's DNS; the container keeps running).
 	 * -ENOENT: no such network or container; -EIO: it was not attached. */

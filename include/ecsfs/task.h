@@ -53,6 +53,8 @@ int ecsfs_tasks_set_pause_binary(ecsfs_tasks *t, const char *path);
  * subnets from, a /24 each (or the whole pool when it is no larger);
  * unset: the engine's own address pools. 0, or -EINVAL + why. */
 int ecsfs_tasks_set_task_subnet(ecsfs_tasks *t, const char *cidr, ecsfs_buf *why);
+/* Would ecsfs_tasks_set_task_subnet() take `cidr`? (for the command line) */
+int ecsfs_tasks_subnet_check(const char *cidr, ecsfs_buf *why);
 /* Stop reconciling (containers keep running) and free everything. Calls
  * still in flight in the runtime are cut loose: close the runtime after. */
 void ecsfs_tasks_free(ecsfs_tasks *t);

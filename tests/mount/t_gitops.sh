@@ -17,6 +17,8 @@ gitops_cleanup() {
 	for inst in $INSTANCES; do
 		ids=$(engine_ids "ecsfs.instance=$inst")
 		[ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
+		ids=$(docker network ls -q --filter "label=ecsfs.instance=$inst")
+		[ -n "$ids" ] && docker network rm $ids >/dev/null 2>&1
 	done
 	return 0
 }

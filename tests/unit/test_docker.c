@@ -1712,6 +1712,37 @@ static void real_removals(ecsfs_runtime *rt, struct real *x, struct evlog *e)
 	ecsfs_buf_release(&f.text);
 }
 
+/* Networks: create, a name taken, inspect, list by label, disconnect of a
+ * container that is not on it, remove, and a removal of one that is gone. */
+static void real_network(ecsfs_runtime *rt, struct real *x)
+{
+	struct rres r = {0};
+	char name[64], label[64];
+	json_t *body;
+
+	snprintf(name, sizeof(name), "ecsfs-test-%s-net", x->pid);
+	snprintf(label, sizeof(label), "ecsfs.test=%s", x->pid);
+	body = json_pack("{s:s, s:b, s:s, s:{s:s}}", "Name", name, "CheckDuplicate", 1, "Driver",
+			 "bridge", "Labels", "ecsfs.test", x->pid);
+	is_int(RCALL(&r, network_create, body), 0, "real: network_create (%s)", r.errmsg);
+	ok(json_string_value(json_object_get(r.result, "Id")) != NULL, "real: the network's Id");
+	is_int(RCALL(&r, network_create, body), -EEXIST, "real: a network name taken is -EEXIST");
+	json_decref(body);
+	is_int(RCALL(&r, network_inspect, name), 0, "real: network_inspect");
+	ok(json_string_value(json_object_get(
+	       json_array_get(json_object_get(json_object_get(r.result, "IPAM"), "Config"), 0),
+	       "Subnet")) != NULL,
+	   "real: the engine gave it a subnet");
+	is_int(RCALL(&r, network_list, label), 0, "real: network_list by label");
+	is_int(json_array_size(r.result), 1, "real: it lists that one");
+	is_int(RCALL(&r, network_disconnect, name, "ecsfs-test-no-such-container"), -ENOENT,
+	       "real: disconnect of no such container is -ENOENT");
+	is_int(RCALL(&r, network_remove, name), 0, "real: network_remove");
+	is_int(RCALL(&r, network_remove, name), -ENOENT, "real: again: -ENOENT");
+	is_int(RCALL(&r, network_inspect, name), -ENOENT, "real: inspect of it: -ENOENT");
+	rres_reset(&r);
+}
+
 static void real_calls(ecsfs_runtime *rt, struct real *x)
 {
 	ecsfs_buf bin = ECSFS_BUF_INIT, tar = ECSFS_BUF_INIT;
@@ -1738,6 +1769,7 @@ static void real_calls(ecsfs_runtime *rt, struct real *x)
 	is_int(RCALL(&r, volume_create, vol), 0, "real: volume_create again is not an error");
 	json_decref(vol);
 
+	real_network(rt, x);
 	real_container_a(rt, x, &e);
 	real_container_b(rt, x, &e);
 	real_container_t(rt, x);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "ecsfs/cluster.h"
@@ -224,11 +225,27 @@ static void test_awsvpc(void)
 	is_str(address_of(ids[2]), ip, "after a restart the address is the same");
 	is_int(ecsfs_fake_runtime_resolve(rt, "ecsfs-prod", "api-svc", NULL), 2,
 	       "and the alias still resolves");
-	for (int i = 1; i < 3; i++) {
-		ecsfs_err_reset(&err);
-		ecsfs_tasks_stop(tasks, "prod", ids[i], "", 0, &err);
-	}
+	/* the engine restarts: its containers died meanwhile; the tasks say so */
+	ecsfs_fake_runtime_set_reachable(rt, false, "restarting");
 	settle();
+	ecsfs_fake_runtime_exit(rt, ecsfs_fake_runtime_find(rt, ids[1], "app"), 137);
+	ecsfs_fake_runtime_exit(rt, ecsfs_fake_runtime_find(rt, ids[1], "~pause"), 137);
+	ecsfs_fake_runtime_set_reachable(rt, true, NULL);
+	settle();
+	/* capture broke with the engine and retries after RETRY_NS: bounded polling */
+	for (int64_t end = ecsfs_now_ns() + 10000000000ll;
+	     strcmp(last(ids[1]), "STOPPED") != 0 && ecsfs_now_ns() < end;)
+		if (usleep(20000) == 0)
+			settle();
+	is_str(last(ids[1]), "STOPPED",
+	       "after an engine restart a task whose containers died is STOPPED");
+	is_str(last(ids[2]), "RUNNING", "one whose containers live runs on");
+	ecsfs_err_reset(&err);
+	ecsfs_tasks_stop(tasks, "prod", ids[2], "", 0, &err);
+	for (int64_t end = ecsfs_now_ns() + 10000000000ll;
+	     strcmp(last(ids[2]), "STOPPED") != 0 && ecsfs_now_ns() < end;)
+		if (usleep(20000) == 0)
+			settle();
 	is_int(ecsfs_fake_runtime_resolve(rt, "ecsfs-prod", "api-svc", NULL), 0, "all gone");
 }
 
