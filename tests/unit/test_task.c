@@ -277,7 +277,8 @@ static void test_bridge_and_clusters(void)
 	settle();
 
 	/* a name another state directory's network holds: ours is named apart */
-	is_int(ecsfs_cluster_create(s, "qa", &why), 0, "cluster qa");
+	ecsfs_err_reset(&err);
+	is_int(ecsfs_cluster_create(s, "qa", &err), 0, "cluster qa");
 	is_int(ecsfs_fake_runtime_add_network(rt, "ecsfs-qa", "ecsfs.instance", "someone-else"), 0,
 	       "another state directory owns ecsfs-qa");
 	reg("qa", "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"busybox\","
@@ -298,7 +299,9 @@ static void test_bridge_and_clusters(void)
 	       "but on a network of its own");
 	ecsfs_tasks_stop(tasks, "qa", ids[0], "", 0, &err);
 	settle();
-	is_int(ecsfs_cluster_delete(s, "qa", false, &why), 0, "cluster qa deleted (%s)", why.data);
+	ecsfs_err_reset(&err);
+	is_int(ecsfs_cluster_delete(s, "qa", false, &err), 0, "cluster qa deleted (%s)",
+	       err.msg.data);
 	ecsfs_tasks_forget_cluster(tasks, "qa");
 	settle();
 	is_int(ecsfs_fake_runtime_networks(rt, "ecsfs.cluster=qa"), 0,
@@ -318,8 +321,8 @@ static void test_task_subnet(void)
 
 	is_int(ecsfs_tasks_set_task_subnet(tasks, "10.9.0.0/33", &why), -EINVAL, "a bad pool");
 	is_int(ecsfs_tasks_set_task_subnet(tasks, "10.9.0.0/24", &why), 0, "a pool of one /24");
-	ecsfs_cluster_create(s, "sub1", &why);
-	ecsfs_cluster_create(s, "sub2", &why);
+	ecsfs_cluster_create(s, "sub1", &err);
+	ecsfs_cluster_create(s, "sub2", &err);
 	is_int(start_in("sub1", "qa", 1, NULL, ids), 0, "a task in sub1");
 	settle();
 	j = ecsfs_fake_runtime_network(rt, "ecsfs-sub1");
