@@ -186,7 +186,8 @@ addr=$(skey "$TK/$idp/status" address)
 like "$addr" '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' "awsvpc: the task has its own address ($addr)"
 wait_for 20 served_at "$addr" "$P1" hi-from-task
 ok $? "containerPort $P1 is reachable at the task's own address $addr:$P1"
-is "$(curl -s --max-time 2 "http://127.0.0.1:$P1/")" "" "and nothing of it is published on the host"
+pause_p=$(docker ps -q --filter "label=ecsfs.task=$idp" --filter "label=ecsfs.container=~pause")
+is "$(docker port "$pause_p" 2>&1)" "" "and nothing of it is published on the host"
 is "$(jget "$TK/$idp/task.json" '[c["networkBindings"] for c in d["containers"]]')" \
 	"[[], []]" "networkBindings are empty in awsvpc mode (the address is the task's own)"
 running "$idb"
