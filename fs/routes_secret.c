@@ -2,8 +2,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ecsfs/util.h"
 #include "ecsfs/error.h"
+#include "ecsfs/secret.h"
 #include "fs.h"
 
 static int secrets_cb(void *data, const char *name)
@@ -36,29 +36,18 @@ static int secret_getattr(ecsfs__fs *fs, const ecsfs__match *m, struct stat *st)
 static int secret_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 			bool partial, ecsfs_err *err)
 {
-	int r = ecsfs_name_check(m->cap[0], "secret", &err->msg);
-	if (r < 0)
-		return r;
-	if (len > ECSFS_SECRET_MAX) {
-		ecsfs_buf_setf(&err->msg, "a secret holds at most %u bytes", ECSFS_SECRET_MAX);
-		return -EINVAL;
-	}
-	return 0;
+	return ecsfs_secret_check(m->cap[0], len, err);
 }
 
 static int secret_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 			const ecsfs_file_meta *meta, ecsfs_err *err)
 {
-	int r = ecsfs_store_secret_put(fs->store, m->cap[0], data, len);
-	if (r < 0)
-		ecsfs_buf_setf(&err->msg, "cannot store secret %s: %s", m->cap[0],
-			       ecsfs_store_last_error(fs->store));
-	return r;
+	return ecsfs_secret_put(fs->store, m->cap[0], data, len, err);
 }
 
 static int secret_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
-	return ecsfs_store_secret_delete(fs->store, m->cap[0]);
+	return ecsfs_secret_delete(fs->store, m->cap[0], err);
 }
 
 const ecsfs__route ecsfs__routes_secret[] = {

@@ -12,20 +12,11 @@
 #include "ecsfs/service.h"
 #include "ecsfs/taskdef.h"
 #include "tap.h"
+#include "tap_err.h"
 
 static ecsfs_store *s;
 static ecsfs_services *sv;
 static ecsfs_err err = ECSFS_ERR_INIT;
-
-/* The call failed with this errno and kind. */
-#define fails(call, code, kind, what)                                                           \
-	do {                                                                                    \
-		ecsfs_err_reset(&err);                                                          \
-		int r_ = (call);                                                                \
-		is_int(r_, code, "%s: %s", what, #code);                                        \
-		is_str(ecsfs_err_kind_name(ecsfs_err_kind_of(&err)), ecsfs_err_kind_name(kind), \
-		       "%s: %s (%s)", what, ecsfs_err_kind_name(kind), err.msg.data);           \
-	} while (0)
 
 static json_t *doc(const char *text)
 {
