@@ -477,8 +477,10 @@ static int serve(struct daemon *d, const struct options *o, int lock_fd)
 		ecsfs_lb_set_error_cb(d->fs.lb, ecsfs__lb_error, &d->fs);
 	if (ecsfs_services_new(&d->loop, d->fs.store, d->fs.tasks, &d->fs.services) < 0)
 		ecsfs__log("services are not available: out of memory");
-	else
+	else {
 		ecsfs_services_set_change_cb(d->fs.services, ecsfs__services_changed, &d->fs);
+		ecsfs_services_set_lb(d->fs.services, d->fs.lb);
+	}
 	fd = fuse_session_fd(d->fs.se);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	uv_poll_init(&d->loop, &d->fuse_poll, fd);

@@ -72,6 +72,26 @@ static void wait_for_family(ecsfs__look *k, const char *ref)
 	json_object_set_new(k->state, "waiting", json_true());
 }
 
+/* A revision whose containers and ports do not match the service's
+ * loadBalancers is not deployed (said once per revision). */
+static bool unfit(ecsfs__look *k, const char *family, int64_t rev, const char *key)
+{
+	ecsfs_err err = ECSFS_ERR_INIT;
+	const char *said = json_string_value(json_object_get(k->state, "unfit"));
+	bool bad = ecsfs__service_check_lb_containers(k->s, ecsfs__service_spec(k->state), family,
+						      rev, &err) < 0;
+
+	if (!bad)
+		json_object_del(k->state, "unfit");
+	else if (!said || strcmp(said, key) != 0) {
+		ecsfs__service_event(k->s, k->cluster, k->name,
+				     "cannot deploy task definition %s: %s.", key, err.msg.data);
+		json_object_set_new(k->state, "unfit", json_string(key));
+	}
+	ecsfs_err_release(&err);
+	return bad;
+}
+
 void ecsfs__deploy_if_due(ecsfs__look *k)
 {
 	json_t *spec = ecsfs__service_spec(k->state);
@@ -94,6 +114,8 @@ void ecsfs__deploy_if_due(ecsfs__look *k)
 		return;
 	if (blocked && strcmp(blocked, key) == 0 && force == seen)
 		return; /* rolled back from it: only a new revision or redeploy retries */
+	if (unfit(k, family, rev, key))
+		return;
 	json_object_set_new(k->state, "forceSeen", json_integer(force));
 	start_deployment(k, family, rev, false);
 }
@@ -205,7 +227,7 @@ static bool settled(const ecsfs__look *k)
 				k->now - k->prim[i]->started_ns >= k->sv->stable_ns;
 	for (size_t i = 0; i < k->nold; i++)
 		old_live += k->old[i]->live;
-	return old_live == 0 && (long long)k->nprim == k->desired &&
+	return old_live == 0 && k->nretiring == 0 && (long long)k->nprim == k->desired &&
 	       (long long)prim_healthy == k->desired && (k->p || k->desired == 0);
 }
 

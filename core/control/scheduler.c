@@ -2,20 +2,25 @@
  * ecsfs — the service scheduler: every second, and whenever a task or a
  * definition changes, one look at each service, in phases:
  *
- *   observe          the stored state and the service's tasks
+ *   observe          the stored state, the service's tasks and their targets
+ *   drain            stop tasks whose targets have drained; deregister the
+ *                    targets of tasks that stopped on their own
  *   deploy           start a deployment when the definition moved
  *   circuit breaker  fail (and roll back) a rollout whose tasks keep failing
- *   replace          stop tasks that failed their health checks
+ *   replace          retire tasks that failed container or ELB health checks
  *   scale in         stop the primary's extra tasks, newest-started first
  *   throttle         delay launches after repeated failures
  *   start            launch what the primary lacks, within maximumPercent
  *   retire           stop older deployments' tasks within minimumHealthyPercent
+ *   register         put running tasks in their service's target groups
  *   settle           complete the rollout, say when the service is steady
  *   finish           a DRAINING service with no task left goes away
  *   record           save the state if the look changed it
  *
- * Level-triggered: each look starts from the store and the tasks, never
- * from what an earlier look meant to do.
+ * Every stop goes through ecsfs__retire(): behind load balancers a task's
+ * targets are deregistered and drain first (scheduler_lb.c), then it stops.
+ * Level-triggered: each look starts from the store, the tasks and the
+ * targets; what an earlier look began (a drain) is written in the state.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,13 +29,14 @@
 
 #include "control/scheduler_private.h"
 #include "ecsfs/cluster.h"
+#include "ecsfs/targetgroup.h"
 #include "ecsfs/util.h"
 
 #define MAX_START 10 /* tasks started per look (RunTask's count) */
 
 /* ---- acting on tasks ---- */
 
-static void stop_tasks(ecsfs__look *k, ecsfs__svc_task **v, size_t n, const char *reason)
+void ecsfs__stop_now(ecsfs__look *k, ecsfs__svc_task **v, size_t n, const char *reason)
 {
 	ecsfs_buf ids = ECSFS_BUF_INIT, why = ECSFS_BUF_INIT;
 	size_t done = 0;
@@ -160,6 +166,25 @@ static bool observe(ecsfs_services *sv, const char *cluster, const char *name, e
 	return true;
 }
 
+/* A task whose target failed the group's health checks is replaced. */
+static void replace_elb_unhealthy(ecsfs__look *k, ecsfs__svc_task *t)
+{
+	ecsfs_buf arn = ECSFS_BUF_INIT, reason = ECSFS_BUF_INIT;
+	char name[ECSFS_ELB_NAME_MAX + 1];
+
+	if (ecsfs_targetgroup_ref_name(t->elb_unhealthy, name, NULL) == 0)
+		ecsfs_targetgroup_arn(name, &arn);
+	else
+		ecsfs_buf_adds(&arn, t->elb_unhealthy);
+	ecsfs__service_event(k->s, k->cluster, k->name,
+			     "(task %s) failed ELB health checks in (target-group %s).", t->id,
+			     arn.data);
+	ecsfs_buf_addf(&reason, "%s in (target-group %s)", ECSFS__ELB_REASON, arn.data);
+	ecsfs__retire(k, &t, 1, reason.data);
+	ecsfs_buf_release(&arn);
+	ecsfs_buf_release(&reason);
+}
+
 /* A task whose health check fails is replaced, after the grace period. */
 static void replace_unhealthy(ecsfs__look *k)
 {
@@ -168,10 +193,14 @@ static void replace_unhealthy(ecsfs__look *k)
 
 	for (size_t i = 0; i < k->l.n; i++) {
 		ecsfs__svc_task *t = &k->l.v[i];
-		if (t->live && t->running && t->unhealthy && k->now - t->started_ns >= grace) {
+		if (!t->live || t->retiring)
+			continue;
+		if (t->running && t->unhealthy && k->now - t->started_ns >= grace) {
 			ecsfs__service_event(k->s, k->cluster, k->name,
 					     "(task %s) failed container health checks.", t->id);
-			stop_tasks(k, &t, 1, ECSFS__HEALTH_REASON);
+			ecsfs__retire(k, &t, 1, ECSFS__HEALTH_REASON);
+		} else if (t->elb_unhealthy) {
+			replace_elb_unhealthy(k, t);
 		}
 	}
 }
@@ -185,7 +214,7 @@ static void split_by_deployment(ecsfs__look *k)
 		abort();
 	for (size_t i = 0; i < k->l.n; i++) {
 		ecsfs__svc_task *t = &k->l.v[i];
-		if (!t->live)
+		if (!t->live || t->retiring)
 			continue;
 		if (k->p && strcmp(t->started_by, ecsfs__dstr(k->p, "id")) == 0)
 			k->prim[k->nprim++] = t;
@@ -213,7 +242,7 @@ static void scale_in(ecsfs__look *k)
 	ecsfs__service_event(k->s, k->cluster, k->name,
 			     "is scaling in to %lld: stopping %zu task%s, newest-started first.",
 			     k->desired, extra, extra == 1 ? "" : "s");
-	stop_tasks(k, k->prim, extra, k->draining ? "Service is being deleted" : "Scaling in");
+	ecsfs__retire(k, k->prim, extra, k->draining ? "Service is being deleted" : "Scaling in");
 	memmove(k->prim, k->prim + extra, (k->nprim - extra) * sizeof(*k->prim));
 	k->nprim -= extra;
 }
@@ -228,10 +257,10 @@ static long long max_total(const ecsfs__look *k)
 /* Launch what the primary lacks, as far as maximumPercent leaves room. */
 static void start_missing(ecsfs__look *k)
 {
-	long long live = (long long)(k->nprim + k->nold);
+	long long live = (long long)(k->nprim + k->nold + k->nretiring);
 	long long want = k->desired - (long long)k->nprim, room = max_total(k) - live;
 
-	if (want <= 0 || !ecsfs__may_launch(k))
+	if (want <= 0 || !ecsfs__may_launch(k) || k->group_missing)
 		return;
 	if (want > room)
 		want = room;
@@ -246,11 +275,13 @@ static void retire_old(ecsfs__look *k)
 	    (k->desired * ecsfs__service_conf_int(k->state, "minimumHealthyPercent", 100) + 99) /
 	    100;
 	long long healthy = 0;
+	size_t n = 0;
 
 	for (size_t i = 0; i < k->nprim; i++)
 		healthy += k->prim[i]->healthy;
 	for (size_t i = 0; i < k->nold; i++)
 		healthy += k->old[i]->healthy;
+	/* those that go are moved to the front of old[] */
 	for (size_t i = 0; i < k->nold; i++) {
 		ecsfs__svc_task *t = k->old[i];
 		if (t->healthy) {
@@ -258,10 +289,13 @@ static void retire_old(ecsfs__look *k)
 				continue;
 			healthy--;
 		}
-		stop_tasks(k, &t, 1,
-			   k->draining ? "Service is being deleted"
-				       : "Replaced by a new deployment");
+		k->old[i] = k->old[n];
+		k->old[n++] = t;
 	}
+	if (n)
+		ecsfs__retire(k, k->old, n,
+			      k->draining ? "Service is being deleted"
+					  : "Replaced by a new deployment");
 }
 
 /* A DRAINING service whose tasks have all stopped is deleted. */
@@ -269,7 +303,7 @@ static bool finish_delete(ecsfs__look *k)
 {
 	ecsfs_buf stream = ECSFS_BUF_INIT;
 
-	if (!k->draining || k->nprim + k->nold > 0)
+	if (!k->draining || k->nprim + k->nold + k->nretiring > 0)
 		return false;
 	for (size_t i = 0; i < k->l.n; i++)
 		if (!k->l.v[i].stopped)
@@ -311,6 +345,9 @@ static void schedule(ecsfs_services *sv, const char *cluster, const char *name)
 	if (!observe(sv, cluster, name, &k))
 		return;
 	if (sv->tasks) {
+		ecsfs__lb_observe(&k);
+		ecsfs__lb_finish_draining(&k);
+		ecsfs__lb_forget_stopped(&k);
 		ecsfs__deploy_if_due(&k);
 		ecsfs__trip_breaker(&k);
 		replace_unhealthy(&k);
@@ -319,6 +356,7 @@ static void schedule(ecsfs_services *sv, const char *cluster, const char *name)
 		ecsfs__throttle_failures(&k);
 		start_missing(&k);
 		retire_old(&k);
+		ecsfs__lb_register(&k);
 		ecsfs__prune_deployments(&k);
 		ecsfs__settle(&k);
 		if (finish_delete(&k)) {
@@ -402,6 +440,8 @@ void ecsfs_services_free(ecsfs_services *sv)
 {
 	if (!sv)
 		return;
+	if (sv->lb)
+		ecsfs_lb_set_change_cb(sv->lb, NULL, NULL);
 	uv_timer_stop(&sv->timer);
 	uv_close((uv_handle_t *)&sv->timer, timer_closed);
 }

@@ -19,9 +19,11 @@ typedef struct ecsfs__look {
 	ecsfs__svc_tasks l;
 	ecsfs__svc_task **prim, **old; /* live tasks of the primary, of older deployments */
 	size_t nprim, nold;
-	long long desired; /* tasks the service should run */
-	bool draining;	   /* being deleted */
-	bool acted;	   /* started or stopped something this look */
+	size_t nretiring;	   /* live tasks being drained before their stop */
+	const char *group_missing; /* a target group it names that does not exist */
+	long long desired;	   /* tasks the service should run */
+	bool draining;		   /* being deleted */
+	bool acted;		   /* started or stopped something this look */
 	int64_t now;
 } ecsfs__look;
 
@@ -41,5 +43,24 @@ void ecsfs__prune_deployments(ecsfs__look *k);
 /* A rollout whose tasks have all run a while is COMPLETED; a service with
  * nothing left to do is steady (said once in events). */
 void ecsfs__settle(ecsfs__look *k);
+
+/* Stop tasks now (scheduler.c), or drain them first when the service is
+ * behind load balancers (scheduler_lb.c decides). */
+void ecsfs__stop_now(ecsfs__look *k, ecsfs__svc_task **v, size_t n, const char *reason);
+void ecsfs__retire(ecsfs__look *k, ecsfs__svc_task **v, size_t n, const char *reason);
+
+/* ---- load balancing (scheduler_lb.c); nothing without a controller or
+ * without loadBalancers in the spec ---- */
+
+/* Which tasks are being drained, which targets are healthy (a task counts
+ * as healthy only while every target of it is), whether every target
+ * group exists (a missing one is said once in events; launches wait). */
+void ecsfs__lb_observe(ecsfs__look *k);
+/* Tasks whose targets have drained are stopped. */
+void ecsfs__lb_finish_draining(ecsfs__look *k);
+/* Targets of tasks that stopped on their own are deregistered. */
+void ecsfs__lb_forget_stopped(ecsfs__look *k);
+/* Tasks whose containers run are registered in every target group. */
+void ecsfs__lb_register(ecsfs__look *k);
 
 #endif

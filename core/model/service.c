@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ecsfs/cluster.h"
+#include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
 #include "model/service_private.h"
 
@@ -301,6 +302,27 @@ static json_t *load_active(ecsfs_store *s, const char *cluster, const char *name
 	return state;
 }
 
+/*
+ * The loadBalancers of `spec` against the revision `ref` pins. A reference
+ * that follows a family (or names a revision not registered yet) is checked
+ * when it deploys: its next revision may be on its way (order must not
+ * matter to a GitOps apply).
+ */
+static int check_lb_fit(ecsfs_store *s, const json_t *spec, const char *ref, ecsfs_err *err)
+{
+	char family[256];
+	int64_t rev = 0;
+	ecsfs_buf why = ECSFS_BUF_INIT;
+
+	if (!ref || ecsfs_taskdef_parse_ref(ref, family, &rev, &why) < 0 || rev == 0 ||
+	    ecsfs__service_resolve_ref(s, ref, family, &rev) < 0) {
+		ecsfs_buf_release(&why);
+		return 0;
+	}
+	ecsfs_buf_release(&why);
+	return ecsfs__service_check_lb_containers(s, spec, family, rev, err);
+}
+
 /* ---- create, update, delete ---- */
 
 static json_t *new_state(json_t *spec)
@@ -358,7 +380,9 @@ int ecsfs_service_put(ecsfs_services *sv, const char *cluster, const char *name,
 
 	if ((r = check_cluster(s, cluster, err)) < 0 ||
 	    (r = ecsfs_service_check(cluster, name, doc, err)) < 0 ||
-	    (r = check_room(s, cluster, name, err)) < 0)
+	    (r = check_room(s, cluster, name, err)) < 0 ||
+	    (r = check_lb_fit(s, doc, json_string_value(json_object_get(doc, "taskDefinition")),
+			      err)) < 0)
 		return r;
 	spec = json_deep_copy(doc);
 	json_object_del(spec, "serviceName");
@@ -494,8 +518,16 @@ int ecsfs_service_set_taskdef(ecsfs_services *sv, const char *cluster, const cha
 {
 	int r;
 
+	json_t *state;
+
 	if ((r = ecsfs_service_check_taskdef(sv->store, ref, err)) < 0)
 		return r;
+	if ((state = ecsfs__service_load(sv->store, cluster, name))) {
+		r = check_lb_fit(sv->store, ecsfs__service_spec(state), ref, err);
+		json_decref(state);
+		if (r < 0)
+			return r;
+	}
 	return set_field(sv, cluster, name, "taskDefinition", json_string(ref), err);
 }
 

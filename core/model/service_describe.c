@@ -17,13 +17,15 @@
 static bool stop_counts_as_failure(const ecsfs_task_info *in)
 {
 	static const size_t health_len = sizeof(ECSFS__HEALTH_REASON) - 1;
+	static const size_t elb_len = sizeof(ECSFS__ELB_REASON) - 1;
 
 	if (in->desired_running || !in->stop_code)
 		return false;
 	return strcmp(in->stop_code, "TaskFailedToStart") == 0 ||
 	       strcmp(in->stop_code, "EssentialContainerExited") == 0 ||
 	       (in->stopped_reason &&
-		strncmp(in->stopped_reason, ECSFS__HEALTH_REASON, health_len) == 0);
+		(strncmp(in->stopped_reason, ECSFS__HEALTH_REASON, health_len) == 0 ||
+		 strncmp(in->stopped_reason, ECSFS__ELB_REASON, elb_len) == 0));
 }
 
 static int collect_cb(void *data, const ecsfs_task_info *in)
@@ -272,23 +274,35 @@ static void status_state(ecsfs_store *s, json_t *state, ecsfs_buf *out)
 {
 	const char *ref =
 	    json_string_value(json_object_get(ecsfs__service_spec(state), "taskDefinition"));
+	const char *waiting_group = json_string_value(json_object_get(state, "waitingGroup"));
+	const char *unfit = json_string_value(json_object_get(state, "unfit"));
 	char family[256];
 	int64_t rev;
 
-	if (!ref)
+	if (!ref) {
 		ecsfs_buf_addf(out, "state: no task definition; write one to task_definition\n");
-	else if (ecsfs__service_resolve_ref(s, ref, family, &rev) == 0)
+	} else if (ecsfs__service_resolve_ref(s, ref, family, &rev) < 0) {
+		if (rev > 0 && ecsfs_taskdef_exists(s, family, rev, NULL) == 0)
+			ecsfs_buf_addf(out,
+				       "state: task definition %s is INACTIVE (deregistered): "
+				       "running tasks go on, no new one starts\n",
+				       ref);
+		else
+			ecsfs_buf_addf(
+			    out, "state: waiting for task definition %s to be registered\n", ref);
+	} else if (waiting_group) {
+		ecsfs_buf_addf(out, "state: waiting for target group %s to be created\n",
+			       waiting_group);
+	} else if (unfit) {
+		ecsfs_buf_addf(out,
+			       "state: task definition %s lacks a container or port its "
+			       "loadBalancers name (see events)\n",
+			       unfit);
+	} else {
 		ecsfs_buf_addf(out, json_is_true(json_object_get(state, "steady"))
 					? "state: steady\n"
 					: "state: converging\n");
-	else if (rev > 0 && ecsfs_taskdef_exists(s, family, rev, NULL) == 0)
-		ecsfs_buf_addf(out,
-			       "state: task definition %s is INACTIVE (deregistered): running "
-			       "tasks go on, no new one starts\n",
-			       ref);
-	else
-		ecsfs_buf_addf(out, "state: waiting for task definition %s to be registered\n",
-			       ref);
+	}
 }
 
 int ecsfs_service_status(ecsfs_services *sv, const char *cluster, const char *name, ecsfs_buf *out)

@@ -24,11 +24,13 @@
 
 #define ECSFS__SCHEDULER_CODE "ServiceSchedulerInitiated"
 #define ECSFS__HEALTH_REASON  "Task failed container health checks"
+#define ECSFS__ELB_REASON     "Task failed ELB health checks"
 
 struct ecsfs_services {
 	uv_loop_t *loop;
 	ecsfs_store *store;
 	ecsfs_tasks *tasks;
+	ecsfs_lb *lb; /* NULL: no load balancing (targets are never registered) */
 	uv_timer_t timer;
 	ecsfs_services_change_cb on_change;
 	void *on_change_data;
@@ -66,6 +68,10 @@ void ecsfs__service_event(ecsfs_store *s, const char *cluster, const char *name,
 
 /* The task definition `ref` names now: 0, or -ENOENT (nothing ACTIVE). */
 int ecsfs__service_resolve_ref(ecsfs_store *s, const char *ref, char family[256], int64_t *rev);
+/* Do the containers and ports `loadBalancers` of `spec` names exist in
+ * family:rev? 0, or InvalidParameter -EINVAL naming the entry. */
+int ecsfs__service_check_lb_containers(ecsfs_store *s, const json_t *spec, const char *family,
+				       int64_t rev, ecsfs_err *err);
 
 /* ---- what the service's tasks are (model/service_describe.c) ---- */
 
@@ -79,6 +85,10 @@ typedef struct ecsfs__svc_task {
 	bool unhealthy;
 	bool failed; /* stopped for a reason that counts against the deployment */
 	int64_t created_ns, started_ns;
+	/* the scheduler's: being drained before its stop; the target group
+	 * whose health checks it failed (NULL: none) */
+	bool retiring;
+	const char *elb_unhealthy;
 } ecsfs__svc_task;
 
 typedef struct ecsfs__svc_tasks {

@@ -221,3 +221,72 @@ int ecsfs__service_resolve_ref(ecsfs_store *s, const char *ref, char family[256]
 		return -ENOENT;
 	return 0;
 }
+
+/* ---- load balancers against the task definition ---- */
+
+static bool maps_port(const json_t *ctr, json_int_t port)
+{
+	json_t *pm;
+	size_t i;
+
+	json_array_foreach(json_object_get(ctr, "portMappings"), i, pm)
+		if (json_integer_value(json_object_get(pm, "containerPort")) == port)
+			return true;
+	return false;
+}
+
+static const json_t *container_named(const json_t *td, const char *name)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(td, "containerDefinitions"), i, c)
+		if (strcmp(json_string_value(json_object_get(c, "name")) ?: "", name) == 0)
+			return c;
+	return NULL;
+}
+
+static int check_lb_entries(const json_t *lbs, const json_t *td, const char *family, int64_t rev,
+			    ecsfs_err *err)
+{
+	json_t *lb;
+	size_t i;
+
+	json_array_foreach(lbs, i, lb) {
+		const char *name = json_string_value(json_object_get(lb, "containerName")) ?: "";
+		json_int_t port = json_integer_value(json_object_get(lb, "containerPort"));
+		const json_t *c = container_named(td, name);
+
+		if (!c)
+			return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+					     "loadBalancers[%zu].containerName: %s:%lld has no "
+					     "container '%s'",
+					     i, family, (long long)rev, name);
+		if (!maps_port(c, port))
+			return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+					     "loadBalancers[%zu].containerPort: container '%s' of "
+					     "%s:%lld maps no containerPort %lld",
+					     i, name, family, (long long)rev, (long long)port);
+	}
+	return 0;
+}
+
+int ecsfs__service_check_lb_containers(ecsfs_store *s, const json_t *spec, const char *family,
+				       int64_t rev, ecsfs_err *err)
+{
+	const json_t *lbs = json_object_get(spec, "loadBalancers");
+	ecsfs_taskdef_row row;
+	json_t *td = NULL;
+	int r = 0;
+
+	if (json_array_size(lbs) == 0)
+		return 0;
+	ecsfs_taskdef_row_init(&row);
+	/* a revision that cannot be read is not this check's to refuse */
+	if (ecsfs_store_taskdef_get(s, family, rev, &row) == 0 &&
+	    (td = json_loads(row.canonical.data, 0, NULL)))
+		r = check_lb_entries(lbs, td, family, rev, err);
+	json_decref(td);
+	ecsfs_taskdef_row_release(&row);
+	return r;
+}

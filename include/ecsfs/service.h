@@ -9,6 +9,7 @@
 
 #include "ecsfs/buf.h"
 #include "ecsfs/error.h"
+#include "ecsfs/lb.h"
 #include "ecsfs/store.h"
 #include "ecsfs/task.h"
 
@@ -49,6 +50,15 @@ int ecsfs_services_new(uv_loop_t *loop, ecsfs_store *store, ecsfs_tasks *tasks,
 		       ecsfs_services **out);
 void ecsfs_services_set_change_cb(ecsfs_services *sv, ecsfs_services_change_cb cb, void *data);
 void ecsfs_services_free(ecsfs_services *sv);
+/*
+ * Give the scheduler the load-balancer controller (NULL: none). From then
+ * on the tasks of a service with `loadBalancers` are registered in its
+ * target groups once their containers run, count as healthy only while
+ * their targets are, are deregistered and drained before they are stopped,
+ * and are replaced when a target fails its health checks. The scheduler
+ * looks again whenever a target's state changes.
+ */
+void ecsfs_services_set_lb(ecsfs_services *sv, ecsfs_lb *lb);
 /* Change ECSFS_SERVICE_STABLE_MS (unit tests, whose clock does not move). */
 void ecsfs_services_set_stable(ecsfs_services *sv, int64_t ms);
 /* Look at every service again soon (tasks changed, a revision appeared). */
