@@ -75,6 +75,7 @@ int ecsfs_haproxy_new(uv_loop_t *loop, const ecsfs_haproxy_opts *o, ecsfs_haprox
 	ecsfs_buf_init(&h->bound);
 	ecsfs_buf_init(&h->new_bound);
 	ecsfs_buf_init(&h->pass_msg);
+	ecsfs_buf_init(&h->past_initial);
 	h->cli = ecsfs__hap_cli_new(loop, h->master, h->admin);
 	uv_timer_init(loop, &h->monitor);
 	uv_timer_init(loop, &h->wait);
@@ -97,6 +98,7 @@ static void free_all(ecsfs_haproxy *h)
 	ecsfs_buf_release(&h->bound);
 	ecsfs_buf_release(&h->new_bound);
 	ecsfs_buf_release(&h->pass_msg);
+	ecsfs_buf_release(&h->past_initial);
 	free(h->dir);
 	free(h->cfg);
 	free(h->cfg_new);
@@ -292,6 +294,56 @@ static int read_errno(int err)
 	return err == -ECONNREFUSED || err == -ENOENT ? -ESRCH : err;
 }
 
+/* Where "\nbackend/server\n" is in the set of servers past their initial
+ * checks, or NULL. */
+static char *past_find(ecsfs_haproxy *h, const hap_live *l, ecsfs_buf *key)
+{
+	ecsfs_buf_setf(key, "\n%s/%s\n", l->backend, l->name);
+	return h->past_initial.len ? strstr(h->past_initial.data, key->data) : NULL;
+}
+
+static void past_mark(ecsfs_haproxy *h, const hap_live *l)
+{
+	ecsfs_buf key = ECSFS_BUF_INIT;
+	if (!past_find(h, l, &key)) {
+		if (!h->past_initial.len)
+			ecsfs_buf_addch(&h->past_initial, '\n');
+		ecsfs_buf_add(&h->past_initial, key.data + 1, key.len - 1);
+	}
+	ecsfs_buf_release(&key);
+}
+
+/* fall × interval of the backend's check, in seconds (rounded up). */
+static int fail_time_s(ecsfs_haproxy *h, const char *backend)
+{
+	const hap_backend *be = ecsfs__hap_find_backend(h->desired, backend);
+	if (!be || !be->b.check.enabled)
+		return 0;
+	return (be->b.check.fall * be->b.check.interval_ms + 999) / 1000;
+}
+
+/*
+ * ALB's health of a server that is down: unhealthy once it has been
+ * healthy or unhealthy before (a reload resets HAProxy's view, not the
+ * target's), or when its checks have failed for fall × interval since it
+ * was added; else initial. The driver remembers which servers are past
+ * their initial checks; after a restart of the daemon it learns again.
+ */
+static ecsfs_hap_health settle_health(ecsfs_haproxy *h, const hap_live *l)
+{
+	ecsfs_hap_health health = ecsfs__hap_live_health(l);
+	ecsfs_buf key = ECSFS_BUF_INIT;
+
+	if (health == ECSFS_HAP_HEALTH_INITIAL &&
+	    (past_find(h, l, &key) ||
+	     (l->check_result == 2 && l->since_change_s >= fail_time_s(h, l->backend))))
+		health = ECSFS_HAP_HEALTH_UNHEALTHY;
+	if (health == ECSFS_HAP_HEALTH_HEALTHY || health == ECSFS_HAP_HEALTH_UNHEALTHY)
+		past_mark(h, l);
+	ecsfs_buf_release(&key);
+	return health;
+}
+
 static void read_stat_done(void *data, int err, const char *out, size_t len)
 {
 	hap_read *r = data;
@@ -304,7 +356,7 @@ static void read_stat_done(void *data, int err, const char *out, size_t len)
 	read_free(r);
 }
 
-static void status_from_live(ecsfs_hap_server_status *s, const hap_live *l)
+static void status_from_live(ecsfs_haproxy *h, ecsfs_hap_server_status *s, const hap_live *l)
 {
 	memset(s, 0, sizeof(*s));
 	snprintf(s->backend, sizeof(s->backend), "%s", l->backend);
@@ -313,7 +365,7 @@ static void status_from_live(ecsfs_hap_server_status *s, const hap_live *l)
 	s->port = l->port;
 	s->admin = ecsfs__hap_live_admin(l);
 	s->up = l->op_state != 0;
-	s->health = ecsfs__hap_live_health(l);
+	s->health = settle_health(h, l);
 	s->weight = l->uweight;
 }
 
@@ -331,9 +383,11 @@ static void read_state_done(void *data, int err, const char *out, size_t len)
 	r->st = calloc(n ? n : 1, sizeof(*r->st));
 	if (!r->st)
 		abort();
+	if (!r->backend) /* forget the servers that are gone */
+		ecsfs_buf_reset(&r->h->past_initial);
 	for (i = 0; i < n; i++)
 		if (strncmp(live[i].name, HAP_TWIN_PREFIX, tl) != 0)
-			status_from_live(&r->st[r->n++], &live[i]);
+			status_from_live(r->h, &r->st[r->n++], &live[i]);
 	free(live);
 	if (r->backend)
 		ecsfs_buf_addf(&cmd, "show stat be_%s 4 -1", r->backend);

@@ -263,11 +263,31 @@ static int col(char **names, size_t n, const char *want)
 	return -1;
 }
 
-enum { S_BE, S_SRV, S_ADDR, S_OP, S_ADMIN, S_WEIGHT, S_RESULT, S_CHKSTATE, S_PORT, S_NCOLS };
+enum {
+	S_BE,
+	S_SRV,
+	S_ADDR,
+	S_OP,
+	S_ADMIN,
+	S_WEIGHT,
+	S_SINCE,
+	S_RESULT,
+	S_CHKSTATE,
+	S_PORT,
+	S_NCOLS
+};
 
 static const char *const state_cols[S_NCOLS] = {
-    "be_name",	   "srv_name",	       "srv_addr",	  "srv_op_state", "srv_admin_state",
-    "srv_uweight", "srv_check_result", "srv_check_state", "srv_port",
+    [S_BE] = "be_name",
+    [S_SRV] = "srv_name",
+    [S_ADDR] = "srv_addr",
+    [S_OP] = "srv_op_state",
+    [S_ADMIN] = "srv_admin_state",
+    [S_WEIGHT] = "srv_uweight",
+    [S_SINCE] = "srv_time_since_last_change",
+    [S_RESULT] = "srv_check_result",
+    [S_CHKSTATE] = "srv_check_state",
+    [S_PORT] = "srv_port",
 };
 
 /* Strip a rendered "be_" from a backend name. */
@@ -288,6 +308,7 @@ static void state_line(char **f, size_t nf, const int *ix, hap_live *l)
 	l->check_result = atoi(f[ix[S_RESULT]]);
 	l->check_state = atoi(f[ix[S_CHKSTATE]]);
 	l->port = atoi(f[ix[S_PORT]]);
+	l->since_change_s = atoi(f[ix[S_SINCE]]);
 }
 
 int ecsfs__hap_parse_state(const char *text, hap_live **out, size_t *n)
@@ -409,8 +430,9 @@ static size_t csv_split(char *line, char **f, size_t max)
 enum { T_PX, T_SV, T_SCUR, T_STOT, T_REQ, T_WEIGHT, T_CHK, T_CODE, T_DESC, T_NCOLS };
 
 static const char *const stat_cols[T_NCOLS] = {
-    "pxname", "svname",	      "scur",	    "stot",	  "req_tot",
-    "weight", "check_status", "check_code", "check_desc",
+    [T_PX] = "pxname",	      [T_SV] = "svname",       [T_SCUR] = "scur",
+    [T_STOT] = "stot",	      [T_REQ] = "req_tot",     [T_WEIGHT] = "weight",
+    [T_CHK] = "check_status", [T_CODE] = "check_code", [T_DESC] = "check_desc",
 };
 
 static ecsfs_hap_server_status *stat_find(ecsfs_hap_server_status *st, size_t n,

@@ -90,15 +90,33 @@ static void step_done(void *data, int err, const char *out, size_t len)
 	step_next(h);
 }
 
+/* The servers as they now are go to the state file: a HAProxy started
+ * again after a crash takes them with their health. */
+static void final_state_done(void *data, int err, const char *out, size_t len)
+{
+	ecsfs_haproxy *h = data;
+	if (h->closing)
+		return;
+	if (err == 0)
+		ecsfs__hap_set_live(h, out, true);
+	ecsfs__hap_pass_end(h, h->pass_err);
+}
+
 static void step_next(ecsfs_haproxy *h)
 {
+	bool changed = h->plan.n > 0;
+
 	if (h->istep < h->plan.n) {
 		ecsfs__hap_cli_send(h->cli, HAP_SOCK_ADMIN, h->plan.steps[h->istep].cmd, step_done,
 				    h);
 		return;
 	}
 	ecsfs__hap_plan_release(&h->plan);
-	ecsfs__hap_pass_end(h, h->pass_err);
+	if (changed)
+		ecsfs__hap_cli_send(h->cli, HAP_SOCK_ADMIN, "show servers state", final_state_done,
+				    h);
+	else
+		ecsfs__hap_pass_end(h, h->pass_err);
 }
 
 static void servers_state_done(void *data, int err, const char *out, size_t len)

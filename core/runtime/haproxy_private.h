@@ -110,11 +110,12 @@ typedef struct hap_live {
 	char name[ECSFS_HAP_NAME_MAX + 1];
 	char addr[64];
 	int port;
-	int op_state;	  /* 0 stopped, 1 starting, 2 running, 3 stopping */
-	int admin_bits;	  /* SRV_ADMF_*: 0x01/0x02/0x04/0x20/0x40 maint, 0x08/0x10 drain */
-	int uweight;	  /* the weight as set */
-	int check_result; /* 0 unknown, 1 neutral, 2 failed, 3 passed, 4 condpass */
-	int check_state;  /* CHK_ST_*: 0x02 configured */
+	int op_state;	    /* 0 stopped, 1 starting, 2 running, 3 stopping */
+	int admin_bits;	    /* SRV_ADMF_*: 0x01/0x02/0x04/0x20/0x40 maint, 0x08/0x10 drain */
+	int uweight;	    /* the weight as set */
+	int check_result;   /* 0 unknown, 1 neutral, 2 failed, 3 passed, 4 condpass */
+	int check_state;    /* CHK_ST_*: 0x02 configured */
+	int since_change_s; /* seconds since its operational state changed */
 } hap_live;
 
 /* Parse `show servers state` output into a new array (caller frees).
@@ -155,7 +156,8 @@ void ecsfs__hap_plan(const ecsfs_hap_config *target, const hap_live *live, size_
 void ecsfs__hap_plan_release(hap_plan *p);
 /* Whether the answer to a step says every command of it worked. */
 bool ecsfs__hap_step_ok(const char *out);
-/* The health ALB would show for `l`. */
+/* The health of `l` as far as `show servers state` tells: NONE, HEALTHY,
+ * or INITIAL for every server that is down. */
 ecsfs_hap_health ecsfs__hap_live_health(const hap_live *l);
 
 /* ---- the driver (haproxy.c: interface; haproxy_run.c: the passes) ------ */
@@ -202,6 +204,8 @@ struct ecsfs_haproxy {
 	int polls, start_tries, pass_err;
 	ecsfs_buf pass_msg;
 	unsigned backoff_ms;
+
+	ecsfs_buf past_initial; /* "\nbackend/server\n...": were healthy or unhealthy */
 
 	ecsfs_hap_info info;
 	void (*change_cb)(void *);

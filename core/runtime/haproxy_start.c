@@ -73,15 +73,14 @@ static void hostport_key(ecsfs_buf *b, const hap_frontend *fe)
 		ecsfs_buf_addf(b, "%s:%d\n", fe->addr, fe->port);
 }
 
+/* Whether the running HAProxy listens on the frontend's port (on this or
+ * another address): then a probe would meet our own socket, and HAProxy
+ * itself (SO_REUSEPORT, sockets handed over at reload) can bind it. */
 static bool bound_has(const ecsfs_haproxy *h, const hap_frontend *fe)
 {
-	ecsfs_buf key = ECSFS_BUF_INIT;
-	bool has;
-	ecsfs_buf_addch(&key, '\n');
-	hostport_key(&key, fe);
-	has = h->running && strstr(h->bound.data, key.data) != NULL;
-	ecsfs_buf_release(&key);
-	return has;
+	char port[16];
+	snprintf(port, sizeof(port), ":%d\n", fe->port);
+	return h->running && strstr(h->bound.data, port) != NULL;
 }
 
 /* Leave out the listeners that cannot listen (those the running HAProxy

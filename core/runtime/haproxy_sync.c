@@ -173,7 +173,7 @@ ecsfs_hap_health ecsfs__hap_live_health(const hap_live *l)
 {
 	if (!(l->check_state & 0x02))
 		return ECSFS_HAP_HEALTH_NONE;
-	if (l->op_state != 0)
-		return ECSFS_HAP_HEALTH_HEALTHY;
-	return l->check_result == 2 ? ECSFS_HAP_HEALTH_UNHEALTHY : ECSFS_HAP_HEALTH_INITIAL;
+	/* down: initial or unhealthy, which the check counters of `show
+	 * stat` tell (haproxy.c) */
+	return l->op_state != 0 ? ECSFS_HAP_HEALTH_HEALTHY : ECSFS_HAP_HEALTH_INITIAL;
 }

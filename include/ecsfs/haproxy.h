@@ -346,9 +346,9 @@ void ecsfs_haproxy_set_change_cb(ecsfs_haproxy *h, void (*cb)(void *data), void 
 /* A server's health as ALB names it. */
 typedef enum ecsfs_hap_health {
 	ECSFS_HAP_HEALTH_NONE = 0,  /* no check configured: taken as healthy */
-	ECSFS_HAP_HEALTH_INITIAL,   /* added, not yet through its first checks */
+	ECSFS_HAP_HEALTH_INITIAL,   /* added, neither up yet nor failing for fall x interval */
 	ECSFS_HAP_HEALTH_HEALTHY,   /* passed `rise` checks; takes traffic */
-	ECSFS_HAP_HEALTH_UNHEALTHY, /* failed its checks */
+	ECSFS_HAP_HEALTH_UNHEALTHY, /* failing its checks; stays so until it is up again */
 } ecsfs_hap_health;
 
 /* One server as HAProxy sees it (`show servers state` and `show stat`). */

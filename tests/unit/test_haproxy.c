@@ -40,7 +40,7 @@ typedef struct srv {
 	int port;
 } srv;
 
-static srv s1 = {.name = "s1"}, s2 = {.name = "s2"};
+static srv s1 = {.name = "s1"}, s2 = {.name = "s2"}, s3 = {.name = "s3"};
 
 /* "<name>\n" for any path; /health answers 500 while <dir>/sick-<name> exists. */
 static void serve(int lfd, const char *name)
@@ -433,6 +433,45 @@ static void test_fail_open(ecsfs_haproxy *h)
 	ok(wait_health(h, ECSFS_HAP_HEALTH_HEALTHY, 2), "both healthy again");
 }
 
+/* A new target that never passes a check: initial until it failed `fall`
+ * checks, then unhealthy, and never any traffic. */
+static void test_new_target(ecsfs_haproxy *h)
+{
+	const ecsfs_hap_server_status *st = NULL;
+	ecsfs_err err = ECSFS_ERR_INIT;
+	bool early = false, healthy = false;
+	double end = now() + 20, added;
+	int a, b, bad;
+	reading r;
+	done d = {0};
+
+	touch("sick-s3", true);
+	srv_start(&s3);
+	is_int(set_server(h, &s3, ECSFS_HAP_READY, 1), 0, "add s3, whose checks fail");
+	added = now();
+	spread(port1, 10, &a, &b, &bad);
+	ok(bad == 0, "no request reaches it (s1 %d, s2 %d, others %d)", a, b, bad);
+	while (now() < end) {
+		if (read_servers(h, &r) == 0 && (st = find(&r, "s3"))) {
+			healthy = healthy || st->health == ECSFS_HAP_HEALTH_HEALTHY;
+			/* 2 failed checks 200 ms apart take at least 0.2 s */
+			early = early ||
+				(st->health == ECSFS_HAP_HEALTH_UNHEALTHY && now() < added + 0.2);
+			if (st->health == ECSFS_HAP_HEALTH_UNHEALTHY)
+				break;
+		}
+		pause_loop(0.05);
+	}
+	ok(st && st->health == ECSFS_HAP_HEALTH_UNHEALTHY, "unhealthy after its failed checks");
+	ok(!early && !healthy, "initial until then, never healthy");
+	is_int(ecsfs_haproxy_server_remove(h, "web", "s3", on_done, &d, &err), 0, "remove s3");
+	is_int(wait_done(&d), 0, "removed");
+	kill(s3.pid, SIGKILL);
+	waitpid(s3.pid, NULL, 0);
+	s3.pid = 0;
+	ecsfs_err_release(&err);
+}
+
 /* A child sends requests until <dir>/stop appears, then writes
  * "<requests> <failures>" to <dir>/client. */
 static pid_t client_loop(int port)
@@ -725,6 +764,7 @@ int main(void)
 	test_start(h);
 	test_drain_weight(h);
 	test_fail_open(h);
+	test_new_target(h);
 	test_reload(h);
 	test_kill(h);
 	test_port_in_use(h);
