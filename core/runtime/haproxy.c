@@ -32,6 +32,12 @@ static int make_dir(const char *state, ecsfs_buf *dir, ecsfs_err *err)
 		return ecsfs_err_set(err, ECSFS_E_SERVER, -errno, "haproxy: %s: %s", state,
 				     strerror(errno));
 	ecsfs_buf_addf(dir, "%s/haproxy", real);
+	if (strchr(dir->data, ','))
+		/* the master socket is given as "-S PATH,mode,600" */
+		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+				     "haproxy: %s: a state directory with ',' in its path cannot "
+				     "hold the master socket",
+				     dir->data);
 	if (dir->len + sizeof("/master.sock") > sizeof(un.sun_path))
 		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -ENAMETOOLONG,
 				     "haproxy: %s is too long a path for its sockets", dir->data);

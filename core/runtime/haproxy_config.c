@@ -371,26 +371,29 @@ static void backend(ecsfs_buf *out, const hap_backend *be, const hap_render_opts
 
 static void global(ecsfs_buf *out, const char *dir)
 {
-	ecsfs_buf_addf(out,
+	ecsfs_buf_adds(out,
 		       "# Written by ecsfs from the load balancers and target groups; a change\n"
 		       "# made here is lost at the next one.\n"
 		       "global\n"
-		       "\tstats socket %s/admin.sock mode 600 level admin expose-fd listeners\n"
-		       "\tstats timeout 30s\n"
-		       "\tserver-state-file %s/servers.state\n"
-		       "\thard-stop-after 120s\n"
-		       "\n"
-		       "defaults\n"
-		       "\ttimeout connect 5s\n"
-		       "\ttimeout client 60s\n"
-		       "\ttimeout server 60s\n"
-		       "\ttimeout http-request 10s\n"
-		       "\ttimeout queue 10s\n"
-		       "\ttimeout tunnel 1h\n"
-		       "\tretries 3\n"
-		       "\toption redispatch 1\n"
-		       "\tload-server-state-from-file global\n",
-		       dir, dir);
+		       "\tstats socket ");
+	word(out, dir);
+	ecsfs_buf_adds(out, "/admin.sock mode 600 level admin expose-fd listeners\n"
+			    "\tstats timeout 30s\n"
+			    "\tserver-state-file ");
+	word(out, dir);
+	ecsfs_buf_adds(out, "/servers.state\n"
+			    "\thard-stop-after 120s\n"
+			    "\n"
+			    "defaults\n"
+			    "\ttimeout connect 5s\n"
+			    "\ttimeout client 60s\n"
+			    "\ttimeout server 60s\n"
+			    "\ttimeout http-request 10s\n"
+			    "\ttimeout queue 10s\n"
+			    "\ttimeout tunnel 1h\n"
+			    "\tretries 3\n"
+			    "\toption redispatch 1\n"
+			    "\tload-server-state-from-file global\n");
 }
 
 static void render_body(const ecsfs_hap_config *c, const hap_render_opts *o, ecsfs_buf *out)

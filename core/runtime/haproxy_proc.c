@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "runtime/haproxy_private.h"
@@ -182,6 +183,9 @@ int ecsfs__hap_read_file(const char *path, ecsfs_buf *out)
  * libuv cannot close them in the child; glibc's addclosefrom can. The
  * child is reaped by polling waitpid() (libuv reaps only its own).
  */
+#define RUN_TICK_MS   20
+#define RUN_MAX_TICKS (60000 / RUN_TICK_MS) /* a run over a minute is killed */
+
 typedef struct hap_run {
 	uv_loop_t *loop;
 	pid_t pid;
@@ -190,7 +194,7 @@ typedef struct hap_run {
 	ecsfs_buf out;
 	int status, handles;
 	bool exited, eof;
-	unsigned after_exit;
+	unsigned after_exit, ticks;
 	hap_run_cb cb;
 	void *data;
 } hap_run;
@@ -237,9 +241,17 @@ static void run_poll(uv_timer_t *t)
 	hap_run *r = t->data;
 	int st;
 
-	if (!r->exited && waitpid(r->pid, &st, WNOHANG) == r->pid) {
+	pid_t w = r->exited ? 0 : waitpid(r->pid, &st, WNOHANG);
+
+	if (w == r->pid) {
 		r->exited = true;
 		r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	} else if (w < 0) {
+		/* someone else reaped it: what it wrote is all there is */
+		r->exited = true;
+		r->status = 0;
+	} else if (!r->exited && ++r->ticks == RUN_MAX_TICKS) {
+		kill(r->pid, SIGKILL); /* hung: its status will say so */
 	}
 	/* a grandchild that kept the pipe must not hold us: 1 s after exit */
 	if (r->exited && (r->eof || ++r->after_exit > 50))
@@ -302,6 +314,6 @@ int ecsfs__hap_run(uv_loop_t *loop, char *const *argv, hap_run_cb cb, void *data
 	r->pipe.data = r->timer.data = r;
 	r->handles = 2;
 	uv_read_start((uv_stream_t *)&r->pipe, run_alloc, run_read);
-	uv_timer_start(&r->timer, run_poll, 20, 20);
+	uv_timer_start(&r->timer, run_poll, RUN_TICK_MS, RUN_TICK_MS);
 	return 0;
 }

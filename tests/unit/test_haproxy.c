@@ -666,7 +666,8 @@ static void test_kill_daemon(void)
 	pid_t child;
 	done d;
 
-	snprintf(state, sizeof(state), "%s/second", dir);
+	/* a space in the path: the config file escapes it */
+	snprintf(state, sizeof(state), "%s/second dir", dir);
 	mkdir(state, 0700);
 	if (pipe(fds) < 0)
 		abort();
@@ -728,8 +729,8 @@ static void cleanup(void)
 		waitpid(s2.pid, NULL, 0);
 	/* an HAProxy a failed test left behind */
 	snprintf(cmd, sizeof(cmd),
-		 "for p in %s/haproxy/haproxy.pid %s/second/haproxy/haproxy.pid; do "
-		 "[ -f $p ] && kill -9 $(cat $p) 2>/dev/null; done; true",
+		 "for p in '%s/haproxy/haproxy.pid' '%s/second dir/haproxy/haproxy.pid'; do "
+		 "[ -f \"$p\" ] && kill -9 $(cat \"$p\") 2>/dev/null; done; true",
 		 dir, dir);
 	if (system(cmd) != 0)
 		printf("# cleanup failed\n");
