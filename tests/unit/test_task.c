@@ -145,6 +145,53 @@ static const char *address_of(const char *id)
 	return field(id, NULL, "address", b, sizeof(b));
 }
 
+/* A stop takes the alias away first; a restart keeps the addresses; an
+ * engine restart stops the tasks whose containers died. */
+static void test_awsvpc_leave(char ids[3][33])
+{
+	char ip[16];
+
+	/* stop: the name leaves before any container stops */
+	ecsfs_err_reset(&err);
+	is_int(ecsfs_tasks_stop(tasks, "prod", ids[0], "", 0, &err), 0, "stop one");
+	is_int(ecsfs_fake_runtime_resolve(rt, "ecsfs-prod", "api-svc", NULL), 2,
+	       "at once it no longer answers to the alias");
+	settle();
+	is_str(last(ids[0]), "STOPPED", "it stops");
+	ok(*address_of(ids[0]) != '\0', "a STOPPED task still shows its address");
+
+	/* restart: addresses are read back, never assigned again */
+	snprintf(ip, sizeof(ip), "%s", address_of(ids[2]));
+	ecsfs_tasks_free(tasks);
+	open_tasks();
+	settle();
+	is_str(address_of(ids[2]), ip, "after a restart the address is the same");
+	is_int(ecsfs_fake_runtime_resolve(rt, "ecsfs-prod", "api-svc", NULL), 2,
+	       "and the alias still resolves");
+	/* the engine restarts: its containers died meanwhile; the tasks say so */
+	ecsfs_fake_runtime_set_reachable(rt, false, "restarting");
+	settle();
+	ecsfs_fake_runtime_exit(rt, ecsfs_fake_runtime_find(rt, ids[1], "app"), 137);
+	ecsfs_fake_runtime_exit(rt, ecsfs_fake_runtime_find(rt, ids[1], "~pause"), 137);
+	ecsfs_fake_runtime_set_reachable(rt, true, NULL);
+	settle();
+	/* capture broke with the engine and retries after RETRY_NS: bounded polling */
+	for (int64_t end = ecsfs_now_ns() + 10000000000ll;
+	     strcmp(last(ids[1]), "STOPPED") != 0 && ecsfs_now_ns() < end;)
+		if (usleep(20000) == 0)
+			settle();
+	is_str(last(ids[1]), "STOPPED",
+	       "after an engine restart a task whose containers died is STOPPED");
+	is_str(last(ids[2]), "RUNNING", "one whose containers live runs on");
+	ecsfs_err_reset(&err);
+	ecsfs_tasks_stop(tasks, "prod", ids[2], "", 0, &err);
+	for (int64_t end = ecsfs_now_ns() + 10000000000ll;
+	     strcmp(last(ids[2]), "STOPPED") != 0 && ecsfs_now_ns() < end;)
+		if (usleep(20000) == 0)
+			settle();
+	is_int(ecsfs_fake_runtime_resolve(rt, "ecsfs-prod", "api-svc", NULL), 0, "all gone");
+}
+
 static void test_awsvpc(void)
 {
 	char ids[3][33], addr[64], ip[16];
@@ -207,46 +254,7 @@ static void test_awsvpc(void)
 	json_decref(j);
 	is_int(ecsfs_fake_runtime_resolve(rt, "ecsfs-prod", "api-svc", NULL), 3,
 	       "the alias resolves to the three");
-
-	/* stop: the name leaves before any container stops */
-	ecsfs_err_reset(&err);
-	is_int(ecsfs_tasks_stop(tasks, "prod", ids[0], "", 0, &err), 0, "stop one");
-	is_int(ecsfs_fake_runtime_resolve(rt, "ecsfs-prod", "api-svc", NULL), 2,
-	       "at once it no longer answers to the alias");
-	settle();
-	is_str(last(ids[0]), "STOPPED", "it stops");
-	ok(*address_of(ids[0]) != '\0', "a STOPPED task still shows its address");
-
-	/* restart: addresses are read back, never assigned again */
-	snprintf(ip, sizeof(ip), "%s", address_of(ids[2]));
-	ecsfs_tasks_free(tasks);
-	open_tasks();
-	settle();
-	is_str(address_of(ids[2]), ip, "after a restart the address is the same");
-	is_int(ecsfs_fake_runtime_resolve(rt, "ecsfs-prod", "api-svc", NULL), 2,
-	       "and the alias still resolves");
-	/* the engine restarts: its containers died meanwhile; the tasks say so */
-	ecsfs_fake_runtime_set_reachable(rt, false, "restarting");
-	settle();
-	ecsfs_fake_runtime_exit(rt, ecsfs_fake_runtime_find(rt, ids[1], "app"), 137);
-	ecsfs_fake_runtime_exit(rt, ecsfs_fake_runtime_find(rt, ids[1], "~pause"), 137);
-	ecsfs_fake_runtime_set_reachable(rt, true, NULL);
-	settle();
-	/* capture broke with the engine and retries after RETRY_NS: bounded polling */
-	for (int64_t end = ecsfs_now_ns() + 10000000000ll;
-	     strcmp(last(ids[1]), "STOPPED") != 0 && ecsfs_now_ns() < end;)
-		if (usleep(20000) == 0)
-			settle();
-	is_str(last(ids[1]), "STOPPED",
-	       "after an engine restart a task whose containers died is STOPPED");
-	is_str(last(ids[2]), "RUNNING", "one whose containers live runs on");
-	ecsfs_err_reset(&err);
-	ecsfs_tasks_stop(tasks, "prod", ids[2], "", 0, &err);
-	for (int64_t end = ecsfs_now_ns() + 10000000000ll;
-	     strcmp(last(ids[2]), "STOPPED") != 0 && ecsfs_now_ns() < end;)
-		if (usleep(20000) == 0)
-			settle();
-	is_int(ecsfs_fake_runtime_resolve(rt, "ecsfs-prod", "api-svc", NULL), 0, "all gone");
+	test_awsvpc_leave(ids);
 }
 
 static void test_bridge_and_clusters(void)
@@ -354,23 +362,8 @@ static void test_task_subnet(void)
 	ecsfs_buf_release(&why);
 }
 
-int main(void)
+static void families(void)
 {
-	ecsfs_buf why = ECSFS_BUF_INIT, out = ECSFS_BUF_INIT;
-	char id[33], id2[33], b[256];
-	const char *ctr;
-	json_t *cfg;
-
-	/* the ARNs below were written for region "local" */
-	ecsfs_arn_configure("local", NULL, NULL);
-	if (!mkdtemp(dir))
-		return 1;
-	uv_loop_init(&loop);
-	is_int(ecsfs_store_open(dir, &s, &why), 0, "store opens");
-	is_int(ecsfs_cluster_create(s, "prod", &err), 0, "cluster");
-	rt = ecsfs_fake_runtime_new();
-	open_tasks();
-
 	reg("web", "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"busybox\","
 		   "\"memory\":64,\"environment\":[{\"name\":\"A\",\"value\":\"1\"}]}]}");
 	reg("web", "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"busybox\","
@@ -389,8 +382,13 @@ int main(void)
 	    "{\"containerDefinitions\":["
 	    "{\"name\":\"app\",\"image\":\"busybox\",\"memory\":64},"
 	    "{\"name\":\"helper\",\"image\":\"busybox\",\"memory\":64,\"essential\":false}]}");
+}
 
-	/* ---- bad input: refused before anything starts ---- */
+/* bad input: refused before anything starts */
+static void test_bad_input(void)
+{
+	ecsfs_buf why = ECSFS_BUF_INIT;
+
 	is_int(run("nosuch", NULL, &why), -ENOENT, "unknown family: ENOENT");
 	ok(strstr(why.data, "nosuch") != NULL, "the message names it: %s", why.data);
 	is_int(run("web:9", NULL, &why), -ENOENT, "unknown revision: ENOENT");
@@ -423,100 +421,112 @@ int main(void)
 	is_int(ecsfs_tasks_run_check(tasks, "prod", "{]", 2, true, &err), -EINVAL,
 	       "broken JSON fails at once");
 	is_int(ecsfs_fake_runtime_count(rt, false), 0, "no container was made");
+	ecsfs_buf_release(&why);
+}
 
-	/* ---- the typed start: a json_t request, ids as an array, error kinds ---- */
-	{
-		json_t *ids = NULL, *rq;
-		ecsfs_task_launch l = {0};
-		const char *const names[] = {"web-svc", "web.prod.local", NULL};
-		const char *const badname[] = {"no spaces", NULL};
+/* the typed start: a json_t request, ids as an array, error kinds */
+/* A start of request `rq` (stolen) that must fail with `code` and `kind`. */
+static void start_fails(json_t *rq, int code, const char *kind, const char *what)
+{
+	ecsfs_task_launch l = {.request = rq};
+	json_t *ids = NULL;
 
-		rq = json_pack("{s:s}", "taskDefinition", "nosuch");
-		l.request = rq;
+	ecsfs_err_reset(&err);
+	is_int(ecsfs_tasks_start(tasks, "prod", &l, &ids, &err), code, "start: %s", what);
+	is_str(ecsfs_err_kind_name(ecsfs_err_kind_of(&err)), kind, "%s is a %s (%s)", what, kind,
+	       err.msg.data);
+	json_decref(ids);
+	json_decref(rq);
+}
+
+static void test_start_errors(void)
+{
+	json_t *rq;
+	ecsfs_task_launch l = {0};
+
+	start_fails(json_pack("{s:s}", "taskDefinition", "nosuch"), -ENOENT, "ClientException",
+		    "an unknown family");
+	start_fails(json_pack("{s:s}", "taskDefinition", "web:1"), -EINVAL, "ClientException",
+		    "an INACTIVE revision");
+	start_fails(json_pack("{s:s, s:i}", "taskDefinition", "web", "count", 11), -EINVAL,
+		    "InvalidParameterException", "a count out of range");
+	ok(strstr(err.msg.data, "count") != NULL, "naming count: %s", err.msg.data);
+	rq = json_pack("{s:s, s:s}", "taskDefinition", "web", "cluster", "other");
+	l.request = rq;
+	ecsfs_err_reset(&err);
+	is_int(ecsfs_tasks_start_check(tasks, "prod", &l, &err), -EINVAL,
+	       "start: another cluster's name");
+	json_decref(rq);
+}
+
+static void test_typed_start(void)
+{
+	json_t *ids = NULL, *rq;
+	ecsfs_task_launch l = {0};
+	const char *const names[] = {"web-svc", "web.prod.local", NULL};
+	const char *const badname[] = {"no spaces", NULL};
+	char id[33], b[256], addr[64];
+	int port = 0;
+
+	rq = json_pack("{s:s, s:i, s:s, s:s}", "taskDefinition", "web", "count", 2, "startedBy",
+		       "typed", "group", "g1");
+	l.request = rq;
+	l.aliases = badname;
+	ecsfs_err_reset(&err);
+	is_int(ecsfs_tasks_start(tasks, "prod", &l, &ids, &err), -EINVAL,
+	       "an alias that is no DNS name");
+	l.aliases = names;
+	ecsfs_err_reset(&err);
+	is_int(ecsfs_tasks_start(tasks, "prod", &l, &ids, &err), 0, "start 2 (%s)", err.msg.data);
+	is_int(json_array_size(ids), 2, "two ids in the array");
+	ok(json_is_string(json_array_get(ids, 0)) &&
+	       strlen(json_string_value(json_array_get(ids, 0))) == 32,
+	   "each a 32-hex id");
+	settle();
+	snprintf(id, sizeof(id), "%s", json_string_value(json_array_get(ids, 0)));
+	is_str(last(id), "RUNNING", "a typed start runs");
+	is_str(field(id, NULL, "started_by", b, sizeof(b)), "typed", "with its startedBy");
+	is_int(ecsfs_tasks_target(tasks, "prod", id, "app", 9999, addr, &port), -ENOENT,
+	       "target: a port the container does not map");
+	is_int(ecsfs_tasks_target(tasks, "prod", id, "nope", 80, addr, &port), -ENOENT,
+	       "target: an unknown container");
+	for (size_t i = 0; i < json_array_size(ids); i++) {
 		ecsfs_err_reset(&err);
-		is_int(ecsfs_tasks_start(tasks, "prod", &l, &ids, &err), -ENOENT, "start: unknown");
-		is_str(ecsfs_err_kind_name(ecsfs_err_kind_of(&err)), "ClientException",
-		       "an unknown family is a ClientException");
-		json_decref(rq);
-		rq = json_pack("{s:s}", "taskDefinition", "web:1");
-		l.request = rq;
-		ecsfs_err_reset(&err);
-		is_int(ecsfs_tasks_start(tasks, "prod", &l, &ids, &err), -EINVAL,
-		       "start: INACTIVE");
-		is_str(ecsfs_err_kind_name(ecsfs_err_kind_of(&err)), "ClientException",
-		       "an INACTIVE revision is a ClientException");
-		json_decref(rq);
-		rq = json_pack("{s:s, s:i}", "taskDefinition", "web", "count", 11);
-		l.request = rq;
-		ecsfs_err_reset(&err);
-		is_int(ecsfs_tasks_start(tasks, "prod", &l, &ids, &err), -EINVAL,
-		       "start: count 11");
-		is_str(ecsfs_err_kind_name(ecsfs_err_kind_of(&err)), "InvalidParameterException",
-		       "a count out of range is an InvalidParameterException");
-		ok(strstr(err.msg.data, "count") != NULL, "naming count: %s", err.msg.data);
-		json_decref(rq);
-		rq = json_pack("{s:s, s:s}", "taskDefinition", "web", "cluster", "other");
-		l.request = rq;
-		ecsfs_err_reset(&err);
-		is_int(ecsfs_tasks_start_check(tasks, "prod", &l, &err), -EINVAL,
-		       "start: another cluster's name");
-		json_decref(rq);
-		rq = json_pack("{s:s, s:i, s:s, s:s}", "taskDefinition", "web", "count", 2,
-			       "startedBy", "typed", "group", "g1");
-		l.request = rq;
-		l.aliases = badname;
-		ecsfs_err_reset(&err);
-		is_int(ecsfs_tasks_start(tasks, "prod", &l, &ids, &err), -EINVAL,
-		       "an alias that is no DNS name");
-		l.aliases = names;
-		ecsfs_err_reset(&err);
-		is_int(ecsfs_tasks_start(tasks, "prod", &l, &ids, &err), 0, "start 2 (%s)",
-		       err.msg.data);
-		is_int(json_array_size(ids), 2, "two ids in the array");
-		ok(json_is_string(json_array_get(ids, 0)) &&
-		       strlen(json_string_value(json_array_get(ids, 0))) == 32,
-		   "each a 32-hex id");
-		settle();
-		snprintf(id, sizeof(id), "%s", json_string_value(json_array_get(ids, 0)));
-		is_str(last(id), "RUNNING", "a typed start runs");
-		is_str(field(id, NULL, "started_by", b, sizeof(b)), "typed", "with its startedBy");
-		{
-			char addr[64];
-			int port = 0;
-			is_int(ecsfs_tasks_target(tasks, "prod", id, "app", 9999, addr, &port),
-			       -ENOENT, "target: a port the container does not map");
-			is_int(ecsfs_tasks_target(tasks, "prod", id, "nope", 80, addr, &port),
-			       -ENOENT, "target: an unknown container");
-		}
-		for (size_t i = 0; i < json_array_size(ids); i++) {
-			ecsfs_err_reset(&err);
-			ecsfs_tasks_stop(tasks, "prod", json_string_value(json_array_get(ids, i)),
-					 "", 0, &err);
-		}
-		ecsfs_err_reset(&err);
-		is_int(ecsfs_tasks_stop(tasks, "prod", id, "", 0, &err), -EALREADY,
-		       "stopping twice");
-		is_str(ecsfs_err_kind_name(ecsfs_err_kind_of(&err)), "ClientException",
-		       "is a ClientException");
-		settle();
-		json_decref(ids);
-		json_decref(rq);
+		ecsfs_tasks_stop(tasks, "prod", json_string_value(json_array_get(ids, i)), "", 0,
+				 &err);
 	}
-	{
-		json_t *rq = NULL;
-		ecsfs_err_reset(&err);
-		is_int(ecsfs_tasks_run_request("web:2 3\n", 8, false, &rq, &err), 0,
-		       "a run line becomes a request");
-		is_str(json_string_value(json_object_get(rq, "taskDefinition")), "web:2",
-		       "taskDefinition");
-		is_int(json_integer_value(json_object_get(rq, "count")), 3, "count");
-		json_decref(rq);
-		rq = NULL;
-		is_int(ecsfs_tasks_run_request("web", 3, true, &rq, &err), 0, "unfinished: waits");
-		ok(rq == NULL, "no request yet");
-	}
+	ecsfs_err_reset(&err);
+	is_int(ecsfs_tasks_stop(tasks, "prod", id, "", 0, &err), -EALREADY, "stopping twice");
+	is_str(ecsfs_err_kind_name(ecsfs_err_kind_of(&err)), "ClientException",
+	       "is a ClientException");
+	settle();
+	json_decref(ids);
+	json_decref(rq);
+}
 
-	/* ---- one task, RUNNING, then its essential container exits ---- */
+/* the text of a run write becomes a request */
+static void test_run_request(void)
+{
+	json_t *rq = NULL;
+	ecsfs_err_reset(&err);
+	is_int(ecsfs_tasks_run_request("web:2 3\n", 8, false, &rq, &err), 0,
+	       "a run line becomes a request");
+	is_str(json_string_value(json_object_get(rq, "taskDefinition")), "web:2", "taskDefinition");
+	is_int(json_integer_value(json_object_get(rq, "count")), 3, "count");
+	json_decref(rq);
+	rq = NULL;
+	is_int(ecsfs_tasks_run_request("web", 3, true, &rq, &err), 0, "unfinished: waits");
+	ok(rq == NULL, "no request yet");
+}
+
+/* one task, RUNNING, then its essential container exits */
+static void test_one_task(void)
+{
+	ecsfs_buf why = ECSFS_BUF_INIT, out = ECSFS_BUF_INIT;
+	char id[33], b[256];
+	const char *ctr;
+	json_t *cfg;
+
 	is_int(run("web", id, &why), 0, "run web");
 	is_int(strlen(id), 32, "a 32-hex id");
 	settle();
@@ -568,8 +578,16 @@ int main(void)
 	       "Essential container in task exited", "stoppedReason");
 	is_str(field(id, "app", "exit_code", b, sizeof(b)), "3", "exit code 3");
 	is_int(ecsfs_fake_runtime_count(rt, false), 0, "every container removed");
+	ecsfs_buf_release(&why);
+	ecsfs_buf_release(&out);
+}
 
-	/* ---- stop with a reason; twice is EALREADY ---- */
+/* stop with a reason; twice is EALREADY */
+static void test_stop_reason(void)
+{
+	ecsfs_buf why = ECSFS_BUF_INIT;
+	char id[33], b[256];
+
 	is_int(run("web", id, &why), 0, "run web again");
 	settle();
 	is_int(ecsfs_tasks_stop(tasks, "prod", id, "maintenance\n", 12, &err), 0, "stop");
@@ -584,16 +602,32 @@ int main(void)
 	is_int(ecsfs_tasks_stop(tasks, "prod", id, "", 0, &err), -EALREADY,
 	       "stopping a STOPPED task is EALREADY");
 	is_int(ecsfs_tasks_stop(tasks, "prod", "0123", "", 0, &err), -ENOENT, "unknown task");
+	ecsfs_buf_release(&why);
+}
 
-	/* ---- a missing image ---- */
+/* a missing image */
+static void test_missing_image(void)
+{
+	ecsfs_buf why = ECSFS_BUF_INIT;
+	char id[33], b[256];
+
 	is_int(run("bad", id, &why), 0, "run a task whose image is missing");
 	settle();
 	is_str(last(id), "STOPPED", "it stops");
 	field(id, NULL, "stopped_reason", b, sizeof(b));
 	ok(strncmp(b, "CannotPullContainerError: ", 26) == 0, "CannotPullContainerError: %s", b);
 	is_int(ecsfs_fake_runtime_count(rt, false), 0, "no container leaked");
+	ecsfs_buf_release(&why);
+}
 
-	/* ---- secrets ---- */
+/* secrets */
+static void test_secrets(void)
+{
+	ecsfs_buf why = ECSFS_BUF_INIT, out = ECSFS_BUF_INIT;
+	char id[33], b[256];
+	const char *ctr;
+	json_t *cfg;
+
 	is_int(run("sec", id, &why), 0, "run with a missing secret");
 	settle();
 	is_str(last(id), "STOPPED", "it stops");
@@ -619,8 +653,16 @@ int main(void)
 	ok(!strstr(out.data, "s3cr3t"), "nor in task.json");
 	ecsfs_tasks_stop(tasks, "prod", id, "", 0, &err);
 	settle();
+	ecsfs_buf_release(&why);
+	ecsfs_buf_release(&out);
+}
 
-	/* ---- dependsOn SUCCESS, met and never met ---- */
+/* dependsOn SUCCESS, met and never met */
+static void test_depends(char id[33])
+{
+	ecsfs_buf why = ECSFS_BUF_INIT;
+	char id2[33], b[256];
+
 	is_int(run("dep", id, &why), 0, "run dep");
 	settle();
 	is_str(field(id, "app", "last_status", b, sizeof(b)), "PENDING", "app waits for init");
@@ -636,15 +678,28 @@ int main(void)
 	is_str(last(id2), "STOPPED", "init exited 1: the task stops");
 	field(id2, NULL, "stopped_reason", b, sizeof(b));
 	ok(strstr(b, "can never be met") && strstr(b, "init"), "the reason names it: %s", b);
+	ecsfs_buf_release(&why);
+}
 
-	/* ---- a non-essential exit does not stop the task ---- */
+/* a non-essential exit does not stop the task */
+static void test_non_essential(char id2[33])
+{
+	ecsfs_buf why = ECSFS_BUF_INIT;
+
 	is_int(run("side", id2, &why), 0, "run side");
 	settle();
 	ecsfs_fake_runtime_exit(rt, ecsfs_fake_runtime_find(rt, id2, "helper"), 0);
 	settle();
 	is_str(last(id2), "RUNNING", "still RUNNING after a non-essential exit");
+	ecsfs_buf_release(&why);
+}
 
-	/* ---- restart: re-adopt, never duplicate ---- */
+/* restart: re-adopt, never duplicate */
+static void test_restart(const char *id, const char *id2)
+{
+	ecsfs_buf out = ECSFS_BUF_INIT;
+	char b[256];
+
 	{
 		size_t before = ecsfs_fake_runtime_count(rt, false);
 		const char *app = ecsfs_fake_runtime_find(rt, id, "app");
@@ -667,8 +722,14 @@ int main(void)
 	}
 	ecsfs_tasks_stop(tasks, "prod", id2, "", 0, &err);
 	settle();
+	ecsfs_buf_release(&out);
+}
 
-	/* ---- many tasks ---- */
+/* many tasks */
+static void test_many(void)
+{
+	ecsfs_buf why = ECSFS_BUF_INIT;
+
 	for (int i = 0; i < 30; i++)
 		run("web 10", NULL, &why);
 	settle();
@@ -682,6 +743,36 @@ int main(void)
 		ecsfs_tasks_list(tasks, "prod", count_cb, &n);
 		ok(n >= 300, "listed");
 	}
+	ecsfs_buf_release(&why);
+}
+
+int main(void)
+{
+	ecsfs_buf why = ECSFS_BUF_INIT;
+	char id[33], id2[33];
+
+	/* the ARNs below were written for region "local" */
+	ecsfs_arn_configure("local", NULL, NULL);
+	if (!mkdtemp(dir))
+		return 1;
+	uv_loop_init(&loop);
+	is_int(ecsfs_store_open(dir, &s, &why), 0, "store opens");
+	is_int(ecsfs_cluster_create(s, "prod", &err), 0, "cluster");
+	rt = ecsfs_fake_runtime_new();
+	open_tasks();
+	families();
+	test_bad_input();
+	test_start_errors();
+	test_typed_start();
+	test_run_request();
+	test_one_task();
+	test_stop_reason();
+	test_missing_image();
+	test_secrets();
+	test_depends(id);
+	test_non_essential(id2);
+	test_restart(id, id2);
+	test_many();
 
 	test_awsvpc();
 	test_bridge_and_clusters();
@@ -692,7 +783,6 @@ int main(void)
 	ecsfs_store_close(s);
 	uv_loop_close(&loop);
 	ecsfs_buf_release(&why);
-	ecsfs_buf_release(&out);
 	ecsfs_err_release(&err);
 	tap_rmtree(dir);
 	return tap_done();
