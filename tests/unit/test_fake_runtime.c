@@ -217,45 +217,14 @@ static void test_create(ecsfs_runtime *rt)
 	json_decref(bad);
 }
 
-static void test_lifecycle(ecsfs_runtime *rt)
+/* A started container, as inspect shows it. */
+static void check_running(ecsfs_runtime *rt, const char *id, struct res *r)
 {
-	json_t *cfg = config_of("busybox:1", "app", true), *in, *state;
-	json_t *plain = config_of("busybox:1", "plain", false);
-	struct events ev = {ECSFS_BUF_INIT, 0, 0};
-	struct res r = {0};
-	char id[65] = "", pid[65] = "", want[512];
+	json_t *in, *state;
 	const char *started;
 
-	json_object_set_new(cfg, "Healthcheck", json_pack("{s:[s,s]}", "Test", "CMD", "true"));
-	json_object_set_new(cfg, "ExposedPorts", json_pack("{s:{}, s:{}}", "80/tcp", "81/tcp"));
-	json_object_set_new(json_object_get(cfg, "HostConfig"), "PortBindings",
-			    json_pack("{s:[{s:s}]}", "80/tcp", "HostPort", ""));
-	json_object_set_new(cfg, "Tty", json_true());
-
-	rt->ops->watch(rt, on_event, &ev);
-	is_int(ev.n, 0, "watch: nothing before flush");
-	is_int(ecsfs_fake_runtime_flush(rt), 1, "watch: flush delivers the open");
-	is_str(ev.log.data, "(open)\n", "watch: cb(NULL) first");
-
-	is_int(create_one(rt, "ecsfs-t-app", cfg, id), 0, "lifecycle: created");
-	is_int(create_one(rt, "ecsfs-t-plain", plain, pid), 0, "lifecycle: unmanaged created");
-	is_int(CALL(&r, inspect, "ecsfs-t-app"), 0, "inspect by name");
-	in = r.result;
-	is_str(json_string_value(json_object_get(in, "Id")), id, "inspect: Id");
-	is_str(json_string_value(json_object_get(in, "Name")), "/ecsfs-t-app", "inspect: Name");
-	state = json_object_get(in, "State");
-	is_str(json_string_value(json_object_get(state, "Status")), "created",
-	       "inspect: created at first");
-	ok(json_is_false(json_object_get(state, "Running")), "inspect: not running");
-	is_str(json_string_value(json_object_get(state, "StartedAt")), "0001-01-01T00:00:00Z",
-	       "inspect: never started");
-	ok(json_object_get(state, "Health") == NULL, "inspect: no health before start");
-
-	is_int(CALL(&r, start_container, id), 0, "start");
-	is_int(CALL(&r, start_container, id), 0, "start: again is not an error");
-	is_int(CALL(&r, start_container, pid), 0, "start the unmanaged one");
-	is_int(CALL(&r, inspect, id), 0, "inspect by id");
-	in = r.result;
+	is_int(CALL(r, inspect, id), 0, "inspect by id");
+	in = r->result;
 	state = json_object_get(in, "State");
 	is_str(json_string_value(json_object_get(state, "Status")), "running", "inspect: running");
 	ok(json_is_true(json_object_get(state, "Running")), "inspect: Running");
@@ -286,6 +255,68 @@ static void test_lifecycle(ecsfs_runtime *rt)
 		ok(json_is_null(json_object_get(ports, "81/tcp")),
 		   "inspect: an exposed port without binding is null");
 	}
+}
+
+/* A stopped container, as inspect shows it. */
+static void check_stopped(ecsfs_runtime *rt, const char *id, struct res *r)
+{
+	json_t *state;
+
+	is_int(CALL(r, stop, id, 10), 0, "stop");
+	is_int(CALL(r, stop, id, 10), 0, "stop: again is not an error");
+	is_int(rt->ops->stop(rt, id, -1, on_res, r), -EINVAL, "stop: a negative timeout");
+	is_int(ecsfs_fake_runtime_count(rt, true), 1, "count: one running");
+	is_int(CALL(r, inspect, id), 0, "inspect after stop");
+	state = json_object_get(r->result, "State");
+	is_str(json_string_value(json_object_get(state, "Status")), "exited", "inspect: exited");
+	is_int(json_integer_value(json_object_get(state, "ExitCode")), 143,
+	       "inspect: ExitCode 143 (SIGTERM)");
+	ok(is_rfc3339(json_string_value(json_object_get(state, "FinishedAt"))),
+	   "inspect: FinishedAt");
+	ok(json_object_size(
+	       json_object_get(json_object_get(r->result, "NetworkSettings"), "Ports")) == 0,
+	   "inspect: no ports once stopped");
+	is_int(ecsfs_fake_runtime_set_health(rt, id, "healthy"), -EINVAL,
+	       "set_health: not running");
+}
+
+static void test_lifecycle(ecsfs_runtime *rt)
+{
+	json_t *cfg = config_of("busybox:1", "app", true), *in, *state;
+	json_t *plain = config_of("busybox:1", "plain", false);
+	struct events ev = {ECSFS_BUF_INIT, 0, 0};
+	struct res r = {0};
+	char id[65] = "", pid[65] = "", want[512];
+
+	json_object_set_new(cfg, "Healthcheck", json_pack("{s:[s,s]}", "Test", "CMD", "true"));
+	json_object_set_new(cfg, "ExposedPorts", json_pack("{s:{}, s:{}}", "80/tcp", "81/tcp"));
+	json_object_set_new(json_object_get(cfg, "HostConfig"), "PortBindings",
+			    json_pack("{s:[{s:s}]}", "80/tcp", "HostPort", ""));
+	json_object_set_new(cfg, "Tty", json_true());
+
+	rt->ops->watch(rt, on_event, &ev);
+	is_int(ev.n, 0, "watch: nothing before flush");
+	is_int(ecsfs_fake_runtime_flush(rt), 1, "watch: flush delivers the open");
+	is_str(ev.log.data, "(open)\n", "watch: cb(NULL) first");
+
+	is_int(create_one(rt, "ecsfs-t-app", cfg, id), 0, "lifecycle: created");
+	is_int(create_one(rt, "ecsfs-t-plain", plain, pid), 0, "lifecycle: unmanaged created");
+	is_int(CALL(&r, inspect, "ecsfs-t-app"), 0, "inspect by name");
+	in = r.result;
+	is_str(json_string_value(json_object_get(in, "Id")), id, "inspect: Id");
+	is_str(json_string_value(json_object_get(in, "Name")), "/ecsfs-t-app", "inspect: Name");
+	state = json_object_get(in, "State");
+	is_str(json_string_value(json_object_get(state, "Status")), "created",
+	       "inspect: created at first");
+	ok(json_is_false(json_object_get(state, "Running")), "inspect: not running");
+	is_str(json_string_value(json_object_get(state, "StartedAt")), "0001-01-01T00:00:00Z",
+	       "inspect: never started");
+	ok(json_object_get(state, "Health") == NULL, "inspect: no health before start");
+
+	is_int(CALL(&r, start_container, id), 0, "start");
+	is_int(CALL(&r, start_container, id), 0, "start: again is not an error");
+	is_int(CALL(&r, start_container, pid), 0, "start the unmanaged one");
+	check_running(rt, id, &r);
 
 	is_int(ecsfs_fake_runtime_set_health(rt, id, "healthy"), 0, "set_health");
 	is_int(ecsfs_fake_runtime_set_health(rt, id, "healthy"), 0, "set_health: same again");
@@ -296,22 +327,7 @@ static void test_lifecycle(ecsfs_runtime *rt)
 	is_int(ecsfs_fake_runtime_count(rt, false), 2, "count: two");
 	is_int(ecsfs_fake_runtime_count(rt, true), 2, "count: two running");
 
-	is_int(CALL(&r, stop, id, 10), 0, "stop");
-	is_int(CALL(&r, stop, id, 10), 0, "stop: again is not an error");
-	is_int(rt->ops->stop(rt, id, -1, on_res, &r), -EINVAL, "stop: a negative timeout");
-	is_int(ecsfs_fake_runtime_count(rt, true), 1, "count: one running");
-	is_int(CALL(&r, inspect, id), 0, "inspect after stop");
-	state = json_object_get(r.result, "State");
-	is_str(json_string_value(json_object_get(state, "Status")), "exited", "inspect: exited");
-	is_int(json_integer_value(json_object_get(state, "ExitCode")), 143,
-	       "inspect: ExitCode 143 (SIGTERM)");
-	ok(is_rfc3339(json_string_value(json_object_get(state, "FinishedAt"))),
-	   "inspect: FinishedAt");
-	ok(json_object_size(
-	       json_object_get(json_object_get(r.result, "NetworkSettings"), "Ports")) == 0,
-	   "inspect: no ports once stopped");
-	is_int(ecsfs_fake_runtime_set_health(rt, id, "healthy"), -EINVAL,
-	       "set_health: not running");
+	check_stopped(rt, id, &r);
 
 	is_int(CALL(&r, start_container, id), 0, "start again");
 	is_int(ecsfs_fake_runtime_exit(rt, id, 3), 0, "exit(3)");
@@ -458,6 +474,25 @@ static void test_volumes(ecsfs_runtime *rt)
 	json_decref(cfg);
 }
 
+/* An end already queued turns into -ECANCELED when canceled. */
+static void logs_cancel_queued(ecsfs_runtime *rt, const char *id)
+{
+	struct follow e;
+	struct res r = {0};
+	ecsfs_runtime_logs *la;
+
+	follow_init(&e);
+	is_int(CALL(&r, start_container, id), 0, "logs: start again");
+	la = rt->ops->logs(rt, id, INT64_MAX, on_line, on_end, &e);
+	is_int(ecsfs_fake_runtime_exit(rt, id, 0), 0, "logs: exit queues the end");
+	rt->ops->logs_cancel(la);
+	ecsfs_fake_runtime_flush(rt);
+	ok(e.ended && e.end_err == -ECANCELED && e.ends == 1,
+	   "logs: canceled before its end was delivered: -ECANCELED, once");
+	res_reset(&r);
+	ecsfs_buf_release(&e.lines);
+}
+
 static void test_logs(ecsfs_runtime *rt)
 {
 	json_t *cfg = config_of("busybox:1", "log", true);
@@ -522,15 +557,8 @@ static void test_logs(ecsfs_runtime *rt)
 	ecsfs_fake_runtime_flush(rt);
 	ok(e.ended && e.end_err == 0 && e.n == 0, "logs: ... that ends at once with 0");
 
-	/* an end already queued turns into -ECANCELED when canceled */
-	follow_init(&e);
-	is_int(CALL(&r, start_container, id), 0, "logs: start again");
-	la = rt->ops->logs(rt, id, INT64_MAX, on_line, on_end, &e);
-	is_int(ecsfs_fake_runtime_exit(rt, id, 0), 0, "logs: exit queues the end");
-	rt->ops->logs_cancel(la);
-	ecsfs_fake_runtime_flush(rt);
-	ok(e.ended && e.end_err == -ECANCELED && e.ends == 1,
-	   "logs: canceled before its end was delivered: -ECANCELED, once");
+	ecsfs_buf_release(&e.lines);
+	logs_cancel_queued(rt, id);
 	is_int(CALL(&r, remove, id), 0, "logs: remove");
 	(void)lb;
 	res_reset(&r);
@@ -538,7 +566,6 @@ static void test_logs(ecsfs_runtime *rt)
 	ecsfs_buf_release(&b.lines);
 	ecsfs_buf_release(&c.lines);
 	ecsfs_buf_release(&d.lines);
-	ecsfs_buf_release(&e.lines);
 	json_decref(cfg);
 }
 
