@@ -7,8 +7,11 @@
  * at once. A deleted cluster's network is removed (retried while
  * containers still hold it; a restart finds the leftovers by their labels).
  *
- * When another state directory on the same engine already owns
- * "ecsfs-<cluster>", ours is "ecsfs-<cluster>-<first 8 of our id>".
+ * Our network is found by its labels and used by its engine id, never by
+ * its name: two state directories on one engine may make networks of the
+ * same name at the same moment (the engine's duplicate check is not
+ * atomic). When another state directory already owns "ecsfs-<cluster>",
+ * ours is named "ecsfs-<cluster>-<first 8 of our id>".
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +23,7 @@
 #include "ecsfs/store.h"
 
 static void look(ecsfs_tasks *t, struct cnet *n);
+static void create(ecsfs_tasks *t, struct cnet *n, struct op *o);
 
 static struct cnet *cnet_get(ecsfs_tasks *t, const char *cluster, bool make)
 {
@@ -49,6 +53,7 @@ static void cnet_drop(ecsfs_tasks *t, struct cnet *gone)
 					o->net = NULL;
 			free(gone->cluster);
 			free(gone->name);
+			free(gone->id);
 			free(gone);
 			return;
 		}
@@ -87,9 +92,10 @@ static void kick_cluster(ecsfs_tasks *t, const char *cluster)
 			ecsfs__reconcile(t->v[i]);
 }
 
-static void ready(ecsfs_tasks *t, struct cnet *n, const char *name)
+static void ready(ecsfs_tasks *t, struct cnet *n, const char *name, const char *id)
 {
 	ecsfs__set_str(&n->name, name);
+	ecsfs__set_str(&n->id, id);
 	n->state = CNET_READY;
 	n->error[0] = '\0';
 	kick_cluster(t, n->cluster);
@@ -188,17 +194,23 @@ static void on_created(void *data, int err, json_t *result, const char *errmsg)
 	struct op *o = data;
 	ecsfs_tasks *t = o->t;
 	struct cnet *n = o->net;
+	const char *id = json_string_value(json_object_get(result, "Id"));
 
 	if (t && n) {
-		if (err == 0) {
-			ready(t, n, o->arg);
-		} else if (err == -EEXIST) {
-			look(t, n); /* made meanwhile, by us or another */
+		if (err == 0 && id) {
+			ready(t, n, o->arg, id);
+		} else if (err == -EEXIST && n->attempt == 0) {
+			n->attempt = 1; /* another state directory's name: ours is named apart */
+			n->state = CNET_BUSY;
+			free(o->arg);
+			o->arg = NULL;
+			create(t, n, o);
+			return;
 		} else if (t->task_subnet && err == -EIO && strstr(errmsg, "verlap")) {
 			n->subnet++; /* that /24 is another network's: the next one */
 			look(t, n);
 		} else {
-			failed(t, n, err, errmsg);
+			failed(t, n, err ? err : -EIO, err ? errmsg : "the engine gave no Id");
 		}
 	}
 	ecsfs__rc_op_done(o);
@@ -206,9 +218,12 @@ static void on_created(void *data, int err, json_t *result, const char *errmsg)
 
 static void create(ecsfs_tasks *t, struct cnet *n, struct op *o)
 {
+	ecsfs_buf name = ECSFS_BUF_INIT;
 	json_t *body;
 	char subnet[32];
 
+	cnet_name(t, n, &name);
+	o->arg = ecsfs_buf_detach(&name, NULL);
 	if (t->task_subnet && !pick_subnet(t, n, subnet)) {
 		ecsfs__rc_op_done(o);
 		failed(t, n, -ENOSPC, "--task-subnet has no /24 left that no other network uses");
@@ -230,46 +245,55 @@ static void create(ecsfs_tasks *t, struct cnet *n, struct op *o)
 	json_decref(body);
 }
 
-static void on_inspected(void *data, int err, json_t *result, const char *errmsg)
+/* Ours is the network of this state directory labelled with the cluster. */
+static const json_t *find_ours(ecsfs_tasks *t, const json_t *list, const char *cluster)
+{
+	const json_t *net;
+	size_t i;
+
+	json_array_foreach(list, i, net)
+		if (ours(t, net) && strcmp(label(net, ECSFS_LABEL_CLUSTER), cluster) == 0)
+			return net;
+	return NULL;
+}
+
+static void on_looked(void *data, int err, json_t *result, const char *errmsg)
 {
 	struct op *o = data;
 	ecsfs_tasks *t = o->t;
 	struct cnet *n = o->net;
+	const json_t *net;
 
 	if (!t || !n) {
 		ecsfs__rc_op_done(o);
 		return;
 	}
-	if (err == -ENOENT) {
-		create(t, n, o);
-		return;
-	}
-	if (err == 0 && ours(t, result)) {
-		ready(t, n, o->arg);
-	} else if (err == 0 && n->attempt == 0) {
-		n->attempt = 1; /* another state directory's: ours is named apart */
-		look(t, n);
-	} else if (err == 0) {
-		failed(t, n, -EEXIST, "a network of that name belongs to something else");
-	} else {
+	if (err) {
 		failed(t, n, err, errmsg);
+	} else if ((net = find_ours(t, result, n->cluster))) {
+		ready(t, n, json_string_value(json_object_get(net, "Name")),
+		      json_string_value(json_object_get(net, "Id")));
+	} else {
+		create(t, n, o); /* none yet */
+		return;
 	}
 	ecsfs__rc_op_done(o);
 }
 
 static void look(ecsfs_tasks *t, struct cnet *n)
 {
-	ecsfs_buf name = ECSFS_BUF_INIT;
+	ecsfs_buf lbl = ECSFS_BUF_INIT;
 	struct op *o = ecsfs__rc_op_new(t, NULL, NULL);
 
 	n->state = CNET_BUSY;
-	cnet_name(t, n, &name);
+	n->attempt = 0;
 	o->net = n;
-	o->arg = ecsfs_buf_detach(&name, NULL);
-	if (ops(t)->network_inspect(t->rt, o->arg, on_inspected, o) < 0) {
+	ecsfs_buf_addf(&lbl, "%s=%s", INSTANCE_LABEL, t->instance);
+	if (ops(t)->network_list(t->rt, lbl.data, on_looked, o) < 0) {
 		n->state = CNET_UNKNOWN;
 		ecsfs__rc_op_done(o);
 	}
+	ecsfs_buf_release(&lbl);
 }
 
 const char *ecsfs__rc_network(struct task *k)
@@ -278,7 +302,7 @@ const char *ecsfs__rc_network(struct task *k)
 
 	n->dropping = false;
 	if (n->state == CNET_READY)
-		return n->name;
+		return n->id;
 	if (n->state == CNET_UNKNOWN)
 		look(k->owner, n);
 	return NULL;
@@ -295,10 +319,27 @@ void ecsfs__rc_network_lost(struct task *k)
 
 /* ---- the task's endpoint ---- */
 
-void ecsfs__rc_network_observe(struct task *k, json_t *inspect)
+/* The pause's endpoint on k->network (an engine id; a name for tasks made
+ * before networks were used by id), or NULL. */
+static json_t *endpoint(const struct task *k, json_t *inspect)
 {
 	json_t *nets = json_object_get(json_object_get(inspect, "NetworkSettings"), "Networks");
-	json_t *ep = k->network ? json_object_get(nets, k->network) : NULL;
+	json_t *ep;
+	const char *key, *id;
+
+	if (!k->network)
+		return NULL;
+	json_object_foreach(nets, key, ep) {
+		id = json_string_value(json_object_get(ep, "NetworkID"));
+		if (strcmp(key, k->network) == 0 || (id && strcmp(id, k->network) == 0))
+			return ep;
+	}
+	return NULL;
+}
+
+void ecsfs__rc_network_observe(struct task *k, json_t *inspect)
+{
+	json_t *ep = endpoint(k, inspect);
 	const char *ip = json_string_value(json_object_get(ep, "IPAddress"));
 	const char *id = json_string_value(json_object_get(ep, "EndpointID"));
 	const char *was = json_string_value(json_object_get(k->eni, "endpointId"));
@@ -381,20 +422,22 @@ static void sweep_one(ecsfs_tasks *t, const json_t *net)
 {
 	const char *cluster = label(net, ECSFS_LABEL_CLUSTER);
 	const char *name = json_string_value(json_object_get(net, "Name"));
+	const char *id = json_string_value(json_object_get(net, "Id"));
 	struct cnet *n;
 
-	if (!name || !ours(t, net))
+	if (!name || !id || !ours(t, net))
 		return;
 	n = cnet_get(t, cluster, false);
 	if (!ecsfs_store_cluster_exists(t->store, cluster)) {
 		if (n)
 			cnet_drop(t, n);
-		remove_net(t, name);
+		remove_net(t, id);
 		return;
 	}
 	n = cnet_get(t, cluster, true);
 	if (n->state == CNET_UNKNOWN) {
 		ecsfs__set_str(&n->name, name);
+		ecsfs__set_str(&n->id, id);
 		n->state = CNET_READY;
 	}
 }

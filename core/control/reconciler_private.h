@@ -51,6 +51,7 @@ struct cnet {
 	struct cnet *next;
 	char *cluster;
 	char *name; /* the engine's network, once READY */
+	char *id;   /* its engine id: what tasks use */
 	enum cnet_state state;
 	int attempt;	    /* which name it tries: 0 "ecsfs-<cluster>", then with our id */
 	unsigned subnet;    /* --task-subnet: which /24 of the pool it asks for */
@@ -118,7 +119,7 @@ void ecsfs__rc_launch(struct task *k);
 
 /* ---- reconciler_network.c ---- */
 
-/* The engine network the task's pause joins (awsvpc): its name once the
+/* The engine network the task's pause joins (awsvpc): its id once the
  * cluster's network is there; NULL while it is being found or made (the
  * task is looked at again then), or when that failed (the task fails). */
 const char *ecsfs__rc_network(struct task *k);

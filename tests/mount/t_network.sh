@@ -40,9 +40,11 @@ is "$(echo "$addrs" | sort -u | grep -c .)" "3" "three distinct addresses: $(ech
 first=$(echo "$ids" | head -n 1)
 A1=$(addr_of "$first")
 P1=$(pause_of "$first")
-NET=$(docker inspect -f '{{.HostConfig.NetworkMode}}' "$P1")
+# the daemon names its network by the engine's id: names need not be unique
+NETID=$(docker inspect -f '{{.HostConfig.NetworkMode}}' "$P1")
+NET=$(docker network inspect -f '{{.Name}}' "$NETID")
 like "$NET" '^ecsfs-prod(-[0-9a-f]{8})?$' "the pause is on the cluster's network ($NET)"
-is "$(docker network inspect -f '{{index .Labels "ecsfs.cluster"}} {{index .Labels "ecsfs.instance"}}' "$NET")" \
+is "$(docker network inspect -f '{{index .Labels "ecsfs.cluster"}} {{index .Labels "ecsfs.instance"}}' "$NETID")" \
 	"prod $INST" "which is labelled with its cluster and this state directory"
 is "$(docker inspect -f "{{(index .NetworkSettings.Networks \"$NET\").IPAddress}}" "$P1")" "$A1" \
 	"the engine agrees on the first task's address"
@@ -135,7 +137,7 @@ stop_all_tasks prod 60
 ok $? "every task stops"
 rmdir "$MNT/clusters/prod"
 ok $? "the cluster is deleted"
-net_gone() { ! docker network inspect "$NET" >/dev/null 2>&1; }
+net_gone() { ! docker network inspect "$NETID" >/dev/null 2>&1; }
 wait_for 30 net_gone
 ok $? "and its network $NET is removed from the engine"
 is "$(docker network ls -q --filter "label=ecsfs.instance=$INST")" "" "no network of this state directory is left"

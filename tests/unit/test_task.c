@@ -221,9 +221,12 @@ static void test_awsvpc(void)
 	}
 	pause = ecsfs_fake_runtime_find(rt, ids[0], "~pause");
 	cfg = pause ? ecsfs_fake_runtime_config(rt, pause) : NULL;
+	net = ecsfs_fake_runtime_network(rt, "ecsfs-prod");
 	is_str(
 	    json_string_value(json_object_get(json_object_get(cfg, "HostConfig"), "NetworkMode")),
-	    "ecsfs-prod", "the pause is on the cluster's network");
+	    json_string_value(json_object_get(net, "Id")),
+	    "the pause is on the cluster's network (by its id)");
+	json_decref(net);
 	ok(!json_object_get(json_object_get(cfg, "HostConfig"), "PortBindings"),
 	   "nothing published on the host");
 	is_int(ecsfs_tasks_target(tasks, "prod", ids[1], "app", 8080, addr, &port), 0, "a target");

@@ -96,11 +96,14 @@ int ecsfs__fake_network_check(struct fake_runtime *f, const json_t *config, cons
 	return !name || net_find(f, name) ? 0 : -ENOENT;
 }
 
-static json_t *endpoint_aliases(const json_t *config, const char *net)
+/* The Aliases of the create body's endpoint on `n` (keyed by its name or id). */
+static json_t *endpoint_aliases(const json_t *config, const struct fake_network *n)
 {
 	json_t *eps =
 	    json_object_get(json_object_get(config, "NetworkingConfig"), "EndpointsConfig");
-	json_t *al = json_object_get(json_object_get(eps, net), "Aliases");
+	json_t *ep = json_object_get(eps, n->name) ? json_object_get(eps, n->name)
+						   : json_object_get(eps, n->id);
+	json_t *al = json_object_get(ep, "Aliases");
 
 	return json_is_array(al) ? json_deep_copy(al) : json_array();
 }
@@ -124,7 +127,7 @@ void ecsfs__fake_network_attach(struct fake_runtime *f, struct fake_container *c
 	ecsfs__fake_random_hex(ep, 64);
 	json_object_set_new(c->nets, n->name,
 			    json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:i}", "Aliases",
-				      endpoint_aliases(c->config, n->name), "NetworkID", n->id,
+				      endpoint_aliases(c->config, n), "NetworkID", n->id,
 				      "EndpointID", ep, "Gateway", gw, "IPAddress", ip,
 				      "MacAddress", mac, "IPPrefixLen", (int)n->prefix));
 }
