@@ -105,103 +105,124 @@ static size_t string_prefix(const char *p, size_t n)
 	return n;
 }
 
+/* The state of a prefix scan: the position, what may come next, and the
+ * open objects and arrays. */
+struct scan {
+	const char *p;
+	size_t len, i;
+	enum want w;
+	int depth;
+	char stack[PREFIX_DEPTH];
+};
+
+static void close_container(struct scan *s)
+{
+	s->i++;
+	s->depth--;
+	s->w = s->depth ? W_COMMA_OR_END : W_DONE;
+}
+
+/* After a value inside an object or array: ',' or its end. */
+static bool after_value(struct scan *s, char c)
+{
+	bool in_object = s->stack[s->depth - 1] == '{';
+
+	if (c == ',') {
+		s->i++;
+		s->w = in_object ? W_KEY : W_VALUE;
+		return true;
+	}
+	if (c != (in_object ? '}' : ']'))
+		return false;
+	close_container(s);
+	return true;
+}
+
+static bool key(struct scan *s, char c)
+{
+	size_t n;
+
+	if (c == '}' && s->w == W_KEY_OR_END) {
+		close_container(s);
+		return true;
+	}
+	if (c != '"' || !(n = string_prefix(s->p + s->i, s->len - s->i)))
+		return false;
+	s->i += n;
+	s->w = W_COLON;
+	return true;
+}
+
+/* A string, literal or number, which may be cut off by the end. */
+static bool scalar(struct scan *s, char c)
+{
+	const char *p = s->p + s->i;
+	size_t left = s->len - s->i, n;
+
+	if (c == '"') {
+		n = string_prefix(p, left);
+	} else if (c == 't' || c == 'f' || c == 'n') {
+		const char *lit = c == 't' ? "true" : c == 'f' ? "false" : "null";
+		for (n = 0; lit[n] && n < left && p[n] == lit[n]; n++)
+			;
+		if (lit[n] && n < left)
+			return false;
+	} else {
+		bool complete = false;
+		if (!(n = number_prefix(p, left, &complete)) || (!complete && n < left))
+			return false;
+	}
+	if (!n)
+		return false;
+	s->i += n;
+	s->w = W_COMMA_OR_END;
+	return true;
+}
+
+static bool value(struct scan *s, char c)
+{
+	if (c == ']' && s->w == W_ELEM_OR_END) {
+		close_container(s);
+		return true;
+	}
+	if (s->depth == 0 && c != '{')
+		return false; /* the document must be an object */
+	if (c != '{' && c != '[')
+		return scalar(s, c);
+	if (s->depth == PREFIX_DEPTH)
+		return false;
+	s->stack[s->depth++] = c;
+	s->i++;
+	s->w = c == '{' ? W_KEY_OR_END : W_ELEM_OR_END;
+	return true;
+}
+
 bool ecsfs_json_prefix_ok(const char *data, size_t len)
 {
-	char stack[PREFIX_DEPTH];
-	int depth = 0;
-	enum want w = W_VALUE;
-	size_t i = 0;
+	struct scan s = {.p = data, .len = len, .i = 0, .w = W_VALUE, .depth = 0};
+	bool ok = true;
 
-	while (i < len) {
-		char c = data[i];
+	while (ok && s.i < len) {
+		char c = data[s.i];
 		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-			i++;
+			s.i++;
 			continue;
 		}
-		switch (w) {
-		case W_DONE: return false;
+		switch (s.w) {
+		case W_DONE: ok = false; break;
 		case W_COLON:
-			if (c != ':')
-				return false;
-			i++;
-			w = W_VALUE;
-			continue;
-		case W_COMMA_OR_END:
-			if (c == ',') {
-				i++;
-				w = stack[depth - 1] == '{' ? W_KEY : W_VALUE;
-				continue;
-			}
-			if (c != (stack[depth - 1] == '{' ? '}' : ']'))
-				return false;
-			i++;
-			depth--;
-			w = depth ? W_COMMA_OR_END : W_DONE;
-			continue;
+			ok = c == ':';
+			s.i++;
+			s.w = W_VALUE;
+			break;
+		case W_COMMA_OR_END: ok = after_value(&s, c); break;
 		case W_KEY_OR_END:
-		case W_KEY:
-			if (c == '}' && w == W_KEY_OR_END) {
-				i++;
-				depth--;
-				w = depth ? W_COMMA_OR_END : W_DONE;
-				continue;
-			}
-			if (c != '"')
-				return false;
-			{
-				size_t n = string_prefix(data + i, len - i);
-				if (!n)
-					return false;
-				i += n;
-			}
-			w = W_COLON;
-			continue;
+		case W_KEY: ok = key(&s, c); break;
 		case W_ELEM_OR_END:
-			if (c == ']') {
-				i++;
-				depth--;
-				w = depth ? W_COMMA_OR_END : W_DONE;
-				continue;
-			}
-			/* fall through */
-		case W_VALUE:
-			if (depth == 0 && c != '{')
-				return false; /* the document must be an object */
-			if (c == '{' || c == '[') {
-				if (depth == PREFIX_DEPTH)
-					return false;
-				stack[depth++] = c;
-				i++;
-				w = c == '{' ? W_KEY_OR_END : W_ELEM_OR_END;
-				continue;
-			}
-			if (c == '"') {
-				size_t n = string_prefix(data + i, len - i);
-				if (!n)
-					return false;
-				i += n;
-			} else if (c == 't' || c == 'f' || c == 'n') {
-				const char *lit = c == 't' ? "true" : c == 'f' ? "false" : "null";
-				size_t k = 0;
-				while (lit[k] && i + k < len && data[i + k] == lit[k])
-					k++;
-				if (lit[k] && i + k < len)
-					return false;
-				i += k;
-			} else {
-				bool complete;
-				size_t n = number_prefix(data + i, len - i, &complete);
-				if (!n)
-					return false;
-				if (!complete && i + n < len)
-					return false;
-				i += n;
-			}
-			w = W_COMMA_OR_END;
-			continue;
+		case W_VALUE: ok = value(&s, c); break;
 		}
 	}
-	return true;
+	return ok;
 }
 
 int ecsfs_json_check_document(const char *what, const char *name, const char *data, size_t len,

@@ -1,0 +1,259 @@
+/* The store: files and directory metadata of the spec tree, and the
+ * deletions that wait out an editor's rename. */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ecsfs/store.h"
+#include "ecsfs/util.h"
+#include "store/store_private.h"
+
+/* ---- files ---- */
+
+static void meta_from_row(sqlite3_stmt *st, int col, ecsfs_file_meta *m)
+{
+	m->kind = sqlite3_column_int(st, col);
+	m->mode = (mode_t)sqlite3_column_int(st, col + 1);
+	m->uid = (uid_t)sqlite3_column_int64(st, col + 2);
+	m->gid = (gid_t)sqlite3_column_int64(st, col + 3);
+	m->mtime_ns = sqlite3_column_int64(st, col + 4);
+	m->size = (uint64_t)sqlite3_column_int64(st, col + 5);
+}
+
+int ecsfs_store_file_get(ecsfs_store *s, const char *dir, const char *name, ecsfs_file_meta *meta,
+			 ecsfs_buf *data)
+{
+	sqlite3_stmt *st =
+	    ecsfs__sql_stmt(s, "SELECT kind, mode, uid, gid, mtime_ns, length(data), data "
+			       "FROM files WHERE dir = ?1 AND name = ?2");
+	int rc, r = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, dir, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (meta)
+			meta_from_row(st, 0, meta);
+		if (data) {
+			ecsfs_buf_reset(data);
+			ecsfs_buf_add(data, sqlite3_column_blob(st, 6),
+				      (size_t)sqlite3_column_bytes(st, 6));
+		}
+	} else if (rc == SQLITE_DONE) {
+		r = -ENOENT;
+	} else {
+		r = ecsfs__sql_fault(s, rc, "file_get");
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int ecsfs_store_file_put(ecsfs_store *s, const char *dir, const char *name,
+			 const ecsfs_file_meta *meta, const void *data, size_t len)
+{
+	sqlite3_stmt *st = ecsfs__sql_stmt(s, "INSERT OR REPLACE INTO files "
+					      "(dir, name, kind, mode, uid, gid, mtime_ns, data) "
+					      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, dir, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, meta->kind);
+	sqlite3_bind_int(st, 4, (int)(meta->mode & 07777));
+	sqlite3_bind_int64(st, 5, meta->uid);
+	sqlite3_bind_int64(st, 6, meta->gid);
+	sqlite3_bind_int64(st, 7, meta->mtime_ns);
+	if (meta->kind == ECSFS_FILE_DIR)
+		sqlite3_bind_null(st, 8);
+	else
+		sqlite3_bind_blob64(st, 8, len ? data : "", len, SQLITE_STATIC);
+	return ecsfs__sql_done(s, st, "file_put");
+}
+
+int ecsfs_store_file_set_meta(ecsfs_store *s, const char *dir, const char *name,
+			      const ecsfs_file_meta *meta)
+{
+	sqlite3_stmt *st =
+	    ecsfs__sql_stmt(s, "UPDATE files SET mode = ?3, uid = ?4, gid = ?5, mtime_ns = ?6 "
+			       "WHERE dir = ?1 AND name = ?2");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, dir, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, (int)(meta->mode & 07777));
+	sqlite3_bind_int64(st, 4, meta->uid);
+	sqlite3_bind_int64(st, 5, meta->gid);
+	sqlite3_bind_int64(st, 6, meta->mtime_ns);
+	return ecsfs__sql_changed(s, st, "file_set_meta");
+}
+
+int ecsfs_store_file_delete(ecsfs_store *s, const char *dir, const char *name)
+{
+	sqlite3_stmt *st = ecsfs__sql_stmt(s, "DELETE FROM files WHERE dir = ?1 AND name = ?2");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, dir, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	return ecsfs__sql_changed(s, st, "file_delete");
+}
+
+int ecsfs_store_file_delete_tree(ecsfs_store *s, const char *dir)
+{
+	/* dir itself, and everything below "dir/" (a range scan on the key) */
+	sqlite3_stmt *st = ecsfs__sql_stmt(s, "DELETE FROM files WHERE dir = ?1 OR "
+					      "(dir >= ?1 || '/' AND dir < ?1 || '0')");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, dir, -1, SQLITE_STATIC);
+	return ecsfs__sql_done(s, st, "file_delete_tree");
+}
+
+int ecsfs_store_file_rename(ecsfs_store *s, const char *dir, const char *name, const char *newdir,
+			    const char *newname)
+{
+	sqlite3_stmt *del = ecsfs__sql_stmt(s, "DELETE FROM files WHERE dir = ?1 AND name = ?2");
+	int r;
+	if (!del)
+		return -EIO;
+	if ((r = ecsfs_store_begin(s)) < 0)
+		return r;
+	sqlite3_bind_text(del, 1, newdir, -1, SQLITE_STATIC);
+	sqlite3_bind_text(del, 2, newname, -1, SQLITE_STATIC);
+	if ((r = ecsfs__sql_done(s, del, "file_rename")) < 0)
+		goto fail;
+	sqlite3_stmt *up = ecsfs__sql_stmt(s, "UPDATE files SET dir = ?3, name = ?4 "
+					      "WHERE dir = ?1 AND name = ?2");
+	if (!up) {
+		r = -EIO;
+		goto fail;
+	}
+	sqlite3_bind_text(up, 1, dir, -1, SQLITE_STATIC);
+	sqlite3_bind_text(up, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(up, 3, newdir, -1, SQLITE_STATIC);
+	sqlite3_bind_text(up, 4, newname, -1, SQLITE_STATIC);
+	if ((r = ecsfs__sql_done(s, up, "file_rename")) < 0)
+		goto fail;
+	if (!sqlite3_changes(s->db)) {
+		r = -ENOENT;
+		goto fail;
+	}
+	return ecsfs_store_commit(s);
+fail:
+	ecsfs_store_rollback(s);
+	return r;
+}
+
+int ecsfs_store_file_list(ecsfs_store *s, const char *dir, int kind, ecsfs_store_file_cb cb,
+			  void *data)
+{
+	sqlite3_stmt *st =
+	    ecsfs__sql_stmt(s, "SELECT name, kind, mode, uid, gid, mtime_ns, length(data) "
+			       "FROM files WHERE dir = ?1 AND (?2 = 0 OR kind = ?2) "
+			       "ORDER BY name");
+	int rc, r = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, dir, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, kind);
+	/* Callbacks may not touch the store: collect first. */
+	struct item {
+		char *name;
+		ecsfs_file_meta meta;
+	} *items = NULL;
+	size_t n = 0, alloc = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == alloc) {
+			alloc = alloc ? alloc * 2 : 16;
+			items = realloc(items, alloc * sizeof(*items));
+			if (!items)
+				abort();
+		}
+		items[n].name = strdup((const char *)sqlite3_column_text(st, 0));
+		meta_from_row(st, 1, &items[n].meta);
+		n++;
+	}
+	if (rc != SQLITE_DONE)
+		r = ecsfs__sql_fault(s, rc, "file_list");
+	sqlite3_reset(st);
+	for (size_t i = 0; i < n; i++) {
+		if (r == 0)
+			r = cb(data, items[i].name, &items[i].meta);
+		free(items[i].name);
+	}
+	free(items);
+	return r < 0 ? r : 0;
+}
+
+int ecsfs_store_file_count(ecsfs_store *s, const char *dir, int kind, uint64_t *count,
+			   uint64_t *bytes)
+{
+	sqlite3_stmt *st =
+	    ecsfs__sql_stmt(s, "SELECT count(*), coalesce(sum(length(data)), 0) FROM files "
+			       "WHERE dir = ?1 AND (?2 = 0 OR kind = ?2)");
+	int rc;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, dir, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, kind);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return ecsfs__sql_fault(s, rc, "file_count");
+	}
+	if (count)
+		*count = (uint64_t)sqlite3_column_int64(st, 0);
+	if (bytes)
+		*bytes = (uint64_t)sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	return 0;
+}
+
+int ecsfs_store_file_count_tree(ecsfs_store *s, const char *dir, uint64_t *count)
+{
+	sqlite3_stmt *st =
+	    ecsfs__sql_stmt(s, "SELECT count(*) FROM files WHERE kind != 3 AND (dir = ?1 OR "
+			       "(dir >= ?1 || '/' AND dir < ?1 || '0'))");
+	int rc;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, dir, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*count = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : ecsfs__sql_fault(s, rc, "file_count_tree");
+}
+
+/* ---- deferred deletions ---- */
+
+int ecsfs_store_deferred_put(ecsfs_store *s, const char *path, int64_t due_ns)
+{
+	sqlite3_stmt *st =
+	    ecsfs__sql_stmt(s, "INSERT OR REPLACE INTO deferred (path, due_ns) VALUES (?1, ?2)");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, due_ns);
+	return ecsfs__sql_done(s, st, "deferred_put");
+}
+
+int ecsfs_store_deferred_delete(ecsfs_store *s, const char *path)
+{
+	sqlite3_stmt *st = ecsfs__sql_stmt(s, "DELETE FROM deferred WHERE path = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	return ecsfs__sql_changed(s, st, "deferred_delete");
+}
+
+int ecsfs_store_deferred_due(ecsfs_store *s, int64_t now_ns, ecsfs_store_name_cb cb, void *data)
+{
+	sqlite3_stmt *st =
+	    ecsfs__sql_stmt(s, "SELECT path FROM deferred WHERE due_ns <= ?1 ORDER BY path");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, now_ns);
+	return ecsfs__sql_names(s, st, cb, data);
+}
