@@ -227,8 +227,9 @@ static bool settled(const ecsfs__look *k)
 				k->now - k->prim[i]->started_ns >= k->sv->stable_ns;
 	for (size_t i = 0; i < k->nold; i++)
 		old_live += k->old[i]->live;
-	return old_live == 0 && k->nretiring == 0 && (long long)k->nprim == k->desired &&
-	       (long long)prim_healthy == k->desired && (k->p || k->desired == 0);
+	return old_live == 0 && k->nretiring == 0 && k->nsick == 0 &&
+	       (long long)k->nprim == k->desired && (long long)prim_healthy == k->desired &&
+	       (k->p || k->desired == 0);
 }
 
 static void complete(ecsfs__look *k)

@@ -7,10 +7,12 @@
  *                    targets of tasks that stopped on their own
  *   deploy           start a deployment when the definition moved
  *   circuit breaker  fail (and roll back) a rollout whose tasks keep failing
- *   replace          retire tasks that failed container or ELB health checks
+ *   replace          retire tasks that failed container health checks; say
+ *                    which failed ELB health checks
  *   scale in         stop the primary's extra tasks, newest-started first
  *   throttle         delay launches after repeated failures
  *   start            launch what the primary lacks, within maximumPercent
+ *   retire unhealthy ELB-unhealthy tasks go once their replacement is healthy
  *   retire           stop older deployments' tasks within minimumHealthyPercent
  *   register         put running tasks in their service's target groups
  *   settle           complete the rollout, say when the service is steady
@@ -29,7 +31,6 @@
 
 #include "control/scheduler_private.h"
 #include "ecsfs/cluster.h"
-#include "ecsfs/targetgroup.h"
 #include "ecsfs/util.h"
 
 #define MAX_START 10 /* tasks started per look (RunTask's count) */
@@ -122,11 +123,12 @@ static void launch_failed(ecsfs__look *k, const char *why)
 	json_object_set_new(k->state, "lastError", json_string(why));
 }
 
-static void start_tasks(ecsfs__look *k, long long n)
+static long long start_tasks(ecsfs__look *k, long long n)
 {
 	ecsfs_err err = ECSFS_ERR_INIT;
 	ecsfs_buf list = ECSFS_BUF_INIT;
 	json_t *req = run_request(k, n > MAX_START ? MAX_START : n), *ids = NULL, *id;
+	long long started;
 	size_t i;
 
 	if (launch(k, req, &ids, &err) < 0) {
@@ -139,10 +141,12 @@ static void start_tasks(ecsfs__look *k, long long n)
 				     json_array_size(ids), list.data);
 		k->acted = k->acted || json_array_size(ids) > 0;
 	}
+	started = (long long)json_array_size(ids);
 	json_decref(req);
 	json_decref(ids);
 	ecsfs_err_release(&err);
 	ecsfs_buf_release(&list);
+	return started;
 }
 
 /* ---- the phases ---- */
@@ -166,25 +170,6 @@ static bool observe(ecsfs_services *sv, const char *cluster, const char *name, e
 	return true;
 }
 
-/* A task whose target failed the group's health checks is replaced. */
-static void replace_elb_unhealthy(ecsfs__look *k, ecsfs__svc_task *t)
-{
-	ecsfs_buf arn = ECSFS_BUF_INIT, reason = ECSFS_BUF_INIT;
-	char name[ECSFS_ELB_NAME_MAX + 1];
-
-	if (ecsfs_targetgroup_ref_name(t->elb_unhealthy, name, NULL) == 0)
-		ecsfs_targetgroup_arn(name, &arn);
-	else
-		ecsfs_buf_adds(&arn, t->elb_unhealthy);
-	ecsfs__service_event(k->s, k->cluster, k->name,
-			     "(task %s) failed ELB health checks in (target-group %s).", t->id,
-			     arn.data);
-	ecsfs_buf_addf(&reason, "%s in (target-group %s)", ECSFS__ELB_REASON, arn.data);
-	ecsfs__retire(k, &t, 1, reason.data);
-	ecsfs_buf_release(&arn);
-	ecsfs_buf_release(&reason);
-}
-
 /* A task whose health check fails is replaced, after the grace period. */
 static void replace_unhealthy(ecsfs__look *k)
 {
@@ -199,24 +184,26 @@ static void replace_unhealthy(ecsfs__look *k)
 			ecsfs__service_event(k->s, k->cluster, k->name,
 					     "(task %s) failed container health checks.", t->id);
 			ecsfs__retire(k, &t, 1, ECSFS__HEALTH_REASON);
-		} else if (t->elb_unhealthy) {
-			replace_elb_unhealthy(k, t);
 		}
 	}
 }
 
-/* The live tasks, the primary deployment's and the older ones'. */
+/* The live tasks: the primary deployment's, the older ones', and those
+ * whose targets failed their health checks (replaced before they go). */
 static void split_by_deployment(ecsfs__look *k)
 {
 	k->prim = calloc(k->l.n + 1, sizeof(*k->prim));
 	k->old = calloc(k->l.n + 1, sizeof(*k->old));
-	if (!k->prim || !k->old)
+	k->sick = calloc(k->l.n + 1, sizeof(*k->sick));
+	if (!k->prim || !k->old || !k->sick)
 		abort();
 	for (size_t i = 0; i < k->l.n; i++) {
 		ecsfs__svc_task *t = &k->l.v[i];
 		if (!t->live || t->retiring)
 			continue;
-		if (k->p && strcmp(t->started_by, ecsfs__dstr(k->p, "id")) == 0)
+		if (t->elb_unhealthy)
+			k->sick[k->nsick++] = t;
+		else if (k->p && strcmp(t->started_by, ecsfs__dstr(k->p, "id")) == 0)
 			k->prim[k->nprim++] = t;
 		else
 			k->old[k->nold++] = t;
@@ -257,7 +244,7 @@ static long long max_total(const ecsfs__look *k)
 /* Launch what the primary lacks, as far as maximumPercent leaves room. */
 static void start_missing(ecsfs__look *k)
 {
-	long long live = (long long)(k->nprim + k->nold + k->nretiring);
+	long long live = (long long)(k->nprim + k->nold + k->nretiring + k->nsick);
 	long long want = k->desired - (long long)k->nprim, room = max_total(k) - live;
 
 	if (want <= 0 || !ecsfs__may_launch(k) || k->group_missing)
@@ -265,7 +252,7 @@ static void start_missing(ecsfs__look *k)
 	if (want > room)
 		want = room;
 	if (want > 0)
-		start_tasks(k, want);
+		k->started = start_tasks(k, want);
 }
 
 /* Stop older deployments' tasks as far as minimumHealthyPercent allows. */
@@ -303,7 +290,7 @@ static bool finish_delete(ecsfs__look *k)
 {
 	ecsfs_buf stream = ECSFS_BUF_INIT;
 
-	if (!k->draining || k->nprim + k->nold + k->nretiring > 0)
+	if (!k->draining || k->nprim + k->nold + k->nretiring + k->nsick > 0)
 		return false;
 	for (size_t i = 0; i < k->l.n; i++)
 		if (!k->l.v[i].stopped)
@@ -333,6 +320,7 @@ static void look_release(ecsfs__look *k)
 	free(k->before);
 	free(k->prim);
 	free(k->old);
+	free(k->sick);
 	free(k->l.v);
 	json_decref(k->state);
 }
@@ -351,10 +339,12 @@ static void schedule(ecsfs_services *sv, const char *cluster, const char *name)
 		ecsfs__deploy_if_due(&k);
 		ecsfs__trip_breaker(&k);
 		replace_unhealthy(&k);
+		ecsfs__lb_report_unhealthy(&k);
 		split_by_deployment(&k);
 		scale_in(&k);
 		ecsfs__throttle_failures(&k);
 		start_missing(&k);
+		ecsfs__lb_retire_unhealthy(&k);
 		retire_old(&k);
 		ecsfs__lb_register(&k);
 		ecsfs__prune_deployments(&k);

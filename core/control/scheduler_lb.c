@@ -260,6 +260,56 @@ void ecsfs__lb_forget_stopped(ecsfs__look *k)
 	say_targets(k, "deregistered", dereg);
 }
 
+/* ---- targets that fail their health checks ---- */
+
+void ecsfs__lb_report_unhealthy(ecsfs__look *k)
+{
+	json_t *said = json_object_get(k->state, "elbFailed"), *fresh = json_object();
+
+	for (size_t i = 0; i < k->l.n; i++) {
+		ecsfs__svc_task *t = &k->l.v[i];
+		ecsfs_buf arn = ECSFS_BUF_INIT;
+		if (!t->live || t->retiring || !t->elb_unhealthy)
+			continue;
+		json_object_set_new(fresh, t->id, json_true());
+		if (json_object_get(said, t->id))
+			continue;
+		group_arn(t->elb_unhealthy, &arn);
+		ecsfs__service_event(k->s, k->cluster, k->name,
+				     "(task %s) failed ELB health checks in (target-group %s).",
+				     t->id, arn.data);
+		ecsfs_buf_release(&arn);
+	}
+	if (json_object_size(fresh))
+		json_object_set_new(k->state, "elbFailed", fresh);
+	else {
+		json_object_del(k->state, "elbFailed");
+		json_decref(fresh);
+	}
+}
+
+void ecsfs__lb_retire_unhealthy(ecsfs__look *k)
+{
+	long long healthy = 0;
+
+	if (!k->nsick)
+		return;
+	for (size_t i = 0; i < k->nprim; i++)
+		healthy += k->prim[i]->healthy;
+	/* a replacement is on its way and not healthy yet: keep serving */
+	if (!k->draining && k->desired > 0 && healthy < k->desired &&
+	    (long long)k->nprim + k->started >= k->desired)
+		return;
+	for (size_t i = 0; i < k->nsick; i++) {
+		ecsfs_buf arn = ECSFS_BUF_INIT, reason = ECSFS_BUF_INIT;
+		group_arn(k->sick[i]->elb_unhealthy, &arn);
+		ecsfs_buf_addf(&reason, "%s in (target-group %s)", ECSFS__ELB_REASON, arn.data);
+		ecsfs__retire(k, &k->sick[i], 1, reason.data);
+		ecsfs_buf_release(&arn);
+		ecsfs_buf_release(&reason);
+	}
+}
+
 /* ---- register ---- */
 
 /* Register task t in group i if its container port has an address; true

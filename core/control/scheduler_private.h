@@ -18,7 +18,9 @@ typedef struct ecsfs__look {
 	json_t *p;     /* the primary deployment (NULL: none yet) */
 	ecsfs__svc_tasks l;
 	ecsfs__svc_task **prim, **old; /* live tasks of the primary, of older deployments */
-	size_t nprim, nold;
+	ecsfs__svc_task **sick;	       /* live tasks whose targets failed health checks */
+	size_t nprim, nold, nsick;
+	long long started;	   /* tasks started this look */
 	size_t nretiring;	   /* live tasks being drained before their stop */
 	const char *group_missing; /* a target group it names that does not exist */
 	long long desired;	   /* tasks the service should run */
@@ -60,6 +62,12 @@ void ecsfs__lb_observe(ecsfs__look *k);
 void ecsfs__lb_finish_draining(ecsfs__look *k);
 /* Targets of tasks that stopped on their own are deregistered. */
 void ecsfs__lb_forget_stopped(ecsfs__look *k);
+/* Say once per task that its target failed the group's health checks. */
+void ecsfs__lb_report_unhealthy(ecsfs__look *k);
+/* Such tasks are retired once their replacement is healthy, or at once
+ * when no replacement is coming (ECS starts it first when maximumPercent
+ * leaves room). */
+void ecsfs__lb_retire_unhealthy(ecsfs__look *k);
 /* Tasks whose containers run are registered in every target group. */
 void ecsfs__lb_register(ecsfs__look *k);
 

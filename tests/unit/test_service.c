@@ -20,6 +20,9 @@ static ecsfs_services *sv;
 static uv_loop_t loop;
 static char dir[] = "/tmp/ecsfs-test-service-XXXXXX";
 static long long min_running_seen = 1 << 30;
+static ecsfs_err err = ECSFS_ERR_INIT;
+static int64_t desired = -1;
+static char b[128];
 
 static void never(uv_timer_t *t)
 {
@@ -91,15 +94,15 @@ static void settle(const char *watch)
 }
 
 /* What a spec file's write does: the bytes parsed, then one operation. */
-static int apply(const char *name, const char *text, ecsfs_err *err)
+static int apply(const char *name, const char *text, ecsfs_err *e)
 {
 	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644, .mtime_ns = 1};
 	ecsfs_spec_bytes file = {.data = text, .len = strlen(text), .meta = &meta};
 	json_t *doc = json_loads(text, JSON_DECODE_ANY, NULL);
 	int r;
 
-	ecsfs_err_reset(err);
-	r = ecsfs_service_put(sv, "prod", name, doc, &file, err);
+	ecsfs_err_reset(e);
+	r = ecsfs_service_put(sv, "prod", name, doc, &file, e);
 	json_decref(doc);
 	return r;
 }
@@ -109,11 +112,13 @@ typedef struct ids {
 	int n;
 } ids;
 
+static ids l; /* the tasks a section looked at, for the next one */
+
 static int ids_cb(void *data, const char *id)
 {
-	ids *l = data;
-	if (l->n < 64)
-		snprintf(l->v[l->n++], 33, "%s", id);
+	ids *into = data;
+	if (into->n < 64)
+		snprintf(into->v[into->n++], 33, "%s", id);
 	return 0;
 }
 
@@ -145,28 +150,9 @@ static const char *task_of(const char *id, char *out, size_t n)
 	return out;
 }
 
-int main(void)
+/* Order independence: the family comes after the service */
+static void check_order(void)
 {
-	ecsfs_buf why = ECSFS_BUF_INIT;
-	ecsfs_err err = ECSFS_ERR_INIT;
-	int64_t desired = -1;
-	char b[128];
-	ids l;
-
-	if (!mkdtemp(dir))
-		return 1;
-	uv_loop_init(&loop);
-	/* the scheduler's timer does not keep a loop alive; this one does, so
-	 * uv_run(UV_RUN_NOWAIT) runs what is due */
-	uv_timer_t keep;
-	uv_timer_init(&loop, &keep);
-	uv_timer_start(&keep, never, 1000000000, 0);
-	is_int(ecsfs_store_open(dir, &s, &why), 0, "store opens");
-	is_int(ecsfs_cluster_create(s, "prod", &err), 0, "cluster");
-	rt = ecsfs_fake_runtime_new();
-	open_all();
-
-	/* ---- order independence: the family comes after the service ---- */
 	is_int(apply("web", "{\"taskDefinition\":\"web\",\"desiredCount\":3}", &err), 0,
 	       "service before its family (%s)", err.msg.data);
 	settle(NULL);
@@ -179,8 +165,11 @@ int main(void)
 	is_int(stat_num("web", "running_count"), 3, "3 RUNNING once web:1 exists");
 	ok(events_have("web", "has started 3 tasks: (task "), "started event");
 	ok(events_have("web", "has reached a steady state."), "steady state event");
+}
 
-	/* ---- replacement ---- */
+/* Replacement */
+static void check_replacement(void)
+{
 	memset(&l, 0, sizeof(l));
 	ecsfs_service_tasks(sv, "prod", "web", ids_cb, &l);
 	is_int(l.n, 3, "3 task links");
@@ -190,8 +179,11 @@ int main(void)
 	ecsfs_fake_runtime_destroy(rt, ecsfs_fake_runtime_find(rt, l.v[1], "app"));
 	settle(NULL);
 	is_int(stat_num("web", "running_count"), 3, "one removed behind its back too");
+}
 
-	/* ---- scale out and in: newest-started first ---- */
+/* Scale out and in: newest-started first */
+static void check_scale(void)
+{
 	is_int(ecsfs_service_set_desired(sv, "prod", "web", 5, &err), 0, "scale to 5");
 	settle(NULL);
 	is_int(stat_num("web", "running_count"), 5, "5 RUNNING");
@@ -217,8 +209,11 @@ int main(void)
 		   "the spec file is rewritten with the new value");
 		ecsfs_buf_release(&spec);
 	}
+}
 
-	/* ---- bad values change nothing ---- */
+/* Bad values change nothing */
+static void check_bad_values(void)
+{
 	const int64_t bad[] = {-1, 1001, 100000000000, INT64_MAX, INT64_MIN};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		is_int(ecsfs_service_set_desired(sv, "prod", "web", bad[i], &err), -EINVAL,
@@ -243,8 +238,11 @@ int main(void)
 		       err.msg.data);
 	settle(NULL);
 	is_int(stat_num("web", "running_count"), 2, "still 2 RUNNING after the refusals");
+}
 
-	/* ---- rolling deployment within 100/200 ---- */
+/* Rolling deployment within 100/200 */
+static void check_rollout(void)
+{
 	is_int(ecsfs_service_set_desired(sv, "prod", "web", 4, &err), 0, "scale to 4");
 	settle(NULL);
 	reg("web", "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"busybox\","
@@ -264,8 +262,11 @@ int main(void)
 	}
 	ok(status_has("web", "PRIMARY web:2 COMPLETED"), "the deployment COMPLETED");
 	ok(!status_has("web", "ACTIVE web:1"), "the old one is gone");
+}
 
-	/* ---- redeploy ---- */
+/* Redeploy */
+static void check_redeploy(void)
+{
 	is_int(ecsfs_service_redeploy(sv, "prod", "web", &err), 0, "redeploy");
 	settle(NULL);
 	{
@@ -278,8 +279,11 @@ int main(void)
 		is_int(now.n, 4, "4 tasks after the redeploy");
 		is_int(same, 0, "all of them new");
 	}
+}
 
-	/* ---- circuit breaker with rollback ---- */
+/* Circuit breaker with rollback */
+static void check_breaker(void)
+{
 	is_int(apply("web",
 		     "{\"taskDefinition\":\"web\",\"desiredCount\":4,\"deploymentConfiguration\":"
 		     "{\"deploymentCircuitBreaker\":{\"enable\":true,\"rollback\":true}}}",
@@ -302,8 +306,11 @@ int main(void)
 	}
 	settle(NULL);
 	is_int(stat_num("web", "pending_count"), 0, "nothing pending: web:3 is not retried");
+}
 
-	/* ---- restart: nothing duplicated ---- */
+/* Restart: nothing duplicated */
+static void check_restart(void)
+{
 	{
 		size_t before = ecsfs_fake_runtime_count(rt, false);
 		close_all();
@@ -313,8 +320,11 @@ int main(void)
 		       "same containers after a restart");
 		is_int(stat_num("web", "running_count"), 4, "4 RUNNING");
 	}
+}
 
-	/* ---- delete: EBUSY while it runs, DRAINING, then gone ---- */
+/* Delete: EBUSY while it runs, DRAINING, then gone */
+static void check_delete(void)
+{
 	is_int(ecsfs_service_delete(sv, "prod", "web", false, &err), -EBUSY,
 	       "rmdir with desiredCount 4: EBUSY");
 	is_int(ecsfs_cluster_delete(s, "prod", false, &err), -EBUSY, "the cluster is busy too");
@@ -323,8 +333,11 @@ int main(void)
 	settle(NULL);
 	is_int(ecsfs_service_exists(s, "prod", "web"), -ENOENT, "gone once its tasks stopped");
 	is_int(ecsfs_fake_runtime_count(rt, false), 0, "no container left");
+}
 
-	/* ---- mkdir: desiredCount 0, no task definition ---- */
+/* Mkdir: desiredCount 0, no task definition */
+static void check_mkdir(void)
+{
 	is_int(ecsfs_service_create(sv, "prod", "api", &err), 0, "mkdir creates");
 	is_int(ecsfs_service_create(sv, "prod", "api", &err), -EEXIST, "twice: EEXIST");
 	ok(status_has("api", "state: no task definition"), "it has no task definition");
@@ -338,6 +351,35 @@ int main(void)
 	is_int(stat_num("api", "running_count"), 0, "0 RUNNING");
 	is_int(ecsfs_service_exists(s, "prod", "api"), 0, "desiredCount 0 keeps the service");
 	is_int(ecsfs_service_delete(sv, "prod", "api", false, &err), 0, "rmdir at 0");
+}
+
+int main(void)
+{
+	ecsfs_buf why = ECSFS_BUF_INIT;
+
+	if (!mkdtemp(dir))
+		return 1;
+	uv_loop_init(&loop);
+	/* the scheduler's timer does not keep a loop alive; this one does, so
+	 * uv_run(UV_RUN_NOWAIT) runs what is due */
+	uv_timer_t keep;
+	uv_timer_init(&loop, &keep);
+	uv_timer_start(&keep, never, 1000000000, 0);
+	is_int(ecsfs_store_open(dir, &s, &why), 0, "store opens");
+	is_int(ecsfs_cluster_create(s, "prod", &err), 0, "cluster");
+	rt = ecsfs_fake_runtime_new();
+	open_all();
+
+	check_order();
+	check_replacement();
+	check_scale();
+	check_bad_values();
+	check_rollout();
+	check_redeploy();
+	check_breaker();
+	check_restart();
+	check_delete();
+	check_mkdir();
 
 	close_all();
 	ecsfs_runtime_close(rt, NULL, NULL);

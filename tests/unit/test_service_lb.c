@@ -372,12 +372,17 @@ static void check_scale_in_and_health(void)
 	ok(events_have("web", "failed ELB health checks in (target-group arn:aws:"
 			      "elasticloadbalancing:us-east-1:000000000000:targetgroup/tg-web/"),
 	   "failed ELB health checks, naming the group");
-	is_int(count_in("tg-web", ECSFS_TARGET_DRAINING), 1, "its target drains");
+	ok(task_running(before.v[0]), "it keeps running while a replacement starts");
+	is_int(count_in("tg-web", ECSFS_TARGET_INITIAL), 1, "the replacement is registered");
+	is_int(count_in("tg-web", ECSFS_TARGET_DRAINING), 0, "nothing drains yet");
+	move_all("tg-web", ECSFS_TARGET_INITIAL, ECSFS_TARGET_HEALTHY);
+	settle();
+	is_int(count_in("tg-web", ECSFS_TARGET_DRAINING), 1,
+	       "once the replacement is healthy the unhealthy target drains");
+	ok(task_running(before.v[0]), "its task runs until it has drained");
 	move_all("tg-web", ECSFS_TARGET_DRAINING, ECSFS_TARGET_NONE);
-	move_all("tg-web", ECSFS_TARGET_INITIAL, ECSFS_TARGET_HEALTHY);
 	settle();
-	move_all("tg-web", ECSFS_TARGET_INITIAL, ECSFS_TARGET_HEALTHY);
-	settle();
+	ok(!task_running(before.v[0]), "then it is stopped");
 	ids after = service_tasks("web");
 	ok(after.n == 1 && before.n == 1 && strcmp(after.v[0], before.v[0]) != 0,
 	   "the task is replaced by a new one");
@@ -395,6 +400,24 @@ static void check_scale_in_and_health(void)
 	   "an unhealthy target within the grace period is not replaced");
 	move_all("tg-web", ECSFS_TARGET_UNHEALTHY, ECSFS_TARGET_HEALTHY);
 	settle();
+
+	is_int(put("web", "{\"taskDefinition\":\"web\",\"desiredCount\":1,"
+			  "\"deploymentConfiguration\":{\"maximumPercent\":100,"
+			  "\"minimumHealthyPercent\":0}," WEB_LB "}"),
+	       0, "maximumPercent 100: no room for a replacement beside it");
+	settle();
+	before = service_tasks("web");
+	move_all("tg-web", ECSFS_TARGET_HEALTHY, ECSFS_TARGET_UNHEALTHY);
+	settle();
+	is_int(count_in("tg-web", ECSFS_TARGET_DRAINING), 1,
+	       "so the unhealthy target drains at once");
+	move_all("tg-web", ECSFS_TARGET_DRAINING, ECSFS_TARGET_NONE);
+	settle();
+	move_all("tg-web", ECSFS_TARGET_INITIAL, ECSFS_TARGET_HEALTHY);
+	settle();
+	after = service_tasks("web");
+	ok(after.n == 1 && strcmp(after.v[0], before.v[0]) != 0, "then a new task takes its place");
+	is_int(count_in("tg-web", ECSFS_TARGET_HEALTHY), 1, "with a healthy target");
 }
 
 static void check_standalone_and_fit(void)
