@@ -11,11 +11,6 @@
 #include "ecsfs/buf.h"
 #include "ecsfs/error.h"
 
-/* The daemon's region and account, as ARNs carry them (ecsfs/arn.h builds
- * ARNs; these names stay while call sites move to it). */
-#define ECSFS_REGION  ecsfs_arn_region()
-#define ECSFS_ACCOUNT ecsfs_arn_account()
-
 /*
  * Check an ECS resource name (cluster, service, family): [A-Za-z0-9_-],
  * 1 to 255 characters. `what` names the kind in the message. Returns 0, or
