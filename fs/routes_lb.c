@@ -73,7 +73,7 @@ static int tg_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 static int lb_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 		    bool partial, ecsfs_err *err)
 {
-	return ecsfs_loadbalancer_check(m->cap[0], data, len, partial, err);
+	return ecsfs_lb_loadbalancer_check(fs->lb, m->cap[0], data, len, partial, err);
 }
 
 static int lb_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,

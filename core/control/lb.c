@@ -156,12 +156,14 @@ static void sweep_drained(ecsfs_lb *lb, bool *changed)
 static ecsfs__target *adopt_one(ecsfs_lb *lb, const ecsfs_hap_server_status *s)
 {
 	char group[ECSFS_ELB_NAME_MAX + 1];
+	size_t n = strnlen(s->backend, sizeof(s->backend));
 	ecsfs__target *t;
 
-	if (strncmp(s->backend, "tg-", 3) != 0 || strlen(s->backend + 3) > ECSFS_ELB_NAME_MAX ||
-	    strlen(s->name) >= sizeof(t->task))
+	if (n < 4 || n - 3 > ECSFS_ELB_NAME_MAX || strncmp(s->backend, "tg-", 3) != 0 ||
+	    strnlen(s->name, sizeof(s->name)) >= sizeof(t->task))
 		return NULL;
-	snprintf(group, sizeof(group), "%s", s->backend + 3);
+	memcpy(group, s->backend + 3, n - 3);
+	group[n - 3] = '\0';
 	if ((t = ecsfs__lb_find(lb, group, s->name)))
 		return t;
 	if (ecsfs_targetgroup_exists(lb->store, group, NULL) < 0 || !(t = calloc(1, sizeof(*t))))

@@ -94,8 +94,9 @@ static void wait_cb(void *data, const char *tg, int weight)
 			       w->port, tg);
 }
 
-static void listener_lines(ecsfs_lb *lb, const json_t *eff, ecsfs_buf *out)
+static void listener_lines(ecsfs_lb *lb, const json_t *eff, const char *state, ecsfs_buf *out)
 {
+	bool serving = strncmp(state, "active", 6) == 0;
 	const char *addr = ecsfs_loadbalancer_bind_addr(eff), *name = str(eff, "Name");
 	size_t i, j;
 	json_t *l, *rule;
@@ -107,8 +108,7 @@ static void listener_lines(ecsfs_lb *lb, const json_t *eff, ecsfs_buf *out)
 			ecsfs_buf_addf(out, "listener %d: EADDRINUSE %s\n", port, why);
 		else
 			ecsfs_buf_addf(out, "listener %d: %s %s:%d%s\n", port, str(l, "Protocol"),
-				       addr, port,
-				       lb->hap && !lb->fault.code ? "" : " (not listening)");
+				       addr, port, serving ? "" : " (not listening yet)");
 	}
 	json_array_foreach(json_object_get(eff, "Listeners"), i, l) {
 		waits w = {lb, out, (int)json_integer_value(json_object_get(l, "Port"))};
@@ -130,10 +130,11 @@ int ecsfs_lb_status(ecsfs_lb *lb, const char *name, ecsfs_buf *out)
 	if (r < 0)
 		return r;
 	ecsfs_loadbalancer_arn(name, strcmp(str(eff, "Type"), "network") == 0, &arn);
+	const char *state = lb_state(lb, eff, &info);
 	ecsfs_buf_addf(out, "name: %s\narn: %s\ntype: %s\nscheme: %s\nstate: %s\n", name, arn.data,
-		       str(eff, "Type"), str(eff, "Scheme"), lb_state(lb, eff, &info));
+		       str(eff, "Type"), str(eff, "Scheme"), state);
 	data_plane_line(lb, &info, out);
-	listener_lines(lb, eff, out);
+	listener_lines(lb, eff, state, out);
 	json_decref(eff);
 	ecsfs_buf_release(&arn);
 	return 0;

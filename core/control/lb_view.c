@@ -92,6 +92,15 @@ static int probe_ports(ecsfs_lb *lb, const char *data, size_t len, ecsfs_err *er
 	return r;
 }
 
+int ecsfs_lb_loadbalancer_check(ecsfs_lb *lb, const char *name, const char *data, size_t len,
+				bool partial, ecsfs_err *err)
+{
+	int r = ecsfs_loadbalancer_check_store(lb->store, name, data, len, partial, err);
+	if (r == 0)
+		r = probe_ports(lb, data, len, err);
+	return r;
+}
+
 int ecsfs_lb_loadbalancer_apply(ecsfs_lb *lb, const char *name, const char *data, size_t len,
 				const ecsfs_file_meta *meta, ecsfs_err *err)
 {

@@ -680,11 +680,38 @@ static int protocols_check(ecsfs_store *s, const json_t *eff, ecsfs_err *err)
 	return p.r;
 }
 
+/* The rules against the store: ports of the other load balancers, protocols
+ * of the target groups in effect. */
+static int store_rules(ecsfs_store *s, const char *name, const json_t *doc, ecsfs_err *err)
+{
+	json_t *eff = lb_effective(name, doc);
+	others o = {.s = s, .self = name, .doc = eff, .err = err};
+	int r;
+
+	ecsfs_store_elb_list(s, "loadbalancer", ports_cb, &o);
+	if ((r = o.r) == 0)
+		r = protocols_check(s, eff, err);
+	json_decref(eff);
+	return r;
+}
+
+int ecsfs_loadbalancer_check_store(ecsfs_store *s, const char *name, const char *data, size_t len,
+				   bool partial, ecsfs_err *err)
+{
+	json_t *doc;
+	int r = ecsfs_loadbalancer_check(name, data, len, partial, err);
+	if (r < 0 || !(doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL)))
+		return r; /* an unfinished document waits for its end */
+	json_object_del(doc, "Name");
+	r = store_rules(s, name, doc, err);
+	json_decref(doc);
+	return r;
+}
+
 int ecsfs_loadbalancer_apply(ecsfs_store *s, const char *name, const char *data, size_t len,
 			     const ecsfs_file_meta *meta, ecsfs_err *err)
 {
-	json_t *doc = NULL, *eff = NULL;
-	others o = {.s = s, .self = name, .err = err};
+	json_t *doc = NULL;
 	int r;
 
 	if ((r = ecsfs_loadbalancer_check(name, data, len, false, err)) < 0 ||
@@ -693,14 +720,10 @@ int ecsfs_loadbalancer_apply(ecsfs_store *s, const char *name, const char *data,
 				ecsfs_json_parse_object(data, len, &doc, &err->msg))) < 0)
 		return r;
 	json_object_del(doc, "Name");
-	eff = lb_effective(name, doc);
-	o.doc = eff;
-	ecsfs_store_elb_list(s, "loadbalancer", ports_cb, &o);
-	if ((r = o.r) == 0 && (r = protocols_check(s, eff, err)) == 0)
+	if ((r = store_rules(s, name, doc, err)) == 0)
 		r = ecsfs__elb_put(s, "loadbalancer", ECSFS_SPEC_LOADBALANCERS, name, data, len,
 				   meta, doc, err);
 	json_decref(doc);
-	json_decref(eff);
 	return r;
 }
 

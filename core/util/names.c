@@ -53,6 +53,8 @@ const char *ecsfs_errno_name(int err)
 	case EMFILE: return "EMFILE";
 	case EALREADY: return "EALREADY";
 	case EAGAIN: return "EAGAIN";
+	case EADDRINUSE: return "EADDRINUSE";
+	case ETIMEDOUT: return "ETIMEDOUT";
 	default: return "EUNKNOWN";
 	}
 }

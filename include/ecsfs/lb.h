@@ -88,6 +88,8 @@ int ecsfs_lb_targetgroup_delete(ecsfs_lb *lb, const char *name, ecsfs_err *err);
  * address it would bind is -EADDRINUSE (nothing changes; the listeners
  * already served keep serving).
  */
+int ecsfs_lb_loadbalancer_check(ecsfs_lb *lb, const char *name, const char *data, size_t len,
+				bool partial, ecsfs_err *err);
 int ecsfs_lb_loadbalancer_apply(ecsfs_lb *lb, const char *name, const char *data, size_t len,
 				const ecsfs_file_meta *meta, ecsfs_err *err);
 int ecsfs_lb_loadbalancer_delete(ecsfs_lb *lb, const char *name, ecsfs_err *err);

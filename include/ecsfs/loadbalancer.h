@@ -32,6 +32,10 @@
 
 int ecsfs_loadbalancer_check(const char *name, const char *data, size_t len, bool partial,
 			     ecsfs_err *err);
+/* The same, and once the document is whole, against the other load
+ * balancers and the target groups in effect (what apply checks). */
+int ecsfs_loadbalancer_check_store(ecsfs_store *s, const char *name, const char *data, size_t len,
+				   bool partial, ecsfs_err *err);
 /* Check (also against the other load balancers and the target groups), then
  * store the bytes and the document in effect. */
 int ecsfs_loadbalancer_apply(ecsfs_store *s, const char *name, const char *data, size_t len,
