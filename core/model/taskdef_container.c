@@ -96,12 +96,16 @@ static int check_port_mapping(struct ecsfs__td_check *v, const json_t *pm, struc
 	} else {
 		span->lo = span->hi = json_integer_value(port);
 	}
-	if (host && port && (!strcmp(v->mode, "host") || !strcmp(v->mode, "awsvpc")) &&
+	/* Without a networkMode a task gets its own address on the cluster's
+	 * network, as in awsvpc, so awsvpc's port rule holds for it too. */
+	if (host && port &&
+	    (!strcmp(v->mode, "host") || !strcmp(v->mode, "awsvpc") || v->mode_unset) &&
 	    json_integer_value(host) != span->lo) {
 		ecsfs_shape_key(v->sc, "hostPort");
 		return ecsfs_shape_fail(v->sc,
 					"%lld must equal containerPort %lld in %s network mode",
-					(long long)json_integer_value(host), span->lo, v->mode);
+					(long long)json_integer_value(host), span->lo,
+					v->mode_unset ? "awsvpc (the default)" : v->mode);
 	}
 	if (ecsfs__td_str(pm, "appProtocol") && !bridge_or_vpc) {
 		ecsfs_shape_key(v->sc, "appProtocol");

@@ -38,6 +38,7 @@ struct ecsfs__td_container {
 struct ecsfs__td_check {
 	ecsfs_shape_ctx *sc;   /* the path and the error */
 	const char *mode;      /* networkMode, "bridge" when absent */
+	bool mode_unset;       /* absent: tasks run on the cluster network as in awsvpc */
 	bool fargate;	       /* requiresCompatibilities has FARGATE */
 	long long task_cpu;    /* CPU units, -1 when absent */
 	long long task_mem;    /* MiB, -1 when absent */

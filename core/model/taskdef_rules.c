@@ -130,6 +130,7 @@ static int check_task_level(struct ecsfs__td_check *v, const json_t *doc)
 	size_t i;
 
 	v->mode = ecsfs__td_str(doc, "networkMode") ? ecsfs__td_str(doc, "networkMode") : "bridge";
+	v->mode_unset = !ecsfs__td_str(doc, "networkMode");
 	json_array_foreach(compat, i, e) {
 		if (strcmp(json_string_value(e), "FARGATE") == 0)
 			v->fargate = true;

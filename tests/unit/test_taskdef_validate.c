@@ -242,6 +242,8 @@ static const struct bad bad[] = {
     {TASK("'networkMode': 'awsvpc'", "'memory': 64, 'portMappings': [{'containerPort': 80, "
 				     "'hostPort': 8080}]"),
      "containerDefinitions[0].portMappings[0].hostPort:", "must equal containerPort 80"},
+    {ONE("'memory': 64, 'portMappings': [{'containerPort': 80, 'hostPort': 8080}]"),
+     "containerDefinitions[0].portMappings[0].hostPort:", "in awsvpc (the default) network mode"},
     {TASK("'networkMode': 'host'", "'memory': 64, 'portMappings': [{'containerPort': 80, "
 				   "'hostPort': 0}]"),
      "containerDefinitions[0].portMappings[0].hostPort:", "host network mode"},
