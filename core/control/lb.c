@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "control/lb_private.h"
 #include "ecsfs/loadbalancer.h"
@@ -262,6 +263,7 @@ static int start_driver(ecsfs_lb *lb)
 		fault_set(lb, r, e.msg.len ? e.msg.data : strerror(-r));
 	} else {
 		lb->adopting = true;
+		lb->adopted = false;
 		read_servers(lb);
 	}
 	ecsfs_err_release(&e);
@@ -277,7 +279,7 @@ static void apply(ecsfs_lb *lb)
 		fault_set(lb, e.code ? e.code : -EIO, e.msg.data);
 		goto out;
 	}
-	if (!lb->state_dir || (lb->nlb == 0 && !lb->hap)) {
+	if (!lb->state_dir || (lb->nlb == 0 && !lb->hap && !lb->stale)) {
 		ecsfs_hap_config_free(c); /* nothing to serve: no HAProxy needed */
 		goto out;
 	}
@@ -378,6 +380,14 @@ int ecsfs_lb_new(uv_loop_t *loop, ecsfs_store *store, const char *state_dir, ecs
 	ecsfs_loadbalancer_list(store, count_cb, &n);
 	if (state_dir && n)
 		lb->adopted = false;
+	/* an HAProxy left running with no load balancer (the daemon died
+	 * before it could stop it) is adopted, then stopped */
+	if (state_dir && !n) {
+		ecsfs_buf pid = ECSFS_BUF_INIT;
+		ecsfs_buf_addf(&pid, "%s/haproxy/haproxy.pid", state_dir);
+		lb->stale = access(pid.data, F_OK) == 0;
+		ecsfs_buf_release(&pid);
+	}
 	lb->dirty = true;
 	uv_timer_start(&lb->timer, on_timer, 0, ECSFS__LB_TICK_MS);
 	*out = lb;

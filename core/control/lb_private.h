@@ -49,6 +49,7 @@ struct ecsfs_lb {
 	bool reading;	    /* a read of the servers is under way */
 	unsigned applying;  /* applies whose callback has not run */
 	bool closing;
+	bool stale; /* an HAProxy may run from before with nothing to serve */
 	ecsfs__target *targets;
 	json_t *used;		  /* {group: true} for the groups a listener forwards to */
 	json_t *frontends;	  /* {frontend name: [lb, port]} of the last config */

@@ -156,7 +156,7 @@ wrk_run() { # NAME URL
 	rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
 	p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
 	errs=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out" | tr '\n' ' ')
-	printf '  %-34s %10s req/s   p99 %8s   %s\n' "$1" "$rps" "$p99" "${errs:-no errors}"
+	printf '  %-42s %10s req/s   p99 %8s   %s\n' "$1" "$rps" "$p99" "${errs:-no errors}"
 }
 wrk_run "straight to the task ($addr)" "http://$addr/"
 wrk_run "through the listener (127.0.0.1:$PORT)" "http://127.0.0.1:$PORT/"
@@ -214,7 +214,7 @@ t1=$(date +%s.%N)
 touch "$TMP/client.stop"
 wait "$CLIENT"
 read -r good failed answers <"$TMP/client"
-printf '  %-34s %10.1f s    (%s requests answered 200, answers seen: %s)\n' \
+printf '  %-42s %10.1f s    (%s requests answered 200, answers seen: %s)\n' \
 	"rollout of $R tasks v1 -> v2" "$(echo "$t1 - $t0" | bc)" "$good" "$answers"
-printf '  %-34s %10d\n' "failed requests during the rollout" "$failed"
+printf '  %-42s %10d\n' "failed requests during the rollout" "$failed"
 [[ $failed == 0 ]]
