@@ -268,6 +268,84 @@ is "$(targets web)" "$before" "the same targets after the restart"
 is "$(hap_pid)" "$pid_before" "the same HAProxy, re-adopted"
 like "$(skey "$MNT/loadbalancers/front/status" haproxy)" "adopted" "status says it was adopted"
 
+# ---- services find each other by name ----
+
+web_task=$(svc_ids prod web | head -n1)
+web_ctr=$(docker ps -q --no-trunc --filter "label=ecsfs.task=$web_task" --filter "label=ecsfs.container=app")
+# (busybox nslookup has its own resolver; the static libc one cannot load NSS)
+api_addr=$(docker exec "$web_ctr" busybox nslookup api 2>/dev/null | awk '/^Address: / {print $2}' | tail -n1)
+is "$api_addr" "$(task_addr "$(svc_ids prod api)")" "a task of web finds the api service by its name"
+# (and its wget crashes in the same way: a request by hand through nc)
+like "$(docker exec "$web_ctr" sh -c "printf 'GET /api/x HTTP/1.0\r\n\r\n' | nc -w 5 $api_addr 8080" | tail -n1)" \
+	"^api " "... and reaches it there"
+
+# ---- more rules, applied by a hitless reload under traffic ----
+
+client_start "$T/reload"
+cat >"$MNT/spec/loadbalancers/front.json" <<JSON
+{
+  "Listeners": [{
+    "Port": $P1,
+    "DefaultActions": [{"Type": "forward", "TargetGroupArn": "$WEB_ARN"}],
+    "Rules": [
+      {"Priority": 10, "Conditions": [{"Field": "path-pattern", "Values": ["/api/*"]}],
+       "Actions": [{"Type": "forward", "TargetGroupArn": "api"}]},
+      {"Priority": 20, "Conditions": [{"Field": "host-header", "HostHeaderConfig": {"Values": ["*.example.com"]}}],
+       "Actions": [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "418", "ContentType": "text/plain", "MessageBody": "teapot"}}]},
+      {"Priority": 30, "Conditions": [{"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Canary", "Values": ["yes"]}}],
+       "Actions": [{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+         {"TargetGroupArn": "api", "Weight": 1}, {"TargetGroupArn": "web", "Weight": 0}]}}]},
+      {"Priority": 40, "Conditions": [{"Field": "path-pattern", "Values": ["/old"]}],
+       "Actions": [{"Type": "redirect", "RedirectConfig": {"Path": "/new", "StatusCode": "HTTP_301"}}]}
+    ]
+  }]
+}
+JSON
+ok $? "front.json rewritten with host-header, http-header and redirect rules"
+wait_for 30 grep -q '^state: active$' "$MNT/loadbalancers/front/status"
+is "$(curl -s --max-time 5 -H 'Host: shop.example.com' "$URL/")" teapot "host-header rule: a fixed response"
+is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Host: shop.example.com' "$URL/")" 418 \
+	"... with its status"
+like "$(curl -s --max-time 5 -H 'X-Canary: yes' "$URL/")" "^api " "http-header rule: weight 1 to api, 0 to web"
+like "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' --max-time 5 "$URL/old")" "^301 http://[^ ]*/new\$" \
+	"redirect rule: 301 to /new"
+like "$(curl -s --max-time 5 "$URL/")" "^v2 " "everything else: the default action"
+client_stop "$T/reload"
+is "$(failed "$T/reload")" 0 "zero failed requests across the reload ($(sent "$T/reload") sent)"
+is "$(jget "$MNT/loadbalancers/front/rules.json" "len(d['Rules'])")" 5 "rules.json: four rules and the default"
+
+# ---- GitOps: a repository with target groups and load balancers ----
+
+mkdir -p "$T/infra/targetgroups" "$T/infra/loadbalancers"
+tg_doc 8080 >"$T/infra/targetgroups/repo-tg.json"
+echo "{\"Listeners\": [{\"Port\": $P3, \"DefaultActions\": [{\"Type\": \"forward\", \"TargetGroupArn\": \"repo-tg\"}]}]}" \
+	>"$T/infra/loadbalancers/repo-lb.json"
+rsync -rt "$T/infra/" "$MNT/spec/"
+ok $? "rsync -rt of a repository with targetgroups/ and loadbalancers/ (l before t)"
+wait_for 30 grep -q "^listener $P3: HTTP 127.0.0.1:$P3\$" "$MNT/loadbalancers/repo-lb/status"
+ok $? "its load balancer listens, its forward found its group"
+! grep -q '^waiting:' "$MNT/loadbalancers/repo-lb/status"
+ok $? "... and nothing waits"
+is "$(rsync -rti "$T/infra/" "$MNT/spec/")" "" "re-applying sends nothing"
+is "$(diff -r "$T/infra/loadbalancers" "$MNT/spec/loadbalancers" | grep -v '^Only in /' )" "" \
+	"diff -r: the files are the bytes written"
+rm "$MNT/spec/loadbalancers/repo-lb.json" "$MNT/spec/targetgroups/repo-tg.json"
+
+# ---- editors: sed -i, and a rename away and back (vim) is an update ----
+
+before=$(targets web)
+sed -i 's/"HealthyThresholdCount": 2/"HealthyThresholdCount": 3/' "$MNT/spec/targetgroups/web.json"
+ok $? "sed -i on a target group"
+is "$(jget "$MNT/targetgroups/web/targetgroup.json" "d['HealthyThresholdCount']")" 3 \
+	"... applies (targetgroup.json)"
+mv "$MNT/spec/targetgroups/web.json" "$MNT/spec/targetgroups/web.json~" &&
+	cp "$MNT/spec/targetgroups/web.json~" "$MNT/spec/targetgroups/web.json" &&
+	rm "$MNT/spec/targetgroups/web.json~"
+ok $? "renamed away, written again, the backup removed (as vim saves)"
+never_within 5 no_targets web
+ok $? "the group never went away: its targets stayed through the grace period"
+is "$(targets web)" "$before" "the same targets, still healthy"
+
 # ---- bad input ----
 
 n0=$(errors_count)
