@@ -21,8 +21,6 @@ void ecsfs__tasks_changed(void *data, const char *cluster, const char *id)
 	ecsfs_buf_addf(&path, "/%s", id);
 	ecsfs__invalidate_entry(fs, path.data);
 	ecsfs_buf_release(&path);
-	/* a service may want to replace it */
-	ecsfs_services_kick(fs->services);
 }
 
 /* Without an engine client (a bad --docker), tasks cannot exist. */

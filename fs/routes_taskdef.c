@@ -26,8 +26,6 @@ static void family_changed(ecsfs__fs *fs, const char *family)
 	ecsfs_buf_setf(&path, "/taskdefs/%s", family);
 	ecsfs__invalidate_inode(fs, path.data);
 	ecsfs_buf_release(&path);
-	/* services that follow the family look again */
-	ecsfs_services_kick(fs->services);
 }
 
 static int spec_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,

@@ -391,6 +391,17 @@ void ecsfs_services_kick(ecsfs_services *sv)
 		uv_timer_start(&sv->timer, on_timer, 0, 1000);
 }
 
+/* A task changed or a revision came or went: look again soon. */
+static void task_changed(void *data, const char *cluster, const char *id)
+{
+	ecsfs_services_kick(data);
+}
+
+static void taskdefs_changed(void *data)
+{
+	ecsfs_services_kick(data);
+}
+
 int ecsfs_services_new(uv_loop_t *loop, ecsfs_store *store, ecsfs_tasks *tasks,
 		       ecsfs_services **out)
 {
@@ -406,6 +417,9 @@ int ecsfs_services_new(uv_loop_t *loop, ecsfs_store *store, ecsfs_tasks *tasks,
 	sv->timer.data = sv;
 	uv_timer_start(&sv->timer, on_timer, 1000, 1000);
 	uv_unref((uv_handle_t *)&sv->timer);
+	if (tasks)
+		ecsfs_tasks_set_scheduler_cb(tasks, task_changed, sv);
+	ecsfs_store_watch_taskdefs(store, taskdefs_changed, sv);
 	*out = sv;
 	return 0;
 }
@@ -432,6 +446,9 @@ void ecsfs_services_free(ecsfs_services *sv)
 		return;
 	if (sv->lb)
 		ecsfs_lb_set_change_cb(sv->lb, NULL, NULL);
+	if (sv->tasks)
+		ecsfs_tasks_set_scheduler_cb(sv->tasks, NULL, NULL);
+	ecsfs_store_watch_taskdefs(sv->store, NULL, NULL);
 	uv_timer_stop(&sv->timer);
 	uv_close((uv_handle_t *)&sv->timer, timer_closed);
 }

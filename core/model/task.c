@@ -340,10 +340,19 @@ int ecsfs__task_persist(struct task *k)
 	return r;
 }
 
+/* Tell the front end (caches) and the scheduler (a service may want to
+ * replace the task) that a task changed. */
+static void tell_change(ecsfs_tasks *t, const char *cluster, const char *id)
+{
+	if (t->on_change)
+		t->on_change(t->on_change_data, cluster, id);
+	if (t->on_sched)
+		t->on_sched(t->on_sched_data, cluster, id);
+}
+
 void ecsfs__task_changed(struct task *k)
 {
-	if (k->owner->on_change)
-		k->owner->on_change(k->owner->on_change_data, k->cluster, k->id);
+	tell_change(k->owner, k->cluster, k->id);
 }
 
 void ecsfs__task_event(struct task *k, const char *fmt, ...)
@@ -429,6 +438,12 @@ void ecsfs_tasks_set_change_cb(ecsfs_tasks *t, ecsfs_tasks_change_cb cb, void *d
 	t->on_change_data = data;
 }
 
+void ecsfs_tasks_set_scheduler_cb(ecsfs_tasks *t, ecsfs_tasks_change_cb cb, void *data)
+{
+	t->on_sched = cb;
+	t->on_sched_data = data;
+}
+
 void ecsfs__tasks_release(ecsfs_tasks *t)
 {
 	for (size_t i = 0; i < t->n; i++)
@@ -496,8 +511,7 @@ static int task_forget(ecsfs_tasks *t, size_t i)
 	snprintf(cluster, sizeof(cluster), "%s", k->cluster);
 	memcpy(id, k->id, sizeof(id));
 	ecsfs__task_free(k);
-	if (t->on_change)
-		t->on_change(t->on_change_data, cluster, id);
+	tell_change(t, cluster, id);
 	return 0;
 }
 

@@ -105,6 +105,8 @@ struct ecsfs_tasks {
 	size_t n, alloc;
 	ecsfs_tasks_change_cb on_change;
 	void *on_change_data;
+	ecsfs_tasks_change_cb on_sched; /* the service scheduler */
+	void *on_sched_data;
 	bool closing;
 	bool reachable;
 	int pause_image; /* enum pause_image_state in reconciler.c */

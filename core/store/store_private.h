@@ -17,6 +17,8 @@ struct ecsfs_store {
 	int depth;   /* nesting of ecsfs_store_begin() */
 	bool failed; /* an inner step failed: the outermost commit rolls back */
 	char last_error[512];
+	ecsfs_store_watch_cb taskdefs_watch; /* told when revisions change */
+	void *taskdefs_watch_data;
 	struct {
 		const char *sql;
 		sqlite3_stmt *st;

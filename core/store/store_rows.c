@@ -157,6 +157,18 @@ int ecsfs_store_taskdef_last_revision(ecsfs_store *s, const char *family, int64_
 		   : ecsfs__sql_fault(s, rc, "taskdef_last_revision");
 }
 
+void ecsfs_store_watch_taskdefs(ecsfs_store *s, ecsfs_store_watch_cb cb, void *data)
+{
+	s->taskdefs_watch = cb;
+	s->taskdefs_watch_data = data;
+}
+
+static void taskdefs_changed(ecsfs_store *s)
+{
+	if (s->taskdefs_watch)
+		s->taskdefs_watch(s->taskdefs_watch_data);
+}
+
 int ecsfs_store_taskdef_insert(ecsfs_store *s, const char *family, int64_t rev,
 			       int64_t registered_ns, const char *canonical, const void *source,
 			       size_t len)
@@ -192,7 +204,9 @@ int ecsfs_store_taskdef_insert(ecsfs_store *s, const char *family, int64_t rev,
 	sqlite3_bind_int64(st, 2, rev);
 	if ((r = ecsfs__sql_done(s, st, "taskdef_insert")) < 0)
 		goto fail;
-	return ecsfs_store_commit(s);
+	if ((r = ecsfs_store_commit(s)) == 0)
+		taskdefs_changed(s);
+	return r;
 fail:
 	ecsfs_store_rollback(s);
 	return r;
@@ -265,7 +279,9 @@ int ecsfs_store_taskdef_deactivate(ecsfs_store *s, const char *family, int64_t r
 		return -EIO;
 	sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, changed);
-	return ecsfs__sql_done(s, st, "taskdef_deactivate");
+	if ((r = ecsfs__sql_done(s, st, "taskdef_deactivate")) == 0)
+		taskdefs_changed(s);
+	return r;
 }
 
 int ecsfs_store_taskdef_families(ecsfs_store *s, ecsfs_store_name_cb cb, void *data)

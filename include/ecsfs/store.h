@@ -161,6 +161,14 @@ int ecsfs_store_taskdef_get(ecsfs_store *s, const char *family, int64_t rev,
 			    ecsfs_taskdef_row *row);
 /* Make a revision (rev 0: every ACTIVE one) INACTIVE; -ENOENT when none was. */
 int ecsfs_store_taskdef_deactivate(ecsfs_store *s, const char *family, int64_t rev, int64_t now);
+/*
+ * Be told after a revision was registered or deregistered (the service
+ * scheduler looks again at services that follow a family). One watcher;
+ * NULL clears it. It may be told of a change an outer transaction then
+ * rolls back: a watcher only looks again, it trusts the rows.
+ */
+typedef void (*ecsfs_store_watch_cb)(void *data);
+void ecsfs_store_watch_taskdefs(ecsfs_store *s, ecsfs_store_watch_cb cb, void *data);
 /* Families with an ACTIVE revision, by name. */
 int ecsfs_store_taskdef_families(ecsfs_store *s, ecsfs_store_name_cb cb, void *data);
 typedef int (*ecsfs_store_rev_cb)(void *data, int64_t revision);

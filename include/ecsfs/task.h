@@ -46,6 +46,9 @@ typedef void (*ecsfs_tasks_change_cb)(void *data, const char *cluster, const cha
 int ecsfs_tasks_new(uv_loop_t *loop, ecsfs_store *store, ecsfs_runtime *rt, const char *state_dir,
 		    ecsfs_tasks **out, ecsfs_buf *why);
 void ecsfs_tasks_set_change_cb(ecsfs_tasks *t, ecsfs_tasks_change_cb cb, void *data);
+/* The service scheduler's own listener, told of the same changes beside the
+ * front end's (services set it themselves; NULL clears it). */
+void ecsfs_tasks_set_scheduler_cb(ecsfs_tasks *t, ecsfs_tasks_change_cb cb, void *data);
 /* The static binary the pause image is imported from when the engine lacks
  * it (the build's ecsfs-pause). 0 or -ENOMEM. */
 int ecsfs_tasks_set_pause_binary(ecsfs_tasks *t, const char *path);
