@@ -189,6 +189,45 @@ int ecsfs__sql_done(ecsfs_store *s, sqlite3_stmt *st, const char *what)
 	return 0;
 }
 
+static int sql_step_one(ecsfs_store *s, sqlite3_stmt *st, const char *what, ecsfs__sql_row_fn *read,
+			void *out, bool none_is_enoent)
+{
+	int rc = sqlite3_step(st), r = 0;
+
+	if (rc == SQLITE_ROW) {
+		if (out)
+			read(st, out);
+	} else if (rc == SQLITE_DONE && none_is_enoent) {
+		r = -ENOENT;
+	} else {
+		r = ecsfs__sql_fault(s, rc, what);
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int ecsfs__sql_row(ecsfs_store *s, sqlite3_stmt *st, const char *what, ecsfs__sql_row_fn *read,
+		   void *out)
+{
+	return sql_step_one(s, st, what, read, out, true);
+}
+
+int ecsfs__sql_one(ecsfs_store *s, sqlite3_stmt *st, const char *what, ecsfs__sql_row_fn *read,
+		   void *out)
+{
+	return sql_step_one(s, st, what, read, out, false);
+}
+
+void ecsfs__sql_read_count(sqlite3_stmt *st, void *out)
+{
+	*(uint64_t *)out = (uint64_t)sqlite3_column_int64(st, 0);
+}
+
+void ecsfs__sql_read_int64(sqlite3_stmt *st, void *out)
+{
+	*(int64_t *)out = sqlite3_column_int64(st, 0);
+}
+
 int ecsfs__sql_changed(ecsfs_store *s, sqlite3_stmt *st, const char *what)
 {
 	int r = ecsfs__sql_done(s, st, what);
@@ -360,21 +399,18 @@ int ecsfs__sql_names(ecsfs_store *s, sqlite3_stmt *st, ecsfs_store_name_cb cb, v
 
 /* ---- meta: single values of the state directory ---- */
 
+static void meta_value_from_row(sqlite3_stmt *st, void *out)
+{
+	ecsfs_buf_add(out, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+}
+
 int ecsfs_store_meta_get(ecsfs_store *s, const char *key, ecsfs_buf *value)
 {
 	sqlite3_stmt *st = ecsfs__sql_stmt(s, "SELECT value FROM meta WHERE key = ?1");
-	int rc;
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		ecsfs_buf_add(value, sqlite3_column_text(st, 0),
-			      (size_t)sqlite3_column_bytes(st, 0));
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? -ENOENT : ecsfs__sql_fault(s, rc, "meta_get");
+	return ecsfs__sql_row(s, st, "meta_get", meta_value_from_row, value);
 }
 
 int ecsfs_store_meta_put(ecsfs_store *s, const char *key, const char *value)

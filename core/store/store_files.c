@@ -22,33 +22,36 @@ static void meta_from_row(sqlite3_stmt *st, int col, ecsfs_file_meta *m)
 	m->size = (uint64_t)sqlite3_column_int64(st, col + 5);
 }
 
+struct file_out {
+	ecsfs_file_meta *meta;
+	ecsfs_buf *data;
+};
+
+static void file_from_row(sqlite3_stmt *st, void *out)
+{
+	struct file_out *o = out;
+
+	if (o->meta)
+		meta_from_row(st, 0, o->meta);
+	if (o->data) {
+		ecsfs_buf_reset(o->data);
+		ecsfs_buf_add(o->data, sqlite3_column_blob(st, 6),
+			      (size_t)sqlite3_column_bytes(st, 6));
+	}
+}
+
 int ecsfs_store_file_get(ecsfs_store *s, const char *dir, const char *name, ecsfs_file_meta *meta,
 			 ecsfs_buf *data)
 {
 	sqlite3_stmt *st =
 	    ecsfs__sql_stmt(s, "SELECT kind, mode, uid, gid, mtime_ns, length(data), data "
 			       "FROM files WHERE dir = ?1 AND name = ?2");
-	int rc, r = 0;
+	struct file_out o = {meta, data};
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, dir, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if (meta)
-			meta_from_row(st, 0, meta);
-		if (data) {
-			ecsfs_buf_reset(data);
-			ecsfs_buf_add(data, sqlite3_column_blob(st, 6),
-				      (size_t)sqlite3_column_bytes(st, 6));
-		}
-	} else if (rc == SQLITE_DONE) {
-		r = -ENOENT;
-	} else {
-		r = ecsfs__sql_fault(s, rc, "file_get");
-	}
-	sqlite3_reset(st);
-	return r;
+	return ecsfs__sql_row(s, st, "file_get", file_from_row, &o);
 }
 
 int ecsfs_store_file_put(ecsfs_store *s, const char *dir, const char *name,
@@ -187,28 +190,33 @@ int ecsfs_store_file_list(ecsfs_store *s, const char *dir, int kind, ecsfs_store
 	return r < 0 ? r : 0;
 }
 
+struct count_out {
+	uint64_t *count;
+	uint64_t *bytes;
+};
+
+static void count_from_row(sqlite3_stmt *st, void *out)
+{
+	struct count_out *o = out;
+
+	if (o->count)
+		*o->count = (uint64_t)sqlite3_column_int64(st, 0);
+	if (o->bytes)
+		*o->bytes = (uint64_t)sqlite3_column_int64(st, 1);
+}
+
 int ecsfs_store_file_count(ecsfs_store *s, const char *dir, int kind, uint64_t *count,
 			   uint64_t *bytes)
 {
 	sqlite3_stmt *st =
 	    ecsfs__sql_stmt(s, "SELECT count(*), coalesce(sum(length(data)), 0) FROM files "
 			       "WHERE dir = ?1 AND (?2 = 0 OR kind = ?2)");
-	int rc;
+	struct count_out o = {count, bytes};
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, dir, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, kind);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return ecsfs__sql_fault(s, rc, "file_count");
-	}
-	if (count)
-		*count = (uint64_t)sqlite3_column_int64(st, 0);
-	if (bytes)
-		*bytes = (uint64_t)sqlite3_column_int64(st, 1);
-	sqlite3_reset(st);
-	return 0;
+	return ecsfs__sql_one(s, st, "file_count", count_from_row, &o);
 }
 
 int ecsfs_store_file_count_tree(ecsfs_store *s, const char *dir, uint64_t *count)
@@ -216,14 +224,11 @@ int ecsfs_store_file_count_tree(ecsfs_store *s, const char *dir, uint64_t *count
 	sqlite3_stmt *st =
 	    ecsfs__sql_stmt(s, "SELECT count(*) FROM files WHERE kind != 3 AND (dir = ?1 OR "
 			       "(dir >= ?1 || '/' AND dir < ?1 || '0'))");
-	int rc;
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, dir, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	*count = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : ecsfs__sql_fault(s, rc, "file_count_tree");
+	*count = 0;
+	return ecsfs__sql_one(s, st, "file_count_tree", ecsfs__sql_read_count, count);
 }
 
 /* ---- deferred deletions ---- */

@@ -11,28 +11,36 @@
 
 /* ---- journals ---- */
 
+struct head_out {
+	int64_t *base, *end, *mtime;
+};
+
+static void head_from_row(sqlite3_stmt *st, void *out)
+{
+	struct head_out *o = out;
+
+	*o->base = sqlite3_column_int64(st, 0);
+	*o->end = sqlite3_column_int64(st, 1);
+	*o->mtime = sqlite3_column_int64(st, 2);
+}
+
+/* A stream without a head is empty: all three are 0. */
 static int journal_head(ecsfs_store *s, const char *stream, int64_t *base, int64_t *end,
 			int64_t *mtime)
 {
 	sqlite3_stmt *st = ecsfs__sql_stmt(s, "SELECT base, end_off, mtime_ns FROM journal_head "
 					      "WHERE stream = ?1");
-	int rc;
+	struct head_out o = {base, end, mtime};
+	int r;
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*base = sqlite3_column_int64(st, 0);
-		*end = sqlite3_column_int64(st, 1);
-		*mtime = sqlite3_column_int64(st, 2);
-	} else if (rc == SQLITE_DONE) {
+	r = ecsfs__sql_row(s, st, "journal_head", head_from_row, &o);
+	if (r == -ENOENT) {
 		*base = *end = *mtime = 0;
-	} else {
-		sqlite3_reset(st);
-		return ecsfs__sql_fault(s, rc, "journal_head");
+		r = 0;
 	}
-	sqlite3_reset(st);
-	return 0;
+	return r;
 }
 
 /* Drop the oldest lines so that about half of the limit remains. */
@@ -41,18 +49,13 @@ static int journal_trim(ecsfs_store *s, const char *stream, int64_t end)
 	sqlite3_stmt *st =
 	    ecsfs__sql_stmt(s, "SELECT min(off) FROM journal WHERE stream = ?1 AND off >= ?2");
 	int64_t base;
-	int rc, r;
+	int r;
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, end - (int64_t)(ECSFS_JOURNAL_MAX / 2));
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return ecsfs__sql_fault(s, rc, "journal_trim");
-	}
-	base = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	if ((r = ecsfs__sql_one(s, st, "journal_trim", ecsfs__sql_read_int64, &base)) < 0)
+		return r;
 	st = ecsfs__sql_stmt(s, "DELETE FROM journal WHERE stream = ?1 AND off < ?2");
 	if (!st)
 		return -EIO;
@@ -212,26 +215,24 @@ int ecsfs_store_journal_tail(ecsfs_store *s, const char *stream, int n, ecsfs_st
 
 int ecsfs_store_journal_drop(ecsfs_store *s, const char *stream)
 {
+	static const char *const drops[] = {
+	    "DELETE FROM journal WHERE stream = ?1",
+	    "DELETE FROM journal_head WHERE stream = ?1",
+	};
 	sqlite3_stmt *st;
 	int r;
 	if ((r = ecsfs_store_begin(s)) < 0)
 		return r;
-	st = ecsfs__sql_stmt(s, "DELETE FROM journal WHERE stream = ?1");
-	if (!st) {
-		r = -EIO;
-		goto fail;
+	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++) {
+		st = ecsfs__sql_stmt(s, drops[i]);
+		if (!st) {
+			r = -EIO;
+			goto fail;
+		}
+		sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
+		if ((r = ecsfs__sql_done(s, st, "journal_drop")) < 0)
+			goto fail;
 	}
-	sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
-	if ((r = ecsfs__sql_done(s, st, "journal_drop")) < 0)
-		goto fail;
-	st = ecsfs__sql_stmt(s, "DELETE FROM journal_head WHERE stream = ?1");
-	if (!st) {
-		r = -EIO;
-		goto fail;
-	}
-	sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
-	if ((r = ecsfs__sql_done(s, st, "journal_drop")) < 0)
-		goto fail;
 	return ecsfs_store_commit(s);
 fail:
 	ecsfs_store_rollback(s);

@@ -35,6 +35,18 @@ sqlite3_stmt *ecsfs__sql_stmt(ecsfs_store *s, const char *sql);
 int ecsfs__sql_done(ecsfs_store *s, sqlite3_stmt *st, const char *what);
 /* The same for an UPDATE or DELETE of one row: -ENOENT when none changed. */
 int ecsfs__sql_changed(ecsfs_store *s, sqlite3_stmt *st, const char *what);
+/* Reads the columns of the row a statement stands on into out. */
+typedef void ecsfs__sql_row_fn(sqlite3_stmt *st, void *out);
+/* Step a statement that yields at most one row: 0 with read(st, out) called
+ * on it (unless out is NULL), -ENOENT when there is none. */
+int ecsfs__sql_row(ecsfs_store *s, sqlite3_stmt *st, const char *what, ecsfs__sql_row_fn *read,
+		   void *out);
+/* The same for an aggregate, whose one row always comes: no row is a fault. */
+int ecsfs__sql_one(ecsfs_store *s, sqlite3_stmt *st, const char *what, ecsfs__sql_row_fn *read,
+		   void *out);
+/* Readers of column 0: as a uint64_t count, as an int64_t (out). */
+void ecsfs__sql_read_count(sqlite3_stmt *st, void *out);
+void ecsfs__sql_read_int64(sqlite3_stmt *st, void *out);
 /* Call cb with each name of a one-column result, collected first so that
  * callbacks may use the store. */
 int ecsfs__sql_names(ecsfs_store *s, sqlite3_stmt *st, ecsfs_store_name_cb cb, void *data);

@@ -33,31 +33,25 @@ int ecsfs_store_cluster_insert(ecsfs_store *s, const char *name, int64_t created
 	return ecsfs__sql_done(s, st, "cluster_insert");
 }
 
+static void cluster_from_row(sqlite3_stmt *st, void *out)
+{
+	ecsfs_cluster_row *row = out;
+
+	snprintf(row->name, sizeof(row->name), "%s", sqlite3_column_text(st, 0));
+	row->created_ns = sqlite3_column_int64(st, 1);
+	ecsfs_buf_reset(&row->settings);
+	if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+		ecsfs_buf_adds(&row->settings, (const char *)sqlite3_column_text(st, 2));
+}
+
 int ecsfs_store_cluster_get(ecsfs_store *s, const char *name, ecsfs_cluster_row *row)
 {
 	sqlite3_stmt *st = ecsfs__sql_stmt(s, "SELECT name, created_ns, settings FROM clusters "
 					      "WHERE name = ?1");
-	int rc, r = 0;
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if (row) {
-			snprintf(row->name, sizeof(row->name), "%s", sqlite3_column_text(st, 0));
-			row->created_ns = sqlite3_column_int64(st, 1);
-			ecsfs_buf_reset(&row->settings);
-			if (sqlite3_column_type(st, 2) != SQLITE_NULL)
-				ecsfs_buf_adds(&row->settings,
-					       (const char *)sqlite3_column_text(st, 2));
-		}
-	} else if (rc == SQLITE_DONE) {
-		r = -ENOENT;
-	} else {
-		r = ecsfs__sql_fault(s, rc, "cluster_get");
-	}
-	sqlite3_reset(st);
-	return r;
+	return ecsfs__sql_row(s, st, "cluster_get", cluster_from_row, row);
 }
 
 bool ecsfs_store_cluster_exists(ecsfs_store *s, const char *name)
@@ -145,16 +139,13 @@ void ecsfs_taskdef_row_release(ecsfs_taskdef_row *row)
 int ecsfs_store_taskdef_last_revision(ecsfs_store *s, const char *family, int64_t *rev)
 {
 	sqlite3_stmt *st = ecsfs__sql_stmt(s, "SELECT last_revision FROM families WHERE name = ?1");
-	int rc;
+	int r;
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	*rev = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE
-		   ? 0
-		   : ecsfs__sql_fault(s, rc, "taskdef_last_revision");
+	*rev = 0;
+	r = ecsfs__sql_row(s, st, "taskdef_last_revision", ecsfs__sql_read_int64, rev);
+	return r == -ENOENT ? 0 : r;
 }
 
 void ecsfs_store_watch_taskdefs(ecsfs_store *s, ecsfs_store_watch_cb cb, void *data)
@@ -212,8 +203,10 @@ fail:
 	return r;
 }
 
-static void taskdef_from_row(sqlite3_stmt *st, ecsfs_taskdef_row *row)
+static void taskdef_from_row(sqlite3_stmt *st, void *out)
 {
+	ecsfs_taskdef_row *row = out;
+
 	row->revision = sqlite3_column_int64(st, 0);
 	row->active = sqlite3_column_int(st, 1) != 0;
 	row->registered_ns = sqlite3_column_int64(st, 2);
@@ -236,23 +229,12 @@ int ecsfs_store_taskdef_get(ecsfs_store *s, const char *family, int64_t rev, ecs
 		      s, "SELECT revision, active, registered_ns, deregistered_ns, canonical, "
 			 "source FROM taskdefs WHERE active = 1 AND family = ?1 "
 			 "ORDER BY revision DESC LIMIT 1");
-	int rc, r = 0;
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);
 	if (rev)
 		sqlite3_bind_int64(st, 2, rev);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if (row)
-			taskdef_from_row(st, row);
-	} else if (rc == SQLITE_DONE) {
-		r = -ENOENT;
-	} else {
-		r = ecsfs__sql_fault(s, rc, "taskdef_get");
-	}
-	sqlite3_reset(st);
-	return r;
+	return ecsfs__sql_row(s, st, "taskdef_get", taskdef_from_row, row);
 }
 
 int ecsfs_store_taskdef_deactivate(ecsfs_store *s, const char *family, int64_t rev, int64_t now)
@@ -327,13 +309,10 @@ int ecsfs_store_taskdef_revisions(ecsfs_store *s, const char *family, ecsfs_stor
 int ecsfs_store_taskdef_count_families(ecsfs_store *s, uint64_t *n)
 {
 	sqlite3_stmt *st = ecsfs__sql_stmt(s, "SELECT count(*) FROM families");
-	int rc;
 	if (!st)
 		return -EIO;
-	rc = sqlite3_step(st);
-	*n = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : ecsfs__sql_fault(s, rc, "taskdef_count_families");
+	*n = 0;
+	return ecsfs__sql_one(s, st, "taskdef_count_families", ecsfs__sql_read_count, n);
 }
 
 /* ---- tasks ---- */
@@ -384,19 +363,11 @@ int ecsfs_store_task_count(ecsfs_store *s, const char *cluster, bool running, ui
 {
 	sqlite3_stmt *st = ecsfs__sql_stmt(s, "SELECT count(*) FROM tasks WHERE cluster = ?1 AND "
 					      "(?2 = 0 OR stopped_ns = 0)");
-	int rc;
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, cluster, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, running);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return ecsfs__sql_fault(s, rc, "task_count");
-	}
-	*n = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return 0;
+	return ecsfs__sql_one(s, st, "task_count", ecsfs__sql_read_count, n);
 }
 
 int ecsfs_store_task_delete_cluster(ecsfs_store *s, const char *cluster)
@@ -423,23 +394,20 @@ int ecsfs_store_service_put(ecsfs_store *s, const char *cluster, const char *nam
 	return ecsfs__sql_done(s, st, "service_put");
 }
 
+static void service_state_from_row(sqlite3_stmt *st, void *out)
+{
+	ecsfs_buf_add(out, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+}
+
 int ecsfs_store_service_get(ecsfs_store *s, const char *cluster, const char *name, ecsfs_buf *state)
 {
 	sqlite3_stmt *st =
 	    ecsfs__sql_stmt(s, "SELECT state FROM services WHERE cluster = ?1 AND name = ?2");
-	int rc;
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, cluster, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && state)
-		ecsfs_buf_add(state, sqlite3_column_text(st, 0),
-			      (size_t)sqlite3_column_bytes(st, 0));
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? -ENOENT : ecsfs__sql_fault(s, rc, "service_get");
+	return ecsfs__sql_row(s, st, "service_get", service_state_from_row, state);
 }
 
 int ecsfs_store_service_delete(ecsfs_store *s, const char *cluster, const char *name)
@@ -477,18 +445,10 @@ int ecsfs_store_service_list_all(ecsfs_store *s, ecsfs_store_name_cb cb, void *d
 int ecsfs_store_service_count(ecsfs_store *s, const char *cluster, uint64_t *n)
 {
 	sqlite3_stmt *st = ecsfs__sql_stmt(s, "SELECT count(*) FROM services WHERE cluster = ?1");
-	int rc;
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, cluster, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return ecsfs__sql_fault(s, rc, "service_count");
-	}
-	*n = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return 0;
+	return ecsfs__sql_one(s, st, "service_count", ecsfs__sql_read_count, n);
 }
 
 /* ---- secrets ---- */
@@ -508,30 +468,33 @@ int ecsfs_store_secret_put(ecsfs_store *s, const char *name, const void *value, 
 	return ecsfs__sql_done(s, st, "secret_put");
 }
 
+struct secret_out {
+	ecsfs_buf *value;
+	int64_t *updated_ns;
+};
+
+static void secret_from_row(sqlite3_stmt *st, void *out)
+{
+	struct secret_out *o = out;
+
+	if (o->value) {
+		ecsfs_buf_reset(o->value);
+		ecsfs_buf_add(o->value, sqlite3_column_blob(st, 0),
+			      (size_t)sqlite3_column_bytes(st, 0));
+	}
+	if (o->updated_ns)
+		*o->updated_ns = sqlite3_column_int64(st, 1);
+}
+
 int ecsfs_store_secret_get(ecsfs_store *s, const char *name, ecsfs_buf *value, int64_t *updated_ns)
 {
 	sqlite3_stmt *st =
 	    ecsfs__sql_stmt(s, "SELECT value, updated_ns FROM secrets WHERE name = ?1");
-	int rc, r = 0;
+	struct secret_out o = {value, updated_ns};
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if (value) {
-			ecsfs_buf_reset(value);
-			ecsfs_buf_add(value, sqlite3_column_blob(st, 0),
-				      (size_t)sqlite3_column_bytes(st, 0));
-		}
-		if (updated_ns)
-			*updated_ns = sqlite3_column_int64(st, 1);
-	} else if (rc == SQLITE_DONE) {
-		r = -ENOENT;
-	} else {
-		r = ecsfs__sql_fault(s, rc, "secret_get");
-	}
-	sqlite3_reset(st);
-	return r;
+	return ecsfs__sql_row(s, st, "secret_get", secret_from_row, &o);
 }
 
 int ecsfs_store_secret_delete(ecsfs_store *s, const char *name)
@@ -568,28 +531,33 @@ int ecsfs_store_elb_put(ecsfs_store *s, const char *kind, const char *name, int6
 	return ecsfs__sql_done(s, st, "elb_put");
 }
 
+struct elb_out {
+	int64_t *created_ns;
+	ecsfs_buf *doc;
+};
+
+static void elb_from_row(sqlite3_stmt *st, void *out)
+{
+	struct elb_out *o = out;
+
+	if (o->created_ns)
+		*o->created_ns = sqlite3_column_int64(st, 0);
+	if (o->doc)
+		ecsfs_buf_add(o->doc, sqlite3_column_text(st, 1),
+			      (size_t)sqlite3_column_bytes(st, 1));
+}
+
 int ecsfs_store_elb_get(ecsfs_store *s, const char *kind, const char *name, int64_t *created_ns,
 			ecsfs_buf *doc)
 {
 	sqlite3_stmt *st =
 	    ecsfs__sql_stmt(s, "SELECT created_ns, doc FROM elb WHERE kind = ?1 AND name = ?2");
-	int rc;
+	struct elb_out o = {created_ns, doc};
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if (created_ns)
-			*created_ns = sqlite3_column_int64(st, 0);
-		if (doc)
-			ecsfs_buf_add(doc, sqlite3_column_text(st, 1),
-				      (size_t)sqlite3_column_bytes(st, 1));
-	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? -ENOENT : ecsfs__sql_fault(s, rc, "elb_get");
+	return ecsfs__sql_row(s, st, "elb_get", elb_from_row, &o);
 }
 
 int ecsfs_store_elb_delete(ecsfs_store *s, const char *kind, const char *name)
