@@ -36,6 +36,17 @@ void ecsfs__hap_fail(ecsfs_haproxy *h, int err, const char *fmt, ...)
 	ecsfs__hap_pass_end(h, err);
 }
 
+bool ecsfs__hap_admin_answered(ecsfs_haproxy *h, int err)
+{
+	if (h->closing)
+		return false;
+	if (err < 0) {
+		ecsfs__hap_fail(h, err, "haproxy: the admin socket %s does not answer", h->admin);
+		return false;
+	}
+	return true;
+}
+
 void ecsfs__hap_poll_after(ecsfs_haproxy *h, unsigned ms, void (*fn)(ecsfs_haproxy *h))
 {
 	h->poll_fn = fn;
@@ -71,12 +82,8 @@ static void step_done(void *data, int err, const char *out, size_t len)
 	ecsfs_haproxy *h = data;
 	const hap_step *s;
 
-	if (h->closing)
+	if (!ecsfs__hap_admin_answered(h, err))
 		return;
-	if (err < 0) {
-		ecsfs__hap_fail(h, err, "haproxy: the admin socket %s does not answer", h->admin);
-		return;
-	}
 	s = &h->plan.steps[h->istep++];
 	if (!ecsfs__hap_step_ok(out)) {
 		if (s->del)
@@ -123,12 +130,8 @@ static void servers_state_done(void *data, int err, const char *out, size_t len)
 {
 	ecsfs_haproxy *h = data;
 
-	if (h->closing)
+	if (!ecsfs__hap_admin_answered(h, err))
 		return;
-	if (err < 0) {
-		ecsfs__hap_fail(h, err, "haproxy: the admin socket %s does not answer", h->admin);
-		return;
-	}
 	ecsfs__hap_set_live(h, out, true);
 	ecsfs__hap_plan_release(&h->plan);
 	ecsfs__hap_plan(h->target, h->live, h->nlive, &h->plan);

@@ -234,6 +234,9 @@ void ecsfs__hap_pass_end(ecsfs_haproxy *h, int err);
 /* End the pass with err and a message. */
 void ecsfs__hap_fail(ecsfs_haproxy *h, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* For a reply of the admin socket: false when the driver is closing, or
+ * when the socket did not answer (the pass has then ended with err). */
+bool ecsfs__hap_admin_answered(ecsfs_haproxy *h, int err);
 /* Run fn in ms, as a step of this pass. */
 void ecsfs__hap_poll_after(ecsfs_haproxy *h, unsigned ms, void (*fn)(ecsfs_haproxy *h));
 void ecsfs__hap_servers_begin(ecsfs_haproxy *h); /* bring the servers to h->target */

@@ -451,12 +451,8 @@ static void check_then_reload(ecsfs_haproxy *h, int status, const char *out)
 static void reload_state_done(void *data, int err, const char *out, size_t len)
 {
 	ecsfs_haproxy *h = data;
-	if (h->closing)
+	if (!ecsfs__hap_admin_answered(h, err))
 		return;
-	if (err < 0) {
-		ecsfs__hap_fail(h, err, "haproxy: the admin socket %s does not answer", h->admin);
-		return;
-	}
 	/* the new worker reads it: servers keep their health and state */
 	ecsfs__hap_set_live(h, out, true);
 	check_config(h, check_then_reload);
