@@ -309,6 +309,28 @@ __attribute__((format(printf, 2, 3))) static void docker_down(struct docker *d, 
 		docker_notify(d);
 }
 
+/* The start of both probe replies: false when the daemon is closing or the
+ * reply has marked Docker down (a transport error, or not HTTP 200). */
+static bool probe_answered(struct docker *d, const char *what, int err, long status,
+			   const ecsfs_buf *body, const char *errmsg)
+{
+	ecsfs_buf text = ECSFS_BUF_INIT;
+
+	if (d->closing)
+		return false;
+	d->probing = false;
+	if (err) {
+		docker_down(d, "%s", errmsg);
+		return false;
+	}
+	if (status == 200)
+		return true;
+	ecsfs__docker_error_text(body, DOCKER_ERROR_TEXT_MAX, &text);
+	docker_down(d, "%s answered HTTP %ld: %s", what, status, text.data);
+	ecsfs_buf_release(&text);
+	return false;
+}
+
 static void on_version(void *data, int err, long status, const ecsfs_buf *body, const char *errmsg)
 {
 	struct docker *d = data;
@@ -316,21 +338,8 @@ static void on_version(void *data, int err, long status, const ecsfs_buf *body, 
 	json_error_t jerr;
 	json_t *j;
 
-	if (d->closing)
+	if (!probe_answered(d, "GET /version", err, status, body, errmsg))
 		return;
-	d->probing = false;
-	if (err) {
-		docker_down(d, "%s", errmsg);
-		return;
-	}
-	if (status != 200) {
-		ecsfs_buf text = ECSFS_BUF_INIT;
-
-		ecsfs__docker_error_text(body, DOCKER_ERROR_TEXT_MAX, &text);
-		docker_down(d, "GET /version answered HTTP %ld: %s", status, text.data);
-		ecsfs_buf_release(&text);
-		return;
-	}
 	j = json_loadb(body->data, body->len, 0, &jerr);
 	if (!j) {
 		docker_down(d, "GET /version: invalid JSON at line %d, column %d: %s", jerr.line,
@@ -357,21 +366,8 @@ static void on_ping(void *data, int err, long status, const ecsfs_buf *body, con
 	char ebuf[128];
 	int r;
 
-	if (d->closing)
+	if (!probe_answered(d, "GET /_ping", err, status, body, errmsg))
 		return;
-	d->probing = false;
-	if (err) {
-		docker_down(d, "%s", errmsg);
-		return;
-	}
-	if (status != 200) {
-		ecsfs_buf text = ECSFS_BUF_INIT;
-
-		ecsfs__docker_error_text(body, DOCKER_ERROR_TEXT_MAX, &text);
-		docker_down(d, "GET /_ping answered HTTP %ld: %s", status, text.data);
-		ecsfs_buf_release(&text);
-		return;
-	}
 	if (d->info.reachable) {
 		docker_schedule(d, DOCKER_PING_INTERVAL_MS);
 		events_ensure(d);
