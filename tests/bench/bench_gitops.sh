@@ -81,6 +81,9 @@ cleanup() {
 		for inst in $INSTANCES; do
 			ids=$(docker ps -aq --filter "label=ecsfs.instance=$inst")
 			[[ -n $ids ]] && docker rm -f $ids >/dev/null 2>&1
+			# the clusters' task networks go with their containers
+			ids=$(docker network ls -q --filter "label=ecsfs.instance=$inst")
+			[[ -n $ids ]] && docker network rm $ids >/dev/null 2>&1
 		done
 	fi
 	if ((TMPFS_MOUNTED)); then

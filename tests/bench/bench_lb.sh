@@ -57,7 +57,7 @@ instance_id() {
 }
 
 cleanup() {
-	local rc=$? i ids inst p
+	local rc=$? i ids inst nets p
 	set +e
 	if [[ -n $ECSFS_PID ]]; then
 		[[ -e $MNT/clusters/bench/services/web/desired_count ]] &&
@@ -78,6 +78,9 @@ cleanup() {
 	inst=$(instance_id)
 	ids=$([[ -n $inst ]] && docker ps -aq --filter "label=ecsfs.instance=$inst")
 	[[ -n $ids ]] && docker rm -f $ids >/dev/null 2>&1
+	# the clusters' task networks go with their containers
+	nets=$([[ -n $inst ]] && docker network ls -q --filter "label=ecsfs.instance=$inst")
+	[[ -n $nets ]] && docker network rm $nets >/dev/null 2>&1
 	vols=$([[ -n $inst ]] && docker volume ls -q --filter "label=ecsfs.instance=$inst")
 	[[ -n $vols ]] && docker volume rm -f $vols >/dev/null 2>&1
 	rm -rf --one-file-system -- "$TMP"

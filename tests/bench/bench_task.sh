@@ -54,7 +54,7 @@ instance_id() {
 }
 
 cleanup() {
-	local rc=$? i ids inst
+	local rc=$? i ids inst nets
 	set +e
 	if [[ -n $ECSFS_PID ]]; then
 		kill -TERM "$ECSFS_PID" 2>/dev/null
@@ -72,6 +72,9 @@ cleanup() {
 		[[ -n $inst ]] && docker ps -aq --filter "label=ecsfs.instance=$inst"
 	)
 	[[ -n $ids ]] && docker rm -f $ids >/dev/null 2>&1
+	# the clusters' task networks go with their containers
+	nets=$([[ -n $inst ]] && docker network ls -q --filter "label=ecsfs.instance=$inst")
+	[[ -n $nets ]] && docker network rm $nets >/dev/null 2>&1
 	rm -rf --one-file-system -- "$TMP"
 	exit "$rc"
 }
