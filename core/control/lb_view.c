@@ -186,7 +186,10 @@ static int group_targets(ecsfs_lb *lb, const char *group, ecsfs__target ***out, 
 	return 0;
 }
 
-int ecsfs_lb_targets(ecsfs_lb *lb, const char *group, ecsfs_buf *out)
+/* One line of a text view about target t. */
+typedef void target_line_fn(const ecsfs__target *t, ecsfs_buf *out);
+
+static int group_lines(ecsfs_lb *lb, const char *group, target_line_fn *line, ecsfs_buf *out)
 {
 	ecsfs__target **v;
 	size_t n;
@@ -195,11 +198,20 @@ int ecsfs_lb_targets(ecsfs_lb *lb, const char *group, ecsfs_buf *out)
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++)
-		ecsfs_buf_addf(out, "%s:%d %s %s task %s\n", v[i]->addr, v[i]->port,
-			       ecsfs_target_state_name(v[i]->state),
-			       v[i]->reason ? v[i]->reason : "-", v[i]->task);
+		line(v[i], out);
 	free(v);
 	return 0;
+}
+
+static void health_line(const ecsfs__target *t, ecsfs_buf *out)
+{
+	ecsfs_buf_addf(out, "%s:%d %s %s task %s\n", t->addr, t->port,
+		       ecsfs_target_state_name(t->state), t->reason ? t->reason : "-", t->task);
+}
+
+int ecsfs_lb_targets(ecsfs_lb *lb, const char *group, ecsfs_buf *out)
+{
+	return group_lines(lb, group, health_line, out);
 }
 
 int ecsfs_lb_targets_json(ecsfs_lb *lb, const char *group, ecsfs_buf *out)
@@ -239,19 +251,15 @@ int ecsfs_lb_targets_json(ecsfs_lb *lb, const char *group, ecsfs_buf *out)
 	return 0;
 }
 
+static void stats_line(const ecsfs__target *t, ecsfs_buf *out)
+{
+	ecsfs_buf_addf(out, "%s:%d requests %lld connections %lld task %s\n", t->addr, t->port,
+		       t->requests, t->scur, t->task);
+}
+
 int ecsfs_lb_stats(ecsfs_lb *lb, const char *group, ecsfs_buf *out)
 {
-	ecsfs__target **v;
-	size_t n;
-	int r = group_targets(lb, group, &v, &n);
-
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n; i++)
-		ecsfs_buf_addf(out, "%s:%d requests %lld connections %lld task %s\n", v[i]->addr,
-			       v[i]->port, v[i]->requests, v[i]->scur, v[i]->task);
-	free(v);
-	return 0;
+	return group_lines(lb, group, stats_line, out);
 }
 
 int ecsfs_lb_targetgroup_json(ecsfs_lb *lb, const char *group, ecsfs_buf *out)
