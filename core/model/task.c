@@ -167,6 +167,16 @@ static void tasks_remove_at(ecsfs_tasks *t, size_t i)
 
 /* ---- the stored form: a JSON document of everything above ---- */
 
+const struct ecsfs__task_time ecsfs__task_times[ECSFS__TASK_TIMES] = {
+    {offsetof(struct task, created_ns), "created", "createdAt"},
+    {offsetof(struct task, pull_started_ns), "pullStarted", "pullStartedAt"},
+    {offsetof(struct task, pull_stopped_ns), "pullStopped", "pullStoppedAt"},
+    {offsetof(struct task, started_ns), "started", "startedAt"},
+    {offsetof(struct task, stopping_ns), "stopping", "stoppingAt"},
+    {offsetof(struct task, exec_stopped_ns), "execStopped", "executionStoppedAt"},
+    {offsetof(struct task, stopped_ns), "stopped", "stoppedAt"},
+};
+
 static void put_ns(json_t *o, const char *key, int64_t ns)
 {
 	if (ns)
@@ -186,13 +196,8 @@ static json_t *task_to_state(const struct task *k)
 	put_str(o, "group", k->group);
 	json_object_set_new(o, "desired", json_string(k->desired_running ? "RUNNING" : "STOPPED"));
 	json_object_set_new(o, "last", json_string(state_names[k->last]));
-	put_ns(o, "created", k->created_ns);
-	put_ns(o, "pullStarted", k->pull_started_ns);
-	put_ns(o, "pullStopped", k->pull_stopped_ns);
-	put_ns(o, "started", k->started_ns);
-	put_ns(o, "stopping", k->stopping_ns);
-	put_ns(o, "stopped", k->stopped_ns);
-	put_ns(o, "execStopped", k->exec_stopped_ns);
+	for (size_t i = 0; i < ECSFS__TASK_TIMES; i++)
+		put_ns(o, ecsfs__task_times[i].saved, ecsfs__task_time(k, i));
 	put_str(o, "stopCode", k->stop_code);
 	put_str(o, "stoppedReason", k->stopped_reason);
 	put_str(o, "pauseId", k->pause_id);
@@ -265,13 +270,8 @@ static struct task *task_from_state(ecsfs_tasks *t, const char *id, const char *
 	k->desired_running =
 	    strcmp(get_str(o, "desired") ? get_str(o, "desired") : "", "RUNNING") == 0;
 	last = state_from_name(get_str(o, "last"));
-	k->created_ns = get_ns(o, "created");
-	k->pull_started_ns = get_ns(o, "pullStarted");
-	k->pull_stopped_ns = get_ns(o, "pullStopped");
-	k->started_ns = get_ns(o, "started");
-	k->stopping_ns = get_ns(o, "stopping");
-	k->stopped_ns = get_ns(o, "stopped");
-	k->exec_stopped_ns = get_ns(o, "execStopped");
+	for (size_t i = 0; i < ECSFS__TASK_TIMES; i++)
+		*ecsfs__task_time_at(k, i) = get_ns(o, ecsfs__task_times[i].saved);
 	k->stop_code = ecsfs__xstrdup(get_str(o, "stopCode"));
 	k->stopped_reason = ecsfs__xstrdup(get_str(o, "stoppedReason"));
 	k->pause_id = ecsfs__xstrdup(get_str(o, "pauseId"));

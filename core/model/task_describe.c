@@ -331,13 +331,8 @@ static json_t *describe_container(const struct task *k, const struct ctr *c, con
 
 static void describe_times(const struct task *k, json_t *o)
 {
-	ecsfs_json_set_time(o, "createdAt", k->created_ns);
-	ecsfs_json_set_time(o, "pullStartedAt", k->pull_started_ns);
-	ecsfs_json_set_time(o, "pullStoppedAt", k->pull_stopped_ns);
-	ecsfs_json_set_time(o, "startedAt", k->started_ns);
-	ecsfs_json_set_time(o, "stoppingAt", k->stopping_ns);
-	ecsfs_json_set_time(o, "executionStoppedAt", k->exec_stopped_ns);
-	ecsfs_json_set_time(o, "stoppedAt", k->stopped_ns);
+	for (size_t i = 0; i < ECSFS__TASK_TIMES; i++)
+		ecsfs_json_set_time(o, ecsfs__task_times[i].described, ecsfs__task_time(k, i));
 }
 
 static json_t *describe_task(const struct task *k)

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ecsfs/task.h"
@@ -164,5 +165,22 @@ void ecsfs__tasks_release(ecsfs_tasks *t);
 void ecsfs__tasks_expire(ecsfs_tasks *t);
 /* Forget the STOPPED tasks of a cluster (rows, logs, memory). */
 void ecsfs__tasks_forget(ecsfs_tasks *t, const char *cluster);
+
+/* The timestamps of a task: where each is in struct task, its key in the
+ * saved document and in DescribeTasks, in the order DescribeTasks has them. */
+struct ecsfs__task_time {
+	size_t off; /* offsetof(struct task, <name>_ns) */
+	const char *saved, *described;
+};
+#define ECSFS__TASK_TIMES 7
+extern const struct ecsfs__task_time ecsfs__task_times[ECSFS__TASK_TIMES];
+static inline int64_t *ecsfs__task_time_at(struct task *k, size_t i)
+{
+	return (int64_t *)((char *)k + ecsfs__task_times[i].off);
+}
+static inline int64_t ecsfs__task_time(const struct task *k, size_t i)
+{
+	return *(const int64_t *)((const char *)k + ecsfs__task_times[i].off);
+}
 
 #endif
