@@ -25,6 +25,9 @@ int ecsfs__elb_load(ecsfs_store *s, const char *kind, const char *name, json_t *
 /* -ENOSPC when a new `name` of `kind` would pass `max`. */
 int ecsfs__elb_room(ecsfs_store *s, const char *kind, const char *name, size_t max, ecsfs_err *err);
 
+/* Set o[key] to v unless o has key already; takes v's reference either way. */
+void ecsfs__elb_set_default(json_t *o, const char *key, json_t *v);
+
 /*
  * A target group's document in effect: every field ELBv2 defaults filled in
  * (HealthCheck*, Matcher, TargetType, ...), `Name` set, and `Attributes`

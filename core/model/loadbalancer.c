@@ -444,13 +444,6 @@ int ecsfs_loadbalancer_check(const char *name, const char *data, size_t len, boo
 
 /* ---- the document in effect ---- */
 
-static void set_default(json_t *o, const char *key, json_t *v)
-{
-	if (!json_object_get(o, key))
-		json_object_set(o, key, v);
-	json_decref(v);
-}
-
 static json_t *cond_effective(const json_t *cond)
 {
 	const char *config;
@@ -482,8 +475,8 @@ static json_t *action_effective(const json_t *a)
 		json_object_set_new(fc, "TargetGroups", tgs);
 	}
 	json_array_foreach(tgs, i, t)
-		set_default(t, "Weight", json_integer(1));
-	set_default(fc, "TargetGroupStickinessConfig", json_pack("{s:b}", "Enabled", 0));
+		ecsfs__elb_set_default(t, "Weight", json_integer(1));
+	ecsfs__elb_set_default(fc, "TargetGroupStickinessConfig", json_pack("{s:b}", "Enabled", 0));
 	return e;
 }
 
@@ -533,12 +526,12 @@ static json_t *lb_effective(const char *name, const json_t *doc)
 	size_t i;
 
 	json_object_set_new(eff, "Name", json_string(name));
-	set_default(eff, "Type", json_string("application"));
-	set_default(eff, "Scheme", json_string("internal"));
-	set_default(eff, "IpAddressType", json_string("ipv4"));
+	ecsfs__elb_set_default(eff, "Type", json_string("application"));
+	ecsfs__elb_set_default(eff, "Scheme", json_string("internal"));
+	ecsfs__elb_set_default(eff, "IpAddressType", json_string("ipv4"));
 	json_array_foreach(json_object_get(doc, "Listeners"), i, l) {
 		json_t *e = json_deep_copy(l);
-		set_default(e, "Protocol", json_string(net ? "TCP" : "HTTP"));
+		ecsfs__elb_set_default(e, "Protocol", json_string(net ? "TCP" : "HTTP"));
 		json_object_set_new(e, "DefaultActions",
 				    actions_effective(json_object_get(l, "DefaultActions")));
 		json_object_set_new(e, "Rules", rules_effective(json_object_get(l, "Rules")));

@@ -405,7 +405,7 @@ int ecsfs_targetgroup_check(const char *name, const char *data, size_t len, bool
 
 /* ---- the document in effect, with ELBv2's defaults ---- */
 
-static void set_default(json_t *o, const char *key, json_t *v)
+void ecsfs__elb_set_default(json_t *o, const char *key, json_t *v)
 {
 	if (!json_object_get(o, key))
 		json_object_set(o, key, v);
@@ -437,25 +437,25 @@ json_t *ecsfs__tg_effective(const char *name, const json_t *doc)
 	const char *hcp;
 
 	json_object_set_new(eff, "Name", json_string(name));
-	set_default(eff, "TargetType", json_string("instance"));
-	set_default(eff, "HealthCheckEnabled", json_true());
-	set_default(eff, "HealthCheckProtocol", json_string(tcp ? "TCP" : "HTTP"));
-	set_default(eff, "HealthCheckPort", json_string("traffic-port"));
-	set_default(eff, "HealthCheckIntervalSeconds", json_integer(30));
+	ecsfs__elb_set_default(eff, "TargetType", json_string("instance"));
+	ecsfs__elb_set_default(eff, "HealthCheckEnabled", json_true());
+	ecsfs__elb_set_default(eff, "HealthCheckProtocol", json_string(tcp ? "TCP" : "HTTP"));
+	ecsfs__elb_set_default(eff, "HealthCheckPort", json_string("traffic-port"));
+	ecsfs__elb_set_default(eff, "HealthCheckIntervalSeconds", json_integer(30));
 	/* the default timeout, kept below a shorter interval */
 	long long iv = json_integer_value(json_object_get(eff, "HealthCheckIntervalSeconds"));
-	set_default(eff, "HealthCheckTimeoutSeconds",
-		    json_integer(iv <= (tcp ? 10 : 6) ? iv - 1 : (tcp ? 10 : 6)));
-	set_default(eff, "HealthyThresholdCount", json_integer(5));
-	set_default(eff, "UnhealthyThresholdCount", json_integer(2));
-	set_default(eff, "IpAddressType", json_string("ipv4"));
+	ecsfs__elb_set_default(eff, "HealthCheckTimeoutSeconds",
+			       json_integer(iv <= (tcp ? 10 : 6) ? iv - 1 : (tcp ? 10 : 6)));
+	ecsfs__elb_set_default(eff, "HealthyThresholdCount", json_integer(5));
+	ecsfs__elb_set_default(eff, "UnhealthyThresholdCount", json_integer(2));
+	ecsfs__elb_set_default(eff, "IpAddressType", json_string("ipv4"));
 	hcp = str(eff, "HealthCheckProtocol");
 	if (strcmp(hcp, "HTTP") == 0) {
-		set_default(eff, "HealthCheckPath", json_string("/"));
-		set_default(eff, "Matcher", json_pack("{s:s}", "HttpCode", "200"));
+		ecsfs__elb_set_default(eff, "HealthCheckPath", json_string("/"));
+		ecsfs__elb_set_default(eff, "Matcher", json_pack("{s:s}", "HttpCode", "200"));
 	}
 	if (!tcp)
-		set_default(eff, "ProtocolVersion", json_string("HTTP1"));
+		ecsfs__elb_set_default(eff, "ProtocolVersion", json_string("HTTP1"));
 	defaults_attrs(eff, tcp);
 	return eff;
 }
