@@ -71,6 +71,8 @@ typedef struct ecsfs__dirlist {
 } ecsfs__dirlist;
 
 void ecsfs__dirlist_add(ecsfs__dirlist *l, const char *name, mode_t type);
+/* Add the n names of a fixed list as regular files. */
+void ecsfs__dirlist_add_files(ecsfs__dirlist *l, const char *const *names, size_t n);
 /* Store-listing callbacks that add regular files / directories to a dirlist. */
 int ecsfs__file_list_cb(void *dirlist, const char *name, const ecsfs_file_meta *meta);
 int ecsfs__name_list_dir_cb(void *dirlist, const char *name);

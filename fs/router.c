@@ -18,6 +18,12 @@ void ecsfs__dirlist_add(ecsfs__dirlist *l, const char *name, mode_t type)
 	ecsfs_buf_add(&l->names, name, strlen(name) + 1);
 }
 
+void ecsfs__dirlist_add_files(ecsfs__dirlist *l, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ecsfs__dirlist_add(l, names[i], S_IFREG);
+}
+
 int ecsfs__file_list_cb(void *dirlist, const char *name, const ecsfs_file_meta *meta)
 {
 	ecsfs__dirlist_add(dirlist, name, S_IFREG);

@@ -141,8 +141,7 @@ static int tg_exists(ecsfs__fs *fs, const ecsfs__match *m)
 static int tg_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)
 {
 	static const char *const files[] = {"targets", "targets.json", "stats", "targetgroup.json"};
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		ecsfs__dirlist_add(out, files[i], S_IFREG);
+	ecsfs__dirlist_add_files(out, files, sizeof(files) / sizeof(files[0]));
 	return 0;
 }
 
@@ -180,8 +179,7 @@ static int lb_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)
 {
 	static const char *const files[] = {"status", "loadbalancer.json", "listeners.json",
 					    "rules.json"};
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		ecsfs__dirlist_add(out, files[i], S_IFREG);
+	ecsfs__dirlist_add_files(out, files, sizeof(files) / sizeof(files[0]));
 	return 0;
 }
 

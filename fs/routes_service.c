@@ -116,8 +116,7 @@ static int service_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *ou
 {
 	static const char *const files[] = {"desired_count", "task_definition", "redeploy",
 					    "service.json",  "status",		"events"};
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		ecsfs__dirlist_add(out, files[i], S_IFREG);
+	ecsfs__dirlist_add_files(out, files, sizeof(files) / sizeof(files[0]));
 	ecsfs__dirlist_add(out, "tasks", S_IFDIR);
 	return 0;
 }
