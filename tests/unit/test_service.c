@@ -11,6 +11,7 @@
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
 #include "fake/fake_runtime.h"
+#include "service_probe.h"
 #include "tap.h"
 
 static ecsfs_store *s;
@@ -39,39 +40,19 @@ static void reg(const char *family, const char *doc)
 	ecsfs_err_release(&why);
 }
 
-/* "key: value" of the service's status, as a number (-1 when absent). */
 static long long stat_num(const char *name, const char *key)
 {
-	ecsfs_buf st = ECSFS_BUF_INIT;
-	char pat[64];
-	long long v = -1;
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "\n%s: ", key);
-	if (ecsfs_service_status(sv, "prod", name, &st) == 0 && (p = strstr(st.data, pat)))
-		v = atoll(p + strlen(pat));
-	ecsfs_buf_release(&st);
-	return v;
+	return probe_stat_num(sv, "prod", name, key);
 }
 
 static bool status_has(const char *name, const char *text)
 {
-	ecsfs_buf st = ECSFS_BUF_INIT;
-	bool r = ecsfs_service_status(sv, "prod", name, &st) == 0 && strstr(st.data, text);
-	ecsfs_buf_release(&st);
-	return r;
+	return probe_status_has(sv, "prod", name, text);
 }
 
 static bool events_have(const char *name, const char *text)
 {
-	ecsfs_buf stream = ECSFS_BUF_INIT, out = ECSFS_BUF_INIT;
-	bool r;
-	ecsfs_service_events_stream("prod", name, &stream);
-	ecsfs_store_journal_read(s, stream.data, 0, 1 << 22, &out);
-	r = strstr(out.data, text) != NULL;
-	ecsfs_buf_release(&stream);
-	ecsfs_buf_release(&out);
-	return r;
+	return probe_events_have(s, "prod", name, text);
 }
 
 /* Let the scheduler and the engine go round until nothing moves, noting

@@ -18,6 +18,7 @@
 #include "ecsfs/task.h"
 #include "ecsfs/taskdef.h"
 #include "fake/fake_runtime.h"
+#include "service_probe.h"
 #include "tap.h"
 
 /* ---- the fake controller ---- */
@@ -184,36 +185,17 @@ static int put(const char *name, const char *text)
 
 static long long stat_num(const char *name, const char *key)
 {
-	ecsfs_buf st = ECSFS_BUF_INIT;
-	char pat[64];
-	long long v = -1;
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "\n%s: ", key);
-	if (ecsfs_service_status(sv, "prod", name, &st) == 0 && (p = strstr(st.data, pat)))
-		v = atoll(p + strlen(pat));
-	ecsfs_buf_release(&st);
-	return v;
+	return probe_stat_num(sv, "prod", name, key);
 }
 
 static bool status_has(const char *name, const char *text)
 {
-	ecsfs_buf st = ECSFS_BUF_INIT;
-	bool r = ecsfs_service_status(sv, "prod", name, &st) == 0 && strstr(st.data, text);
-	ecsfs_buf_release(&st);
-	return r;
+	return probe_status_has(sv, "prod", name, text);
 }
 
 static bool events_have(const char *name, const char *text)
 {
-	ecsfs_buf stream = ECSFS_BUF_INIT, out = ECSFS_BUF_INIT;
-	bool r;
-	ecsfs_service_events_stream("prod", name, &stream);
-	ecsfs_store_journal_read(s, stream.data, 0, 1 << 22, &out);
-	r = strstr(out.data, text) != NULL;
-	ecsfs_buf_release(&stream);
-	ecsfs_buf_release(&out);
-	return r;
+	return probe_events_have(s, "prod", name, text);
 }
 
 static void settle(void)
