@@ -195,6 +195,8 @@ void ecsfs__invalidate_inode(ecsfs__fs *fs, const char *path);
 
 /* Record a rejected change in /ecs/errors. `err` is negative. */
 void ecsfs__reject(ecsfs__fs *fs, const char *path, int err, const char *why);
+/* The same line with `where` as given ("api:ecs.CreateService"). */
+void ecsfs__reject_line(ecsfs__fs *fs, const char *where, int err, const char *why);
 /* The runtime's state (all zero, name "none", when there is no runtime). */
 void ecsfs__runtime_info(ecsfs__fs *fs, ecsfs_runtime_info *out);
 /* The low-level operations table. */

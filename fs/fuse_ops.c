@@ -73,29 +73,45 @@ static void utf8_escape(ecsfs_buf *b)
 	*b = out;
 }
 
-void ecsfs__reject(ecsfs__fs *fs, const char *path, int err, const char *why)
+/* One line of /ecs/errors: `where` is the path (or "api:ecs.Op"), the errno
+ * and the reason. */
+static void journal_error(ecsfs__fs *fs, ecsfs_buf *where, int err, const char *why)
 {
 	char when[32];
 	json_t *j;
 	char *line;
+	ecsfs_buf text = ECSFS_BUF_INIT;
 
 	ecsfs_time_iso(ecsfs_now_ns(), when);
-	ecsfs_buf full = ECSFS_BUF_INIT, text = ECSFS_BUF_INIT;
-	ecsfs_buf_addf(&full, "%s%s", fs->mountpoint ? fs->mountpoint : "", path);
 	ecsfs_buf_adds(&text, why && *why ? why : strerror(-err));
 	/* names are bytes, JSON is UTF-8: escape what is not */
-	utf8_escape(&full);
+	utf8_escape(where);
 	utf8_escape(&text);
-	j = json_pack("{s:s, s:s, s:s, s:s}", "time", when, "path", full.data, "errno",
+	j = json_pack("{s:s, s:s, s:s, s:s}", "time", when, "path", where->data, "errno",
 		      ecsfs_errno_name(err), "message", text.data);
 	line = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (line && ecsfs_store_journal_append(fs->store, "errors", line) < 0)
 		ecsfs__log("cannot record an error line: %s", ecsfs_store_last_error(fs->store));
 	free(line);
 	json_decref(j);
-	ecsfs_buf_release(&full);
 	ecsfs_buf_release(&text);
 	ecsfs__invalidate_inode(fs, "/errors");
+}
+
+void ecsfs__reject(ecsfs__fs *fs, const char *path, int err, const char *why)
+{
+	ecsfs_buf full = ECSFS_BUF_INIT;
+	ecsfs_buf_addf(&full, "%s%s", fs->mountpoint ? fs->mountpoint : "", path);
+	journal_error(fs, &full, err, why);
+	ecsfs_buf_release(&full);
+}
+
+void ecsfs__reject_line(ecsfs__fs *fs, const char *where, int err, const char *why)
+{
+	ecsfs_buf w = ECSFS_BUF_INIT;
+	ecsfs_buf_adds(&w, where);
+	journal_error(fs, &w, err, why);
+	ecsfs_buf_release(&w);
 }
 
 void ecsfs__runtime_info(ecsfs__fs *fs, ecsfs_runtime_info *out)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "api.h"
 #include "ecsfs/arn.h"
 #include "ecsfs/docker.h"
 #include "ecsfs/util.h"
@@ -51,6 +52,8 @@ static const char usage_text[] =
     "  --state DIR          state directory: state.db, logs/ (default " DEFAULT_STATE ")\n"
     "  --docker ENDPOINT    Docker Engine endpoint (default " DEFAULT_DOCKER ")\n"
     "  -o OPT[,OPT...]      FUSE mount options (allow_other, default_permissions, ...)\n"
+    "  --api ADDR:PORT|off  the AWS API listener (default " ECSFS_API_DEFAULT_LISTEN ")\n"
+    "  --api-auth sigv4|none  verify SigV4 against STATE/credentials (default sigv4)\n"
     "  --region NAME        region in ARNs (default " ECSFS_ARN_DEFAULT_REGION ")\n"
     "  --account-id ID      account in ARNs (default " ECSFS_ARN_DEFAULT_ACCOUNT ")\n"
     "  --task-subnet CIDR   pool of the clusters' task networks, a /24 each (default: the "
@@ -64,6 +67,8 @@ struct options {
 	char *state_abs;
 	const char *docker;
 	const char *task_subnet;
+	const char *api; /* ADDR:PORT, or NULL for off */
+	bool api_noauth; /* --api-auth none */
 	ecsfs_buf mount_opts;
 	char *mountpoint;
 };
@@ -97,6 +102,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 	    {"region", required_argument, NULL, 'R'},
 	    {"account-id", required_argument, NULL, 'A'},
 	    {"task-subnet", required_argument, NULL, 'T'},
+	    {"api", required_argument, NULL, 'P'},
+	    {"api-auth", required_argument, NULL, 'U'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *region = NULL, *account = NULL;
@@ -105,6 +112,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 	o->state = DEFAULT_STATE;
 	o->docker = DEFAULT_DOCKER;
+	o->api = ECSFS_API_DEFAULT_LISTEN;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "fo:Vh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -114,6 +122,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'R': region = optarg; break;
 		case 'A': account = optarg; break;
 		case 'T': o->task_subnet = optarg; break;
+		case 'P': o->api = strcmp(optarg, "off") == 0 ? NULL : optarg; break;
+		case 'U':
+			if (strcmp(optarg, "none") != 0 && strcmp(optarg, "sigv4") != 0) {
+				fprintf(stderr, "ecsfs: --api-auth takes sigv4 or none, not %s\n",
+					optarg);
+				return -1;
+			}
+			o->api_noauth = strcmp(optarg, "none") == 0;
+			break;
 		case 'o':
 			if (o->mount_opts.len)
 				ecsfs_buf_addch(&o->mount_opts, ',');
@@ -265,6 +282,8 @@ struct daemon {
 	uv_async_t notify_done; /* the invalidation thread has ended */
 	struct fuse_buf fbuf;
 	ecsfs__fs fs;
+	ecsfs_api_core api_core;
+	ecsfs_api *api;
 	bool stopping;
 };
 
@@ -286,6 +305,8 @@ static void finish_stop(struct daemon *d)
 	fuse_session_exit(d->fs.se);
 	uv_close((uv_handle_t *)&d->fuse_poll, close_cb);
 	uv_close((uv_handle_t *)&d->notify_done, close_cb);
+	ecsfs_api_free(d->api); /* before the handles of core it uses */
+	d->api = NULL;
 	/* services, then tasks: they cut their calls loose, which the runtime then
 	 * cancels */
 	ecsfs_services_free(d->fs.services);
@@ -437,6 +458,45 @@ static void start_tasks(struct daemon *d, const struct options *o)
 	ecsfs_buf_release(&pause);
 }
 
+/* A refused API change gets its line in /ecs/errors, as a refused write does. */
+static void api_refused(void *data, const char *op, const char *type, int code, const char *msg)
+{
+	struct daemon *d = data;
+	ecsfs_buf path = ECSFS_BUF_INIT, text = ECSFS_BUF_INIT;
+	/* the errors line's path names the operation: "api:ecs.CreateService" */
+	ecsfs_buf_addf(&path, "api:%s", op);
+	ecsfs_buf_addf(&text, "%s: %s", type, msg);
+	ecsfs__reject_line(&d->fs, path.data, code, text.data);
+	ecsfs_buf_release(&path);
+	ecsfs_buf_release(&text);
+}
+
+static void start_api(struct daemon *d, const struct options *o)
+{
+	ecsfs_buf why = ECSFS_BUF_INIT;
+	ecsfs_api_config cfg = {.listen = o->api, .auth = !o->api_noauth};
+
+	if (!o->api) {
+		ecsfs__log("the AWS API is off (--api off)");
+		return;
+	}
+	d->api_core = (ecsfs_api_core){
+	    .loop = &d->loop,
+	    .store = d->fs.store,
+	    .rt = d->fs.rt,
+	    .tasks = d->fs.tasks,
+	    .services = d->fs.services,
+	    .lb = d->fs.lb,
+	    .state_dir = o->state,
+	    .log = ecsfs__log,
+	    .refused = api_refused,
+	    .refused_data = d,
+	};
+	if (ecsfs_api_start(&d->api_core, &cfg, &d->api, &why) < 0)
+		ecsfs__log("the AWS API is not available on %s: %s", o->api, why.data);
+	ecsfs_buf_release(&why);
+}
+
 static int start_signal(struct daemon *d, uv_signal_t *s, int signum)
 {
 	uv_signal_init(&d->loop, s);
@@ -481,6 +541,7 @@ static int serve(struct daemon *d, const struct options *o, int lock_fd)
 		ecsfs_services_set_change_cb(d->fs.services, ecsfs__services_changed, &d->fs);
 		ecsfs_services_set_lb(d->fs.services, d->fs.lb);
 	}
+	start_api(d, o);
 	fd = fuse_session_fd(d->fs.se);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	uv_poll_init(&d->loop, &d->fuse_poll, fd);

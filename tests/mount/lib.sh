@@ -61,7 +61,7 @@ serving() { is_mounted "$1" && test -e "$1/README"; }
 # The tests' expected ARNs carry region "local" (t_daemon.sh checks the default).
 start_daemon() {
 	mkdir -p "$MNT" 2>/dev/null
-	"$ECSFS" -f --state "$STATE" --region local "$@" "$MNT" >>"$LOG" 2>&1 &
+	"$ECSFS" -f --state "$STATE" --region local --api off "$@" "$MNT" >>"$LOG" 2>&1 &
 	DAEMON_PID=$!
 	if ! wait_for 20 serving "$MNT"; then
 		echo "# daemon did not mount; its log:"
