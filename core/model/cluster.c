@@ -407,6 +407,53 @@ out:
 	return r;
 }
 
+/* ---- tags: a cluster's are part of its cluster.json ---- */
+
+static json_t *settings_doc(const ecsfs_cluster_row *row);
+
+int ecsfs_cluster_tags(ecsfs_store *s, const char *name, json_t **tags)
+{
+	ecsfs_cluster_row row;
+	json_t *doc, *t;
+	int r;
+
+	ecsfs_cluster_row_init(&row);
+	if ((r = ecsfs_store_cluster_get(s, name, &row)) == 0) {
+		doc = settings_doc(&row);
+		t = json_object_get(doc, "tags");
+		*tags = t ? json_incref(t) : json_array();
+		json_decref(doc);
+	}
+	ecsfs_cluster_row_release(&row);
+	return r;
+}
+
+int ecsfs_cluster_set_tags(ecsfs_store *s, const char *name, const json_t *tags, ecsfs_err *err)
+{
+	ecsfs_cluster_row row;
+	json_t *doc;
+	int r;
+
+	ecsfs_cluster_row_init(&row);
+	if ((r = ecsfs_store_cluster_get(s, name, &row)) < 0) {
+		if (r == -ENOENT)
+			not_found(name, err);
+		else
+			store_fault(s, r, "tag", name, err);
+		goto out;
+	}
+	doc = settings_doc(&row);
+	if (json_array_size(tags))
+		json_object_set(doc, "tags", (json_t *)tags);
+	else
+		json_object_del(doc, "tags");
+	r = ecsfs_cluster_settings_put(s, name, doc, err);
+	json_decref(doc);
+out:
+	ecsfs_cluster_row_release(&row);
+	return r;
+}
+
 /* ---- describe and status ---- */
 
 static json_t *settings_doc(const ecsfs_cluster_row *row)

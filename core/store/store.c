@@ -113,6 +113,28 @@ static const char *const migrations[] = {
     "  SELECT CASE WHEN json_valid(value) THEN value ELSE '[]' END FROM meta"
     "  WHERE key = 'deleting-clusters')) AS j);"
     "DELETE FROM meta WHERE key = 'deleting-clusters';",
+    /* 7: tags by ARN (core/model/tag.c), account settings (account.c), task
+     * definitions marked by DeleteTaskDefinitions (taskdef_list.c); IF NOT
+     * EXISTS: a store set back to an older version keeps them */
+    "CREATE TABLE IF NOT EXISTS tags ("
+    "  arn TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  pos INTEGER NOT NULL,"
+    "  PRIMARY KEY (arn, key)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS account_settings ("
+    "  name TEXT NOT NULL,"
+    "  principal TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (name, principal)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS taskdefs_deleted ("
+    "  family TEXT NOT NULL,"
+    "  revision INTEGER NOT NULL,"
+    "  deleted_ns INTEGER NOT NULL,"
+    "  PRIMARY KEY (family, revision)"
+    ") WITHOUT ROWID;",
 };
 
 int ecsfs_store_schema_version(void)

@@ -81,6 +81,14 @@ int ecsfs_cluster_settings_put(ecsfs_store *s, const char *name, const json_t *d
 /* Remove cluster.json: the cluster goes back to default settings. */
 int ecsfs_cluster_settings_clear(ecsfs_store *s, const char *name, ecsfs_err *err);
 
+/* The tags of cluster `name` (those of its cluster.json) into *tags, a new
+ * array. -ENOENT when there is no such cluster. */
+int ecsfs_cluster_tags(ecsfs_store *s, const char *name, json_t **tags);
+/* Make `tags` (checked by the caller: ecsfs_tags_check()) the cluster's
+ * tags: cluster.json is rewritten with them, so the spec tree shows them.
+ * ClusterNotFound/-ENOENT. */
+int ecsfs_cluster_set_tags(ecsfs_store *s, const char *name, const json_t *tags, ecsfs_err *err);
+
 /* What runs in a cluster, as its describe and status show it. */
 typedef struct ecsfs_cluster_counts {
 	unsigned running, pending, stopped, services;

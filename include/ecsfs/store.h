@@ -231,4 +231,53 @@ int ecsfs_store_elb_delete(ecsfs_store *s, const char *kind, const char *name);
 /* Names of one kind, in order. */
 int ecsfs_store_elb_list(ecsfs_store *s, const char *kind, ecsfs_store_name_cb cb, void *data);
 
+/* ---- tags by ARN (core/model/tag.c) ---- */
+
+/* One tag; the strings are valid during the call only, which must not use
+ * the store. */
+typedef int (*ecsfs_store_tag_cb)(void *data, const char *key, const char *value);
+/* The tags of `arn` in the order their keys were first put. */
+int ecsfs_store_tag_list(ecsfs_store *s, const char *arn, ecsfs_store_tag_cb cb, void *data);
+/* Insert a tag, or change the value of the key `arn` has. */
+int ecsfs_store_tag_put(ecsfs_store *s, const char *arn, const char *key, const char *value);
+/* Drop one key (0 when it was not there), or every tag of `arn`. */
+int ecsfs_store_tag_delete(ecsfs_store *s, const char *arn, const char *key);
+int ecsfs_store_tag_drop(ecsfs_store *s, const char *arn);
+/* Is there a task `id` in `cluster` (STOPPED or not)? */
+bool ecsfs_store_task_exists(ecsfs_store *s, const char *cluster, const char *id);
+
+/* ---- account settings (core/model/account.c) ---- */
+
+/* principal "" is the account's default (PutAccountSettingDefault). */
+int ecsfs_store_setting_get(ecsfs_store *s, const char *name, const char *principal,
+			    ecsfs_buf *value);
+int ecsfs_store_setting_put(ecsfs_store *s, const char *name, const char *principal,
+			    const char *value);
+/* -ENOENT when it was not set. */
+int ecsfs_store_setting_delete(ecsfs_store *s, const char *name, const char *principal);
+
+/* ---- task definitions by status (core/model/taskdef_list.c) ---- */
+
+enum ecsfs_taskdef_status {
+	ECSFS_TD_ACTIVE = 0,
+	ECSFS_TD_INACTIVE = 1,
+	ECSFS_TD_DELETE_IN_PROGRESS = 2,
+};
+/* One revision; family valid during the call, which may use the store. */
+typedef int (*ecsfs_store_td_cb)(void *data, const char *family, int64_t revision);
+/* Revisions of `status` of families starting with `prefix` (NULL: all), by
+ * family then revision, or the reverse with `desc`. */
+int ecsfs_store_taskdef_by_status(ecsfs_store *s, const char *prefix, int status, bool desc,
+				  ecsfs_store_td_cb cb, void *data);
+/* Families starting with `prefix`: with `active` 1 those with an ACTIVE
+ * revision, 0 those with none, -1 every one; by name. */
+int ecsfs_store_taskdef_family_names(ecsfs_store *s, const char *prefix, int active,
+				     ecsfs_store_name_cb cb, void *data);
+/* Mark an INACTIVE revision DELETE_IN_PROGRESS (DeleteTaskDefinitions). */
+int ecsfs_store_taskdef_mark_deleted(ecsfs_store *s, const char *family, int64_t revision,
+				     int64_t now_ns);
+/* Is it marked? 0 with the time, or -ENOENT. */
+int ecsfs_store_taskdef_deleted(ecsfs_store *s, const char *family, int64_t revision,
+				int64_t *at_ns);
+
 #endif
