@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
@@ -562,6 +563,18 @@ static int serve(struct daemon *d, const struct options *o, int lock_fd)
 	return 0;
 }
 
+/* The soft limit on descriptors up to the hard one: the API's connections
+ * (a thousand at once) come on top of what FUSE, Docker and HAProxy hold,
+ * and the usual soft 1024 would refuse them. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int ecsfs__daemon_main(int argc, char **argv)
 {
 	struct options o = {0};
@@ -577,6 +590,7 @@ int ecsfs__daemon_main(int argc, char **argv)
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
 	if (take_lock(o.state, &lock_fd) < 0)
 		goto out;
 	/* Open the store once before forking, so a bad state directory is told
