@@ -93,8 +93,11 @@ static void on_log_line(void *data, int stream, int64_t ts_ns, const char *line,
 	iov[0].iov_len = len;
 	iov[1].iov_base = (void *)&nl;
 	iov[1].iov_len = 1;
-	if (c->log_fd >= 0 && writev(c->log_fd, iov, 2) == (ssize_t)(len + 1))
+	if (c->log_fd >= 0 && writev(c->log_fd, iov, 2) == (ssize_t)(len + 1)) {
+		ecsfs_logindex_note(&c->idx, k->owner->log_dir, k->id, c->name, c->log_bytes,
+				    ts_ns);
 		c->log_bytes += len + 1;
+	}
 	if (ts_ns)
 		save_pos(c);
 	iov[0].iov_base = c->name;

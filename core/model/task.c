@@ -134,6 +134,7 @@ int ecsfs__task_make_containers(struct task *k)
 		snprintf(c->health, sizeof(c->health), "UNKNOWN");
 		c->log_fd = -1;
 		c->pos_fd = -1;
+		ecsfs_logindex_init(&c->idx);
 	}
 	return 0;
 }
@@ -470,6 +471,7 @@ void ecsfs__task_close_logs(struct task *k)
 			close(k->c[i].pos_fd);
 		k->c[i].log_fd = -1;
 		k->c[i].pos_fd = -1;
+		ecsfs_logindex_release(&k->c[i].idx);
 	}
 	if (k->task_log_fd >= 0)
 		close(k->task_log_fd);

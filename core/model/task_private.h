@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ecsfs/logstream.h"
 #include "ecsfs/task.h"
 
 /* ECS's task states, in the order a task passes them. */
@@ -51,7 +52,8 @@ struct ctr {
 	bool logs_done; /* the engine has no more output for us */
 	uint64_t log_bytes;
 	int log_fd;
-	int pos_fd; /* <name>.pos: the engine time of the last line written */
+	int pos_fd;	    /* <name>.pos: the engine time of the last line written */
+	ecsfs_logindex idx; /* <name>.idx: the time of each line (logstream.h) */
 };
 
 struct task {
