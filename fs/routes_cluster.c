@@ -61,24 +61,14 @@ static int cluster_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 	return r;
 }
 
-static void counts(ecsfs__fs *fs, const char *cluster, ecsfs_cluster_counts *n)
-{
-	memset(n, 0, sizeof(*n));
-	uint64_t services = 0;
-	if (fs->tasks)
-		ecsfs_tasks_counts(fs->tasks, cluster, &n->pending, &n->running, &n->stopped);
-	if (ecsfs_service_count(fs->store, cluster, &services) == 0)
-		n->services = (unsigned)services;
-}
-
 static int describe_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 {
 	ecsfs_runtime_info info;
 	ecsfs_cluster_counts n;
-	ecsfs__runtime_info(fs, &info);
 	ecsfs_err err = ECSFS_ERR_INIT;
 	json_t *j;
-	counts(fs, m->cap[0], &n);
+
+	ecsfs_cluster_gather(fs->store, fs->rt, fs->tasks, m->cap[0], &info, &n);
 	int r = ecsfs_cluster_describe(fs->store, m->cap[0], &info, &n, &j, &err);
 	if (r == 0) {
 		ecsfs_json_pretty(j, out);
@@ -92,8 +82,8 @@ static int status_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 {
 	ecsfs_runtime_info info;
 	ecsfs_cluster_counts n;
-	ecsfs__runtime_info(fs, &info);
-	counts(fs, m->cap[0], &n);
+
+	ecsfs_cluster_gather(fs->store, fs->rt, fs->tasks, m->cap[0], &info, &n);
 	return ecsfs_cluster_status(fs->store, m->cap[0], &info, &n, out);
 }
 

@@ -135,6 +135,13 @@ static const char *const migrations[] = {
     "  deleted_ns INTEGER NOT NULL,"
     "  PRIMARY KEY (family, revision)"
     ") WITHOUT ROWID;",
+    /* 8: clusters deleted within the hour, which DescribeClusters shows
+     * INACTIVE (core/model/cluster.c) */
+    "CREATE TABLE IF NOT EXISTS clusters_deleted ("
+    "  name TEXT PRIMARY KEY,"
+    "  deleted_ns INTEGER NOT NULL,"
+    "  settings TEXT"
+    ") WITHOUT ROWID;",
 };
 
 int ecsfs_store_schema_version(void)

@@ -78,6 +78,47 @@ int ecsfs_cluster_settings_apply(ecsfs_store *s, const char *name, const char *d
  * settings, and spec/clusters/<name>/cluster.json shows it. */
 int ecsfs_cluster_settings_put(ecsfs_store *s, const char *name, const json_t *doc, ecsfs_err *err);
 
+/*
+ * CreateCluster with its input: `doc` holds cluster.json's fields (what
+ * ecsfs_cluster_settings_check() takes; clusterName may be there). The
+ * cluster is made as mkdir makes it, and a `doc` with any field becomes
+ * its cluster.json as ecsfs_cluster_settings_put() writes it; a cluster
+ * that exists keeps its rows and takes the given fields. Nothing is made
+ * when the document is refused (InvalidParameter/-EINVAL).
+ */
+int ecsfs_cluster_create_doc(ecsfs_store *s, const char *name, const json_t *doc, ecsfs_err *err);
+
+/*
+ * UpdateCluster, UpdateClusterSettings, PutClusterCapacityProviders: each
+ * field of `changes` replaces the cluster's, except `settings`, whose
+ * entries replace the settings of their name. The result is checked as a
+ * cluster.json and rewrites it. ClusterNotFound/-ENOENT,
+ * InvalidParameter/-EINVAL.
+ */
+int ecsfs_cluster_update(ecsfs_store *s, const char *name, const json_t *changes, ecsfs_err *err);
+
+/*
+ * The capacity providers the API lets a cluster name: FARGATE and
+ * FARGATE_SPOT, the only ones that exist here (cluster.json keeps any name,
+ * with no local meaning). `doc` has capacityProviders and/or
+ * defaultCapacityProviderStrategy. InvalidParameter/-EINVAL.
+ */
+int ecsfs_cluster_check_providers(const json_t *doc, ecsfs_err *err);
+/* Is `name` a capacity provider that exists (FARGATE, FARGATE_SPOT)? */
+bool ecsfs_capacity_provider_known(const char *name);
+
+/*
+ * DescribeCapacityProviders: the shapes of the providers `refs` names
+ * (names or ARNs; NULL: every one) appended to `found`, with an empty
+ * `tags` when asked; unknown ones as {arn, reason: MISSING} to `failures`.
+ * InvalidParameter/-EINVAL for more than 100.
+ */
+int ecsfs_capacity_providers_describe(const json_t *refs, bool tags, json_t *found,
+				      json_t *failures, ecsfs_err *err);
+
+/* The ARNs of every ACTIVE cluster, by name, into *arns (a new array). */
+int ecsfs_cluster_arns(ecsfs_store *s, json_t **arns, ecsfs_err *err);
+
 /* Remove cluster.json: the cluster goes back to default settings. */
 int ecsfs_cluster_settings_clear(ecsfs_store *s, const char *name, ecsfs_err *err);
 
@@ -94,8 +135,36 @@ typedef struct ecsfs_cluster_counts {
 	unsigned running, pending, stopped, services;
 } ecsfs_cluster_counts;
 
-/* The describe-clusters shape of one cluster into *out (caller decrefs).
- * `n` may be NULL (all 0). ClusterNotFound/-ENOENT. */
+typedef struct ecsfs_tasks ecsfs_tasks;
+
+/* What cluster `name` runs now and the engine's state, for describe and
+ * status: tasks from `t` (NULL: none), services from the store; `rt` NULL
+ * is the runtime "none". */
+void ecsfs_cluster_gather(ecsfs_store *s, ecsfs_runtime *rt, ecsfs_tasks *t, const char *name,
+			  ecsfs_runtime_info *info, ecsfs_cluster_counts *n);
+
+/* What a describe shows beyond the cluster's name, counts and capacity
+ * providers: DescribeClusters' `include` values, and INACTIVE for clusters
+ * deleted within the hour (which ECS still describes). */
+enum {
+	ECSFS_CLUSTER_ATTACHMENTS = 1u << 0,
+	ECSFS_CLUSTER_CONFIGURATIONS = 1u << 1,
+	ECSFS_CLUSTER_SETTINGS = 1u << 2,
+	ECSFS_CLUSTER_STATISTICS = 1u << 3,
+	ECSFS_CLUSTER_TAGS = 1u << 4,
+	ECSFS_CLUSTER_ALL = (1u << 5) - 1,
+	ECSFS_CLUSTER_INACTIVE = 1u << 5,
+};
+/* How long a deleted cluster stays describable. */
+#define ECSFS_CLUSTER_INACTIVE_NS (3600LL * 1000000000LL)
+
+/* The describe-clusters shape of one cluster into *out (caller decrefs),
+ * with what `include` asks for. `n` may be NULL (all 0).
+ * ClusterNotFound/-ENOENT. */
+int ecsfs_cluster_describe_some(ecsfs_store *s, const char *name, const ecsfs_runtime_info *rt,
+				const ecsfs_cluster_counts *n, unsigned include, json_t **out,
+				ecsfs_err *err);
+/* The same with everything but INACTIVE ones (clusters/<c>/cluster.json). */
 int ecsfs_cluster_describe(ecsfs_store *s, const char *name, const ecsfs_runtime_info *rt,
 			   const ecsfs_cluster_counts *n, json_t **out, ecsfs_err *err);
 

@@ -280,4 +280,16 @@ int ecsfs_store_taskdef_mark_deleted(ecsfs_store *s, const char *family, int64_t
 int ecsfs_store_taskdef_deleted(ecsfs_store *s, const char *family, int64_t revision,
 				int64_t *at_ns);
 
+/* ---- clusters deleted within the hour, which describe shows INACTIVE ---- */
+
+/* Remember cluster `name` as deleted at `now_ns` with its settings (NULL:
+ * none), forgetting those deleted before `forget_before_ns`. */
+int ecsfs_store_cluster_remember(ecsfs_store *s, const char *name, int64_t now_ns,
+				 const char *settings, int64_t forget_before_ns);
+/* When it was deleted and its settings (may be NULL); -ENOENT. */
+int ecsfs_store_cluster_deleted_get(ecsfs_store *s, const char *name, int64_t *deleted_ns,
+				    ecsfs_buf *settings);
+/* Created again: no longer INACTIVE. */
+int ecsfs_store_cluster_forget(ecsfs_store *s, const char *name);
+
 #endif
