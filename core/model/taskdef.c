@@ -107,6 +107,27 @@ static int put_revision(ecsfs_store *s, const struct reg *g, const char *canon, 
 	return r;
 }
 
+/* A new revision's `tags` are the tags of its ARN (ListTagsForResource,
+ * DescribeTaskDefinition's include TAGS). */
+static int put_tags(ecsfs_store *s, const char *family, int64_t rev, const json_t *doc)
+{
+	ecsfs_buf arn = ECSFS_BUF_INIT;
+	const json_t *t;
+	size_t i;
+	int r = 0;
+
+	ecsfs_arn(&arn, "ecs", "task-definition/%s:%lld", family, (long long)rev);
+	json_array_foreach(json_object_get(doc, "tags"), i, t) {
+		const char *value = json_string_value(json_object_get(t, "value"));
+		if (r == 0)
+			r = ecsfs_store_tag_put(s, arn.data,
+						json_string_value(json_object_get(t, "key")),
+						value ? value : "");
+	}
+	ecsfs_buf_release(&arn);
+	return r;
+}
+
 static int store_revision(ecsfs_store *s, const struct reg *g, const json_t *doc, int64_t *rev,
 			  ecsfs_err *err)
 {
@@ -124,6 +145,10 @@ static int store_revision(ecsfs_store *s, const struct reg *g, const json_t *doc
 	}
 	if ((r = put_revision(s, g, canon.data, rev, &same, err)) < 0)
 		goto rollback;
+	if (!same && (r = put_tags(s, g->family, *rev, doc)) < 0) {
+		fault(s, r, "register", g->family, err);
+		goto rollback;
+	}
 	if (!(same && g->keep_file &&
 	      ecsfs_store_file_get(s, SPEC_TASKDEFS, name.data, NULL, NULL) == 0) &&
 	    (r = ecsfs_store_file_put(s, SPEC_TASKDEFS, name.data, &m, g->data, g->len)) < 0) {

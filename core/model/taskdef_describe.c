@@ -72,9 +72,11 @@ static void add_computed(json_t *j, const json_t *in)
 }
 
 /* The describe shape of a stored revision whose input is `in`. */
-static json_t *describe_row(const char *family, const ecsfs_taskdef_row *row, json_t *in)
+static json_t *describe_row(ecsfs_store *s, const char *family, const ecsfs_taskdef_row *row,
+			    json_t *in)
 {
 	ecsfs_buf by = ECSFS_BUF_INIT;
+	int64_t deleted;
 	json_t *j = json_object(), *v;
 	const char *key;
 
@@ -98,6 +100,10 @@ static json_t *describe_row(const char *family, const ecsfs_taskdef_row *row, js
 	json_object_set_new(j, "registeredBy", json_string(by.data));
 	if (!row->active)
 		ecsfs_json_set_time(j, "deregisteredAt", row->deregistered_ns);
+	if (!row->active && ecsfs_store_taskdef_deleted(s, family, row->revision, &deleted) == 0) {
+		json_object_set_new(j, "status", json_string("DELETE_IN_PROGRESS"));
+		ecsfs_json_set_time(j, "deleteRequestedAt", deleted);
+	}
 	ecsfs_buf_release(&by);
 	return j;
 }
@@ -124,7 +130,7 @@ int ecsfs_taskdef_describe(ecsfs_store *s, const char *family, int64_t revision,
 		r = ecsfs_err_set(err, ECSFS_E_SERVER, -EIO, "%s:%lld: stored input: %s", family,
 				  (long long)row.revision, why.data);
 	} else {
-		*out = describe_row(family, &row, in);
+		*out = describe_row(s, family, &row, in);
 		json_decref(in);
 	}
 	ecsfs_taskdef_row_release(&row);

@@ -81,6 +81,30 @@ int ecsfs_taskdef_describe(ecsfs_store *s, const char *family, int64_t revision,
  * start with `prefix`, when not NULL), by family and revision, into *arns. */
 int ecsfs_taskdef_list(ecsfs_store *s, const char *prefix, json_t **arns, ecsfs_err *err);
 
+/*
+ * ListTaskDefinitions: the ARNs of the revisions of `status`
+ * (ECSFS_TD_ACTIVE, _INACTIVE, _DELETE_IN_PROGRESS) of families that start
+ * with `prefix` (NULL: all), by family and revision, or the reverse with
+ * `desc`, into *arns (a new array).
+ */
+int ecsfs_taskdef_list_status(ecsfs_store *s, const char *prefix, int status, bool desc,
+			      json_t **arns, ecsfs_err *err);
+
+/* ListTaskDefinitionFamilies: families that start with `prefix`; `active`
+ * 1: those with an ACTIVE revision, 0: those with none, -1: all. */
+int ecsfs_taskdef_families(ecsfs_store *s, const char *prefix, int active, json_t **names,
+			   ecsfs_err *err);
+
+/*
+ * DeleteTaskDefinitions, one revision: an INACTIVE one becomes
+ * DELETE_IN_PROGRESS (it stays readable; nothing can start from it). *out
+ * gets its describe shape. Client/-ENOENT when it was never registered,
+ * Client/-EBUSY while it is ACTIVE, InvalidParameter/-EINVAL without a
+ * revision.
+ */
+int ecsfs_taskdef_delete(ecsfs_store *s, const char *family, int64_t revision, json_t **out,
+			 ecsfs_err *err);
+
 /* Newest ACTIVE revision, -ENOENT when the family has none. */
 int ecsfs_taskdef_latest(ecsfs_store *s, const char *family, int64_t *revision);
 
