@@ -224,53 +224,61 @@ static int hexval(char c)
 	return -1;
 }
 
-/* Percent-decode s[0..n) and encode it again the way SigV4 wants it: one
- * spelling for every byte, so "%7e", "%7E" and "~" sign the same. */
-static void recode(const char *s, size_t n, bool keep_slash, ecsfs_buf *out)
+/*
+ * Encode s[0..n) the way SigV4 wants a path: every byte but the unreserved
+ * ones and '/' as %XX. With `decode`, %XX in s is read as its byte first
+ * (S3's single encoding); without, the path as sent is encoded once more,
+ * as every other service signs it ("/a%20b" -> "/a%2520b").
+ */
+static void encode_path(const char *s, size_t n, bool decode, ecsfs_buf *out)
 {
+	static const char upper[] = "0123456789ABCDEF";
+
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+		if (decode && c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
+		    hexval(s[i + 2]) >= 0) {
 			c = (unsigned char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
 			i += 2;
 		}
-		if (unreserved(c) || (keep_slash && c == '/')) {
+		if (unreserved(c) || c == '/') {
 			ecsfs_buf_addch(out, (char)c);
 		} else {
-			char esc[4] = {'%', "0123456789ABCDEF"[c >> 4], "0123456789ABCDEF"[c & 15]};
+			char esc[3] = {'%', upper[c >> 4], upper[c & 15]};
 			ecsfs_buf_add(out, esc, 3);
 		}
 	}
 }
 
-struct qparam {
-	char *key, *value;
-};
-
-static int qparam_cmp(const void *x, const void *y)
+/* Byte order of two pieces, the shorter first when one begins the other. */
+static int slice_cmp(const char *a, size_t an, const char *b, size_t bn)
 {
-	const struct qparam *a = x, *b = y;
-	int r = strcmp(a->key, b->key);
-	return r ? r : strcmp(a->value, b->value);
+	int r = memcmp(a, b, an < bn ? an : bn);
+	return r ? r : (an > bn) - (an < bn);
 }
 
-static char *recoded(const char *s, size_t n)
+/* "name=value" pieces by name, then by value. */
+static int pair_cmp(const void *x, const void *y)
 {
-	ecsfs_buf b = ECSFS_BUF_INIT;
-	recode(s, n, false, &b);
-	ecsfs_buf_addch(&b, '\0'); /* a key may be empty: never NULL */
-	return ecsfs_buf_detach(&b, NULL);
+	const ecsfs__slice *a = x, *b = y;
+	const char *ea = memchr(a->p, '=', a->n), *eb = memchr(b->p, '=', b->n);
+	size_t ka = ea ? (size_t)(ea - a->p) : a->n, kb = eb ? (size_t)(eb - b->p) : b->n;
+	int r = slice_cmp(a->p, ka, b->p, kb);
+	return r ? r : slice_cmp(a->p + ka, a->n - ka, b->p + kb, b->n - kb);
 }
 
-/* The query's parameters, decoded, encoded again, sorted, joined. */
+/*
+ * The query's parameters sorted by name, then value, joined with '&'; each
+ * as the client sent it (botocore signs the encoding it sends), "name="
+ * for a parameter without a value.
+ */
 static void canonical_query(const char *q, ecsfs_buf *out)
 {
-	struct qparam *ps = NULL;
+	ecsfs__slice *ps = NULL;
 	size_t n = 0, cap = 0;
 
 	while (q && *q) {
 		size_t len = strcspn(q, "&");
-		const char *eq = memchr(q, '=', len);
 		if (len) {
 			if (n == cap) {
 				cap = cap ? 2 * cap : 8;
@@ -278,21 +286,20 @@ static void canonical_query(const char *q, ecsfs_buf *out)
 				if (!ps)
 					abort();
 			}
-			size_t klen = eq ? (size_t)(eq - q) : len;
-			ps[n].key = recoded(q, klen);
-			ps[n].value = eq ? recoded(eq + 1, len - klen - 1) : recoded("", 0);
-			n++;
+			ps[n++] = (ecsfs__slice){q, len};
 		}
 		q += len;
 		if (*q)
 			q++;
 	}
 	if (n)
-		qsort(ps, n, sizeof(*ps), qparam_cmp);
+		qsort(ps, n, sizeof(*ps), pair_cmp);
 	for (size_t i = 0; i < n; i++) {
-		ecsfs_buf_addf(out, "%s%s=%s", i ? "&" : "", ps[i].key, ps[i].value);
-		free(ps[i].key);
-		free(ps[i].value);
+		if (i)
+			ecsfs_buf_addch(out, '&');
+		ecsfs_buf_add(out, ps[i].p, ps[i].n);
+		if (!memchr(ps[i].p, '=', ps[i].n))
+			ecsfs_buf_addch(out, '=');
 	}
 	free(ps);
 }
@@ -345,7 +352,7 @@ void ecsfs__sigv4_canonical(const ecsfs__sigv4_req *req, const ecsfs__sigv4_auth
 	ecsfs_buf_addf(out, "%s\n", req->method);
 	if (plen == 0)
 		ecsfs_buf_addch(out, '/');
-	recode(req->target, plen, true, out);
+	encode_path(req->target, plen, slice_is(a->service, "s3"), out);
 	ecsfs_buf_addch(out, '\n');
 	canonical_query(q ? q + 1 : NULL, out);
 	ecsfs_buf_addch(out, '\n');
