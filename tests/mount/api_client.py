@@ -38,13 +38,15 @@ def signed(url, creds_path, target, body, minutes=0.0):
     headers = {"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"}
     req = AWSRequest(method="POST", url=url + "/", data=body, headers=headers)
     if creds_path != "-":
+        # add_auth's steps with a timestamp of our choosing (botocore reads
+        # its own clock inside add_auth)
         when = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=minutes)
-        real = boto_auth.get_current_datetime
-        boto_auth.get_current_datetime = lambda: when.replace(tzinfo=None)
-        try:
-            boto_auth.SigV4Auth(credentials(creds_path), "ecs", "us-east-1").add_auth(req)
-        finally:
-            boto_auth.get_current_datetime = real
+        signer = boto_auth.SigV4Auth(credentials(creds_path), "ecs", "us-east-1")
+        req.context["timestamp"] = when.strftime("%Y%m%dT%H%M%SZ")
+        signer._modify_request_before_signing(req)
+        canonical = signer.canonical_request(req)
+        signature = signer.signature(signer.string_to_sign(req, canonical), req)
+        signer._inject_signature_to_request(req, signature)
     host = urllib.parse.urlsplit(url).netloc
     lines = ["POST / HTTP/1.1", "Host: " + host, "Connection: close",
              "Content-Length: %d" % len(body)]

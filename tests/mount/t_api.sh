@@ -10,11 +10,16 @@ URL=http://127.0.0.1:$PORT
 ECS=AmazonEC2ContainerServiceV20141113
 CLIENT=$(dirname "$0")/api_client.py
 CREDS=$STATE/credentials
+# Debian's AWS CLI v2 and Python (python3-boto3), not another one first on PATH
+AWS=/usr/bin/aws
+[ -x "$AWS" ] || AWS=aws
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 
 # ecs ARGS...: the AWS CLI with the daemon's own credentials
 ecs() {
 	AWS_SHARED_CREDENTIALS_FILE=$CREDS AWS_CONFIG_FILE=/dev/null \
-		aws --profile ecsfs --region us-east-1 --endpoint-url "$URL" ecs "$@"
+		"$AWS" --profile ecsfs --region us-east-1 --endpoint-url "$URL" ecs "$@"
 }
 
 # post TARGET BODY [curl options...]: the status code of an unsigned POST;
@@ -31,7 +36,7 @@ post() {
 # with the daemon's key, as of MINUTES from now
 signed() {
 	printf '%s' "$2" >"$T/req"
-	python3 "$CLIENT" post "$URL" "$CREDS" "$1" "$T/req" "${3:-0}"
+	"$PY" "$CLIENT" post "$URL" "$CREDS" "$1" "$T/req" "${3:-0}"
 }
 
 # tree_serves: the file tree answers
@@ -96,10 +101,10 @@ is "$code" 403 "an unsigned request is refused with 403"
 like "$(cat "$T/body")" '"__type":"MissingAuthenticationTokenException"' \
 	"... as MissingAuthenticationTokenException"
 out=$(AWS_ACCESS_KEY_ID=$KEY AWS_SECRET_ACCESS_KEY=wrong-secret-wrong-secret-wrong-secret-00 \
-	AWS_CONFIG_FILE=/dev/null aws --region us-east-1 --endpoint-url "$URL" ecs list-clusters 2>&1)
+	AWS_CONFIG_FILE=/dev/null "$AWS" --region us-east-1 --endpoint-url "$URL" ecs list-clusters 2>&1)
 like "$out" 'InvalidSignatureException' "a request signed with a wrong secret: InvalidSignatureException"
 out=$(AWS_ACCESS_KEY_ID=AKIAAAAAAAAAAAAAAAAA AWS_SECRET_ACCESS_KEY=x AWS_CONFIG_FILE=/dev/null \
-	aws --region us-east-1 --endpoint-url "$URL" ecs list-clusters 2>&1)
+	"$AWS" --region us-east-1 --endpoint-url "$URL" ecs list-clusters 2>&1)
 like "$out" 'UnrecognizedClientException' "an unknown access key id: UnrecognizedClientException"
 code=$(post "$ECS.ListClusters" '{}' -H 'Authorization: AWS4-HMAC-SHA256 Credential=nonsense')
 is "$code" 403 "a malformed Authorization header is a 403"
@@ -129,7 +134,7 @@ is "$code" 413 "an 11 MB chunked body (no Content-Length) is a 413 too"
 both_serve "11 MB bodies"
 
 # ---- a slow-loris client ----
-python3 "$CLIENT" loris "$URL" 50 60 >"$T/loris" &
+"$PY" "$CLIENT" loris "$URL" 50 60 >"$T/loris" &
 LORIS=$!
 wait_for 10 grep -q '^holding 50' "$T/loris"
 ok $? "50 connections each send half a request header and hold it"
@@ -145,7 +150,7 @@ like "$(tail -n 1 "$T/loris")" '^closed 50 of 50 after' \
 both_serve "the slow-loris clients"
 
 # ---- 1,000 connections at once ----
-out=$(python3 "$CLIENT" flood "$URL" "$CREDS" "$ECS.ListClusters" 1000)
+out=$("$PY" "$CLIENT" flood "$URL" "$CREDS" "$ECS.ListClusters" 1000)
 like "$out" '^connected 1000 answered 1000 ' "1,000 concurrent connections are all answered ($out)"
 if [ -n "$HAVE_LIST" ]; then
 	like "$out" 'statuses \{"200": 1000\}' "... all 200"
@@ -166,13 +171,13 @@ code=$(post "$ECS.NoSuchOperation" '{}')
 is "$code" 400 "an unsigned request passes with --api-auth none (400 of the dispatcher)"
 like "$(cat "$T/body")" 'UnknownOperationException' "... UnknownOperationException"
 out=$(AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_CONFIG_FILE=/dev/null \
-	aws --region local --endpoint-url "$URL" ecs list-clusters 2>&1)
+	"$AWS" --region local --endpoint-url "$URL" ecs list-clusters 2>&1)
 like "$out" 'clusterArns|UnknownOperationException' "any key works with --api-auth none"
 stop_daemon
 ok $? "the daemon stops with 0"
 
 # ---- a port another program holds ----
-python3 -c 'import socket,sys,time
+"$PY" -c 'import socket,sys,time
 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", 4602)); s.listen(); print("held", flush=True); time.sleep(120)' >"$T/holder" &
 HOLDER=$!
