@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ecsfs/account.h"
 #include "ecsfs/arn.h"
 #include "ecsfs/cluster.h"
 #include "ecsfs/task.h"
@@ -47,7 +48,7 @@ static void set_kept(json_t *j, json_t *doc, const char *key)
 
 /* The shape of a cluster whose settings are `doc`. */
 static json_t *shape(const char *name, bool active, json_t *doc, const ecsfs_runtime_info *rt,
-		     const ecsfs_cluster_counts *n, unsigned include)
+		     const ecsfs_cluster_counts *n, unsigned include, const char *insights)
 {
 	json_t *j = json_object(), *settings;
 
@@ -71,7 +72,7 @@ static json_t *shape(const char *name, bool active, json_t *doc, const ecsfs_run
 	else
 		json_object_set_new(
 		    j, "settings",
-		    json_pack("[{s:s, s:s}]", "name", "containerInsights", "value", "disabled"));
+		    json_pack("[{s:s, s:s}]", "name", "containerInsights", "value", insights));
 	json_object_set_new(j, "capacityProviders", array_or_empty(doc, "capacityProviders"));
 	json_object_set_new(j, "defaultCapacityProviderStrategy",
 			    array_or_empty(doc, "defaultCapacityProviderStrategy"));
@@ -85,7 +86,8 @@ static json_t *shape(const char *name, bool active, json_t *doc, const ecsfs_run
 }
 
 /* A cluster deleted within the hour, as ECS shows it: INACTIVE. */
-static int describe_deleted(ecsfs_store *s, const char *name, unsigned include, json_t **out)
+static int describe_deleted(ecsfs_store *s, const char *name, unsigned include,
+			    const char *insights, json_t **out)
 {
 	static const ecsfs_cluster_counts none;
 	ecsfs_buf settings = ECSFS_BUF_INIT;
@@ -100,7 +102,7 @@ static int describe_deleted(ecsfs_store *s, const char *name, unsigned include, 
 			doc = json_loadb(settings.data, settings.len, 0, NULL);
 		if (!doc)
 			doc = json_object();
-		*out = shape(name, false, doc, NULL, &none, include);
+		*out = shape(name, false, doc, NULL, &none, include, insights);
 		json_decref(doc);
 	}
 	ecsfs_buf_release(&settings);
@@ -112,17 +114,21 @@ int ecsfs_cluster_describe_some(ecsfs_store *s, const char *name, const ecsfs_ru
 				ecsfs_err *err)
 {
 	static const ecsfs_cluster_counts none;
+	ecsfs_buf insights = ECSFS_BUF_INIT;
 	ecsfs_cluster_row row;
 	json_t *doc;
 	int r;
 
+	/* a cluster that does not say follows the account's setting */
+	if (ecsfs_account_setting_value(s, "containerInsights", &insights) < 0)
+		ecsfs_buf_setf(&insights, "disabled");
 	ecsfs_cluster_row_init(&row);
 	r = ecsfs_store_cluster_get(s, name, &row);
 	if (r == -ENOENT && (include & ECSFS_CLUSTER_INACTIVE))
-		r = describe_deleted(s, name, include, out);
+		r = describe_deleted(s, name, include, insights.data, out);
 	else if (r == 0) {
 		doc = ecsfs__cluster_settings_doc(&row);
-		*out = shape(name, true, doc, rt, n ? n : &none, include);
+		*out = shape(name, true, doc, rt, n ? n : &none, include, insights.data);
 		json_decref(doc);
 	}
 	if (r == -ENOENT)
@@ -130,6 +136,7 @@ int ecsfs_cluster_describe_some(ecsfs_store *s, const char *name, const ecsfs_ru
 	else if (r < 0)
 		ecsfs__cluster_fault(s, r, "describe", name, err);
 	ecsfs_cluster_row_release(&row);
+	ecsfs_buf_release(&insights);
 	return r;
 }
 

@@ -299,6 +299,72 @@ static void check_capacity_providers(void)
 		  "maxResults over 10");
 }
 
+#define USER "arn:aws:iam::000000000000:user/dev"
+
+static void check_account(void)
+{
+	json_t *o = ecs_ok("ListAccountSettings", "{'effectiveSettings': true}");
+	const json_t *list = json_object_get(o, "settings"), *v;
+	size_t i;
+	bool insights_off = false, long_arns = false;
+
+	is_int(json_array_size(list), 10, "ten settings in effect");
+	json_array_foreach(list, i, v) {
+		insights_off |= !strcmp(at(v, "name"), "containerInsights") &&
+				!strcmp(at(v, "value"), "disabled");
+		long_arns |= !strcmp(at(v, "name"), "taskLongArnFormat") &&
+			     !strcmp(at(v, "value"), "enabled");
+	}
+	ok(insights_off && long_arns, "ECS's defaults");
+	is_str(at(o, "settings.0.principalArn"), "arn:aws:iam::000000000000:root",
+	       "the root user's");
+	json_decref(o);
+	o = ecs_ok("ListAccountSettings", "{}");
+	is_int(json_array_size(json_object_get(o, "settings")), 0, "none set");
+	json_decref(o);
+
+	o = ecs_ok("PutAccountSettingDefault", "{'name': 'containerInsights', 'value': 'enabled'}");
+	is_str(at(o, "setting.value"), "enabled", "PutAccountSettingDefault");
+	json_decref(o);
+	o = ecs_ok("DescribeClusters", "{'clusters': ['default'], 'include': ['SETTINGS']}");
+	is_str(at(o, "clusters.0.settings.0.value"), "enabled",
+	       "a cluster that does not say follows the account");
+	json_decref(o);
+	o = ecs_ok("PutAccountSetting",
+		   "{'name': 'awsvpcTrunking', 'value': 'enabled', 'principalArn': '" USER "'}");
+	is_str(at(o, "setting.principalArn"), USER, "PutAccountSetting for a user");
+	json_decref(o);
+	o = ecs_ok("ListAccountSettings", "{'principalArn': '" USER "', 'effectiveSettings': true, "
+					  "'name': 'containerInsights'}");
+	is_str(at(o, "settings.0.value"), "enabled", "the user has the account's");
+	json_decref(o);
+	o = ecs_ok("ListAccountSettings", "{'principalArn': '" USER "'}");
+	is_int(json_array_size(json_object_get(o, "settings")), 1, "and its own");
+	is_str(at(o, "settings.0.name"), "awsvpcTrunking", "awsvpcTrunking");
+	json_decref(o);
+	o = ecs_ok("ListAccountSettings", "{'effectiveSettings': true, 'maxResults': 3}");
+	is_int(json_array_size(json_object_get(o, "settings")), 3, "a page of three");
+	ok(at(o, "nextToken") != NULL, "with a token");
+	json_decref(o);
+	o = ecs_ok("DeleteAccountSetting", "{'name': 'containerInsights'}");
+	is_str(at(o, "setting.value"), "disabled", "deleted: ECS's default again");
+	json_decref(o);
+
+	ecs_fails("PutAccountSetting", "{'name': 'fastMode', 'value': 'enabled'}",
+		  "InvalidParameterException", "a name ECS does not have");
+	ecs_fails("PutAccountSetting", "{'name': 'containerInsights', 'value': 'on'}",
+		  "InvalidParameterException", "a value it does not take");
+	ecs_fails("PutAccountSetting", "{'name': 'containerInsights'}", "InvalidParameterException",
+		  "value is required");
+	ecs_fails("PutAccountSetting",
+		  "{'name': 'containerInsights', 'value': 'enabled', 'principalArn': 'bob'}",
+		  "InvalidParameterException", "a principal that is not an IAM ARN");
+	ecs_fails("ListAccountSettings", "{'maxResults': 11}", "InvalidParameterException",
+		  "maxResults over 10");
+	ecs_fails("ListAccountSettings", "{'value': 'enabled'}", "InvalidParameterException",
+		  "a value without a name");
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/ecsfs-test-api-cluster-XXXXXX";
@@ -317,6 +383,7 @@ int main(void)
 	check_tags();
 	check_delete();
 	check_capacity_providers();
+	check_account();
 
 	ecsfs_store_close(api.store);
 	ecsfs_buf_release(&why);
