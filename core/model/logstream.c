@@ -171,16 +171,13 @@ static void add_stream(struct lcatalog *c, const char *group, const char *name, 
 	st->dflt_ms = (ti->started_ns ? ti->started_ns : ti->created_ns) / 1000000;
 }
 
-static void add_task_streams(ecsfs_tasks *t, ecsfs_store *s, const struct tinfo *ti,
+/* `td`: the task's revision in describe shape, NULL when it is gone. */
+static void add_task_streams(ecsfs_tasks *t, const struct tinfo *ti, const json_t *td,
 			     const char *want, struct lcatalog *c)
 {
 	struct names ns = {0};
-	json_t *td = NULL;
-	ecsfs_err e = ECSFS_ERR_INIT;
 	ecsfs_buf g = ECSFS_BUF_INIT, st = ECSFS_BUF_INIT, path = ECSFS_BUF_INIT;
 
-	if (ecsfs_taskdef_describe(s, ti->family, ti->revision, &td, &e) < 0)
-		td = NULL; /* a deleted revision: the default names */
 	ecsfs_tasks_containers(t, ti->cluster, ti->id, add_name, &ns);
 	for (size_t i = 0; i < ns.n; i++) {
 		ecsfs_buf_reset(&g);
@@ -194,8 +191,6 @@ static void add_task_streams(ecsfs_tasks *t, ecsfs_store *s, const struct tinfo 
 		add_stream(c, g.data, st.data, &path, ti);
 	}
 	names_release(&ns);
-	json_decref(td);
-	ecsfs_err_release(&e);
 	ecsfs_buf_release(&g);
 	ecsfs_buf_release(&st);
 	ecsfs_buf_release(&path);
@@ -206,6 +201,37 @@ static int cmp_stream(const void *a, const void *b)
 	const struct lstream *x = a, *y = b;
 	int r = strcmp(x->group, y->group);
 	return r ? r : strcmp(x->name, y->name);
+}
+
+static int cmp_revision(const void *a, const void *b)
+{
+	const struct tinfo *x = a, *y = b;
+	int r = strcmp(x->family, y->family);
+	return r ? r : (x->revision > y->revision) - (x->revision < y->revision);
+}
+
+/* Every task's streams, reading each revision once (tasks in revision order). */
+static void add_all_streams(ecsfs_tasks *t, ecsfs_store *s, struct tlist *l, const char *want,
+			    struct lcatalog *c)
+{
+	json_t *td = NULL;
+	ecsfs_err e = ECSFS_ERR_INIT;
+
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_revision);
+	for (size_t i = 0; i < l->n; i++) {
+		if (i == 0 || cmp_revision(&l->v[i - 1], &l->v[i]) != 0) {
+			json_decref(td);
+			td = NULL;
+			ecsfs_err_reset(&e);
+			if (ecsfs_taskdef_describe(s, l->v[i].family, l->v[i].revision, &td, &e) <
+			    0)
+				td = NULL; /* a deleted revision: the default names */
+		}
+		add_task_streams(t, &l->v[i], td, want, c);
+	}
+	json_decref(td);
+	ecsfs_err_release(&e);
 }
 
 static void tlist_release(struct tlist *l)
@@ -231,8 +257,7 @@ int ecsfs__lcat_build(ecsfs_tasks *t, ecsfs_store *s, const char *group, struct 
 		return ecsfs_err_set(err, ECSFS_E_SERVER, r, "cannot list clusters: %s",
 				     ecsfs_store_last_error(s));
 	}
-	for (size_t i = 0; i < l.n; i++)
-		add_task_streams(t, s, &l.v[i], group, out);
+	add_all_streams(t, s, &l, group, out);
 	tlist_release(&l);
 	if (out->n)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_stream);

@@ -11,6 +11,12 @@
 
 #include "model/logstream_private.h"
 
+/* What one FilterLogEvents call reads of the logs, and the least it reads
+ * and keeps of each stream. */
+#define SCAN_BYTES (16u << 20)
+#define SCAN_MIN   (64u << 10)
+#define KEEP_MIN   16384u
+
 static int no_group(ecsfs_err *err)
 {
 	return ecsfs_err_set(err, ECSFS_E_RESOURCE_NOT_FOUND, -ENOENT,
@@ -418,13 +424,14 @@ static int filter_catalog(const struct lcatalog *c, const ecsfs_logs_filter *q,
 	select_streams(c, q, &sel);
 	b.limit = q->limit > 0 ? q->limit : ECSFS_LOGS_MAX_EVENTS;
 	/* each stream may keep a share of a response and read a share of
-	 * 64 MiB, never less than a little of each: every call moves on */
+	 * SCAN_BYTES (the loop waits while it is read), never less than a
+	 * little of each: every call moves on */
 	b.keep_bytes = sel.n ? ECSFS_LOGS_MAX_BYTES / sel.n : ECSFS_LOGS_MAX_BYTES;
-	if (b.keep_bytes < 16384)
-		b.keep_bytes = 16384;
-	b.scan_bytes = sel.n ? (64u << 20) / sel.n : (64u << 20);
-	if (b.scan_bytes < (256u << 10))
-		b.scan_bytes = 256u << 10;
+	if (b.keep_bytes < KEEP_MIN)
+		b.keep_bytes = KEEP_MIN;
+	b.scan_bytes = sel.n ? SCAN_BYTES / sel.n : SCAN_BYTES;
+	if (b.scan_bytes < SCAN_MIN)
+		b.scan_bytes = SCAN_MIN;
 	for (size_t i = 0; i < sel.n; i++)
 		search_stream(&sel, i, q, f, &b);
 	if (sel.nev)

@@ -484,6 +484,40 @@ static void test_filter_pages(void)
 	json_decref(all);
 }
 
+/* A search that stops before the end of a stream (what one call reads is
+ * bounded) says where to go on, and every page moves on. */
+static void test_filter_budget(void)
+{
+	ecsfs_buf big = ECSFS_BUF_INIT;
+	json_t *o;
+	char *next = NULL, extra[1200];
+	int pages = 0, found = 0;
+
+	/* 5 MiB of filler in c's stream at 20 s, then a needle at 21 s */
+	for (int i = 0; i < 80000; i++)
+		ecsfs_buf_addf(&big,
+			       "%sfiller %06d ................................................",
+			       i ? "\n" : "", i);
+	fabricate(id_c, "app", 20000, big.data);
+	fabricate(id_c, "app", 21000, "the needle");
+	fabricate(id_c, "app", 0, "end of c");
+	ecsfs_buf_release(&big);
+	do {
+		snprintf(extra, sizeof(extra), "\"filterPattern\":\"needle\"%s%s%s",
+			 next ? ",\"nextToken\":\"" : "", next ? next : "", next ? "\"" : "");
+		free(next);
+		next = NULL;
+		if (filter(&o, extra) != 200)
+			break;
+		found += (int)json_array_size(json_object_get(o, "events"));
+		if (json_object_get(o, "nextToken"))
+			next = tok(o, "nextToken");
+		json_decref(o);
+	} while (next && ++pages < 50);
+	is_int(found, 1, "the needle past 5 MiB of filler is found once");
+	ok(pages >= 1 && pages < 50, "after %d pages with a nextToken", pages);
+}
+
 int main(void)
 {
 	ecsfs_buf why = ECSFS_BUF_INIT;
@@ -510,6 +544,7 @@ int main(void)
 	test_filter_patterns();
 	test_filter_select();
 	test_filter_pages();
+	test_filter_budget();
 
 	ecsfs_tasks_free(tasks);
 	ecsfs_runtime_close(rt, NULL, NULL);
