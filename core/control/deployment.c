@@ -44,12 +44,17 @@ static void start_deployment(ecsfs__look *k, const char *family, int64_t rev, bo
 		json_object_set_new(k->p, "updated", json_integer(k->now));
 	}
 	new_deployment_id(id);
+	if (k->p && rollout_is(k->p, "IN_PROGRESS")) {
+		json_object_set_new(k->p, "superseded", json_string(id));
+		ecsfs__service_history(k->state, k->p);
+	}
 	d = json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:b}", "id", id, "family", family,
 		      "revision", (json_int_t)rev, "status", "PRIMARY", "rollout", "IN_PROGRESS",
 		      "created", (json_int_t)k->now, "updated", (json_int_t)k->now, "rollback",
 		      rollback);
 	json_array_insert_new(deps, 0, d);
 	k->p = d;
+	ecsfs__service_history(k->state, d);
 	json_object_set_new(k->state, "steady", json_false());
 	json_object_del(k->state, "waiting");
 	json_object_del(k->state, "streak");
@@ -120,13 +125,6 @@ void ecsfs__deploy_if_due(ecsfs__look *k)
 	start_deployment(k, family, rev, false);
 }
 
-/* ECS's threshold: half the desired count, at least 3, at most 200. */
-static long long failure_threshold(long long desired)
-{
-	long long t = (desired + 1) / 2;
-	return t < 3 ? 3 : t > 200 ? 200 : t;
-}
-
 static void roll_back(ecsfs__look *k, json_t *done)
 {
 	char failed_id[64];
@@ -142,7 +140,7 @@ static void roll_back(ecsfs__look *k, json_t *done)
 void ecsfs__trip_breaker(ecsfs__look *k)
 {
 	json_t *p = k->p, *done;
-	long long failed = 0, threshold = failure_threshold(k->desired);
+	long long failed = 0, threshold = ecsfs__service_breaker_threshold(k->desired);
 	char blocked[300];
 
 	if (!rollout_is(p, "IN_PROGRESS"))
@@ -150,12 +148,16 @@ void ecsfs__trip_breaker(ecsfs__look *k)
 	for (size_t i = 0; i < k->l.n; i++)
 		failed +=
 		    k->l.v[i].failed && strcmp(k->l.v[i].started_by, ecsfs__dstr(p, "id")) == 0;
-	json_object_set_new(p, "failed", json_integer(failed));
+	if (failed != json_integer_value(json_object_get(p, "failed"))) {
+		json_object_set_new(p, "failed", json_integer(failed));
+		ecsfs__service_history(k->state, p);
+	}
 	if (!ecsfs__service_breaker(k->state, "enable") || failed < threshold)
 		return;
 	json_object_set_new(p, "rollout", json_string("FAILED"));
 	json_object_set_new(p, "reason", json_string("tasks failed to start"));
 	json_object_set_new(p, "updated", json_integer(ecsfs_now_ns()));
+	ecsfs__service_history(k->state, p);
 	ecsfs__service_event(k->s, k->cluster, k->name,
 			     "(deployment %s) deployment failed: tasks failed to start (%lld "
 			     "failed, threshold %lld).",
@@ -239,6 +241,7 @@ static void complete(ecsfs__look *k)
 	json_object_set_new(p, "rollout", json_string("COMPLETED"));
 	json_object_set_new(p, "reason", json_string("ECS deployment completed successfully."));
 	json_object_set_new(p, "updated", json_integer(k->now));
+	ecsfs__service_history(k->state, p);
 	json_object_set_new(k->state, "completed",
 			    json_pack("{s:s, s:O}", "family", ecsfs__dstr(p, "family"), "revision",
 				      json_object_get(p, "revision")));

@@ -30,7 +30,9 @@
 #include <string.h>
 
 #include "control/scheduler_private.h"
+#include "ecsfs/arn.h"
 #include "ecsfs/cluster.h"
+#include "ecsfs/tag.h"
 #include "ecsfs/util.h"
 
 #define MAX_START 10 /* tasks started per look (RunTask's count) */
@@ -59,16 +61,44 @@ void ecsfs__stop_now(ecsfs__look *k, ecsfs__svc_task **v, size_t n, const char *
 	ecsfs_buf_release(&why);
 }
 
+/* The service's fields its tasks are started with (what they show). */
+static void launch_fields(const ecsfs__look *k, json_t *req)
+{
+	static const char *const keys[] = {
+	    "launchType",	    "capacityProviderStrategy", "platformVersion",
+	    "networkConfiguration", "enableExecuteCommand",	"enableECSManagedTags",
+	    "placementConstraints", "placementStrategy",	NULL};
+	json_t *spec = ecsfs__service_spec(k->state), *tags = NULL;
+	const char *prop = json_string_value(json_object_get(spec, "propagateTags"));
+	ecsfs_buf arn = ECSFS_BUF_INIT;
+
+	for (size_t i = 0; keys[i]; i++)
+		if (json_object_get(spec, keys[i]))
+			json_object_set(req, keys[i], json_object_get(spec, keys[i]));
+	if (prop && strcmp(prop, "TASK_DEFINITION") == 0)
+		json_object_set_new(req, "propagateTags", json_string(prop));
+	if (!prop || strcmp(prop, "SERVICE") != 0)
+		return;
+	ecsfs_arn(&arn, "ecs", "service/%s/%s", k->cluster, k->name);
+	if (ecsfs_tags_get(k->s, arn.data, &tags) == 0 && json_array_size(tags))
+		json_object_set(req, "tags", tags);
+	json_decref(tags);
+	ecsfs_buf_release(&arn);
+}
+
 /* The RunTask request of n tasks of the primary deployment. */
 static json_t *run_request(const ecsfs__look *k, long long n)
 {
 	char td[300], group[300];
+	json_t *req;
 
 	snprintf(td, sizeof(td), "%s:%lld", ecsfs__dstr(k->p, "family"),
 		 (long long)json_integer_value(json_object_get(k->p, "revision")));
 	snprintf(group, sizeof(group), "service:%s", k->name);
-	return json_pack("{s:s, s:I, s:s, s:s}", "taskDefinition", td, "count", (json_int_t)n,
-			 "startedBy", ecsfs__dstr(k->p, "id"), "group", group);
+	req = json_pack("{s:s, s:I, s:s, s:s}", "taskDefinition", td, "count", (json_int_t)n,
+			"startedBy", ecsfs__dstr(k->p, "id"), "group", group);
+	launch_fields(k, req);
+	return req;
 }
 
 #define MAX_ALIASES 64
@@ -210,28 +240,57 @@ static void split_by_deployment(ecsfs__look *k)
 	}
 }
 
-static int cmp_started_desc(const void *a, const void *b)
+/* Scale in stops unprotected tasks first (a DRAINING service stops them
+ * all), newest-started first. */
+static int cmp_scale_in(const void *a, const void *b)
 {
 	const ecsfs__svc_task *x = *(ecsfs__svc_task *const *)a, *y = *(ecsfs__svc_task *const *)b;
 	int64_t xs = x->started_ns ? x->started_ns : x->created_ns;
 	int64_t ys = y->started_ns ? y->started_ns : y->created_ns;
+
+	if (x->protected != y->protected)
+		return x->protected ? 1 : -1;
 	return xs < ys ? 1 : xs > ys ? -1 : strcmp(y->id, x->id);
+}
+
+/* Say once how many tasks protection keeps from a scale-in (0: none). */
+static void note_protected(ecsfs__look *k, size_t held)
+{
+	json_int_t said = json_integer_value(json_object_get(k->state, "protectedHeld"));
+
+	if ((json_int_t)held == said)
+		return;
+	if (held)
+		ecsfs__service_event(k->s, k->cluster, k->name,
+				     "cannot scale in further: %zu task%s protected from scale-in.",
+				     held, held == 1 ? " is" : "s are");
+	if (held)
+		json_object_set_new(k->state, "protectedHeld", json_integer((json_int_t)held));
+	else
+		json_object_del(k->state, "protectedHeld");
 }
 
 static void scale_in(ecsfs__look *k)
 {
-	size_t extra;
+	size_t extra, n = 0;
 
-	if ((long long)k->nprim <= k->desired)
+	if ((long long)k->nprim <= k->desired) {
+		note_protected(k, 0);
 		return;
+	}
 	extra = k->nprim - (size_t)k->desired;
-	qsort(k->prim, k->nprim, sizeof(*k->prim), cmp_started_desc);
+	qsort(k->prim, k->nprim, sizeof(*k->prim), cmp_scale_in);
+	while (n < extra && (k->draining || !k->prim[n]->protected))
+		n++;
+	note_protected(k, extra - n);
+	if (n == 0)
+		return;
 	ecsfs__service_event(k->s, k->cluster, k->name,
 			     "is scaling in to %lld: stopping %zu task%s, newest-started first.",
-			     k->desired, extra, extra == 1 ? "" : "s");
-	ecsfs__retire(k, k->prim, extra, k->draining ? "Service is being deleted" : "Scaling in");
-	memmove(k->prim, k->prim + extra, (k->nprim - extra) * sizeof(*k->prim));
-	k->nprim -= extra;
+			     k->desired, n, n == 1 ? "" : "s");
+	ecsfs__retire(k, k->prim, n, k->draining ? "Service is being deleted" : "Scaling in");
+	memmove(k->prim, k->prim + n, (k->nprim - n) * sizeof(*k->prim));
+	k->nprim -= n;
 }
 
 /* maximumPercent of desiredCount, never below desiredCount. */
@@ -271,6 +330,9 @@ static void retire_old(ecsfs__look *k)
 	/* those that go are moved to the front of old[] */
 	for (size_t i = 0; i < k->nold; i++) {
 		ecsfs__svc_task *t = k->old[i];
+		/* a protected task outlives its deployment until protection ends */
+		if (t->protected && !k->draining)
+			continue;
 		if (t->healthy) {
 			if (healthy - 1 < min_healthy && !k->draining && k->desired > 0)
 				continue;
@@ -285,6 +347,42 @@ static void retire_old(ecsfs__look *k)
 					  : "Replaced by a new deployment");
 }
 
+/* What describe-services shows of the service once it is gone: INACTIVE. */
+static char *inactive_doc(ecsfs__look *k)
+{
+	json_t *o = NULL;
+	char *text;
+
+	if (ecsfs_service_describe(k->sv, k->cluster, k->name, &o, NULL) < 0)
+		return NULL;
+	json_object_set_new(o, "status", json_string("INACTIVE"));
+	json_object_set_new(o, "desiredCount", json_integer(0));
+	json_object_set_new(o, "runningCount", json_integer(0));
+	json_object_set_new(o, "pendingCount", json_integer(0));
+	json_object_set_new(o, "deployments", json_array());
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
+}
+
+/* The row goes and what describe shows of it stays, in one transaction. */
+static void forget_service(ecsfs__look *k)
+{
+	char *doc = inactive_doc(k);
+	ecsfs_buf arn = ECSFS_BUF_INIT;
+
+	ecsfs_arn(&arn, "ecs", "service/%s/%s", k->cluster, k->name);
+	if (ecsfs_store_begin(k->s) == 0) {
+		ecsfs_store_service_delete(k->s, k->cluster, k->name);
+		ecsfs_tags_drop(k->s, arn.data);
+		if (doc)
+			ecsfs_store_service_gone_put(k->s, k->cluster, k->name, k->now, doc);
+		ecsfs_store_commit(k->s);
+	}
+	ecsfs_buf_release(&arn);
+	free(doc);
+}
+
 /* A DRAINING service whose tasks have all stopped is deleted. */
 static bool finish_delete(ecsfs__look *k)
 {
@@ -295,7 +393,7 @@ static bool finish_delete(ecsfs__look *k)
 	for (size_t i = 0; i < k->l.n; i++)
 		if (!k->l.v[i].stopped)
 			return false;
-	ecsfs_store_service_delete(k->s, k->cluster, k->name);
+	forget_service(k);
 	ecsfs_service_events_stream(k->cluster, k->name, &stream);
 	ecsfs_store_journal_drop(k->s, stream.data);
 	ecsfs_buf_release(&stream);
@@ -374,6 +472,18 @@ static int schedule_cb(void *data, const char *cn)
 	return 0;
 }
 
+/* Deleted services stay describable (INACTIVE) for an hour; looked at
+ * once a minute, so an idle daemon does not write every second. */
+static void forget_inactive(ecsfs_services *sv)
+{
+	int64_t now = ecsfs_now_ns();
+
+	if (now - sv->gone_swept_ns < 60 * 1000000000ll)
+		return;
+	sv->gone_swept_ns = now;
+	ecsfs_store_service_gone_expire(sv->store, now - ECSFS__SERVICE_GONE_NS);
+}
+
 static void on_timer(uv_timer_t *t)
 {
 	ecsfs_services *sv = t->data;
@@ -382,6 +492,7 @@ static void on_timer(uv_timer_t *t)
 		return;
 	sv->busy = true;
 	ecsfs_store_service_list_all(sv->store, schedule_cb, sv);
+	forget_inactive(sv);
 	sv->busy = false;
 }
 

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ecsfs/arn.h"
 #include "ecsfs/cluster.h"
+#include "ecsfs/tag.h"
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
 #include "model/service_private.h"
@@ -206,17 +208,19 @@ static int render_spec_file(ecsfs_store *s, const char *cluster, const char *nam
 }
 
 /*
- * A live control changed the spec: rewrite the spec file with the new
- * value (so `diff -r` shows the drift from git), keeping its mode and
- * owner. The bytes are the old document with one field replaced.
+ * A live control or UpdateService changed the spec: rewrite the spec file
+ * with the new values (so `diff -r` shows the drift from git), keeping its
+ * mode and owner. The bytes are the old document with those fields
+ * replaced (a JSON null removes one).
  */
-static int rewrite_spec_file(ecsfs_store *s, const char *cluster, const char *name, const char *key,
-			     json_t *value)
+int ecsfs__service_rewrite_spec(ecsfs_store *s, const char *cluster, const char *name,
+				const json_t *changes)
 {
 	ecsfs_buf dir = ECSFS_BUF_INIT, file = ECSFS_BUF_INIT, data = ECSFS_BUF_INIT,
 		  out = ECSFS_BUF_INIT;
 	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644};
-	json_t *doc = NULL;
+	json_t *doc = NULL, *v;
+	const char *key;
 	int r;
 
 	ecsfs_service_spec_dir(cluster, &dir);
@@ -228,10 +232,12 @@ static int rewrite_spec_file(ecsfs_store *s, const char *cluster, const char *na
 		json_decref(doc);
 		doc = json_pack("{s:s}", "serviceName", name);
 	}
-	if (value)
-		json_object_set(doc, key, value);
-	else
-		json_object_del(doc, key);
+	json_object_foreach((json_t *)changes, key, v) {
+		if (json_is_null(v))
+			json_object_del(doc, key);
+		else
+			json_object_set(doc, key, v);
+	}
 	ecsfs_json_pretty(doc, &out);
 	meta.kind = ECSFS_FILE_SPEC;
 	meta.mtime_ns = ecsfs_now_ns();
@@ -256,13 +262,13 @@ static void remove_spec_file(ecsfs_store *s, const char *cluster, const char *na
 
 /* ---- checks every operation makes ---- */
 
-static int store_fault(ecsfs_store *s, const char *what, const char *name, ecsfs_err *err)
+int ecsfs__service_store_fault(ecsfs_store *s, const char *what, const char *name, ecsfs_err *err)
 {
 	return ecsfs_err_set(err, ECSFS_E_SERVER, -EIO, "cannot %s service %s: %s", what, name,
 			     ecsfs_store_last_error(s));
 }
 
-static int check_cluster(ecsfs_store *s, const char *cluster, ecsfs_err *err)
+int ecsfs__service_check_cluster(ecsfs_store *s, const char *cluster, ecsfs_err *err)
 {
 	if (!ecsfs_store_cluster_exists(s, cluster))
 		return ecsfs_err_set(err, ECSFS_E_CLUSTER_NOT_FOUND, -ENOENT,
@@ -282,13 +288,12 @@ static int check_room(ecsfs_store *s, const char *cluster, const char *name, ecs
 	return 0;
 }
 
-/* The state of a service that takes changes; NULL with *r set otherwise. */
-static json_t *load_active(ecsfs_store *s, const char *cluster, const char *name, ecsfs_err *err,
-			   int *r)
+json_t *ecsfs__service_load_active(ecsfs_store *s, const char *cluster, const char *name,
+				   ecsfs_err *err, int *r)
 {
 	json_t *state;
 
-	if ((*r = check_cluster(s, cluster, err)) < 0)
+	if ((*r = ecsfs__service_check_cluster(s, cluster, err)) < 0)
 		return NULL;
 	if (!(state = ecsfs__service_load(s, cluster, name))) {
 		*r = ecsfs_err_set(err, ECSFS_E_SERVICE_NOT_FOUND, -ENOENT,
@@ -308,7 +313,7 @@ static json_t *load_active(ecsfs_store *s, const char *cluster, const char *name
  * when it deploys: its next revision may be on its way (order must not
  * matter to a GitOps apply).
  */
-static int check_lb_fit(ecsfs_store *s, const json_t *spec, const char *ref, ecsfs_err *err)
+int ecsfs__service_check_lb_fit(ecsfs_store *s, const json_t *spec, const char *ref, ecsfs_err *err)
 {
 	char family[256];
 	int64_t rev = 0;
@@ -347,6 +352,10 @@ static json_t *state_with(ecsfs_store *s, const char *cluster, const char *name,
 		json_decref(spec);
 		return state;
 	}
+	if (ecsfs__service_redeploys(ecsfs__service_spec(state), spec))
+		json_object_set_new(
+		    state, "force",
+		    json_integer(json_integer_value(json_object_get(state, "force")) + 1));
 	json_object_set_new(state, "spec", spec);
 	/* a written spec revives a service being deleted */
 	json_object_set_new(state, "status", json_string("ACTIVE"));
@@ -354,14 +363,45 @@ static json_t *state_with(ecsfs_store *s, const char *cluster, const char *name,
 	return state;
 }
 
+/*
+ * The definition's tags are the service's (TagResource may add more): the
+ * keys the old definition had and the new one lacks go, the new ones are
+ * put.
+ */
+static int put_tags(ecsfs_store *s, const char *cluster, const char *name, const json_t *old,
+		    const json_t *tags, ecsfs_err *err)
+{
+	ecsfs_buf arn = ECSFS_BUF_INIT;
+	json_t *gone = json_array(), *t;
+	size_t i;
+	int r = 0;
+
+	ecsfs_arn(&arn, "ecs", "service/%s/%s", cluster, name);
+	json_array_foreach((json_t *)old, i, t)
+		json_array_append(gone, json_object_get(t, "key"));
+	if (json_array_size(gone))
+		r = ecsfs_tags_remove(s, arn.data, gone, err);
+	if (r == 0 && json_array_size(tags))
+		r = ecsfs_tags_put(s, arn.data, tags, err);
+	json_decref(gone);
+	ecsfs_buf_release(&arn);
+	return r;
+}
+
 static int store_put(ecsfs_store *s, const char *cluster, const char *name, json_t *state,
-		     const json_t *doc, const ecsfs_spec_bytes *file)
+		     const json_t *old_tags, const json_t *doc, const ecsfs_spec_bytes *file,
+		     ecsfs_err *err)
 {
 	int r;
 
 	if ((r = ecsfs_store_begin(s)) < 0)
 		return r;
+	if ((r = put_tags(s, cluster, name, old_tags, json_object_get(doc, "tags"), err)) < 0) {
+		ecsfs_store_rollback(s);
+		return r;
+	}
 	if ((r = ecsfs__service_save(s, cluster, name, state)) < 0 ||
+	    (r = ecsfs_store_service_gone_delete(s, cluster, name)) < 0 ||
 	    (r = file ? put_spec_file(s, cluster, name, file->data, file->len, file->meta)
 		      : render_spec_file(s, cluster, name, doc)) < 0) {
 		ecsfs_store_rollback(s);
@@ -374,25 +414,30 @@ int ecsfs_service_put(ecsfs_services *sv, const char *cluster, const char *name,
 		      const ecsfs_spec_bytes *file, ecsfs_err *err)
 {
 	ecsfs_store *s = sv->store;
-	json_t *spec, *state;
+	json_t *spec, *state, *old;
 	bool created;
 	int r;
 
-	if ((r = check_cluster(s, cluster, err)) < 0 ||
+	if ((r = ecsfs__service_check_cluster(s, cluster, err)) < 0 ||
 	    (r = ecsfs_service_check(cluster, name, doc, err)) < 0 ||
 	    (r = check_room(s, cluster, name, err)) < 0 ||
-	    (r = check_lb_fit(s, doc, json_string_value(json_object_get(doc, "taskDefinition")),
-			      err)) < 0)
+	    (r = ecsfs__service_check_lb_fit(
+		 s, doc, json_string_value(json_object_get(doc, "taskDefinition")), err)) < 0)
 		return r;
 	spec = json_deep_copy(doc);
 	json_object_del(spec, "serviceName");
 	json_object_del(spec, "cluster");
 	json_object_del(spec, "clientToken");
+	old = ecsfs__service_load(s, cluster, name);
 	state = state_with(s, cluster, name, spec, &created);
-	r = store_put(s, cluster, name, state, doc, file);
+	r = store_put(s, cluster, name, state, json_object_get(ecsfs__service_spec(old), "tags"),
+		      doc, file, err);
 	json_decref(state);
+	json_decref(old);
+	if (r == -EINVAL) /* the tags', with its message */
+		return r;
 	if (r < 0)
-		return store_fault(s, "store", name, err);
+		return ecsfs__service_store_fault(s, "store", name, err);
 	if (created)
 		ecsfs_cluster_event(s, cluster, "(service %s) was created.", name);
 	ecsfs__service_changed(sv, cluster, name);
@@ -409,7 +454,7 @@ int ecsfs_service_create(ecsfs_services *sv, const char *cluster, const char *na
 	if ((r = ecsfs_name_check(name, "service", &why)) < 0)
 		ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, r, "%s", why.data);
 	ecsfs_buf_release(&why);
-	if (r < 0 || (r = check_cluster(sv->store, cluster, err)) < 0)
+	if (r < 0 || (r = ecsfs__service_check_cluster(sv->store, cluster, err)) < 0)
 		return r;
 	if (ecsfs_service_exists(sv->store, cluster, name) == 0)
 		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EEXIST, "service %s exists",
@@ -442,7 +487,7 @@ int ecsfs_service_delete(ecsfs_services *sv, const char *cluster, const char *na
 	json_t *state;
 	int r;
 
-	if ((r = check_cluster(s, cluster, err)) < 0)
+	if ((r = ecsfs__service_check_cluster(s, cluster, err)) < 0)
 		return r;
 	if (!(state = ecsfs__service_load(s, cluster, name)))
 		return ecsfs_err_set(err, ECSFS_E_SERVICE_NOT_FOUND, -ENOENT,
@@ -459,7 +504,7 @@ int ecsfs_service_delete(ecsfs_services *sv, const char *cluster, const char *na
 	r = store_draining(s, cluster, name, state);
 	json_decref(state);
 	if (r < 0)
-		return store_fault(s, "delete", name, err);
+		return ecsfs__service_store_fault(s, "delete", name, err);
 	ecsfs__service_event(s, cluster, name, "is DRAINING: its tasks stop, then it is deleted.");
 	ecsfs__service_changed(sv, cluster, name);
 	ecsfs_services_kick(sv);
@@ -468,39 +513,17 @@ int ecsfs_service_delete(ecsfs_services *sv, const char *cluster, const char *na
 
 /* ---- scale, deploy ---- */
 
-/*
- * A live control changed one field of the spec: store the service with it
- * and rewrite the spec file, in one transaction. Takes `v`.
- */
+/* A live control changed one field of the spec (takes `v`). */
 static int set_field(ecsfs_services *sv, const char *cluster, const char *name, const char *key,
 		     json_t *v, ecsfs_err *err)
 {
-	ecsfs_store *s = sv->store;
-	json_t *state;
+	json_t *changes = json_object();
 	int r;
 
-	if (!(state = load_active(s, cluster, name, err, &r))) {
-		json_decref(v);
-		return r;
-	}
-	json_object_set(ecsfs__service_spec(state), key, v);
-	/* a new task definition may be tried even if it failed before */
-	if (strcmp(key, "taskDefinition") == 0)
-		json_object_del(state, "blocked");
-	if ((r = ecsfs_store_begin(s)) == 0) {
-		if ((r = ecsfs__service_save(s, cluster, name, state)) < 0 ||
-		    (r = rewrite_spec_file(s, cluster, name, key, v)) < 0)
-			ecsfs_store_rollback(s);
-		else
-			r = ecsfs_store_commit(s);
-	}
-	json_decref(v);
-	json_decref(state);
-	if (r < 0)
-		return store_fault(s, "update", name, err);
-	ecsfs__service_changed(sv, cluster, name);
-	ecsfs_services_kick(sv);
-	return 0;
+	json_object_set_new(changes, key, v);
+	r = ecsfs_service_update(sv, cluster, name, changes, false, err);
+	json_decref(changes);
+	return r;
 }
 
 int ecsfs_service_set_desired(ecsfs_services *sv, const char *cluster, const char *name,
@@ -518,16 +541,8 @@ int ecsfs_service_set_taskdef(ecsfs_services *sv, const char *cluster, const cha
 {
 	int r;
 
-	json_t *state;
-
 	if ((r = ecsfs_service_check_taskdef(sv->store, ref, err)) < 0)
 		return r;
-	if ((state = ecsfs__service_load(sv->store, cluster, name))) {
-		r = check_lb_fit(sv->store, ecsfs__service_spec(state), ref, err);
-		json_decref(state);
-		if (r < 0)
-			return r;
-	}
 	return set_field(sv, cluster, name, "taskDefinition", json_string(ref), err);
 }
 
@@ -537,7 +552,7 @@ int ecsfs_service_redeploy(ecsfs_services *sv, const char *cluster, const char *
 	json_t *state;
 	int r;
 
-	if (!(state = load_active(sv->store, cluster, name, err, &r)))
+	if (!(state = ecsfs__service_load_active(sv->store, cluster, name, err, &r)))
 		return r;
 	json_object_set_new(state, "force",
 			    json_integer(json_integer_value(json_object_get(state, "force")) + 1));
@@ -545,7 +560,7 @@ int ecsfs_service_redeploy(ecsfs_services *sv, const char *cluster, const char *
 	r = ecsfs__service_save(sv->store, cluster, name, state);
 	json_decref(state);
 	if (r < 0)
-		return store_fault(sv->store, "update", name, err);
+		return ecsfs__service_store_fault(sv->store, "update", name, err);
 	ecsfs__service_changed(sv, cluster, name);
 	ecsfs_services_kick(sv);
 	return 0;

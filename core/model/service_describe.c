@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ecsfs/arn.h"
+#include "ecsfs/tag.h"
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
 #include "model/service_private.h"
@@ -50,6 +51,7 @@ static int collect_cb(void *data, const ecsfs_task_info *in)
 	t->healthy =
 	    t->running && (in->has_health_check ? strcmp(in->health, "HEALTHY") == 0 : true);
 	t->failed = stop_counts_as_failure(in);
+	t->protected = in->protected_ns > ecsfs_now_ns();
 	t->created_ns = in->created_ns;
 	t->started_ns = in->started_ns;
 	return 0;
@@ -129,6 +131,55 @@ static int event_cb(void *data, int64_t at_ns, const char *line)
 	return 0;
 }
 
+/* ECS's form of a networkConfiguration (assignPublicIp defaults to
+ * DISABLED), or NULL for none: never an empty one. */
+static json_t *network_configuration(const json_t *spec)
+{
+	json_t *nc = json_object_get(spec, "networkConfiguration");
+	json_t *vpc = json_object_get(nc, "awsvpcConfiguration"), *out;
+
+	if (!json_is_object(vpc) || json_object_size(vpc) == 0)
+		return NULL;
+	out = json_pack("{s:O}", "awsvpcConfiguration", vpc);
+	vpc = json_object_get(out, "awsvpcConfiguration");
+	vpc = json_deep_copy(vpc);
+	if (!json_object_get(vpc, "assignPublicIp"))
+		json_object_set_new(vpc, "assignPublicIp", json_string("DISABLED"));
+	json_object_set_new(out, "awsvpcConfiguration", vpc);
+	return out;
+}
+
+/*
+ * launchType (the spec's, EC2 without one) or the capacityProviderStrategy,
+ * the platform of a FARGATE service, and its networkConfiguration: what
+ * the service and each of its deployments show.
+ */
+static void describe_launch(json_t *o, const json_t *spec)
+{
+	const char *lt = json_string_value(json_object_get(spec, "launchType"));
+	const char *pv = json_string_value(json_object_get(spec, "platformVersion"));
+	json_t *cps = json_object_get(spec, "capacityProviderStrategy");
+	json_t *nc = network_configuration(spec);
+	bool fargate;
+
+	if (json_array_size(cps) && !lt)
+		json_object_set(o, "capacityProviderStrategy", cps);
+	else
+		json_object_set_new(o, "launchType", json_string(lt ? lt : "EC2"));
+	fargate =
+	    (lt && strcmp(lt, "FARGATE") == 0) ||
+	    (!lt && json_array_size(cps) &&
+	     strncmp(json_string_value(json_object_get(json_array_get(cps, 0), "capacityProvider"))
+			 ?: "",
+		     "FARGATE", 7) == 0);
+	if (fargate) {
+		json_object_set_new(o, "platformVersion", json_string(pv ? pv : "LATEST"));
+		json_object_set_new(o, "platformFamily", json_string("Linux"));
+	}
+	if (nc)
+		json_object_set_new(o, "networkConfiguration", nc);
+}
+
 static json_t *describe_deployment(json_t *state, json_t *d, size_t i, const ecsfs__svc_tasks *l)
 {
 	json_t *j = json_object();
@@ -145,7 +196,7 @@ static json_t *describe_deployment(json_t *state, json_t *d, size_t i, const ecs
 			    json_integer(json_integer_value(json_object_get(d, "failed"))));
 	ecsfs_json_set_time(j, "createdAt", json_integer_value(json_object_get(d, "created")));
 	ecsfs_json_set_time(j, "updatedAt", json_integer_value(json_object_get(d, "updated")));
-	json_object_set_new(j, "launchType", json_string("EC2"));
+	describe_launch(j, ecsfs__service_spec(state));
 	json_object_set(j, "rolloutState", json_object_get(d, "rollout"));
 	if (json_object_get(d, "reason"))
 		json_object_set(j, "rolloutStateReason", json_object_get(d, "reason"));
@@ -168,7 +219,7 @@ static void describe_counts(json_t *o, json_t *state, const ecsfs__svc_tasks *l)
 	json_object_set_new(o, "desiredCount", json_integer(ecsfs__service_target(state)));
 	json_object_set_new(o, "runningCount", json_integer(all.running));
 	json_object_set_new(o, "pendingCount", json_integer(all.pending));
-	json_object_set_new(o, "launchType", json_string("EC2"));
+	describe_launch(o, spec);
 	if (p)
 		set_td_arn(o, "taskDefinition", ecsfs__dstr(p, "family"), drev(p));
 	else if (json_object_get(spec, "taskDefinition"))
@@ -208,9 +259,6 @@ static void describe_settings(json_t *o, json_t *state)
 	json_t *spec = ecsfs__service_spec(state);
 	static const char *const kept[] = {"loadBalancers",
 					   "serviceRegistries",
-					   "networkConfiguration",
-					   "tags",
-					   "capacityProviderStrategy",
 					   "placementConstraints",
 					   "placementStrategy",
 					   "platformVersion",
@@ -238,8 +286,38 @@ static void describe_settings(json_t *o, json_t *state)
 			json_object_set(o, kept[k], json_object_get(spec, kept[k]));
 	if (!json_object_get(o, "loadBalancers"))
 		json_object_set_new(o, "loadBalancers", json_array());
-	if (!json_object_get(o, "tags"))
-		json_object_set_new(o, "tags", json_array());
+}
+
+/* The service's tags (its definition's and TagResource's). */
+static void describe_tags(json_t *o, ecsfs_store *s, const char *cluster, const char *name)
+{
+	ecsfs_buf arn = ECSFS_BUF_INIT;
+	json_t *tags = NULL;
+
+	ecsfs_arn(&arn, "ecs", "service/%s/%s", cluster, name);
+	if (ecsfs_tags_get(s, arn.data, &tags) < 0)
+		tags = json_array();
+	json_object_set_new(o, "tags", tags);
+	ecsfs_buf_release(&arn);
+}
+
+/* A service deleted within the hour: as it was described then, INACTIVE. */
+static int describe_gone(ecsfs_store *s, const char *cluster, const char *name, json_t **out,
+			 ecsfs_err *err)
+{
+	ecsfs_buf doc = ECSFS_BUF_INIT;
+	json_t *o = NULL;
+
+	if (ecsfs_store_service_gone_get(s, cluster, name, &doc) == 0)
+		o = json_loadb(doc.data, doc.len, 0, NULL);
+	ecsfs_buf_release(&doc);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return ecsfs_err_set(err, ECSFS_E_SERVICE_NOT_FOUND, -ENOENT,
+				     "no service %s in cluster %s", name, cluster);
+	}
+	*out = o;
+	return 0;
 }
 
 int ecsfs_service_describe(ecsfs_services *sv, const char *cluster, const char *name, json_t **out,
@@ -252,8 +330,7 @@ int ecsfs_service_describe(ecsfs_services *sv, const char *cluster, const char *
 		return ecsfs_err_set(err, ECSFS_E_CLUSTER_NOT_FOUND, -ENOENT,
 				     "cluster %s does not exist", cluster);
 	if (!(state = ecsfs__service_load(sv->store, cluster, name)))
-		return ecsfs_err_set(err, ECSFS_E_SERVICE_NOT_FOUND, -ENOENT,
-				     "no service %s in cluster %s", name, cluster);
+		return describe_gone(sv->store, cluster, name, out, err);
 	ecsfs__service_collect(sv, cluster, name, &l);
 	o = json_object();
 	describe_identity(o, cluster, name);
@@ -261,6 +338,7 @@ int ecsfs_service_describe(ecsfs_services *sv, const char *cluster, const char *
 	describe_deployments(o, state, &l);
 	describe_events(o, sv->store, cluster, name);
 	describe_settings(o, state);
+	describe_tags(o, sv->store, cluster, name);
 	json_decref(state);
 	free(l.v);
 	*out = o;

@@ -35,8 +35,12 @@ struct ecsfs_services {
 	ecsfs_services_change_cb on_change;
 	void *on_change_data;
 	bool busy;
-	int64_t stable_ns; /* how long a task runs before it counts as settled */
+	int64_t stable_ns;     /* how long a task runs before it counts as settled */
+	int64_t gone_swept_ns; /* when INACTIVE services were last looked at */
 };
+
+/* How long a deleted service stays describable as INACTIVE. */
+#define ECSFS__SERVICE_GONE_NS (3600ll * 1000000000ll)
 
 /* ---- the stored state (model/service.c) ---- */
 
@@ -64,6 +68,41 @@ void ecsfs__service_changed(ecsfs_services *sv, const char *cluster, const char 
 void ecsfs__service_event(ecsfs_store *s, const char *cluster, const char *name, const char *fmt,
 			  ...) __attribute__((format(printf, 4, 5)));
 
+/* ---- what every operation checks (model/service.c) ---- */
+
+int ecsfs__service_check_cluster(ecsfs_store *s, const char *cluster, ecsfs_err *err);
+/* The state of a service that takes changes (ACTIVE); NULL with *r and
+ * err set otherwise (ClusterNotFound, ServiceNotFound, ServiceNotActive). */
+json_t *ecsfs__service_load_active(ecsfs_store *s, const char *cluster, const char *name,
+				   ecsfs_err *err, int *r);
+/* A Server error naming the store's fault. */
+int ecsfs__service_store_fault(ecsfs_store *s, const char *what, const char *name, ecsfs_err *err);
+/* loadBalancers of `spec` against the revision `ref` pins (a followed
+ * family is checked when it deploys). */
+int ecsfs__service_check_lb_fit(ecsfs_store *s, const json_t *spec, const char *ref,
+				ecsfs_err *err);
+/* Rewrite the spec file with `changes` (key: value; null removes it). */
+int ecsfs__service_rewrite_spec(ecsfs_store *s, const char *cluster, const char *name,
+				const json_t *changes);
+
+/* ---- updates (model/service_update.c) ---- */
+
+/* Does going from spec a to spec b change what a deployment's tasks are
+ * (network, load balancers, placement, capacity...)? Then, as in ECS, a new
+ * deployment starts even with the same task definition. */
+bool ecsfs__service_redeploys(const json_t *a, const json_t *b);
+
+/* ---- deployments as ListServiceDeployments shows them
+ * (model/service_deployments.c) ---- */
+
+/* Note deployment `d` of the state (new, superseded, completed, failed) in
+ * its history, newest first, at most ECSFS__HISTORY_MAX. */
+#define ECSFS__HISTORY_MAX 20
+void ecsfs__service_history(json_t *state, json_t *d);
+/* The circuit breaker's threshold, ECS's: half the desired count, at
+ * least 3, at most 200. */
+long long ecsfs__service_breaker_threshold(long long desired);
+
 /* ---- task-definition references (model/service_spec.c) ---- */
 
 /* The task definition `ref` names now: 0, or -ENOENT (nothing ACTIVE). */
@@ -83,7 +122,8 @@ typedef struct ecsfs__svc_task {
 	bool stopped; /* lastStatus STOPPED */
 	bool healthy; /* counts toward minimumHealthyPercent */
 	bool unhealthy;
-	bool failed; /* stopped for a reason that counts against the deployment */
+	bool failed;	/* stopped for a reason that counts against the deployment */
+	bool protected; /* scale-in protection: no scale-in or deployment stops it */
 	int64_t created_ns, started_ns;
 	/* the scheduler's: being drained before its stop; the target group
 	 * whose health checks it failed (NULL: none) */

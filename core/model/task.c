@@ -14,8 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ecsfs/arn.h"
 #include "ecsfs/cluster.h"
 #include "ecsfs/launch.h"
+#include "ecsfs/tag.h"
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
 #include "task_private.h"
@@ -93,6 +95,7 @@ void ecsfs__task_free(struct task *k)
 	free(k->c);
 	json_decref(k->taskdef);
 	json_decref(k->overrides);
+	json_decref(k->kept);
 	json_decref(k->bindings);
 	json_decref(k->aliases);
 	json_decref(k->eni);
@@ -195,6 +198,9 @@ static json_t *task_to_state(const struct task *k)
 		json_object_set(o, "overrides", k->overrides);
 	put_str(o, "startedBy", k->started_by);
 	put_str(o, "group", k->group);
+	if (k->kept)
+		json_object_set(o, "kept", k->kept);
+	put_ns(o, "protectedUntil", k->protected_ns);
 	json_object_set_new(o, "desired", json_string(k->desired_running ? "RUNNING" : "STOPPED"));
 	json_object_set_new(o, "last", json_string(state_names[k->last]));
 	for (size_t i = 0; i < ECSFS__TASK_TIMES; i++)
@@ -268,6 +274,8 @@ static struct task *task_from_state(ecsfs_tasks *t, const char *id, const char *
 	k->overrides = json_incref(json_object_get(o, "overrides"));
 	k->started_by = ecsfs__xstrdup(get_str(o, "startedBy"));
 	k->group = ecsfs__xstrdup(get_str(o, "group"));
+	k->kept = json_incref(json_object_get(o, "kept"));
+	k->protected_ns = get_ns(o, "protectedUntil");
 	k->desired_running =
 	    strcmp(get_str(o, "desired") ? get_str(o, "desired") : "", "RUNNING") == 0;
 	last = state_from_name(get_str(o, "last"));
@@ -478,6 +486,14 @@ void ecsfs__task_close_logs(struct task *k)
 	k->task_log_fd = -1;
 }
 
+static void drop_tags(const struct task *k)
+{
+	ecsfs_buf arn = ECSFS_BUF_INIT;
+	ecsfs_arn(&arn, "ecs", "task/%s/%s", k->cluster, k->id);
+	ecsfs_tags_drop(k->owner->store, arn.data);
+	ecsfs_buf_release(&arn);
+}
+
 static void remove_log_dir(ecsfs_tasks *t, const char *id)
 {
 	ecsfs_buf p = ECSFS_BUF_INIT;
@@ -508,6 +524,7 @@ static int task_forget(ecsfs_tasks *t, size_t i)
 
 	if (r < 0 && r != -ENOENT)
 		return r;
+	drop_tags(k);
 	remove_log_dir(t, k->id);
 	tasks_remove_at(t, i);
 	snprintf(cluster, sizeof(cluster), "%s", k->cluster);
@@ -543,6 +560,7 @@ void ecsfs__tasks_forget(ecsfs_tasks *t, const char *cluster)
 	for (size_t i = 0; i < t->n;) {
 		struct task *k = t->v[i];
 		if (strcmp(k->cluster, cluster) == 0 && k->last == T_STOPPED && !k->inflight) {
+			drop_tags(k);
 			remove_log_dir(t, k->id);
 			tasks_remove_at(t, i);
 			ecsfs__task_free(k);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ecsfs/launch.h"
+#include "ecsfs/tag.h"
 #include "ecsfs/util.h"
 #include "task_private.h"
 
@@ -54,6 +55,9 @@ int ecsfs_tasks_foreach(ecsfs_tasks *t, const char *cluster, const char *group,
 		in.stop_code = k->stop_code;
 		in.stopped_reason = k->stopped_reason;
 		in.address = k->address ? k->address : "";
+		in.group = k->group ? k->group : "";
+		in.launch_type = ecsfs__task_launch_type(k);
+		in.protected_ns = k->protected_ns;
 		if ((r = cb(data, &in)) != 0)
 			return r < 0 ? r : 0;
 	}
@@ -126,6 +130,44 @@ static const char *task_health(const struct task *k)
 			all = false;
 	}
 	return any && all ? "HEALTHY" : "UNKNOWN";
+}
+
+static const char *kept_str(const struct task *k, const char *key)
+{
+	return json_string_value(json_object_get(k->kept, key));
+}
+
+/* The capacity provider a task was placed with (the strategy's first). */
+static const char *capacity_provider(const struct task *k)
+{
+	json_t *cps = json_object_get(k->kept, "capacityProviderStrategy");
+	return json_string_value(json_object_get(json_array_get(cps, 0), "capacityProvider"));
+}
+
+const char *ecsfs__task_launch_type(const struct task *k)
+{
+	const char *lt = kept_str(k, "launchType"), *cp = capacity_provider(k);
+
+	if (lt)
+		return lt;
+	if (cp && strncmp(cp, "FARGATE", 7) == 0)
+		return "FARGATE";
+	return "EC2";
+}
+
+/* launchType, capacityProviderName, platformVersion and platformFamily as
+ * ECS shows them for the task's launch type. */
+static void describe_launch(const struct task *k, json_t *o)
+{
+	const char *lt = ecsfs__task_launch_type(k), *pv = kept_str(k, "platformVersion");
+
+	json_object_set_new(o, "launchType", json_string(lt));
+	put_str(o, "capacityProviderName", capacity_provider(k));
+	if (strcmp(lt, "FARGATE") == 0) {
+		json_object_set_new(o, "platformVersion",
+				    json_string(pv && strcmp(pv, "LATEST") != 0 ? pv : "1.4.0"));
+		json_object_set_new(o, "platformFamily", json_string("Linux"));
+	}
 }
 
 static void task_arn(const struct task *k, ecsfs_buf *out)
@@ -338,7 +380,7 @@ static void describe_times(const struct task *k, json_t *o)
 static json_t *describe_task(const struct task *k)
 {
 	ecsfs_buf arn = ECSFS_BUF_INIT;
-	json_t *o = json_object(), *cs = json_array();
+	json_t *o = json_object(), *cs = json_array(), *tags = NULL;
 
 	task_arn(k, &arn);
 	json_object_set_new(o, "taskArn", json_string(arn.data));
@@ -351,7 +393,7 @@ static json_t *describe_task(const struct task *k)
 	json_object_set_new(o, "desiredStatus",
 			    json_string(k->desired_running ? "RUNNING" : "STOPPED"));
 	json_object_set_new(o, "healthStatus", json_string(task_health(k)));
-	json_object_set_new(o, "launchType", json_string("EC2"));
+	describe_launch(k, o);
 	json_object_set_new(o, "availabilityZone", json_string(ecsfs_arn_region()));
 	json_object_set_new(
 	    o, "connectivity",
@@ -363,13 +405,17 @@ static json_t *describe_task(const struct task *k)
 	put_str(o, "stoppedReason", k->stopped_reason);
 	put_str(o, "startedBy", k->started_by);
 	put_str(o, "group", k->group);
-	json_object_set_new(o, "enableExecuteCommand", json_false());
+	json_object_set_new(
+	    o, "enableExecuteCommand",
+	    json_boolean(json_is_true(json_object_get(k->kept, "enableExecuteCommand"))));
 	json_object_set_new(o, "version", json_integer(k->version));
 	if (k->overrides)
 		json_object_set(o, "overrides", k->overrides);
 	else
 		json_object_set_new(o, "overrides", json_pack("{s:[]}", "containerOverrides"));
-	json_object_set_new(o, "tags", json_array());
+	if (ecsfs_tags_get(k->owner->store, arn.data, &tags) < 0)
+		tags = json_array();
+	json_object_set_new(o, "tags", tags);
 	for (size_t i = 0; i < k->nc; i++)
 		json_array_append_new(cs, describe_container(k, &k->c[i], arn.data));
 	json_object_set_new(o, "containers", cs);

@@ -66,6 +66,8 @@ struct task {
 	json_t *overrides; /* as given to RunTask, or NULL */
 	char *started_by;
 	char *group;
+	json_t *kept; /* RunTask fields with no engine meaning (launchType, tags...), or NULL */
+	int64_t protected_ns; /* scale-in protection until then (0: none) */
 	bool desired_running;
 	enum task_state last;
 	int64_t created_ns, pull_started_ns, pull_stopped_ns, started_ns, stopping_ns, stopped_ns,
@@ -167,6 +169,10 @@ void ecsfs__tasks_release(ecsfs_tasks *t);
 void ecsfs__tasks_expire(ecsfs_tasks *t);
 /* Forget the STOPPED tasks of a cluster (rows, logs, memory). */
 void ecsfs__tasks_forget(ecsfs_tasks *t, const char *cluster);
+
+/* The launch type a task shows: its RunTask launchType, FARGATE for a
+ * FARGATE capacity provider, else EC2 (task_describe.c). */
+const char *ecsfs__task_launch_type(const struct task *k);
 
 /* The timestamps of a task: where each is in struct task, its key in the
  * saved document and in DescribeTasks, in the order DescribeTasks has them. */

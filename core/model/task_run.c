@@ -12,8 +12,10 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "ecsfs/arn.h"
 #include "ecsfs/launch.h"
 #include "ecsfs/shape.h"
+#include "ecsfs/tag.h"
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
 #include "task_private.h"
@@ -27,11 +29,15 @@ typedef struct run_req {
 	const char *started_by;
 	const char *group;
 	json_t *aliases; /* a copy of the launch's names (owned) */
+	json_t *kept;	 /* the fields with no engine meaning (owned), or NULL */
+	json_t *tags;	 /* the tasks' tags (owned), or NULL */
 } run_req;
 
 static void run_req_release(run_req *q)
 {
 	json_decref(q->aliases);
+	json_decref(q->kept);
+	json_decref(q->tags);
 }
 
 /* An InvalidParameter error with a formatted reason. */
@@ -89,6 +95,33 @@ static const ecsfs_field run_fields[] = {
 };
 static const ecsfs_shape run_shape = ECSFS_SHAPE(run_fields);
 
+/* What a task keeps of its request to show it (describe-tasks' launchType,
+ * capacityProviderName, platformVersion, enableExecuteCommand...). */
+static json_t *kept_fields(const json_t *rq)
+{
+	static const char *const keys[] = {"launchType",
+					   "capacityProviderStrategy",
+					   "platformVersion",
+					   "enableExecuteCommand",
+					   "enableECSManagedTags",
+					   "networkConfiguration",
+					   "propagateTags",
+					   "placementConstraints",
+					   "placementStrategy",
+					   "referenceId",
+					   NULL};
+	json_t *kept = json_object();
+
+	for (size_t i = 0; keys[i]; i++)
+		if (json_object_get(rq, keys[i]))
+			json_object_set(kept, keys[i], json_object_get(rq, keys[i]));
+	if (json_object_size(kept) == 0) {
+		json_decref(kept);
+		return NULL;
+	}
+	return kept;
+}
+
 static const char *opt_str(const json_t *rq, const char *key)
 {
 	return json_string_value(json_object_get(rq, key));
@@ -130,12 +163,16 @@ static int read_aliases(const char *const *aliases, run_req *q, ecsfs_err *err)
 	return 0;
 }
 
-static int read_request(const char *cluster, const ecsfs_task_launch *l, run_req *q, ecsfs_err *err)
+static int read_request(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l, run_req *q,
+			ecsfs_err *err)
 {
 	const json_t *rq = l->request, *count;
 	int r;
 
 	memset(q, 0, sizeof(*q));
+	if (!ecsfs_store_cluster_exists(t->store, cluster))
+		return ecsfs_err_set(err, ECSFS_E_CLUSTER_NOT_FOUND, -ENOENT,
+				     "cluster %s does not exist", cluster);
 	if ((r = ecsfs_shape_check(&run_shape, rq, (void *)cluster, err)) < 0)
 		return r;
 	r = ecsfs_taskdef_parse_ref(opt_str(rq, "taskDefinition"), q->family, &q->revision,
@@ -147,6 +184,7 @@ static int read_request(const char *cluster, const ecsfs_task_launch *l, run_req
 	q->overrides = json_object_get(rq, "overrides");
 	q->started_by = opt_str(rq, "startedBy");
 	q->group = opt_str(rq, "group");
+	q->kept = kept_fields(rq);
 	return read_aliases(l->aliases, q, err);
 }
 
@@ -210,11 +248,51 @@ out:
 	return r;
 }
 
+/* The request's tags, and with propagateTags TASK_DEFINITION the
+ * revision's (the request's win). */
+static void gather_tags(ecsfs_tasks *t, const json_t *rq, run_req *q)
+{
+	const char *prop = opt_str(rq, "propagateTags");
+	json_t *own = json_object_get(rq, "tags"), *td = NULL, *e;
+	ecsfs_buf arn = ECSFS_BUF_INIT;
+	size_t i;
+
+	q->tags = json_array();
+	if (prop && strcmp(prop, "TASK_DEFINITION") == 0) {
+		ecsfs_arn(&arn, "ecs", "task-definition/%s:%lld", q->family,
+			  (long long)q->revision);
+		if (ecsfs_tags_get(t->store, arn.data, &td) == 0)
+			json_array_extend(q->tags, td);
+		json_decref(td);
+	}
+	json_array_foreach(own, i, e)
+		json_array_append(q->tags, e);
+	ecsfs_buf_release(&arn);
+}
+
+/* Put the tags on each new task (inside the transaction that makes them). */
+static int tag_tasks(ecsfs_tasks *t, const run_req *q, struct task **made, long n, ecsfs_err *err)
+{
+	ecsfs_buf arn = ECSFS_BUF_INIT;
+	int r = 0;
+
+	for (long i = 0; i < n && r == 0 && json_array_size(q->tags); i++) {
+		ecsfs_buf_reset(&arn);
+		ecsfs_arn(&arn, "ecs", "task/%s/%s", made[i]->cluster, made[i]->id);
+		r = ecsfs_tags_put(t->store, arn.data, q->tags, err);
+	}
+	ecsfs_buf_release(&arn);
+	return r;
+}
+
 static int prepare(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l, run_req *q,
 		   json_t **doc, ecsfs_err *err)
 {
-	int r = read_request(cluster, l, q, err);
-	return r < 0 ? r : resolve(t, q, doc, err);
+	int r = read_request(t, cluster, l, q, err);
+
+	if (r == 0 && (r = resolve(t, q, doc, err)) == 0)
+		gather_tags(t, l->request, q);
+	return r;
 }
 
 int ecsfs_tasks_start_check(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l,
@@ -273,6 +351,7 @@ static struct task *new_task(ecsfs_tasks *t, const char *cluster, const run_req 
 		k->group = ecsfs_buf_detach(&g, NULL);
 	}
 	k->aliases = json_incref(q->aliases);
+	k->kept = json_incref(q->kept);
 	k->desired_running = true;
 	k->last = T_PROVISIONING;
 	k->created_ns = ecsfs_now_ns();
@@ -305,6 +384,8 @@ static int store_tasks(ecsfs_tasks *t, const char *cluster, const run_req *q, co
 			goto undo;
 		}
 	}
+	if ((r = tag_tasks(t, q, made, n, err)) < 0)
+		goto undo;
 	if ((r = ecsfs_store_commit(t->store)) < 0)
 		goto free;
 	return 0;

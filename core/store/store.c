@@ -142,6 +142,15 @@ static const char *const migrations[] = {
     "  deleted_ns INTEGER NOT NULL,"
     "  settings TEXT"
     ") WITHOUT ROWID;",
+    /* 9: services deleted within the hour, as DescribeServices shows them
+     * (INACTIVE) until they are forgotten (core/model/service.c) */
+    "CREATE TABLE IF NOT EXISTS services_gone ("
+    "  cluster TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  deleted_ns INTEGER NOT NULL,"
+    "  doc TEXT NOT NULL,"
+    "  PRIMARY KEY (cluster, name)"
+    ") WITHOUT ROWID;",
 };
 
 int ecsfs_store_schema_version(void)

@@ -101,6 +101,29 @@ typedef struct ecsfs_spec_bytes {
  */
 int ecsfs_service_put(ecsfs_services *sv, const char *cluster, const char *name, const json_t *doc,
 		      const ecsfs_spec_bytes *file, ecsfs_err *err);
+/*
+ * CreateService as the API has it: like ecsfs_service_put() (the spec file
+ * is rendered from the document), but the name must be free — an ACTIVE
+ * service of that name is InvalidParameter -EEXIST ("not idempotent"), a
+ * DRAINING one InvalidParameter -EBUSY — and taskDefinition must name an
+ * ACTIVE revision now (ClientException -ENOENT / -EINVAL), where a GitOps
+ * apply may name one that is on its way.
+ */
+int ecsfs_service_create_new(ecsfs_services *sv, const char *cluster, const char *name,
+			     const json_t *doc, ecsfs_err *err);
+/*
+ * UpdateService: `changes` holds CreateService fields (desiredCount,
+ * taskDefinition, deploymentConfiguration, networkConfiguration,
+ * loadBalancers, ...; a JSON null removes one); the merged definition is
+ * checked as a whole, stored, and its spec file rewritten with those
+ * fields in one transaction. A new task definition, `force`
+ * (forceNewDeployment) or a change of what the tasks are (network, load
+ * balancers, placement) starts a deployment. Errors: the checks' (the
+ * message names the field), ClusterNotFound, ServiceNotFound,
+ * ServiceNotActive, ClientException for a task definition not registered.
+ */
+int ecsfs_service_update(ecsfs_services *sv, const char *cluster, const char *name,
+			 const json_t *changes, bool force, ecsfs_err *err);
 /* mkdir clusters/<c>/services/<name>: desiredCount 0, no task definition;
  * -EEXIST when the name is taken. */
 int ecsfs_service_create(ecsfs_services *sv, const char *cluster, const char *name, ecsfs_err *err);
@@ -137,9 +160,25 @@ int ecsfs_service_get_taskdef(ecsfs_store *s, const char *cluster, const char *n
 			      ecsfs_buf *ref);
 
 /* describe-services' service object, with deployments and events; *out is
- * the caller's (decref). ClusterNotFound, ServiceNotFound. */
+ * the caller's (decref). A service deleted within the hour is described as
+ * it was, status INACTIVE. ClusterNotFound, ServiceNotFound. */
 int ecsfs_service_describe(ecsfs_services *sv, const char *cluster, const char *name, json_t **out,
 			   ecsfs_err *err);
+/*
+ * The service's deployments, newest first, in ListServiceDeployments'
+ * ServiceDeploymentBrief shape (serviceDeploymentArn, status: PENDING,
+ * IN_PROGRESS, SUCCESSFUL, STOPPED, ROLLBACK_IN_PROGRESS,
+ * ROLLBACK_SUCCESSFUL, createdAt, startedAt, finishedAt...); *out an array
+ * (decref). ClusterNotFound, ServiceNotFound.
+ */
+int ecsfs_service_deployments(ecsfs_services *sv, const char *cluster, const char *name,
+			      json_t **out, ecsfs_err *err);
+/* One of them in DescribeServiceDeployments' ServiceDeployment shape, by
+ * the last field of its ARN. ClusterNotFound, ServiceNotFound,
+ * ClientException -ENOENT for an unknown deployment. */
+int ecsfs_service_deployment(ecsfs_services *sv, const char *cluster, const char *name,
+			     const char *id, json_t **out, ecsfs_err *err);
+
 /* "key: value" lines. */
 int ecsfs_service_status(ecsfs_services *sv, const char *cluster, const char *name, ecsfs_buf *out);
 /* Ids of the service's tasks that are not STOPPED. */

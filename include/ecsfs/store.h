@@ -292,4 +292,17 @@ int ecsfs_store_cluster_deleted_get(ecsfs_store *s, const char *name, int64_t *d
 /* Created again: no longer INACTIVE. */
 int ecsfs_store_cluster_forget(ecsfs_store *s, const char *name);
 
+/* ---- services deleted within the hour (core/store/store_services.c) ---- */
+
+/* What DescribeServices shows of a deleted service (status INACTIVE), kept
+ * until ecsfs_store_service_gone_expire() forgets it. Replaces. */
+int ecsfs_store_service_gone_put(ecsfs_store *s, const char *cluster, const char *name,
+				 int64_t at_ns, const char *doc);
+/* doc may be NULL (existence only); -ENOENT when there is none. */
+int ecsfs_store_service_gone_get(ecsfs_store *s, const char *cluster, const char *name,
+				 ecsfs_buf *doc);
+int ecsfs_store_service_gone_delete(ecsfs_store *s, const char *cluster, const char *name);
+/* Forget those deleted before `before_ns`, and those of clusters that went. */
+int ecsfs_store_service_gone_expire(ecsfs_store *s, int64_t before_ns);
+
 #endif

@@ -157,12 +157,36 @@ typedef struct ecsfs_task_info {
 	const char *stop_code;	    /* NULL while running */
 	const char *stopped_reason; /* NULL while running */
 	const char *address;	    /* the task's own IP (awsvpc), "" when none (yet) */
+	const char *group;	    /* "service:web", "family:web", or RunTask's group */
+	const char *launch_type;    /* what describe-tasks shows: EC2, FARGATE, EXTERNAL */
+	int64_t protected_ns;	    /* scale-in protection until then; 0 or past: none */
 } ecsfs_task_info;
 typedef int (*ecsfs_tasks_info_cb)(void *data, const ecsfs_task_info *info);
 /* Every task of a cluster (with `group`, only that group's), oldest first,
  * STOPPED ones included. */
 int ecsfs_tasks_foreach(ecsfs_tasks *t, const char *cluster, const char *group,
 			ecsfs_tasks_info_cb cb, void *data);
+
+/*
+ * Scale-in protection (UpdateTaskProtection): a protected task of a service
+ * is never stopped by a scale-in or a deployment until `minutes` (1 to
+ * ECSFS_PROTECT_MAX_MIN; 0 means ECSFS_PROTECT_DEFAULT_MIN) have passed or
+ * the protection is removed. Stored with the task. *until_ns gets the
+ * expiry (0 when removed); may be NULL. Errors: ClientException -ENOENT
+ * unknown task, ClientException -EINVAL a task of no service (ECS's
+ * TASK_NOT_VALID) or one that is stopping, InvalidParameter -EINVAL for
+ * minutes out of range, Server for a store fault.
+ */
+#define ECSFS_PROTECT_DEFAULT_MIN 120
+#define ECSFS_PROTECT_MAX_MIN	  2880
+int ecsfs_tasks_protect(ecsfs_tasks *t, const char *cluster, const char *id, bool enabled,
+			int64_t minutes, int64_t *until_ns, ecsfs_err *err);
+/* Would `minutes` be taken? InvalidParameter -EINVAL out of range. */
+int ecsfs_tasks_protect_check(bool enabled, int64_t minutes, ecsfs_err *err);
+/* The protection of a task now: *until_ns its expiry, 0 when unprotected
+ * (or expired). Same errors as ecsfs_tasks_protect(), without the stop. */
+int ecsfs_tasks_protection(ecsfs_tasks *t, const char *cluster, const char *id, int64_t *until_ns,
+			   ecsfs_err *err);
 
 /*
  * Where container port `container_port` of container `container` of a task

@@ -1,0 +1,134 @@
+/* What the API tests of tasks and services share: a store, the fake
+ * runtime, the task and service subsystems, and calls through
+ * ecsfs__api_dispatch() as the HTTP listener makes them. */
+#ifndef ECSFS_TEST_API_TASK_HARNESS_H
+#define ECSFS_TEST_API_TASK_HARNESS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "api_private.h"
+#include "ecsfs/cluster.h"
+#include "ecsfs/service.h"
+#include "ecsfs/task.h"
+#include "ecsfs/taskdef.h"
+#include "fake/fake_runtime.h"
+#include "tap.h"
+
+#define HARNESS static __attribute__((unused))
+
+static ecsfs_store *s;
+static ecsfs_runtime *rt;
+static ecsfs_tasks *tasks;
+static ecsfs_services *sv;
+static uv_loop_t loop;
+static uv_timer_t keep;
+static ecsfs_api_core core;
+static int last_status;
+
+HARNESS void harness_never(uv_timer_t *t)
+{
+	(void)t;
+}
+
+HARNESS void harness_open(char *dir)
+{
+	ecsfs_buf why = ECSFS_BUF_INIT;
+	ecsfs_err err = ECSFS_ERR_INIT;
+
+	if (!mkdtemp(dir))
+		exit(1);
+	uv_loop_init(&loop);
+	/* the scheduler's timer does not keep a loop alive; this one does */
+	uv_timer_init(&loop, &keep);
+	uv_timer_start(&keep, harness_never, 1000000000, 0);
+	is_int(ecsfs_store_open(dir, &s, &why), 0, "store opens");
+	is_int(ecsfs_cluster_create(s, "prod", &err), 0, "cluster prod");
+	rt = ecsfs_fake_runtime_new();
+	is_int(ecsfs_tasks_new(&loop, s, rt, dir, &tasks, &why), 0, "tasks open");
+	is_int(ecsfs_services_new(&loop, s, tasks, &sv), 0, "services open");
+	ecsfs_services_set_stable(sv, 0);
+	core = (ecsfs_api_core){
+	    .loop = &loop, .store = s, .rt = rt, .tasks = tasks, .services = sv, .state_dir = dir};
+	ecsfs_buf_release(&why);
+	ecsfs_err_release(&err);
+}
+
+HARNESS void harness_close(char *dir)
+{
+	ecsfs_services_free(sv);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	ecsfs_tasks_free(tasks);
+	ecsfs_runtime_close(rt, NULL, NULL);
+	ecsfs_store_close(s);
+	uv_close((uv_handle_t *)&keep, NULL);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	uv_loop_close(&loop);
+	tap_rmtree(dir);
+}
+
+/* Let the scheduler and the engine go round until nothing moves. */
+HARNESS void settle(void)
+{
+	for (int i = 0; i < 80; i++) {
+		ecsfs_services_kick(sv);
+		uv_run(&loop, UV_RUN_NOWAIT);
+		int n = ecsfs_fake_runtime_flush(rt);
+		ecsfs_tasks_sweep(tasks);
+		if (n == 0 && i > 3)
+			break;
+	}
+}
+
+/* One ECS request: the reply's object (caller decrefs); its status in
+ * last_status. */
+HARNESS json_t *call(const char *op, const char *body)
+{
+	char target[128];
+	ecsfs__api_reply r;
+	json_t *j;
+
+	snprintf(target, sizeof(target), "AmazonEC2ContainerServiceV20141113.%s", op);
+	ecsfs__api_reply_init(&r);
+	ecsfs__api_dispatch(&core, target, body, strlen(body), &r);
+	last_status = r.status;
+	j = json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, NULL);
+	if (!j) {
+		printf("# %s: a reply that is not JSON: %s\n", op, r.body.data);
+		j = json_object();
+	}
+	if (r.status != 200)
+		printf("# %s: %d %s\n", op, r.status, r.body.data);
+	ecsfs__api_reply_release(&r);
+	return j;
+}
+
+/* The exception a failed call gave ("" when it did not fail). */
+HARNESS const char *type_of(json_t *reply)
+{
+	return json_string_value(json_object_get(reply, "__type")) ?: "";
+}
+
+HARNESS const char *str_at(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key)) ?: "";
+}
+
+HARNESS long long int_at(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+HARNESS void reg(const char *family, const char *doc)
+{
+	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644, .mtime_ns = 1};
+	ecsfs_err why = ECSFS_ERR_INIT;
+	int64_t rev;
+	if (ecsfs_taskdef_register_file(s, family, doc, strlen(doc), &meta, &rev, &why) < 0)
+		printf("# register %s: %s\n", family, why.msg.data);
+	ecsfs_err_release(&why);
+}
+
+#endif
