@@ -11,6 +11,7 @@
 #include "ecsfs/error.h"
 #include "ecsfs/lb.h"
 #include "ecsfs/runtime.h"
+#include "ecsfs/schedule.h"
 #include "ecsfs/store.h"
 #include "ecsfs/service.h"
 #include "ecsfs/task.h"
@@ -38,8 +39,9 @@ typedef struct ecsfs__fs {
 	ecsfs_runtime *rt;  /* may be NULL in unit tests */
 	ecsfs_tasks *tasks; /* NULL without a runtime */
 	ecsfs_services *services;
-	ecsfs_lb *lb;	  /* the load-balancer controller */
-	char *mountpoint; /* for messages in /ecs/errors */
+	ecsfs_lb *lb;		    /* the load-balancer controller */
+	ecsfs_schedules *schedules; /* NULL when they could not start */
+	char *mountpoint;	    /* for messages in /ecs/errors */
 	struct fuse_session *se;
 	struct ecsfs__nodes *nodes;
 	struct ecsfs__notify *notify; /* NULL when not mounted */
@@ -129,6 +131,7 @@ extern const ecsfs__route ecsfs__routes_taskdef[];
 extern const ecsfs__route ecsfs__routes_task[];
 extern const ecsfs__route ecsfs__routes_service[];
 extern const ecsfs__route ecsfs__routes_lb[];
+extern const ecsfs__route ecsfs__routes_schedule[];
 /* The route of scratch files (any unrouted name in an R_SCRATCH_DIR). */
 extern const ecsfs__route ecsfs__route_scratch;
 
@@ -218,6 +221,14 @@ void ecsfs__lb_root_list(ecsfs__fs *fs, ecsfs__dirlist *out);
 
 /* Services changed (the service subsystem's change callback). */
 void ecsfs__services_changed(void *fs, const char *cluster, const char *name);
+
+/* Schedules (routes_schedule.c): the engine started on the loop (minute_ms 0:
+ * a real minute), stopped, and its change callback. */
+void ecsfs__schedules_start(ecsfs__fs *fs, uv_loop_t *loop, long minute_ms);
+void ecsfs__schedules_stop(ecsfs__fs *fs);
+void ecsfs__schedules_changed(void *fs, const char *cluster, const char *name);
+/* "schedules" in a cluster's live listing, while it has one. */
+void ecsfs__schedules_dir(ecsfs__fs *fs, const char *cluster, ecsfs__dirlist *out);
 
 /* Delete clusters a repository dropped, once their services are gone. */
 void ecsfs__clusters_sweep(ecsfs__fs *fs);

@@ -68,8 +68,9 @@ struct options {
 	char *state_abs;
 	const char *docker;
 	const char *task_subnet;
-	const char *api; /* ADDR:PORT, or NULL for off */
-	bool api_noauth; /* --api-auth none */
+	const char *api;	 /* ADDR:PORT, or NULL for off */
+	bool api_noauth;	 /* --api-auth none */
+	long schedule_minute_ms; /* --schedule-minute-ms (tests): 0 is a real minute */
 	ecsfs_buf mount_opts;
 	char *mountpoint;
 };
@@ -105,6 +106,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	    {"task-subnet", required_argument, NULL, 'T'},
 	    {"api", required_argument, NULL, 'P'},
 	    {"api-auth", required_argument, NULL, 'U'},
+	    {"schedule-minute-ms", required_argument, NULL, 'M'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *region = NULL, *account = NULL;
@@ -131,6 +133,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->api_noauth = strcmp(optarg, "none") == 0;
+			break;
+		case 'M':
+			if ((o->schedule_minute_ms = atol(optarg)) < 1 ||
+			    o->schedule_minute_ms > 60000) {
+				fprintf(stderr, "ecsfs: --schedule-minute-ms takes 1..60000\n");
+				return -1;
+			}
 			break;
 		case 'o':
 			if (o->mount_opts.len)
@@ -310,6 +319,7 @@ static void finish_stop(struct daemon *d)
 	d->api = NULL;
 	/* services, then tasks: they cut their calls loose, which the runtime then
 	 * cancels */
+	ecsfs__schedules_stop(&d->fs);
 	ecsfs_services_free(d->fs.services);
 	d->fs.services = NULL;
 	ecsfs_lb_free(d->fs.lb);
@@ -542,6 +552,7 @@ static int serve(struct daemon *d, const struct options *o, int lock_fd)
 		ecsfs_services_set_change_cb(d->fs.services, ecsfs__services_changed, &d->fs);
 		ecsfs_services_set_lb(d->fs.services, d->fs.lb);
 	}
+	ecsfs__schedules_start(&d->fs, &d->loop, o->schedule_minute_ms);
 	start_api(d, o);
 	fd = fuse_session_fd(d->fs.se);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);

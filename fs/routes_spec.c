@@ -262,6 +262,7 @@ const ecsfs__route ecsfs__routes_spec[] = {
      .perm = 0755,
      .flags = ECSFS__R_SCRATCH_DIR | ECSFS__R_KEEPMETA,
      .exists = ecsfs__cluster_exists,
+     .list = spec_files_list,
      .rmdir = fixed_rmdir},
     {0},
 };

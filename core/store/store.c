@@ -151,6 +151,30 @@ static const char *const migrations[] = {
     "  doc TEXT NOT NULL,"
     "  PRIMARY KEY (cluster, name)"
     ") WITHOUT ROWID;",
+    /* 10: schedules in effect (core/model/schedule.c) and the record of
+     * every fire (core/control/schedule_fire.c): a fire's row is written
+     * before its tasks start */
+    "CREATE TABLE IF NOT EXISTS schedules ("
+    "  cluster TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  created_ns INTEGER NOT NULL,"
+    "  updated_ns INTEGER NOT NULL,"
+    "  cursor_ms INTEGER NOT NULL,"
+    "  doc TEXT NOT NULL,"
+    "  PRIMARY KEY (cluster, name)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS schedule_fires ("
+    "  cluster TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  due_ms INTEGER NOT NULL,"
+    "  run_ms INTEGER NOT NULL,"
+    "  actual_ms INTEGER NOT NULL,"
+    "  state INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL,"
+    "  tasks TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  PRIMARY KEY (cluster, name, due_ms)"
+    ") WITHOUT ROWID;",
 };
 
 int ecsfs_store_schema_version(void)

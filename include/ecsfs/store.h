@@ -305,4 +305,58 @@ int ecsfs_store_service_gone_delete(ecsfs_store *s, const char *cluster, const c
 /* Forget those deleted before `before_ns`, and those of clusters that went. */
 int ecsfs_store_service_gone_expire(ecsfs_store *s, int64_t before_ns);
 
+/* ---- schedules and their fires (core/store/store_schedules.c; the model is
+ * core/model/schedule.c) ---- */
+
+typedef struct ecsfs_schedule_row {
+	int64_t created_ns, updated_ns;
+	int64_t cursor_ms; /* every due time up to this one has been considered */
+	ecsfs_buf doc;	   /* canonical JSON of the document in effect */
+} ecsfs_schedule_row;
+
+enum ecsfs_fire_state {
+	ECSFS_FIRE_PENDING = 0, /* recorded; its tasks not known to have started */
+	ECSFS_FIRE_STARTED = 1, /* its tasks started (tasks: their ids) */
+	ECSFS_FIRE_FAILED = 2,	/* RunTask kept failing past the retry policy (reason) */
+	ECSFS_FIRE_MISSED = 3,	/* came due while the daemon was down, too old to run */
+};
+
+typedef struct ecsfs_fire_row {
+	int64_t due_ms;	   /* the scheduled time: the fire's identity */
+	int64_t run_ms;	   /* when it is (next) tried: due + a FLEXIBLE delay, or a retry */
+	int64_t actual_ms; /* when its tasks started (or it was given up), 0 before */
+	int state;	   /* ecsfs_fire_state */
+	int attempts;
+	ecsfs_buf tasks;  /* JSON array of task ids (STARTED) */
+	ecsfs_buf reason; /* why it failed or was missed; the last error while PENDING */
+} ecsfs_fire_row;
+
+void ecsfs_fire_row_init(ecsfs_fire_row *f);
+void ecsfs_fire_row_release(ecsfs_fire_row *f);
+
+int ecsfs_store_schedule_put(ecsfs_store *s, const char *cluster, const char *name,
+			     const ecsfs_schedule_row *row);
+/* row may be NULL (existence only). */
+int ecsfs_store_schedule_get(ecsfs_store *s, const char *cluster, const char *name,
+			     ecsfs_schedule_row *row);
+/* The row and every fire of it. */
+int ecsfs_store_schedule_delete(ecsfs_store *s, const char *cluster, const char *name);
+int ecsfs_store_schedule_set_cursor(ecsfs_store *s, const char *cluster, const char *name,
+				    int64_t cursor_ms);
+int ecsfs_store_schedule_list(ecsfs_store *s, const char *cluster, ecsfs_store_name_cb cb,
+			      void *data);
+typedef int (*ecsfs_store_pair_cb)(void *data, const char *cluster, const char *name);
+int ecsfs_store_schedule_list_all(ecsfs_store *s, ecsfs_store_pair_cb cb, void *data);
+int ecsfs_store_schedule_count(ecsfs_store *s, uint64_t *n);
+/* Insert or replace a fire (by its due time). */
+int ecsfs_store_fire_put(ecsfs_store *s, const char *cluster, const char *name,
+			 const ecsfs_fire_row *f);
+/* Fires of a schedule by due time (with `open`, only PENDING ones); the row
+ * is valid during the call, which must not use the store. */
+typedef int (*ecsfs_store_fire_cb)(void *data, const ecsfs_fire_row *f);
+int ecsfs_store_fire_list(ecsfs_store *s, const char *cluster, const char *name, bool open,
+			  ecsfs_store_fire_cb cb, void *data);
+/* Keep the newest `keep` fires that are not PENDING (and every PENDING one). */
+int ecsfs_store_fire_trim(ecsfs_store *s, const char *cluster, const char *name, int keep);
+
 #endif

@@ -1,0 +1,208 @@
+/*
+ * Schedules: spec/clusters/<c>/schedules/<name>.json (EventBridge
+ * Scheduler's CreateSchedule input) and the live clusters/<c>/schedules/.
+ * An adapter: it parses the file's bytes, calls core/model/schedule.c and
+ * renders what comes back; the engine lives in core/control/schedule*.c.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "ecsfs/schedule.h"
+#include "ecsfs/util.h"
+#include "fs.h"
+
+void ecsfs__schedules_changed(void *data, const char *cluster, const char *name)
+{
+	ecsfs__fs *fs = data;
+	ecsfs_buf path = ECSFS_BUF_INIT;
+
+	ecsfs_buf_addf(&path, "/clusters/%s", cluster);
+	ecsfs__invalidate_inode(fs, path.data);
+	ecsfs_buf_adds(&path, "/schedules");
+	ecsfs__invalidate_inode(fs, path.data);
+	ecsfs_buf_addf(&path, "/%s", name);
+	ecsfs__invalidate_entry(fs, path.data);
+	ecsfs_buf_setf(&path, "/spec/clusters/%s/schedules", cluster);
+	ecsfs__invalidate_inode(fs, path.data);
+	ecsfs_buf_addf(&path, "/%s.json", name);
+	ecsfs__invalidate_entry(fs, path.data);
+	ecsfs_buf_setf(&path, "/spec/clusters/%s", cluster);
+	ecsfs__invalidate_inode(fs, path.data);
+	ecsfs_buf_release(&path);
+}
+
+void ecsfs__schedules_start(ecsfs__fs *fs, uv_loop_t *loop, long minute_ms)
+{
+	ecsfs_schedule_opts o = {.minute_ms = minute_ms};
+	ecsfs_buf why = ECSFS_BUF_INIT;
+
+	if (ecsfs_schedules_new(loop, fs->store, fs->tasks, &o, &fs->schedules, &why) < 0)
+		ecsfs__log("schedules are not available: %s", why.data);
+	else
+		ecsfs_schedules_set_change_cb(fs->schedules, ecsfs__schedules_changed, fs);
+	ecsfs_buf_release(&why);
+}
+
+void ecsfs__schedules_stop(ecsfs__fs *fs)
+{
+	ecsfs_schedules_free(fs->schedules);
+	fs->schedules = NULL;
+}
+
+static int any(void *data, const char *name)
+{
+	*(bool *)data = true;
+	return 1;
+}
+
+void ecsfs__schedules_dir(ecsfs__fs *fs, const char *cluster, ecsfs__dirlist *out)
+{
+	bool some = false;
+
+	if (fs->schedules)
+		ecsfs_schedule_list(fs->schedules, cluster, any, &some);
+	if (some)
+		ecsfs__dirlist_add(out, "schedules", S_IFDIR);
+}
+
+/* ---- spec/clusters/<c>/schedules/<name>.json ---- */
+
+/* The bytes as a JSON object; 1 (no *doc) while a plain append could
+ * still complete it, -EINVAL when no more bytes could. */
+static int spec_parse(const char *data, size_t len, bool partial, json_t **doc, ecsfs_err *err)
+{
+	json_t *whole;
+
+	if (len > ECSFS_SCHEDULE_JSON_MAX || memchr(data, '\0', len))
+		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+				     "a schedule is at most %d bytes of text",
+				     ECSFS_SCHEDULE_JSON_MAX);
+	if (partial && ecsfs_json_prefix_ok(data, len)) {
+		if (!(whole = json_loadb(data, len, JSON_DISABLE_EOF_CHECK, NULL)))
+			return 1;
+		json_decref(whole);
+	}
+	return ecsfs_err_from(err, ECSFS_E_INVALID_PARAMETER,
+			      ecsfs_json_parse_object(data, len, doc, &err->msg));
+}
+
+static int spec_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
+		      bool partial, ecsfs_err *err)
+{
+	json_t *doc = NULL;
+	int r = spec_parse(data, len, partial, &doc, err);
+
+	if (r == 0)
+		r = ecsfs_schedule_check(m->cap[0], m->cap[1], doc, err);
+	json_decref(doc);
+	return r < 0 ? r : 0;
+}
+
+static int spec_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
+		      const ecsfs_file_meta *meta, ecsfs_err *err)
+{
+	ecsfs_spec_bytes file = {.data = data, .len = len, .meta = meta};
+	json_t *doc = NULL;
+	int r = spec_parse(data, len, false, &doc, err);
+
+	if (r == 0 && !fs->schedules)
+		r = ecsfs_err_set(err, ECSFS_E_SERVER, -EIO, "schedules are not available");
+	if (r == 0)
+		r = ecsfs_schedule_put(fs->schedules, m->cap[0], m->cap[1], doc, &file, err);
+	json_decref(doc);
+	return r;
+}
+
+static int spec_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
+{
+	if (!fs->schedules)
+		return -EIO;
+	return ecsfs_schedule_delete(fs->schedules, m->cap[0], m->cap[1], err);
+}
+
+/* ---- clusters/<c>/schedules/<name>/ ---- */
+
+static int add_dir(void *data, const char *name)
+{
+	ecsfs__dirlist_add(data, name, S_IFDIR);
+	return 0;
+}
+
+static int schedules_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)
+{
+	return fs->schedules ? ecsfs_schedule_list(fs->schedules, m->cap[0], add_dir, out) : 0;
+}
+
+static int schedule_exists(ecsfs__fs *fs, const ecsfs__match *m)
+{
+	return fs->schedules ? ecsfs_schedule_exists(fs->schedules, m->cap[0], m->cap[1]) : -ENOENT;
+}
+
+static int schedule_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)
+{
+	static const char *const files[] = {"status", "history", "schedule.json"};
+	ecsfs__dirlist_add_files(out, files, sizeof(files) / sizeof(files[0]));
+	return 0;
+}
+
+static int status_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
+{
+	return ecsfs_schedule_status(fs->schedules, m->cap[0], m->cap[1], out);
+}
+
+static int history_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
+{
+	return ecsfs_schedule_history(fs->schedules, m->cap[0], m->cap[1], out);
+}
+
+static int describe_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
+{
+	json_t *o;
+	int r = ecsfs_schedule_describe(fs->schedules, m->cap[0], m->cap[1], &o);
+
+	if (r == 0) {
+		ecsfs_json_pretty(o, out);
+		json_decref(o);
+	}
+	return r;
+}
+
+const ecsfs__route ecsfs__routes_schedule[] = {
+    {.pattern = "/spec/clusters/*/schedules/*.json",
+     .type = S_IFREG,
+     .perm = 0644,
+     .flags = ECSFS__R_STORED | ECSFS__R_CREATE | ECSFS__R_GRACE,
+     .exists = ecsfs__spec_file_exists,
+     .check = spec_check,
+     .apply = spec_apply,
+     .unlink = spec_unlink},
+    {.pattern = "/clusters/*/schedules",
+     .type = S_IFDIR,
+     .perm = 0755,
+     .exists = ecsfs__cluster_exists,
+     .list = schedules_list},
+    {.pattern = "/clusters/*/schedules/*",
+     .type = S_IFDIR,
+     .perm = 0755,
+     .exists = schedule_exists,
+     .list = schedule_list},
+    {.pattern = "/clusters/*/schedules/*/status",
+     .type = S_IFREG,
+     .perm = 0444,
+     .flags = ECSFS__R_GENERATED,
+     .exists = schedule_exists,
+     .read = status_read},
+    {.pattern = "/clusters/*/schedules/*/history",
+     .type = S_IFREG,
+     .perm = 0444,
+     .flags = ECSFS__R_GENERATED,
+     .exists = schedule_exists,
+     .read = history_read},
+    {.pattern = "/clusters/*/schedules/*/schedule.json",
+     .type = S_IFREG,
+     .perm = 0444,
+     .flags = ECSFS__R_GENERATED,
+     .exists = schedule_exists,
+     .read = describe_read},
+    {0},
+};

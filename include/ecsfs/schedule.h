@@ -1,0 +1,101 @@
+/* ecsfs — scheduled tasks: EventBridge Scheduler's schedules that run ECS
+ * tasks on cron(), rate() and at() expressions. */
+#ifndef ECSFS_SCHEDULE_H
+#define ECSFS_SCHEDULE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "ecsfs/buf.h"
+#include "ecsfs/error.h"
+#include "ecsfs/service.h"
+#include "ecsfs/store.h"
+#include "ecsfs/task.h"
+
+/*
+ * A schedule is a CreateSchedule document (PascalCase, the cluster implied
+ * by where it lives) and the record of its fires. The engine runs on the
+ * daemon's loop: it records each fire durably before it starts the fire's
+ * tasks through ecsfs_tasks_start(), with startedBy naming the fire, so a
+ * daemon killed at any moment neither runs a fire twice nor loses one (a
+ * fire recorded but not known to have started is looked up by its
+ * startedBy among the cluster's tasks after a restart). Fires that came due
+ * while the daemon was down run late while younger than the target's
+ * RetryPolicy.MaximumEventAgeInSeconds, and are recorded as missed after.
+ */
+typedef struct ecsfs_schedules ecsfs_schedules;
+
+#define ECSFS_SCHEDULE_JSON_MAX 65536 /* bytes of a schedule's file */
+#define ECSFS_SCHEDULES_MAX	10000 /* schedules, all clusters */
+#define ECSFS_SCHEDULE_HISTORY	100   /* fires kept per schedule (history) */
+#define ECSFS_SCHEDULE_NAME_MAX 64
+
+/* Told when a schedule appeared, changed or went away (for caches). */
+typedef void (*ecsfs_schedules_change_cb)(void *data, const char *cluster, const char *name);
+
+typedef struct ecsfs_schedule_opts {
+	int64_t minute_ms; /* the length of a minute for rate() and windows (0: 60000) */
+	/* the clock in ms since the epoch (NULL: the wall clock); for tests */
+	int64_t (*now_ms)(void *data);
+	void *now_data;
+	/* the random delay of a FLEXIBLE window, 0..window_ms (NULL: random()) */
+	int64_t (*delay_ms)(void *data, int64_t window_ms);
+	bool manual; /* no timer: the caller calls ecsfs_schedules_tick() (tests) */
+} ecsfs_schedule_opts;
+
+/*
+ * Load every schedule from the store, settle fires a previous run left
+ * open, and start firing on `loop`. `tasks` starts the fires' tasks (NULL:
+ * every fire fails, said in its history). 0 and *out, or -errno + why.
+ */
+int ecsfs_schedules_new(uv_loop_t *loop, ecsfs_store *store, ecsfs_tasks *tasks,
+			const ecsfs_schedule_opts *opts, ecsfs_schedules **out, ecsfs_buf *why);
+/* Stop firing and free everything (fires in flight stay recorded). */
+void ecsfs_schedules_free(ecsfs_schedules *sc);
+void ecsfs_schedules_set_change_cb(ecsfs_schedules *sc, ecsfs_schedules_change_cb cb, void *data);
+/* Do what is due now (the timer calls it; tests with `manual` do). */
+void ecsfs_schedules_tick(ecsfs_schedules *sc);
+/* When the engine wants to be called next (ms since the epoch), or -1. */
+int64_t ecsfs_schedules_next_wake(ecsfs_schedules *sc);
+
+/*
+ * Check a CreateSchedule document for schedule `name` of `cluster`: the
+ * name (1-64 of [0-9A-Za-z-_.]), the fields with their types and ranges
+ * (unknown ones refused), the expression (cron/rate/at grammar), the time
+ * zone (the system's tzdata), StartDate before EndDate, Target.Arn naming
+ * this cluster, Input an overrides document. InvalidParameter -EINVAL
+ * naming the field.
+ */
+int ecsfs_schedule_check(const char *cluster, const char *name, const json_t *doc, ecsfs_err *err);
+
+/*
+ * Create or update a schedule. `file` holds the bytes its spec file keeps
+ * (NULL: the document pretty, dated now). The same document again changes
+ * nothing but the file. Errors: the check's, ClusterNotFound, LimitExceeded
+ * (ECSFS_SCHEDULES_MAX), Server.
+ */
+int ecsfs_schedule_put(ecsfs_schedules *sc, const char *cluster, const char *name,
+		       const json_t *doc, const ecsfs_spec_bytes *file, ecsfs_err *err);
+/* Delete a schedule, its spec file and its history. ResourceNotFound -ENOENT. */
+int ecsfs_schedule_delete(ecsfs_schedules *sc, const char *cluster, const char *name,
+			  ecsfs_err *err);
+/* 0 when the schedule exists, else -ENOENT. */
+int ecsfs_schedule_exists(ecsfs_schedules *sc, const char *cluster, const char *name);
+/* Names of a cluster's schedules, in order. */
+int ecsfs_schedule_list(ecsfs_schedules *sc, const char *cluster, ecsfs_store_name_cb cb,
+			void *data);
+/* GetSchedule's output (caller decrefs). -ENOENT. */
+int ecsfs_schedule_describe(ecsfs_schedules *sc, const char *cluster, const char *name,
+			    json_t **out);
+/* "key: value" lines: state, expression, zone, the next five fires, the last outcome. */
+int ecsfs_schedule_status(ecsfs_schedules *sc, const char *cluster, const char *name,
+			  ecsfs_buf *out);
+/* One line per fire, oldest first: scheduled time, actual time, outcome. */
+int ecsfs_schedule_history(ecsfs_schedules *sc, const char *cluster, const char *name,
+			   ecsfs_buf *out);
+/* The directory of a cluster's schedule files: "/spec/clusters/<c>/schedules". */
+void ecsfs_schedule_spec_dir(const char *cluster, ecsfs_buf *out);
+
+#endif
