@@ -50,7 +50,12 @@ register plain '{"family": "plain", "containerDefinitions": [
    "command": ["sh", "-c", "echo plain hello"]}]}'
 
 id=$(run_task prod web)
-idp=$(run_task prod plain)
+# the other through the ECS API: one store, either front end
+out=$(AWS_SHARED_CREDENTIALS_FILE=$STATE/credentials AWS_CONFIG_FILE=/dev/null "$AWS" --profile ecsfs \
+	--region us-east-1 --endpoint-url "$URL" --output json ecs run-task --cluster prod --task-definition plain 2>&1)
+idp=$(q "$out" 'd["tasks"][0]["taskArn"].split("/")[-1]' 2>/dev/null)
+echo "$idp" >>"$T/task-ids"
+like "$idp" '^[0-9a-f]{32}$' "aws ecs run-task starts the plain task"
 wait_task 60 prod "$id" RUNNING
 ok $? "the awslogs task runs"
 wait_for 20 log_has "$TK/$id/containers/app/logs" oops-ERROR
