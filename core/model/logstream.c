@@ -115,6 +115,20 @@ static const json_t *awslogs_options(const json_t *td, const char *name)
 	return NULL;
 }
 
+const char *ecsfs__lgroup_of(const json_t *td, const char *family, const char *container,
+			     ecsfs_buf *group)
+{
+	const json_t *opt = awslogs_options(td, container);
+	const char *g = json_string_value(json_object_get(opt, "awslogs-group"));
+
+	if (!g || !*g) {
+		ecsfs_buf_addf(group, "/ecs/%s", family);
+		return DEFAULT_PREFIX;
+	}
+	ecsfs_buf_adds(group, g);
+	return json_string_value(json_object_get(opt, "awslogs-stream-prefix"));
+}
+
 /* The engine id of a container, which names its stream when awslogs has
  * no prefix ("" while it was never created). */
 static void runtime_id(ecsfs_tasks *t, const struct tinfo *ti, const char *name, ecsfs_buf *out)
@@ -136,16 +150,8 @@ static void runtime_id(ecsfs_tasks *t, const struct tinfo *ti, const char *name,
 static void stream_names(ecsfs_tasks *t, const struct tinfo *ti, const json_t *td, const char *name,
 			 ecsfs_buf *group, ecsfs_buf *stream)
 {
-	const json_t *opt = awslogs_options(td, name);
-	const char *g = json_string_value(json_object_get(opt, "awslogs-group"));
-	const char *p = json_string_value(json_object_get(opt, "awslogs-stream-prefix"));
+	const char *p = ecsfs__lgroup_of(td, ti->family, name, group);
 
-	if (!g || !*g) {
-		ecsfs_buf_addf(group, "/ecs/%s", ti->family);
-		p = DEFAULT_PREFIX;
-	} else {
-		ecsfs_buf_adds(group, g);
-	}
 	if (p && *p)
 		ecsfs_buf_addf(stream, "%s/%s/%s", p, name, ti->id);
 	else
@@ -313,27 +319,39 @@ int ecsfs_logstream_groups(ecsfs_tasks *t, ecsfs_store *s, const char *prefix, c
 			   json_t **out, ecsfs_err *err)
 {
 	struct lcatalog c;
+	struct lgroups g = {0};
 	json_t *all;
 	int r = ecsfs__lcat_build(t, s, NULL, &c, err);
 
 	if (r < 0)
 		return r;
-	all = json_array();
-	for (size_t i = 0; i < c.n;) {
-		const char *name = c.v[i].group;
-		int64_t created = c.v[i].created_ms;
-		uint64_t bytes = 0;
-		for (; i < c.n && strcmp(c.v[i].group, name) == 0; i++) {
-			bytes += log_size(c.v[i].path);
-			if (c.v[i].created_ms < created)
-				created = c.v[i].created_ms;
-		}
-		if (group_wanted(name, prefix, pattern))
-			json_array_append_new(all, group_json(name, created, bytes));
-	}
+	for (size_t i = 0; i < c.n; i++)
+		ecsfs__lgroups_add(&g, c.v[i].group, c.v[i].created_ms, log_size(c.v[i].path));
 	ecsfs__lcat_release(&c);
+	ecsfs__lgroups_from_taskdefs(s, &g);
+	ecsfs__lgroups_fold(&g);
+	all = json_array();
+	for (size_t i = 0; i < g.n; i++)
+		if (group_wanted(g.v[i].name, prefix, pattern))
+			json_array_append_new(
+			    all, group_json(g.v[i].name, g.v[i].created_ms, g.v[i].bytes));
+	ecsfs__lgroups_release(&g);
 	*out = all;
 	return 0;
+}
+
+int ecsfs__lgroup_missing(ecsfs_store *s, const char *group, ecsfs_err *err)
+{
+	struct lgroups g = {0};
+	bool known;
+
+	ecsfs__lgroups_from_taskdefs(s, &g);
+	known = ecsfs__lgroups_has(&g, group);
+	ecsfs__lgroups_release(&g);
+	if (known)
+		return 0;
+	return ecsfs_err_set(err, ECSFS_E_RESOURCE_NOT_FOUND, -ENOENT,
+			     "The specified log group does not exist.");
 }
 
 /* lastEventTimestamp, kept beside each stream's object while sorting */
@@ -386,10 +404,9 @@ int ecsfs_logstream_streams(ecsfs_tasks *t, ecsfs_store *s, const char *group, c
 
 	if (r < 0)
 		return r;
-	if (!c.n) {
+	if (!c.n && (r = ecsfs__lgroup_missing(s, group, err)) < 0) {
 		ecsfs__lcat_release(&c);
-		return ecsfs_err_set(err, ECSFS_E_RESOURCE_NOT_FOUND, -ENOENT,
-				     "The specified log group does not exist.");
+		return r;
 	}
 	rows = xrealloc(NULL, c.n * sizeof(*rows));
 	for (size_t i = 0; i < c.n; i++) {

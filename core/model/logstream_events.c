@@ -17,12 +17,6 @@
 #define SCAN_MIN   (64u << 10)
 #define KEEP_MIN   16384u
 
-static int no_group(ecsfs_err *err)
-{
-	return ecsfs_err_set(err, ECSFS_E_RESOURCE_NOT_FOUND, -ENOENT,
-			     "The specified log group does not exist.");
-}
-
 static int bad_token(ecsfs_err *err)
 {
 	return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
@@ -132,8 +126,8 @@ int ecsfs_logstream_get(ecsfs_tasks *t, ecsfs_store *s, const ecsfs_logs_get *q,
 
 	if (rc < 0)
 		return rc;
-	if (!c.n)
-		rc = no_group(err);
+	if (!c.n && (rc = ecsfs__lgroup_missing(s, q->group, err)) < 0)
+		; /* no such group */
 	else if (!(st = ecsfs__lcat_find(&c, q->stream)))
 		rc = ecsfs_err_set(err, ECSFS_E_RESOURCE_NOT_FOUND, -ENOENT,
 				   "The specified log stream does not exist.");
@@ -458,7 +452,10 @@ int ecsfs_logstream_filter(ecsfs_tasks *t, ecsfs_store *s, const ecsfs_logs_filt
 		ecsfs__lfilter_free(f);
 		return rc;
 	}
-	rc = c.n ? filter_catalog(&c, q, f, out, err) : no_group(err);
+	/* a group no task writes to yet has no event */
+	rc = c.n ? 0 : ecsfs__lgroup_missing(s, q->group, err);
+	if (rc == 0)
+		rc = filter_catalog(&c, q, f, out, err);
 	ecsfs__lcat_release(&c);
 	ecsfs__lfilter_free(f);
 	return rc;

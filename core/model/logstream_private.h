@@ -30,6 +30,36 @@ void ecsfs__lcat_release(struct lcatalog *c);
 /* The stream `name` of the catalog, or NULL. */
 const struct lstream *ecsfs__lcat_find(const struct lcatalog *c, const char *name);
 
+/*
+ * The group container `container` of a task of `family` writes to (from
+ * `td`, its revision in describe shape, or NULL) into *group; returns the
+ * stream prefix (NULL or "": awslogs without one).
+ */
+const char *ecsfs__lgroup_of(const json_t *td, const char *family, const char *container,
+			     ecsfs_buf *group);
+
+/* Groups by name, with the oldest creation and the bytes of their logs. */
+struct lgroup {
+	char *name;
+	int64_t created_ms;
+	uint64_t bytes;
+};
+struct lgroups {
+	struct lgroup *v;
+	size_t n, cap;
+};
+void ecsfs__lgroups_add(struct lgroups *g, const char *name, int64_t created_ms, uint64_t bytes);
+/* The groups the newest ACTIVE revision of each family writes to (a group
+ * exists before its first task, as one made for awslogs does). */
+void ecsfs__lgroups_from_taskdefs(ecsfs_store *s, struct lgroups *g);
+/* Sort by name and merge the entries of one group. */
+void ecsfs__lgroups_fold(struct lgroups *g);
+bool ecsfs__lgroups_has(const struct lgroups *g, const char *name);
+void ecsfs__lgroups_release(struct lgroups *g);
+/* A group no task writes to: 0 when a task definition names it, else
+ * ResourceNotFound/-ENOENT. */
+int ecsfs__lgroup_missing(ecsfs_store *s, const char *group, ecsfs_err *err);
+
 /* ---- reading one stream with its times (logstream_index.c) ---- */
 
 struct lrec {

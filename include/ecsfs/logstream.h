@@ -15,7 +15,9 @@
  * other container (no logConfiguration, another driver) is shown under
  * group `/ecs/<family>` with prefix `ecs` — the names the ECS console's
  * "auto-configure CloudWatch Logs" gives — since its output is captured
- * the same way. A group exists while a task that writes to it does.
+ * the same way. A group exists while a task writes to it, or the newest
+ * ACTIVE revision of a family names it (it is there before its first task,
+ * as a group made for awslogs is).
  */
 #ifndef ECSFS_LOGSTREAM_H
 #define ECSFS_LOGSTREAM_H
@@ -70,7 +72,8 @@ void ecsfs_logindex_note(ecsfs_logindex *x, const char *log_dir, const char *tas
  * DescribeLogGroups: every group (logGroupName, creationTime, arn,
  * metricFilterCount, storedBytes), sorted by name, of names that start
  * with `prefix` and contain `pattern` (either may be NULL), into *out
- * (a new array). `t` NULL (no runtime): none. Server on a store fault.
+ * (a new array). `t` NULL (no runtime): those task definitions name.
+ * Server on a store fault.
  */
 int ecsfs_logstream_groups(ecsfs_tasks *t, ecsfs_store *s, const char *prefix, const char *pattern,
 			   json_t **out, ecsfs_err *err);
@@ -81,7 +84,8 @@ int ecsfs_logstream_groups(ecsfs_tasks *t, ecsfs_store *s, const char *prefix, c
  * ascending or descending, into *out (a new array of logStreamName,
  * creationTime, firstEventTimestamp, lastEventTimestamp, lastIngestionTime
  * — absent while the stream has no event —, arn, storedBytes; times in
- * epoch milliseconds). ResourceNotFound/-ENOENT for an unknown group.
+ * epoch milliseconds). ResourceNotFound/-ENOENT for an unknown group; a
+ * group no task writes to yet has no stream.
  */
 int ecsfs_logstream_streams(ecsfs_tasks *t, ecsfs_store *s, const char *group, const char *prefix,
 			    bool by_time, bool descending, json_t **out, ecsfs_err *err);

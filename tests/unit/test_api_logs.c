@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -518,6 +519,37 @@ static void test_filter_budget(void)
 	ok(pages >= 1 && pages < 50, "after %d pages with a nextToken", pages);
 }
 
+/* A group named by a task definition is there before its first task. */
+static void test_group_before_tasks(void)
+{
+	json_t *o;
+
+	reg("later", "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"busybox\","
+		     "\"memory\":64,\"logConfiguration\":{\"logDriver\":\"awslogs\",\"options\":"
+		     "{\"awslogs-group\":\"/ecs/later\",\"awslogs-stream-prefix\":\"l\"}}}]}");
+	is_int(call("DescribeLogGroups", &o, "{\"logGroupNamePrefix\":\"/ecs/later\"}"), 200,
+	       "DescribeLogGroups");
+	is_int(json_array_size(json_object_get(o, "logGroups")), 1,
+	       "a registered family's group, before any task");
+	ok(int_at(json_object_get(o, "logGroups"), 0, "creationTime") > 1600000000000ll,
+	   "created when the revision was registered");
+	json_decref(o);
+	is_int(call("DescribeLogStreams", &o, "{\"logGroupName\":\"/ecs/later\"}"), 200,
+	       "its streams");
+	is_int(json_array_size(json_object_get(o, "logStreams")), 0, "none yet");
+	json_decref(o);
+	is_int(call("FilterLogEvents", &o, "{\"logGroupName\":\"/ecs/later\"}"), 200,
+	       "FilterLogEvents on it (what logs tail --follow polls)");
+	is_int(json_array_size(json_object_get(o, "events")), 0, "no event");
+	ok(!json_object_get(o, "nextToken"), "no nextToken");
+	json_decref(o);
+	is_int(
+	    call("GetLogEvents", &o, "{\"logGroupName\":\"/ecs/later\",\"logStreamName\":\"l\"}"),
+	    400, "GetLogEvents of a stream not there yet");
+	is_str(type_of(o), "ResourceNotFoundException", "is ResourceNotFoundException");
+	json_decref(o);
+}
+
 int main(void)
 {
 	ecsfs_buf why = ECSFS_BUF_INIT;
@@ -545,6 +577,7 @@ int main(void)
 	test_filter_select();
 	test_filter_pages();
 	test_filter_budget();
+	test_group_before_tasks();
 
 	ecsfs_tasks_free(tasks);
 	ecsfs_runtime_close(rt, NULL, NULL);
