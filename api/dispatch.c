@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -57,9 +58,29 @@ void ecsfs__api_reply_release(ecsfs__api_reply *r)
 	ecsfs_buf_release(&r->body);
 }
 
+/* msg as a JSON string: bytes that are not UTF-8 (a client's raw target,
+ * a body's text in jansson's message) become '?', never a missing message. */
+static json_t *message_string(const char *msg)
+{
+	json_t *j = json_string(msg);
+	char *copy;
+
+	if (j)
+		return j;
+	copy = strdup(msg);
+	if (!copy)
+		return NULL;
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
 static void render_error(ecsfs__api_reply *r, int status, const char *type, const char *msg)
 {
-	json_t *j = json_pack("{s:s, s:s}", "__type", type, "message", msg);
+	json_t *j = json_pack("{s:s, s:o?}", "__type", type, "message", message_string(msg));
 	ecsfs_buf_reset(&r->body);
 	r->status = status;
 	if (j) {
@@ -70,7 +91,8 @@ static void render_error(ecsfs__api_reply *r, int status, const char *type, cons
 		json_decref(j);
 	}
 	if (!r->body.len)
-		ecsfs_buf_adds(&r->body, "{\"__type\":\"ServerException\"}");
+		ecsfs_buf_adds(&r->body,
+			       "{\"__type\":\"ServerException\",\"message\":\"out of memory\"}");
 }
 
 void ecsfs__api_error(ecsfs__api_reply *r, int status, const char *type, const char *fmt, ...)

@@ -30,6 +30,7 @@
 #define PER_IP_MAX     256u		   /* per client address, unless on loopback */
 #define BACKLOG	       1024
 #define JSON_TYPE      "application/x-amz-json-1.1"
+#define LOG_BURST      20u /* lines of libmicrohttpd's a minute; a flood says no more */
 
 struct ecsfs_api {
 	const ecsfs_api_core *core;
@@ -40,6 +41,8 @@ struct ecsfs_api {
 	bool auth;
 	ecsfs__creds creds;
 	size_t buffered; /* bytes of request bodies held now */
+	uint64_t log_minute;
+	unsigned log_lines, log_dropped;
 };
 
 /* One request, from its first line to MHD's completion notice. */
@@ -295,19 +298,41 @@ static void on_closed(uv_handle_t *h)
 
 /* ---- start ---- */
 
-/* MHD's own messages, as lines of the daemon's log. */
+static void say(const ecsfs_api *api, const char *line)
+{
+	if (api->core->log)
+		api->core->log("api: %s", line);
+	else
+		fprintf(stderr, "api: %s\n", line);
+}
+
+/* MHD's own messages (a client that went away, a header too large), as
+ * lines of the daemon's log: LOG_BURST a minute at most. */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	ecsfs_api *api = cls;
 	ecsfs_buf line = ECSFS_BUF_INIT;
+	uint64_t minute = uv_now(api->core->loop) / 60000;
 
+	if (minute != api->log_minute) {
+		if (api->log_dropped) {
+			ecsfs_buf_addf(&line, "(%u more messages of libmicrohttpd not shown)",
+				       api->log_dropped);
+			say(api, line.data);
+			ecsfs_buf_reset(&line);
+		}
+		api->log_minute = minute;
+		api->log_lines = api->log_dropped = 0;
+	}
+	if (++api->log_lines > LOG_BURST) {
+		api->log_dropped++;
+		ecsfs_buf_release(&line);
+		return;
+	}
 	ecsfs_buf_vaddf(&line, fmt, ap);
 	while (line.len && (line.data[line.len - 1] == '\n' || line.data[line.len - 1] == '\r'))
 		ecsfs_buf_setlen(&line, line.len - 1);
-	if (api->core->log)
-		api->core->log("api: %s", line.data ? line.data : "");
-	else
-		fprintf(stderr, "api: %s\n", line.data ? line.data : "");
+	say(api, line.data ? line.data : "");
 	ecsfs_buf_release(&line);
 }
 
