@@ -2,7 +2,7 @@
  * libFuzzer target for the API's request path without HTTP: the SigV4
  * Authorization parser and verifier (api/sigv4.c) and the AWS JSON 1.1
  * dispatcher (api/dispatch.c) with the read operations behind it, on an
- * empty store. An input is four lines and a body:
+ * empty store and the services' subsystem (no engine). An input is four lines and a body:
  *
  *   X-Amz-Target \n Authorization \n X-Amz-Date \n request target \n body...
  *
@@ -30,6 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define STATE_TMPL "/tmp/ecsfs-fuzz-api.XXXXXX"
 
 static char state_dir[] = STATE_TMPL;
+static uv_loop_t loop;
 static ecsfs_api_core core;
 
 static void die(const char *what, const char *msg)
@@ -41,13 +42,17 @@ static void die(const char *what, const char *msg)
 static void remove_state(void)
 {
 	char cmd[128];
+	ecsfs_services_free(core.services);
+	uv_run(&loop, UV_RUN_DEFAULT); /* the services' handles close */
+	uv_loop_close(&loop);
 	ecsfs_store_close(core.store);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state_dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", state_dir);
 }
 
-/* One store for the whole run, empty: only read operations reach it. */
+/* One store for the whole run, empty: only read operations reach it; the
+ * services' subsystem on a loop that never runs (no engine, no tasks). */
 static void setup(void)
 {
 	ecsfs_buf why = ECSFS_BUF_INIT;
@@ -55,6 +60,10 @@ static void setup(void)
 		return;
 	if (!mkdtemp(state_dir) || ecsfs_store_open(state_dir, &core.store, &why) < 0)
 		die("a store to run on", why.data);
+	uv_loop_init(&loop);
+	if (ecsfs_services_new(&loop, core.store, NULL, &core.services) < 0)
+		die("the services' subsystem", NULL);
+	core.loop = &loop;
 	core.state_dir = state_dir;
 	ecsfs_buf_release(&why);
 	atexit(remove_state);
