@@ -5,6 +5,7 @@
 #include "ecsfs/arn.h"
 #include "ecsfs/cluster.h"
 #include "ecsfs/shape.h"
+#include "ecsfs/tag.h"
 #include "ecsfs/util.h"
 #include "model/cluster_private.h"
 
@@ -71,6 +72,13 @@ static int check_strategy(ecsfs_shape_ctx *c, const json_t *doc)
 	return 0;
 }
 
+/* What ties the fields together: reserved tag keys, the strategy. */
+static int check_rules(ecsfs_shape_ctx *c, const json_t *doc)
+{
+	int r = ecsfs_tags_check_reserved(c, doc);
+	return r < 0 ? r : check_strategy(c, doc);
+}
+
 static const ecsfs_field cluster_fields[] = {
     {"clusterName", ECSFS_JSON_STRING, 0, .check = check_cluster_name},
     ECSFS_ARR("tags", 0, &ecsfs_item_tag, 50),
@@ -81,7 +89,7 @@ static const ecsfs_field cluster_fields[] = {
     ECSFS_OBJS("defaultCapacityProviderStrategy", 0, strategy_shape, 0),
     {"serviceConnectDefaults", ECSFS_JSON_OBJECT, ECSFS_F_KEPT, .shape = &connect_shape},
 };
-static const ecsfs_shape cluster_shape = ECSFS_SHAPE_HOOK(cluster_fields, check_strategy);
+static const ecsfs_shape cluster_shape = ECSFS_SHAPE_HOOK(cluster_fields, check_rules);
 
 /* The document of cluster `name`, parsed: 0 or InvalidParameter. */
 static int check_document(const char *name, const json_t *doc, ecsfs_err *err)

@@ -13,8 +13,7 @@
 
 /* ---- the list a request carries ---- */
 
-/* ECS keeps keys that start with "aws:" for itself. */
-static int check_reserved(ecsfs_shape_ctx *c, const json_t *doc)
+int ecsfs_tags_check_reserved(ecsfs_shape_ctx *c, const json_t *doc)
 {
 	const json_t *t;
 	size_t i;
@@ -33,7 +32,7 @@ static int check_reserved(ecsfs_shape_ctx *c, const json_t *doc)
 static const ecsfs_field list_fields[] = {
     ECSFS_ARR("tags", ECSFS_F_REQUIRED, &ecsfs_item_tag, ECSFS_TAGS_MAX),
 };
-static const ecsfs_shape list_shape = ECSFS_SHAPE_HOOK(list_fields, check_reserved);
+static const ecsfs_shape list_shape = ECSFS_SHAPE_HOOK(list_fields, ecsfs_tags_check_reserved);
 
 int ecsfs_tags_check(const json_t *tags, ecsfs_err *err)
 {

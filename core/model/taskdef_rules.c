@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "ecsfs/shape.h"
+#include "ecsfs/tag.h"
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
 #include "model/taskdef_private.h"
@@ -360,7 +361,8 @@ static int check_semantics(struct ecsfs__td_check *v, const char *family, const 
 	int r;
 
 	v->volumes = json_object_get(doc, "volumes");
-	if ((r = check_family(v, family, doc)) < 0 || (r = check_task_level(v, doc)) < 0 ||
+	if ((r = check_family(v, family, doc)) < 0 ||
+	    (r = ecsfs_tags_check_reserved(v->sc, doc)) < 0 || (r = check_task_level(v, doc)) < 0 ||
 	    (r = check_volumes(v)) < 0 ||
 	    (r = collect_containers(v, json_object_get(doc, "containerDefinitions"))) < 0)
 		return r;

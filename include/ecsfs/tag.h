@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "ecsfs/error.h"
+#include "ecsfs/shape.h"
 #include "ecsfs/store.h"
 
 #define ECSFS_TAGS_MAX 50
@@ -25,6 +26,10 @@
  * ("tags[2].key: ...").
  */
 int ecsfs_tags_check(const json_t *tags, ecsfs_err *err);
+
+/* A shape hook for documents with a `tags` member (its elements checked
+ * already): keys that start with "aws:" (any case) are ECS's own. */
+int ecsfs_tags_check_reserved(ecsfs_shape_ctx *c, const json_t *doc);
 
 /*
  * Does `arn` name a resource that takes tags, and does it exist? 0;

@@ -59,6 +59,10 @@ static void check_create(void)
 	ok(!ecsfs_store_cluster_exists(api.store, "x"), "and makes nothing");
 	ecs_fails("CreateCluster", "{'clusterName': 'x', 'capacityProviders': ['local']}",
 		  "InvalidParameterException", "a capacity provider that does not exist");
+	ecs_fails("CreateCluster", "{'clusterName': 'x', 'tags': [{'key': 'aws:x', 'value': ''}]}",
+		  "InvalidParameterException", "a reserved tag key");
+	is_str(api_message, "tags[0].key: 'aws:x': the aws: prefix is reserved",
+	       "the cluster.json message");
 	ecs_fails("CreateCluster", "{'clusterName': 7}", "InvalidParameterException",
 		  "a name of the wrong type");
 	ecs_fails("CreateCluster", "{'clusterName': 'x', 'colour': 'blue'}",

@@ -143,6 +143,9 @@ static void check_refused(void)
 	    "{'family': 'bad', 'containerDefinitions': [{'name': 'a', "
 	    "'image': 'x', 'memory': 64, 'portMappings': [{'containerPort': 70000}]}]}",
 	    "a port out of range");
+	check_same_message("{'family': 'bad', 'containerDefinitions': [{'name': 'a', 'image': 'x', "
+			   "'memory': 64}], 'tags': [{'key': 'aws:team', 'value': 'x'}]}",
+			   "a reserved tag key");
 	ecs_fails("RegisterTaskDefinition", "{'containerDefinitions': []}",
 		  "InvalidParameterException", "no family");
 	ecs_fails("DescribeTaskDefinition", "{'taskDefinition': 'bad'}", "ClientException",
