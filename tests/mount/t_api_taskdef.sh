@@ -69,6 +69,17 @@ is "$(ecs list-task-definitions --page-size 1 --query 'length(taskDefinitionArns
 	"--page-size 1: the CLI pages through nextToken"
 is "$(ecs list-task-definition-families --query families --output text | tr '\t' ' ')" \
 	"web worker" "list-task-definition-families"
+# boto3's paginators walk the same pages
+boto3_pages() {
+	AWS_SHARED_CREDENTIALS_FILE=$STATE/credentials AWS_CONFIG_FILE=/dev/null /usr/bin/python3 - "$URL" <<'PY'
+import sys, boto3
+ecs = boto3.Session(profile_name="ecsfs", region_name="local").client("ecs", endpoint_url=sys.argv[1])
+pages = list(ecs.get_paginator("list_task_definitions").paginate(PaginationConfig={"PageSize": 1}))
+fams = [f for p in ecs.get_paginator("list_task_definition_families").paginate(PaginationConfig={"PageSize": 1}) for f in p["families"]]
+print(len(pages), sum(len(p["taskDefinitionArns"]) for p in pages), " ".join(fams))
+PY
+}
+is "$(boto3_pages 2>&1)" "3 3 web worker" "boto3's paginators: three pages of one, and both families"
 
 # ---- deregister, by either front end ----
 is "$(ecs deregister-task-definition --task-definition web:1 --query taskDefinition.status --output text)" \
