@@ -4,7 +4,8 @@
 # the awslogs driver prints numbered lines; describe-log-groups,
 # describe-log-streams, get-log-events and filter-log-events show them with
 # their times, and `aws logs tail --follow` sees a line printed after it
-# started. Ports 4631-4639.
+# started, and every line keeps its time across a restart of the daemon.
+# Ports 4631-4639.
 . "$(dirname "$0")/lib.sh"
 
 PORT=4631
@@ -141,10 +142,29 @@ kill "$TAIL" 2>/dev/null
 wait "$TAIL" 2>/dev/null
 is "$(grep -c "$late" "$T/tail.out")" 1 "... once"
 
+# ---- a restart of the daemon keeps every line's time ----
+evs() { awsl get-log-events --log-group-name /ecs/web --log-stream-name "$STREAM" --start-from-head 2>&1 |
+	python3 -c 'import json,sys; print("\n".join("%d %s" % (e["timestamp"], e["message"]) for e in json.load(sys.stdin)["events"]))'; }
+before=$(evs)
+stop_daemon
+ok $? "the daemon stops with 0 (its task goes on)"
+start_daemon --api "127.0.0.1:$PORT" || exit 1
+wait_for 20 sh -c "curl -s -o /dev/null http://127.0.0.1:$PORT/"
+is "$(evs)" "$before" "after a restart the same events with the same times"
+again="after restart $$-$RANDOM"
+timeout 10 sh -c "echo '$again' >'$T/trig/fifo'"
+wait_for 20 log_has "$TK/$id/containers/app/logs" "$again"
+ok $? "the re-adopted container prints one more line"
+out=$(evs)
+is "$(head -n -1 <<<"$out")" "$before" "the events before it are as they were"
+is "$(tail -n 1 <<<"$out" | cut -d' ' -f2-)" "$again" "it comes last"
+[ "$(tail -n 1 <<<"$out" | cut -d' ' -f1)" -ge "$(tail -n 1 <<<"$before" | cut -d' ' -f1)" ]
+ok $? "no older than the line before it"
+
 stop_all_tasks prod 60
 ok $? "every task stops"
 out=$(awsl get-log-events --log-group-name /ecs/web --log-stream-name "$STREAM" --limit 1 2>&1)
-is "$(q "$out" 'd["events"][0]["message"]')" "$late" "a stopped task's stream stays readable"
+is "$(q "$out" 'd["events"][0]["message"]')" "$again" "a stopped task's stream stays readable"
 stop_daemon
 ok $? "the daemon stops with 0"
 no_containers_left
