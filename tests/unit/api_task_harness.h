@@ -14,6 +14,7 @@
 #include "ecsfs/service.h"
 #include "ecsfs/task.h"
 #include "ecsfs/taskdef.h"
+#include "ecsfs/util.h"
 #include "fake/fake_runtime.h"
 #include "tap.h"
 
@@ -54,6 +55,22 @@ HARNESS void harness_open(char *dir)
 	    .loop = &loop, .store = s, .rt = rt, .tasks = tasks, .services = sv, .state_dir = dir};
 	ecsfs_buf_release(&why);
 	ecsfs_err_release(&err);
+}
+
+/* The daemon restarts: the subsystems go and come back on the same store. */
+HARNESS void harness_restart(char *dir)
+{
+	ecsfs_buf why = ECSFS_BUF_INIT;
+
+	ecsfs_services_free(sv);
+	uv_run(&loop, UV_RUN_NOWAIT);
+	ecsfs_tasks_free(tasks);
+	is_int(ecsfs_tasks_new(&loop, s, rt, dir, &tasks, &why), 0, "tasks open again");
+	is_int(ecsfs_services_new(&loop, s, tasks, &sv), 0, "services open again");
+	ecsfs_services_set_stable(sv, 0);
+	core.tasks = tasks;
+	core.services = sv;
+	ecsfs_buf_release(&why);
 }
 
 HARNESS void harness_close(char *dir)

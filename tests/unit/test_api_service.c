@@ -265,6 +265,12 @@ static void protection(void)
 	       json_is_false(json_object_get(json_array_get(p, 1), "protectionEnabled")),
 	   "GetTaskProtection tells which");
 	json_decref(r);
+	harness_restart(dir);
+	r = call("GetTaskProtection", body);
+	ok(json_is_true(json_object_get(json_array_get(json_object_get(r, "protectedTasks"), 0),
+					"protectionEnabled")),
+	   "protection is stored: a restart keeps it");
+	json_decref(r);
 	r = protect(l.v[0], NULL, true, 0);
 	ok(json_is_number(json_object_get(json_array_get(json_object_get(r, "protectedTasks"), 0),
 					  "expirationDate")),
@@ -329,6 +335,16 @@ static void delete (void)
 	is_int(json_array_size(json_object_get(r, "serviceArns")), 0, "not listed");
 	json_decref(r);
 	is_int(ecsfs_service_exists(s, "prod", "web"), -ENOENT, "nor in the tree");
+	harness_restart(dir);
+	o = describe1("web", false);
+	is_str(str_at(o, "status"), "INACTIVE", "INACTIVE across a restart");
+	json_decref(o);
+	/* an hour later it is forgotten */
+	is_int(ecsfs_store_service_gone_expire(s, ecsfs_now_ns() + 1), 0, "an hour passes");
+	r = call("DescribeServices", "{\"cluster\":\"prod\",\"services\":[\"web\"]}");
+	is_str(str_at(json_array_get(json_object_get(r, "failures"), 0), "reason"), "MISSING",
+	       "then it is MISSING");
+	json_decref(r);
 }
 
 /* A spec file written by rsync shows in DescribeServices; the same intent
