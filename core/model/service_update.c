@@ -32,6 +32,46 @@ bool ecsfs__service_redeploys(const json_t *a, const json_t *b)
 	return false;
 }
 
+/* What UpdateService may change (its own members that are CreateService's);
+ * the rest of a definition is fixed once the service exists. */
+static const char *const updatable[] = {
+    "desiredCount",
+    "taskDefinition",
+    "capacityProviderStrategy",
+    "deploymentConfiguration",
+    "networkConfiguration",
+    "placementConstraints",
+    "placementStrategy",
+    "platformVersion",
+    "healthCheckGracePeriodSeconds",
+    "enableExecuteCommand",
+    "enableECSManagedTags",
+    "loadBalancers",
+    "propagateTags",
+    "serviceRegistries",
+    "serviceConnectConfiguration",
+    "volumeConfigurations",
+    "availabilityZoneRebalancing",
+    "vpcLatticeConfigurations",
+    NULL,
+};
+
+static int check_updatable(const json_t *changes, ecsfs_err *err)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)changes, key, v) {
+		size_t i;
+		for (i = 0; updatable[i] && strcmp(updatable[i], key) != 0; i++)
+			;
+		if (!updatable[i])
+			return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+					     "%s: UpdateService does not change it", key);
+	}
+	return 0;
+}
+
 /* The definition `spec` with `changes` applied (a new reference). */
 static json_t *merged(json_t *spec, const json_t *changes)
 {
@@ -54,11 +94,8 @@ static int check_merged(ecsfs_store *s, const char *cluster, const char *name, j
 	const char *ref = json_string_value(json_object_get(changes, "taskDefinition"));
 	int r;
 
-	if (json_object_get(changes, "serviceName") || json_object_get(changes, "cluster"))
-		return ecsfs_err_set(
-		    err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
-		    "serviceName and cluster name the service; they do not change");
-	if ((r = ecsfs_service_check(cluster, name, spec, err)) < 0)
+	if ((r = check_updatable(changes, err)) < 0 ||
+	    (r = ecsfs_service_check(cluster, name, spec, err)) < 0)
 		return r;
 	if (ref && (r = ecsfs_service_check_taskdef(s, ref, err)) < 0)
 		return r;

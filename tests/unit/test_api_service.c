@@ -205,6 +205,10 @@ static void update(void)
 	is_str(type_of(r), "InvalidParameterException", "a bad deploymentConfiguration");
 	ok(strstr(str_at(r, "message"), "minimumHealthyPercent") != NULL, "names the field");
 	json_decref(r);
+	r = call("UpdateService", "{\"cluster\":\"prod\",\"service\":\"web\","
+				  "\"schedulingStrategy\":\"DAEMON\"}");
+	is_str(type_of(r), "InvalidParameterException", "a field UpdateService does not change");
+	json_decref(r);
 	r = call("UpdateService", "{\"cluster\":\"prod\",\"service\":\"nope\",\"desiredCount\":1}");
 	is_str(type_of(r), "ServiceNotFoundException", "an unknown service");
 	json_decref(r);
