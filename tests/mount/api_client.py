@@ -6,9 +6,11 @@ botocore at a chosen clock, many connections at once, and slow ones.
       one request signed with CREDS (a shared-credentials file, profile
       ecsfs; "-" for unsigned) as of MINUTES from now (default 0);
       prints "STATUS BODY"
-  api_client.py flood URL CREDS TARGET N
+  api_client.py flood URL CREDS TARGET N [FILE]
       open N connections, then send one signed request on each, then read
-      every answer; prints "connected N answered N statuses {...}"
+      every answer; prints "connected N answered N statuses {...}"; with
+      FILE, also reads FILE (a file of the mount) while all N are open,
+      before and after the requests are sent, and adds "file read K times"
   api_client.py loris URL N HOLD
       open N connections that each send half a request header, then wait
       up to HOLD seconds for the server to close them; prints
@@ -85,15 +87,28 @@ def post(url, creds_path, target, body_file, minutes="0"):
     print(status_of(answer), answer.split(b"\r\n\r\n", 1)[-1].decode(errors="replace"))
 
 
-def flood(url, creds_path, target, n):
+def read_file(path):
+    try:
+        with open(path, "rb") as f:
+            return 1 if f.read() else 0
+    except OSError:
+        return 0
+
+
+def flood(url, creds_path, target, n, path=None):
     n = int(n)
+    reads = 0
     request = signed(url, creds_path, target, b"{}")
     socks = []
     for _ in range(n):
         s = socket.create_connection(address(url), timeout=60)
         socks.append(s)
+    if path:
+        reads += read_file(path)
     for s in socks:
         s.sendall(request)
+    if path:
+        reads += read_file(path)
     statuses = {}
     answered = 0
     for s in socks:
@@ -106,7 +121,8 @@ def flood(url, creds_path, target, n):
             answered += 1
         statuses[code] = statuses.get(code, 0) + 1
         s.close()
-    print("connected %d answered %d statuses %s" % (len(socks), answered, json.dumps(statuses)))
+    print("connected %d answered %d statuses %s" % (len(socks), answered, json.dumps(statuses))
+          + (" file read %d times" % reads if path else ""))
 
 
 def loris(url, n, hold):

@@ -80,6 +80,10 @@ else
 	is "$rc" 0 "aws --profile ecsfs ecs list-clusters works"
 	like "$out" '"clusterArns"' "... and answers clusterArns"
 fi
+out=$(AWS_SHARED_CREDENTIALS_FILE=$CREDS AWS_CONFIG_FILE=/dev/null \
+	"$AWS" --profile ecsfs --region eu-west-3 --endpoint-url "$URL" logs describe-log-groups 2>&1)
+like "$out" '"logGroups"|UnknownOperationException' \
+	"a request signed for service logs in region eu-west-3 passes SigV4 too"
 read -r code rest < <(signed "$ECS.NoSuchOperation" '{}')
 is "$code" 400 "a signed unknown operation is a 400"
 like "$rest" '"__type":"UnknownOperationException"' "... UnknownOperationException"
@@ -150,8 +154,9 @@ like "$(tail -n 1 "$T/loris")" '^closed 50 of 50 after' \
 both_serve "the slow-loris clients"
 
 # ---- 1,000 connections at once ----
-out=$("$PY" "$CLIENT" flood "$URL" "$CREDS" "$ECS.ListClusters" 1000)
+out=$("$PY" "$CLIENT" flood "$URL" "$CREDS" "$ECS.ListClusters" 1000 "$MNT/README")
 like "$out" '^connected 1000 answered 1000 ' "1,000 concurrent connections are all answered ($out)"
+like "$out" 'file read 2 times$' "... and the file tree answers while all 1,000 are open"
 if [ -n "$HAVE_LIST" ]; then
 	like "$out" 'statuses \{"200": 1000\}' "... all 200"
 else
