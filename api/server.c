@@ -20,6 +20,7 @@
 
 #include "api_private.h"
 #include "credentials.h"
+#include "prometheus.h"
 #include "sigv4.h"
 
 #define BODY_MAX       ((size_t)10 << 20)  /* bytes of one request body */
@@ -186,7 +187,10 @@ static enum MHD_Result first_call(struct request *rq, struct MHD_Connection *con
 {
 	const char *len =
 	    MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	enum MHD_Result ok;
 	rq->started = true;
+	if (ecsfs__api_prometheus(rq->api->core, con, method, url, &ok) == 0)
+		return ok;
 	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
 		return send_error(con, MHD_HTTP_METHOD_NOT_ALLOWED, "UnknownOperationException",
 				  "this endpoint answers POST / (AWS JSON 1.1) only");

@@ -10,6 +10,7 @@
 #include "ecsfs/buf.h"
 #include "ecsfs/error.h"
 #include "ecsfs/lb.h"
+#include "ecsfs/metrics.h"
 #include "ecsfs/runtime.h"
 #include "ecsfs/schedule.h"
 #include "ecsfs/store.h"
@@ -41,6 +42,7 @@ typedef struct ecsfs__fs {
 	ecsfs_services *services;
 	ecsfs_lb *lb;		    /* the load-balancer controller */
 	ecsfs_schedules *schedules; /* NULL when they could not start */
+	ecsfs_metrics *metrics;	    /* NULL when it could not start */
 	char *mountpoint;	    /* for messages in /ecs/errors */
 	struct fuse_session *se;
 	struct ecsfs__nodes *nodes;
@@ -132,6 +134,7 @@ extern const ecsfs__route ecsfs__routes_task[];
 extern const ecsfs__route ecsfs__routes_service[];
 extern const ecsfs__route ecsfs__routes_lb[];
 extern const ecsfs__route ecsfs__routes_schedule[];
+extern const ecsfs__route ecsfs__routes_metrics[];
 /* The route of scratch files (any unrouted name in an R_SCRATCH_DIR). */
 extern const ecsfs__route ecsfs__route_scratch;
 
@@ -229,6 +232,11 @@ void ecsfs__schedules_stop(ecsfs__fs *fs);
 void ecsfs__schedules_changed(void *fs, const char *cluster, const char *name);
 /* "schedules" in a cluster's live listing, while it has one. */
 void ecsfs__schedules_dir(ecsfs__fs *fs, const char *cluster, ecsfs__dirlist *out);
+/* Metrics (routes_metrics.c): the sampler started on the loop, stopped, and
+ * "metrics", "metrics.csv" in a cluster's, service's or task's listing. */
+void ecsfs__metrics_start(ecsfs__fs *fs, uv_loop_t *loop, int interval_s);
+void ecsfs__metrics_stop(ecsfs__fs *fs);
+void ecsfs__metrics_dir(ecsfs__fs *fs, ecsfs__dirlist *out);
 
 /* Delete clusters a repository dropped, once their services are gone. */
 void ecsfs__clusters_sweep(ecsfs__fs *fs);

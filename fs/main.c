@@ -59,6 +59,7 @@ static const char usage_text[] =
     "  --account-id ID      account in ARNs (default " ECSFS_ARN_DEFAULT_ACCOUNT ")\n"
     "  --task-subnet CIDR   pool of the clusters' task networks, a /24 each (default: the "
     "engine's)\n"
+    "  --metrics-interval S seconds between stats samples (default 10)\n"
     "  -V, --version        print the version\n"
     "  -h, --help           print this summary\n";
 
@@ -71,6 +72,7 @@ struct options {
 	const char *api;	 /* ADDR:PORT, or NULL for off */
 	bool api_noauth;	 /* --api-auth none */
 	long schedule_minute_ms; /* --schedule-minute-ms (tests): 0 is a real minute */
+	int metrics_interval;	 /* --metrics-interval S */
 	ecsfs_buf mount_opts;
 	char *mountpoint;
 };
@@ -107,6 +109,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	    {"api", required_argument, NULL, 'P'},
 	    {"api-auth", required_argument, NULL, 'U'},
 	    {"schedule-minute-ms", required_argument, NULL, 'M'},
+	    {"metrics-interval", required_argument, NULL, 'I'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *region = NULL, *account = NULL;
@@ -116,6 +119,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->state = DEFAULT_STATE;
 	o->docker = DEFAULT_DOCKER;
 	o->api = ECSFS_API_DEFAULT_LISTEN;
+	o->metrics_interval = ECSFS_METRICS_INTERVAL;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "fo:Vh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -138,6 +142,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if ((o->schedule_minute_ms = atol(optarg)) < 1 ||
 			    o->schedule_minute_ms > 60000) {
 				fprintf(stderr, "ecsfs: --schedule-minute-ms takes 1..60000\n");
+				return -1;
+			}
+			break;
+		case 'I':
+			o->metrics_interval = atoi(optarg);
+			if (o->metrics_interval < 1 ||
+			    o->metrics_interval > ECSFS_METRICS_INTERVAL_MAX) {
+				fprintf(stderr, "ecsfs: --metrics-interval takes 1..%d seconds\n",
+					ECSFS_METRICS_INTERVAL_MAX);
 				return -1;
 			}
 			break;
@@ -320,6 +333,7 @@ static void finish_stop(struct daemon *d)
 	/* services, then tasks: they cut their calls loose, which the runtime then
 	 * cancels */
 	ecsfs__schedules_stop(&d->fs);
+	ecsfs__metrics_stop(&d->fs);
 	ecsfs_services_free(d->fs.services);
 	d->fs.services = NULL;
 	ecsfs_lb_free(d->fs.lb);
@@ -498,6 +512,7 @@ static void start_api(struct daemon *d, const struct options *o)
 	    .tasks = d->fs.tasks,
 	    .services = d->fs.services,
 	    .lb = d->fs.lb,
+	    .metrics = d->fs.metrics,
 	    .state_dir = o->state,
 	    .log = ecsfs__log,
 	    .refused = api_refused,
@@ -553,6 +568,7 @@ static int serve(struct daemon *d, const struct options *o, int lock_fd)
 		ecsfs_services_set_lb(d->fs.services, d->fs.lb);
 	}
 	ecsfs__schedules_start(&d->fs, &d->loop, o->schedule_minute_ms);
+	ecsfs__metrics_start(&d->fs, &d->loop, o->metrics_interval);
 	start_api(d, o);
 	fd = fuse_session_fd(d->fs.se);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);

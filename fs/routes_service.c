@@ -118,6 +118,7 @@ static int service_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *ou
 					    "service.json",  "status",		"events"};
 	ecsfs__dirlist_add_files(out, files, sizeof(files) / sizeof(files[0]));
 	ecsfs__dirlist_add(out, "tasks", S_IFDIR);
+	ecsfs__metrics_dir(fs, out);
 	return 0;
 }
 

@@ -95,6 +95,7 @@ static int task_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)
 	ecsfs__dirlist_add(out, "stop", S_IFREG);
 	ecsfs__dirlist_add(out, "logs", S_IFREG);
 	ecsfs__dirlist_add(out, "containers", S_IFDIR);
+	ecsfs__metrics_dir(fs, out);
 	return 0;
 }
 

@@ -485,6 +485,7 @@ static const ecsfs_runtime_ops docker_ops = {
     .network_remove = ecsfs__docker_network_remove,
     .network_list = ecsfs__docker_network_list,
     .network_disconnect = ecsfs__docker_network_disconnect,
+    .stats = ecsfs__docker_stats,
     .watch = docker_watch,
     .logs = ecsfs__docker_logs,
     .logs_cancel = ecsfs__docker_logs_cancel,

@@ -159,6 +159,12 @@ typedef struct ecsfs_runtime_ops {
 	 * -ENOENT: no such network or container; -EIO: it was not attached. */
 	int (*network_disconnect)(ecsfs_runtime *rt, const char *name, const char *id,
 				  ecsfs_runtime_cb cb, void *data);
+	/* One sample of a container's resource use (id or name): result is
+	 * the engine's stats object (Docker's one-shot ContainerStatsResponse:
+	 * "read", cpu_stats.cpu_usage.total_usage in ns, memory_stats.usage and
+	 * .stats, networks.<if>.rx_bytes/tx_bytes, blkio_stats), whose
+	 * counters only grow while it runs. -ENOENT: no such container. */
+	int (*stats)(ecsfs_runtime *rt, const char *id, ecsfs_runtime_cb cb, void *data);
 	/* Subscribe to events of managed containers (one subscriber; a second
 	 * call replaces the first; NULL unsubscribes). The runtime keeps the
 	 * event stream open while the engine is reachable and reopens it when

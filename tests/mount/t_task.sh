@@ -108,7 +108,7 @@ is "$(skey "$S" last_status) $(skey "$S" desired_status) $(skey "$S" task)" "RUN
 	"status: last_status, desired_status, task"
 is "$(skey "$S" cluster) $(skey "$S" task_definition)" "prod web:1" "status: cluster, task_definition"
 like "$(cat "$S")" "container app: RUNNING" "status lists the container"
-is "$(ls "$TK/$id1" | tr '\n' ' ')" "containers logs status stop task.json " "tasks/<id>/ holds task.json, status, stop, logs, containers/"
+is "$(ls "$TK/$id1" | tr '\n' ' ')" "containers logs metrics metrics.csv status stop task.json " "tasks/<id>/ holds task.json, status, stop, logs, containers/"
 is "$(ls "$TK/$id1/containers")" "app" "containers/ lists app"
 is "$(skey "$TK/$id1/containers/app/status" last_status)" "RUNNING" "containers/app/status: last_status RUNNING"
 is "$(skey "$TK/$id1/containers/app/status" runtime_id)" "$rid" "containers/app/status: runtime_id"

@@ -40,6 +40,11 @@ size_t ecsfs_fake_runtime_count(ecsfs_runtime *rt, bool running_only);
  * stderr (2), for log followers. */
 int ecsfs_fake_runtime_output(ecsfs_runtime *rt, const char *id, int stream, const char *line);
 
+/* What the stats call answers for container `id` (or name) from now on
+ * (borrowed, copied): an engine stats object. Without one a container
+ * reports zero counters. 0 or -ENOENT. */
+int ecsfs_fake_runtime_set_stats(ecsfs_runtime *rt, const char *id, const json_t *stats);
+
 /* Make a network as something else would (labels: one key and value). 0,
  * -EEXIST or -ENOMEM. */
 int ecsfs_fake_runtime_add_network(ecsfs_runtime *rt, const char *name, const char *key,
