@@ -306,9 +306,11 @@ static void protect_one(const ecsfs_api_core *c, const char *cluster, const char
 	ecsfs_err_release(&e);
 }
 
-static int task_ids(void *data, const char *id)
+/* Without a list: the tasks protection is for, a service's that run. */
+static int service_task_ids(void *data, const ecsfs_task_info *t)
 {
-	json_array_append_new(data, json_string(id));
+	if (t->desired_running && strncmp(t->group, "service:", 8) == 0)
+		json_array_append_new(data, json_string(t->id));
 	return 0;
 }
 
@@ -333,7 +335,7 @@ static int protection(const ecsfs_api_core *c, const json_t *in, const protect_r
 				     q->set ? PROTECT_MAX : DESCRIBE_MAX);
 	if (!refs) {
 		all = json_array();
-		ecsfs_tasks_list(c->tasks, cluster, task_ids, all);
+		ecsfs_tasks_foreach(c->tasks, cluster, NULL, service_task_ids, all);
 		refs = all;
 	}
 	done = json_array();

@@ -269,6 +269,10 @@ static void protection(void)
 	       json_is_false(json_object_get(json_array_get(p, 1), "protectionEnabled")),
 	   "GetTaskProtection tells which");
 	json_decref(r);
+	r = call("GetTaskProtection", "{\"cluster\":\"prod\"}");
+	is_int(json_array_size(json_object_get(r, "protectedTasks")), 4,
+	       "without tasks: every running task of a service");
+	json_decref(r);
 	harness_restart(dir);
 	r = call("GetTaskProtection", body);
 	ok(json_is_true(json_object_get(json_array_get(json_object_get(r, "protectedTasks"), 0),
