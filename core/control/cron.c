@@ -151,10 +151,10 @@ static int field_range(const field_ctx *x, ecsfs_cron *c, int f, const char *s, 
 	if (slash) {
 		size_t sl = len - head - 1;
 		long n = 0;
-		for (size_t i = 0; i < sl && n <= 100000; i++)
+		for (size_t i = 0; i < sl && n >= 0 && n <= 100000; i++)
 			n = (slash[1 + i] >= '0' && slash[1 + i] <= '9')
 				? n * 10 + slash[1 + i] - '0'
-				: -1000000;
+				: -1;
 		if (sl == 0 || n < 1 || n > d->max - d->min + 1)
 			return field_fail(x, "the step in %.*s must be a whole number 1-%d",
 					  (int)len, s, d->max - d->min + 1);

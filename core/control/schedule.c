@@ -161,10 +161,17 @@ static bool completed(const ecsfs__sched *e)
 	return e->def.delete_after && e->next_ms < 0 && e->wake_ms < 0 && e->finished;
 }
 
+/* A schedule whose cluster went without it (a delete that took the spec
+ * tree along) goes too, before it fires into nothing. */
+static bool orphaned(ecsfs_schedules *sc, const ecsfs__sched *e)
+{
+	return !ecsfs_store_cluster_exists(sc->store, e->cluster);
+}
+
 static ecsfs__sched *first_completed(ecsfs_schedules *sc)
 {
 	for (ecsfs__sched *e = sc->list; e; e = e->next)
-		if (completed(e))
+		if (!e->stuck && (completed(e) || orphaned(sc, e)))
 			return e;
 	return NULL;
 }
@@ -177,10 +184,18 @@ static void complete(ecsfs_schedules *sc, ecsfs__sched *e)
 
 	snprintf(cluster, sizeof(cluster), "%s", e->cluster);
 	snprintf(name, sizeof(name), "%s", e->name);
+	if (orphaned(sc, e)) {
+		if (ecsfs_store_schedule_delete(sc->store, cluster, name) == 0)
+			ecsfs__sched_forget(sc, cluster, name);
+		else
+			e->stuck = true; /* the store refused: keep it, without looping */
+		ecsfs_err_release(&err);
+		return;
+	}
 	ecsfs_cluster_event(sc->store, cluster,
 			    "(schedule %s) completed; ActionAfterCompletion DELETE.", name);
 	if (ecsfs_schedule_delete(sc, cluster, name, &err) < 0)
-		e->def.delete_after = false; /* the store refused: keep it rather than spin */
+		e->stuck = true; /* the store refused: keep it rather than spin */
 	ecsfs_err_release(&err);
 }
 
@@ -191,7 +206,7 @@ void ecsfs_schedules_tick(ecsfs_schedules *sc)
 
 	sc->in_tick = true;
 	for (ecsfs__sched *e = sc->list; e; e = e->next) {
-		if (!e->def.enabled)
+		if (!e->def.enabled || orphaned(sc, e))
 			continue;
 		ecsfs__sched_record_due(sc, e, now);
 		ecsfs__sched_run_open(sc, e, now);

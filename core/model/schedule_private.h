@@ -39,6 +39,7 @@ typedef struct ecsfs__sched {
 	int64_t wake_ms;   /* the earliest run_ms of its open fires, -1 when none */
 	ecsfs__sched_def def;
 	bool finished; /* no fire is left to come or to finish */
+	bool stuck;    /* its deletion failed (a store fault): not tried again */
 } ecsfs__sched;
 
 struct ecsfs_schedules {

@@ -100,6 +100,8 @@ static void test_parse_refusals(void)
 	refused("cron(*/61 * * * ? *)", "step");
 	refused("cron(0/x * * * ? *)", "step");
 	refused("cron(0/ * * * ? *)", "step");
+	refused("cron(*/00000000000000000000000000000005-10 * * * ? *)", "step"); /* fuzzer's */
+	refused("cron(*/99999999999999999999 * * * ? *)", "step");
 	refused("cron(0,,5 0 * * ? *)", "Minutes: an item of the list is empty");
 	refused("cron(0, 0 * * ? *)", "Minutes: an item of the list is empty");
 	refused("cron(,0 0 * * ? *)", "empty");

@@ -186,8 +186,26 @@ static void test_overrides_and_describe(void)
 	ecsfs_buf_release(&id);
 }
 
+/* A cluster deleted with its spec tree (as DeleteCluster may) takes its
+ * schedules along before they fire into nothing. */
+static void test_orphan(void)
+{
+	json_t *d =
+	    json_loads("{\"ScheduleExpression\":\"rate(1 minute)\"," TARGET("job") "}", 0, NULL);
+	clock_ms = T0;
+	works(ecsfs_cluster_create(s, "tmp", &err), "a second cluster");
+	works(ecsfs_schedule_put(sc, "tmp", "x", d, NULL, &err), "a schedule in it");
+	is_int(ecsfs_store_cluster_delete(s, "tmp"), 0, "the cluster goes behind its back");
+	tick_at(T0 + 2 * MINUTE);
+	is_int(ecsfs_schedule_exists(sc, "tmp", "x"), -ENOENT,
+	       "its schedule goes at its next fire");
+	is_int(ecsfs_store_schedule_get(s, "tmp", "x", NULL), -ENOENT, "with its rows");
+	json_decref(d);
+}
+
 static void test_more(void)
 {
+	test_orphan();
 	test_retry();
 	test_flexible_and_dates();
 	test_restarts();
