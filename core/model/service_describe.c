@@ -11,6 +11,7 @@
 #include "ecsfs/tag.h"
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
+#include "model/launch_default.h"
 #include "model/service_private.h"
 
 /* ---- the service's tasks ---- */
@@ -301,6 +302,19 @@ static void describe_tags(json_t *o, ecsfs_store *s, const char *cluster, const 
 	ecsfs_buf_release(&arn);
 }
 
+/* A definition with neither launchType nor capacityProviderStrategy runs
+ * on the cluster's default strategy: shown so (in the loaded copy only). */
+static void default_strategy(ecsfs_store *s, const char *cluster, json_t *spec)
+{
+	json_t *cps;
+
+	if (json_object_get(spec, "launchType") ||
+	    json_object_get(spec, "capacityProviderStrategy"))
+		return;
+	if ((cps = ecsfs__cluster_default_strategy(s, cluster)))
+		json_object_set_new(spec, "capacityProviderStrategy", cps);
+}
+
 /* A service deleted within the hour: as it was described then, INACTIVE. */
 static int describe_gone(ecsfs_store *s, const char *cluster, const char *name, json_t **out,
 			 ecsfs_err *err)
@@ -332,6 +346,7 @@ int ecsfs_service_describe(ecsfs_services *sv, const char *cluster, const char *
 	if (!(state = ecsfs__service_load(sv->store, cluster, name)))
 		return describe_gone(sv->store, cluster, name, out, err);
 	ecsfs__service_collect(sv, cluster, name, &l);
+	default_strategy(sv->store, cluster, ecsfs__service_spec(state));
 	o = json_object();
 	describe_identity(o, cluster, name);
 	describe_counts(o, state, &l);

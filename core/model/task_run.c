@@ -18,6 +18,7 @@
 #include "ecsfs/tag.h"
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
+#include "model/launch_default.h"
 #include "task_private.h"
 
 /* A checked request; strings and objects are borrowed from it. */
@@ -185,6 +186,13 @@ static int read_request(ecsfs_tasks *t, const char *cluster, const ecsfs_task_la
 	q->started_by = opt_str(rq, "startedBy");
 	q->group = opt_str(rq, "group");
 	q->kept = kept_fields(rq);
+	if (!opt_str(rq, "launchType") && !json_object_get(rq, "capacityProviderStrategy")) {
+		json_t *cps = ecsfs__cluster_default_strategy(t->store, cluster);
+		if (cps && !q->kept)
+			q->kept = json_object();
+		if (cps)
+			json_object_set_new(q->kept, "capacityProviderStrategy", cps);
+	}
 	return read_aliases(l->aliases, q, err);
 }
 

@@ -404,6 +404,29 @@ static void views(void)
 	ecsfs_buf_release(&b);
 }
 
+/* A service naming no launch type shows the cluster's default strategy. */
+static void default_strategy(void)
+{
+	json_t *doc = json_loads("{\"capacityProviders\":[\"FARGATE\"],"
+				 "\"defaultCapacityProviderStrategy\":[{\"capacityProvider\":"
+				 "\"FARGATE\",\"weight\":1}]}",
+				 0, NULL);
+	json_t *r, *o;
+
+	works(ecsfs_cluster_create(s, "cp", &err), "cluster cp");
+	works(ecsfs_cluster_settings_put(s, "cp", doc, &err), "with FARGATE as its default");
+	r = call("CreateService", "{\"cluster\":\"cp\",\"serviceName\":\"w\","
+				  "\"taskDefinition\":\"web\"}");
+	o = json_object_get(r, "service");
+	ok(!json_object_get(o, "launchType"), "no launchType");
+	is_str(str_at(json_array_get(json_object_get(o, "capacityProviderStrategy"), 0),
+		      "capacityProvider"),
+	       "FARGATE", "the cluster's strategy");
+	is_str(str_at(o, "platformVersion"), "LATEST", "a FARGATE platform");
+	json_decref(r);
+	json_decref(doc);
+}
+
 int main(void)
 {
 	harness_open(dir);
@@ -415,6 +438,7 @@ int main(void)
 	protection();
 	delete ();
 	views();
+	default_strategy();
 	harness_close(dir);
 	ecsfs_err_release(&err);
 	return tap_done();

@@ -192,6 +192,34 @@ static void protection(void)
 	json_decref(r);
 }
 
+/* A cluster whose default capacity provider strategy is FARGATE runs a
+ * task that names no launch type there, as ECS does. */
+static void default_strategy(void)
+{
+	ecsfs_err err = ECSFS_ERR_INIT;
+	json_t *doc = json_loads("{\"capacityProviders\":[\"FARGATE\"],"
+				 "\"defaultCapacityProviderStrategy\":[{\"capacityProvider\":"
+				 "\"FARGATE\",\"weight\":1}]}",
+				 0, NULL);
+	json_t *r, *t;
+
+	is_int(ecsfs_cluster_create(s, "cp", &err), 0, "cluster cp");
+	is_int(ecsfs_cluster_settings_put(s, "cp", doc, &err), 0, "with FARGATE as its default");
+	r = call("RunTask", "{\"cluster\":\"cp\",\"taskDefinition\":\"web\"}");
+	t = json_array_get(json_object_get(r, "tasks"), 0);
+	is_str(str_at(t, "launchType"), "FARGATE", "a task naming no launch type runs on FARGATE");
+	is_str(str_at(t, "capacityProviderName"), "FARGATE", "its capacityProviderName");
+	json_decref(r);
+	r = call("RunTask", "{\"cluster\":\"cp\",\"taskDefinition\":\"web\","
+			    "\"launchType\":\"EC2\"}");
+	t = json_array_get(json_object_get(r, "tasks"), 0);
+	is_str(str_at(t, "launchType"), "EC2", "one naming EC2 runs on EC2");
+	ok(!json_object_get(t, "capacityProviderName"), "without a capacity provider");
+	json_decref(r);
+	json_decref(doc);
+	ecsfs_err_release(&err);
+}
+
 int main(void)
 {
 	harness_open(dir);
@@ -203,6 +231,7 @@ int main(void)
 	list();
 	stop();
 	protection();
+	default_strategy();
 	harness_close(dir);
 	return tap_done();
 }
