@@ -288,6 +288,17 @@ static int check_room(ecsfs_store *s, const char *cluster, const char *name, ecs
 	return 0;
 }
 
+/* No row: ServiceNotActive for one deleted within the hour (INACTIVE),
+ * ServiceNotFound otherwise. */
+static int not_found(ecsfs_store *s, const char *cluster, const char *name, ecsfs_err *err)
+{
+	if (ecsfs_store_service_gone_get(s, cluster, name, NULL) == 0)
+		return ecsfs_err_set(err, ECSFS_E_SERVICE_NOT_ACTIVE, -ENOENT,
+				     "service %s is INACTIVE (deleted)", name);
+	return ecsfs_err_set(err, ECSFS_E_SERVICE_NOT_FOUND, -ENOENT, "no service %s in cluster %s",
+			     name, cluster);
+}
+
 json_t *ecsfs__service_load_active(ecsfs_store *s, const char *cluster, const char *name,
 				   ecsfs_err *err, int *r)
 {
@@ -296,8 +307,7 @@ json_t *ecsfs__service_load_active(ecsfs_store *s, const char *cluster, const ch
 	if ((*r = ecsfs__service_check_cluster(s, cluster, err)) < 0)
 		return NULL;
 	if (!(state = ecsfs__service_load(s, cluster, name))) {
-		*r = ecsfs_err_set(err, ECSFS_E_SERVICE_NOT_FOUND, -ENOENT,
-				   "no service %s in cluster %s", name, cluster);
+		*r = not_found(s, cluster, name, err);
 	} else if (!ecsfs__service_active(state)) {
 		*r = ecsfs_err_set(err, ECSFS_E_SERVICE_NOT_ACTIVE, -ENOENT,
 				   "service %s is DRAINING (being deleted)", name);
@@ -490,8 +500,7 @@ int ecsfs_service_delete(ecsfs_services *sv, const char *cluster, const char *na
 	if ((r = ecsfs__service_check_cluster(s, cluster, err)) < 0)
 		return r;
 	if (!(state = ecsfs__service_load(s, cluster, name)))
-		return ecsfs_err_set(err, ECSFS_E_SERVICE_NOT_FOUND, -ENOENT,
-				     "no service %s in cluster %s", name, cluster);
+		return not_found(s, cluster, name, err);
 	if (!force && ecsfs__service_desired(state) > 0) {
 		r = ecsfs_err_set(
 		    err, ECSFS_E_INVALID_PARAMETER, -EBUSY,

@@ -343,6 +343,9 @@ static void delete (void)
 	is_int(json_array_size(json_object_get(r, "serviceArns")), 0, "not listed");
 	json_decref(r);
 	is_int(ecsfs_service_exists(s, "prod", "web"), -ENOENT, "nor in the tree");
+	r = call("UpdateService", "{\"cluster\":\"prod\",\"service\":\"web\",\"desiredCount\":1}");
+	is_str(type_of(r), "ServiceNotActiveException", "an INACTIVE service takes no update");
+	json_decref(r);
 	harness_restart(dir);
 	o = describe1("web", false);
 	is_str(str_at(o, "status"), "INACTIVE", "INACTIVE across a restart");
