@@ -201,32 +201,58 @@ int ecsfs__sql_fault(ecsfs_store *s, int rc, const char *what)
 	return -EIO;
 }
 
+static unsigned slot_of(const char *sql, unsigned cap)
+{
+	return (unsigned)(((uintptr_t)sql >> 3) % cap);
+}
+
+/* Double the table; statements keep their addresses, only slots move. */
+static int grow_cache(ecsfs_store *s)
+{
+	unsigned cap = s->cache_cap ? 2 * s->cache_cap : ECSFS__STMT_CACHE_MIN;
+	struct ecsfs__stmt_slot *t = calloc(cap, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	for (unsigned i = 0; i < s->cache_cap; i++) {
+		if (!s->cache[i].sql)
+			continue;
+		unsigned k = slot_of(s->cache[i].sql, cap);
+		while (t[k].sql)
+			k = (k + 1) % cap;
+		t[k] = s->cache[i];
+	}
+	free(s->cache);
+	s->cache = t;
+	s->cache_cap = cap;
+	return 0;
+}
+
 sqlite3_stmt *ecsfs__sql_stmt(ecsfs_store *s, const char *sql)
 {
-	unsigned h = (unsigned)(((uintptr_t)sql >> 3) % ECSFS__STMT_CACHE);
+	unsigned k;
 
-	for (unsigned i = 0; i < ECSFS__STMT_CACHE; i++) {
-		unsigned k = (h + i) % ECSFS__STMT_CACHE;
+	if (2 * (s->cache_used + 1) > s->cache_cap && grow_cache(s) < 0) {
+		snprintf(s->last_error, sizeof(s->last_error), "prepare: out of memory");
+		return NULL;
+	}
+	for (k = slot_of(sql, s->cache_cap); s->cache[k].sql; k = (k + 1) % s->cache_cap) {
 		if (s->cache[k].sql == sql) {
 			sqlite3_reset(s->cache[k].st);
 			sqlite3_clear_bindings(s->cache[k].st);
 			return s->cache[k].st;
 		}
-		if (!s->cache[k].sql) {
-			sqlite3_stmt *st = NULL;
-			int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
-						    NULL);
-			if (rc != SQLITE_OK) {
-				ecsfs__sql_fault(s, rc, "prepare");
-				return NULL;
-			}
-			s->cache[k].sql = sql;
-			s->cache[k].st = st;
-			return st;
-		}
 	}
-	/* The cache is sized for every statement of the store. */
-	abort();
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK) {
+		ecsfs__sql_fault(s, rc, "prepare");
+		return NULL;
+	}
+	s->cache[k].sql = sql;
+	s->cache[k].st = st;
+	s->cache_used++;
+	return st;
 }
 
 static int exec(ecsfs_store *s, const char *sql)
@@ -382,8 +408,9 @@ void ecsfs_store_close(ecsfs_store *s)
 {
 	if (!s)
 		return;
-	for (unsigned i = 0; i < ECSFS__STMT_CACHE; i++)
+	for (unsigned i = 0; i < s->cache_cap; i++)
 		sqlite3_finalize(s->cache[i].st);
+	free(s->cache);
 	sqlite3_close(s->db);
 	free(s);
 }

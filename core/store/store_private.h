@@ -9,8 +9,9 @@
 #include "ecsfs/store.h"
 
 /* Prepared statements kept, one per SQL text of the store (keyed by the
- * text's address): more than there are statements. */
-#define ECSFS__STMT_CACHE 128
+ * text's address): an open-addressing table that doubles when half full,
+ * so new statements never find it full (every run of the suite grows it). */
+#define ECSFS__STMT_CACHE_MIN 64
 
 struct ecsfs_store {
 	sqlite3 *db;
@@ -19,10 +20,11 @@ struct ecsfs_store {
 	char last_error[512];
 	ecsfs_store_watch_cb taskdefs_watch; /* told when revisions change */
 	void *taskdefs_watch_data;
-	struct {
+	struct ecsfs__stmt_slot {
 		const char *sql;
 		sqlite3_stmt *st;
-	} cache[ECSFS__STMT_CACHE];
+	} * cache;
+	unsigned cache_cap, cache_used;
 };
 
 /* Translate a SQLite result code into -errno, keeping the cause in
