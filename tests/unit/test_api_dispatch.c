@@ -12,7 +12,24 @@
 
 #define ECS "AmazonEC2ContainerServiceV20141113."
 
-static ecsfs_api_core core; /* no store: nothing here reaches an operation */
+static ecsfs_api_core core; /* a store of its own; no engine, no services */
+static int refusals_seen, log_lines;
+static char last_refused[128];
+
+static void on_refused(void *data, const char *op, const char *type, int code, const char *msg)
+{
+	(void)data;
+	(void)code;
+	(void)msg;
+	refusals_seen++;
+	snprintf(last_refused, sizeof(last_refused), "%s %s", op, type);
+}
+
+static void on_log(const char *fmt, ...)
+{
+	(void)fmt;
+	log_lines++;
+}
 
 /* The reply's __type and message, parsed back. */
 static void reply_is(const ecsfs__api_reply *r, int status, const char *type, const char *what)
@@ -107,6 +124,32 @@ static void bodies(void)
 		deep[i] = '{';
 	dispatch(op, deep, n, 400, "SerializationException", "5,000 open braces, never closed");
 	free(deep);
+}
+
+/* Operations reached through the dispatcher: types checked by the helpers,
+ * a refused change told to the errors hook, a read not, a fault as 500. */
+static void through_operations(void)
+{
+	ecsfs__api_reply r;
+
+	dispatch(ECS "ListClusters", "{\"maxResults\":\"5\"}", strlen("{\"maxResults\":\"5\"}"),
+		 400, "InvalidParameterException", "ListClusters with maxResults as a string");
+	is_int(refusals_seen, 0, "... a read is not a refused change");
+	dispatch(ECS "CreateCluster", "{\"clusterName\":5}", strlen("{\"clusterName\":5}"), 400,
+		 "InvalidParameterException", "CreateCluster with a number as clusterName");
+	is_int(refusals_seen, 1, "... a refused change is told to the errors hook");
+	is_str(last_refused, "ecs.CreateCluster InvalidParameterException", "... with its name");
+	dispatch(ECS "DescribeClusters", "{\"clusters\":[1]}", strlen("{\"clusters\":[1]}"), 400,
+		 "InvalidParameterException", "DescribeClusters with a number in clusters");
+	ecsfs__api_reply_init(&r);
+	ecsfs__api_dispatch(&core, ECS "ListClusters", "", 0, &r);
+	is_int(r.status, 200, "ListClusters with an empty body (as {}): 200");
+	is_str(r.body.data, "{\"clusterArns\":[]}", "... no clusters yet");
+	ecsfs__api_reply_release(&r);
+	dispatch(ECS "DescribeServices", "{\"services\":[\"web\"]}",
+		 strlen("{\"services\":[\"web\"]}"), 500, "ServerException",
+		 "DescribeServices without the services' subsystem");
+	is_int(log_lines, 1, "... a ServerException is a line in the daemon's log");
 }
 
 static void typed_fields(void)
@@ -277,12 +320,26 @@ static void errors(void)
 
 int main(void)
 {
+	char dir[] = "/tmp/test-api-dispatch.XXXXXX";
+	ecsfs_buf why = ECSFS_BUF_INIT;
+
+	if (!mkdtemp(dir) || ecsfs_store_open(dir, &core.store, &why) < 0) {
+		printf("Bail out! no store: %s\n", why.data ? why.data : "");
+		return 1;
+	}
+	core.state_dir = dir;
+	core.refused = on_refused;
+	core.log = on_log;
 	targets();
 	bodies();
+	through_operations();
 	typed_fields();
 	references();
 	pages();
 	epochs();
 	errors();
+	ecsfs_store_close(core.store);
+	ecsfs_buf_release(&why);
+	tap_rmtree(dir);
 	return tap_done();
 }
