@@ -94,13 +94,13 @@ n=$(started tick)
 ok $((n >= 2 ? 0 : 1)) "its fires started $n tasks"
 
 # ---- at() a few seconds ahead, on the real clock; Input's overrides ----
-when=$(date -u -d '@'$(($(date +%s) + 4)) +%Y-%m-%dT%H:%M:%S)
+when=$(date -u -d '@'$(($(date +%s) + 6)) +%Y-%m-%dT%H:%M:%S)
 cat >"$SP/once.json" <<EOF
 {"ScheduleExpression": "at($when)", "ActionAfterCompletion": "DELETE",
  "Target": {"EcsParameters": {"TaskDefinitionArn": "job"},
   "Input": "{\"containerOverrides\": [{\"name\": \"app\", \"command\": [\"sh\", \"-c\", \"echo from-input\"]}]}"}}
 EOF
-ok $? "an at() schedule 4 s ahead with DELETE"
+ok $? "an at() schedule 6 s ahead with DELETE"
 like "$(cat "$C/schedules/once/status")" "next: ${when}.000Z" "status: its one fire"
 wait_for 20 test ! -e "$SP/once.json"
 ok $? "after it fired, the schedule removed its own file"
@@ -152,6 +152,9 @@ repo=$T/repo
 mkdir -p "$repo/clusters/prod/schedules"
 doc "cron(0 6 ? * MON-FRI *)" ', "ScheduleExpressionTimezone": "Europe/London"' \
 	>"$repo/clusters/prod/schedules/weekdays.json"
+# as a checkout's file is: older than any edit made below (rsync's quick check
+# compares sizes and whole-second times)
+touch -d '@'$(($(date +%s) - 60)) "$repo/clusters/prod/schedules/weekdays.json"
 rsync -rt "$repo/" "$MNT/spec/"
 ok $? "rsync applies a repository with a schedule"
 like "$(cat "$C/schedules/weekdays/status")" 'time_zone: Europe/London' "it is in effect"
@@ -160,6 +163,13 @@ like "$(cat "$C/schedules/weekdays/status")" 'next: .*T0[56]:00:00.000Z \(.*T06:
 is "$(rsync -rt --itemize-changes "$repo/" "$MNT/spec/")" "" "re-applying changes nothing"
 diff -r "$repo/clusters/prod/schedules" "$SP" >/dev/null
 ok $? "diff -r shows no drift"
+sed -i 's/MON-FRI/SAT,SUN/' "$SP/weekdays.json"
+ok $? "sed -i edits the schedule in place"
+like "$(cat "$C/schedules/weekdays/status")" 'expression: cron\(0 6 \? \* SAT,SUN \*\)' "the edit is in effect"
+! diff -r "$repo/clusters/prod/schedules" "$SP" >/dev/null
+ok $? "diff -r shows the drift from the repository"
+rsync -rt "$repo/" "$MNT/spec/"
+like "$(cat "$C/schedules/weekdays/status")" 'MON-FRI' "the next apply restores it"
 rm "$repo/clusters/prod/schedules/weekdays.json"
 rsync -rt --delete "$repo/" "$MNT/spec/"
 ok $? "rsync --delete prunes it"
