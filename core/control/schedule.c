@@ -83,7 +83,7 @@ static int read_row(ecsfs_schedules *sc, const char *cluster, const char *name,
 	if (r == 0 && !(doc = json_loads(row->doc.data, 0, NULL)))
 		r = -EIO;
 	if (r == 0) {
-		r = ecsfs__sched_def_read(cluster, name, doc, def, &err);
+		r = ecsfs__sched_def_read(name, doc, def, &err);
 		json_decref(doc);
 	}
 	ecsfs_err_release(&err);

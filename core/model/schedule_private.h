@@ -56,8 +56,8 @@ struct ecsfs_schedules {
 
 /* Read a checked document into *def (ecsfs__sched_def_release() it).
  * 0, or -EINVAL + err for what only a second look finds. */
-int ecsfs__sched_def_read(const char *cluster, const char *name, const json_t *doc,
-			  ecsfs__sched_def *def, ecsfs_err *err);
+int ecsfs__sched_def_read(const char *name, const json_t *doc, ecsfs__sched_def *def,
+			  ecsfs_err *err);
 void ecsfs__sched_def_release(ecsfs__sched_def *def);
 /* A StartDate or EndDate: an RFC 3339 string (no zone: UTC) or epoch
  * seconds. 0 and *ms, or -EINVAL. */

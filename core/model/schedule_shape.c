@@ -401,8 +401,8 @@ static json_t *run_request(const char *name, const json_t *target)
 	return rq;
 }
 
-int ecsfs__sched_def_read(const char *cluster, const char *name, const json_t *doc,
-			  ecsfs__sched_def *def, ecsfs_err *err)
+int ecsfs__sched_def_read(const char *name, const json_t *doc, ecsfs__sched_def *def,
+			  ecsfs_err *err)
 {
 	const json_t *target = json_object_get(doc, "Target"), *v;
 	const json_t *retry = json_object_get(target, "RetryPolicy");
@@ -430,7 +430,6 @@ int ecsfs__sched_def_read(const char *cluster, const char *name, const json_t *d
 	def->delete_after = str(doc, "ActionAfterCompletion") &&
 			    !strcmp(str(doc, "ActionAfterCompletion"), "DELETE");
 	def->request = run_request(name, target);
-	(void)cluster;
 	return 0;
 }
 

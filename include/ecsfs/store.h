@@ -334,6 +334,7 @@ typedef struct ecsfs_fire_row {
 void ecsfs_fire_row_init(ecsfs_fire_row *f);
 void ecsfs_fire_row_release(ecsfs_fire_row *f);
 
+/* Insert or replace a schedule's row. */
 int ecsfs_store_schedule_put(ecsfs_store *s, const char *cluster, const char *name,
 			     const ecsfs_schedule_row *row);
 /* row may be NULL (existence only). */
@@ -341,12 +342,16 @@ int ecsfs_store_schedule_get(ecsfs_store *s, const char *cluster, const char *na
 			     ecsfs_schedule_row *row);
 /* The row and every fire of it. */
 int ecsfs_store_schedule_delete(ecsfs_store *s, const char *cluster, const char *name);
+/* Move the cursor (-ENOENT: no such schedule). */
 int ecsfs_store_schedule_set_cursor(ecsfs_store *s, const char *cluster, const char *name,
 				    int64_t cursor_ms);
+/* A cluster's schedules by name; callbacks may use the store. */
 int ecsfs_store_schedule_list(ecsfs_store *s, const char *cluster, ecsfs_store_name_cb cb,
 			      void *data);
+/* Every schedule, by cluster then name; callbacks may use the store. */
 typedef int (*ecsfs_store_pair_cb)(void *data, const char *cluster, const char *name);
 int ecsfs_store_schedule_list_all(ecsfs_store *s, ecsfs_store_pair_cb cb, void *data);
+/* How many schedules there are, all clusters. */
 int ecsfs_store_schedule_count(ecsfs_store *s, uint64_t *n);
 /* Insert or replace a fire (by its due time). */
 int ecsfs_store_fire_put(ecsfs_store *s, const char *cluster, const char *name,

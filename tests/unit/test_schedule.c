@@ -212,6 +212,23 @@ static void test_documents(void)
 	ok(ecsfs_schedule_exists(sc, "prod", "bad") == -ENOENT, "nothing refused was kept");
 }
 
+/* Told first as a task is made (inside ecsfs_tasks_start()): the fire
+ * that starts it must already be a row of the store, still PENDING. */
+static int open_fires, tasks_made;
+
+static int open_cb(void *data, const ecsfs_fire_row *f)
+{
+	open_fires++;
+	return 0;
+}
+
+static void made_cb(void *data, const char *cluster, const char *id)
+{
+	if (tasks_made++) /* later calls: the task's own changes */
+		return;
+	ecsfs_store_fire_list(s, "prod", data, true, open_cb, NULL);
+}
+
 /* rate(): every N minutes from the creation; one fire per due time. */
 static void test_rate(void)
 {
@@ -223,8 +240,12 @@ static void test_rate(void)
 	   "status: the next fire");
 	tick_at(T0 + 4 * MINUTE);
 	is_int(started("every5", NULL), 0, "nothing before its time");
+	ecsfs_tasks_set_change_cb(tasks, made_cb, "every5");
 	tick_at(T0 + 5 * MINUTE);
+	ecsfs_tasks_set_change_cb(tasks, NULL, NULL);
 	is_int(started("every5", &id), 1, "one task at 00:05");
+	ok(tasks_made >= 1 && open_fires == 1,
+	   "as its task was made, the fire was already recorded (and not yet started)");
 	tick_at(T0 + 5 * MINUTE + 10);
 	tick_at(T0 + 5 * MINUTE + 20);
 	is_int(started("every5", NULL), 1, "ticks at the same time start nothing more");
