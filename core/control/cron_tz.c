@@ -301,7 +301,7 @@ static bool tzif_parse(ecsfs_tz *tz, const unsigned char *p, size_t len)
 {
 	tzif_counts c;
 
-	if (!tzif_header(p, len, &c) || p[4] < '2')
+	if (!tzif_header(p, len, &c) || p[4] < '2' || c.leap > 0) /* right/ zones: not civil time */
 		return false;
 	size_t skip = TZIF_HEADER + tzif_block(&c, 4);
 	if (skip > len || !tzif_header(p + skip, len - skip, &c))

@@ -236,6 +236,7 @@ int ecsfs_schedules_new(uv_loop_t *loop, ecsfs_store *store, ecsfs_tasks *tasks,
 	if (!sc)
 		abort();
 	sc->loop = loop, sc->store = store, sc->tasks = tasks;
+	sc->rng = (uint64_t)ecsfs_now_ns() | 1;
 	if (opts)
 		sc->opts = *opts;
 	if (!sc->opts.manual) {

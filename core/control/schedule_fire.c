@@ -20,6 +20,15 @@ void ecsfs__sched_started_by(const ecsfs__sched *e, int64_t due_ms, ecsfs_buf *o
 	ecsfs_buf_setf(out, "schedule/%s/%lld", e->name, (long long)due_ms);
 }
 
+/* xorshift64: enough to spread fires over a window */
+static uint64_t next_random(ecsfs_schedules *sc)
+{
+	sc->rng ^= sc->rng << 13;
+	sc->rng ^= sc->rng >> 7;
+	sc->rng ^= sc->rng << 17;
+	return sc->rng;
+}
+
 static void iso(int64_t ms, char out[32])
 {
 	ecsfs_time_iso(ms * 1000000, out);
@@ -55,8 +64,9 @@ static void next_fire(ecsfs_schedules *sc, const ecsfs__sched *e, int64_t due, i
 	f->due_ms = due, f->attempts = 0, f->actual_ms = 0, f->state = ECSFS_FIRE_PENDING;
 	f->run_ms = due;
 	if (window > 0)
-		f->run_ms += sc->opts.delay_ms ? sc->opts.delay_ms(sc->opts.now_data, window)
-					       : (int64_t)(random() % (window + 1));
+		f->run_ms += sc->opts.delay_ms
+				 ? sc->opts.delay_ms(sc->opts.now_data, window)
+				 : (int64_t)(next_random(sc) % (uint64_t)(window + 1));
 	*cursor = due;
 	if (now - due > e->def.max_age_ms) {
 		/* past a history's worth, the rest of the old ones go in one line */

@@ -13,7 +13,6 @@
 
 #define ECSFS__SCHED_RETRIES_DEFAULT 185   /* RetryPolicy.MaximumRetryAttempts */
 #define ECSFS__SCHED_AGE_DEFAULT     86400 /* RetryPolicy.MaximumEventAgeInSeconds */
-#define ECSFS__SCHED_CATCHUP_MAX     1000  /* late fires looked at one by one per pass */
 
 /* A schedule's document, read for the engine. */
 typedef struct ecsfs__sched_def {
@@ -52,6 +51,7 @@ struct ecsfs_schedules {
 	ecsfs_schedules_change_cb change_cb;
 	void *change_data;
 	bool in_tick;
+	uint64_t rng; /* FLEXIBLE delays: our own generator, not the process's random() */
 };
 
 /* Read a checked document into *def (ecsfs__sched_def_release() it).

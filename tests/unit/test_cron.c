@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ecsfs/cron.h"
 #include "ecsfs/util.h"
@@ -360,6 +361,9 @@ static void test_tz_names(void)
 	      "a directory is no zone");
 	fails(ecsfs_tz_load("zone.tab", &tz, &err), -EINVAL, ECSFS_E_INVALID_PARAMETER,
 	      "a table is no zone");
+	if (access("/usr/share/zoneinfo/right/UTC", R_OK) == 0)
+		fails(ecsfs_tz_load("right/UTC", &tz, &err), -EINVAL, ECSFS_E_INVALID_PARAMETER,
+		      "a zone that counts leap seconds is refused");
 	works(ecsfs_tz_load("UTC", &tz, &err), "UTC");
 	is_int(ecsfs_tz_offset(tz, 1700000000), 0, "UTC is +0");
 	ecsfs_tz_free(tz);
