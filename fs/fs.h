@@ -11,6 +11,7 @@
 #include "ecsfs/error.h"
 #include "ecsfs/lb.h"
 #include "ecsfs/metrics.h"
+#include "ecsfs/scaling.h"
 #include "ecsfs/runtime.h"
 #include "ecsfs/schedule.h"
 #include "ecsfs/store.h"
@@ -43,6 +44,7 @@ typedef struct ecsfs__fs {
 	ecsfs_lb *lb;		    /* the load-balancer controller */
 	ecsfs_schedules *schedules; /* NULL when they could not start */
 	ecsfs_metrics *metrics;	    /* NULL when it could not start */
+	ecsfs_scaling *scaling;	    /* the autoscaler; NULL when it could not start */
 	char *mountpoint;	    /* for messages in /ecs/errors */
 	struct fuse_session *se;
 	struct ecsfs__nodes *nodes;
@@ -135,6 +137,7 @@ extern const ecsfs__route ecsfs__routes_service[];
 extern const ecsfs__route ecsfs__routes_lb[];
 extern const ecsfs__route ecsfs__routes_schedule[];
 extern const ecsfs__route ecsfs__routes_metrics[];
+extern const ecsfs__route ecsfs__routes_scaling[];
 /* The route of scratch files (any unrouted name in an R_SCRATCH_DIR). */
 extern const ecsfs__route ecsfs__route_scratch;
 
@@ -237,6 +240,13 @@ void ecsfs__schedules_dir(ecsfs__fs *fs, const char *cluster, ecsfs__dirlist *ou
 void ecsfs__metrics_start(ecsfs__fs *fs, uv_loop_t *loop, int interval_s);
 void ecsfs__metrics_stop(ecsfs__fs *fs);
 void ecsfs__metrics_dir(ecsfs__fs *fs, ecsfs__dirlist *out);
+/* Auto scaling (routes_scaling.c): the autoscaler (after the sampler),
+ * stopped, its change callback, and "scaling" in a service's listing. */
+void ecsfs__scaling_start(ecsfs__fs *fs, uv_loop_t *loop);
+void ecsfs__scaling_stop(ecsfs__fs *fs);
+void ecsfs__scaling_changed(void *fs, const char *cluster, const char *service);
+void ecsfs__scaling_dir(ecsfs__fs *fs, const char *cluster, const char *service,
+			ecsfs__dirlist *out);
 
 /* Delete clusters a repository dropped, once their services are gone. */
 void ecsfs__clusters_sweep(ecsfs__fs *fs);

@@ -333,6 +333,7 @@ static void finish_stop(struct daemon *d)
 	/* services, then tasks: they cut their calls loose, which the runtime then
 	 * cancels */
 	ecsfs__schedules_stop(&d->fs);
+	ecsfs__scaling_stop(&d->fs);
 	ecsfs__metrics_stop(&d->fs);
 	ecsfs_services_free(d->fs.services);
 	d->fs.services = NULL;
@@ -569,6 +570,7 @@ static int serve(struct daemon *d, const struct options *o, int lock_fd)
 	}
 	ecsfs__schedules_start(&d->fs, &d->loop, o->schedule_minute_ms);
 	ecsfs__metrics_start(&d->fs, &d->loop, o->metrics_interval);
+	ecsfs__scaling_start(&d->fs, &d->loop);
 	start_api(d, o);
 	fd = fuse_session_fd(d->fs.se);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);

@@ -119,6 +119,7 @@ static int service_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *ou
 	ecsfs__dirlist_add_files(out, files, sizeof(files) / sizeof(files[0]));
 	ecsfs__dirlist_add(out, "tasks", S_IFDIR);
 	ecsfs__metrics_dir(fs, out);
+	ecsfs__scaling_dir(fs, m->cap[0], m->cap[1], out);
 	return 0;
 }
 

@@ -413,20 +413,35 @@ static void fold_tasks(ecsfs_metrics *m, int64_t ms)
 }
 
 /* Services and clusters: the sums of their tasks' samples of this round. */
+/* The sums of a service's or cluster's RUNNING tasks of this round. The
+ * percentages are of the tasks that have both figures: a task with no rate
+ * yet does not dilute its service's. */
+static void sum_tasks(ecsfs_metrics *m, const struct ecsfs__ment *e, int64_t ms,
+		      ecsfs_metric_sample *s)
+{
+	ecsfs_metric_sample ts, known;
+
+	ecsfs__metric_sample_clear(s, ms, m->round);
+	ecsfs__metric_sample_clear(&known, ms, m->round);
+	for (struct ecsfs__ment *t = m->ents; t; t = t->next)
+		if (t->kind == MENT_TASK && t->running && strcmp(t->cluster, e->cluster) == 0 &&
+		    (e->kind == MENT_CLUSTER || strcmp(t->service, e->service) == 0) &&
+		    ecsfs__mring_get(&t->ring, 0, &ts) && ts.ms == ms) {
+			ecsfs__metrics_add(s, &ts);
+			ecsfs__metrics_add_known(&known, &ts);
+		}
+	ecsfs__metrics_percent(&known);
+	s->v[ECSFS_FIG_CPU_UTILIZATION] = known.v[ECSFS_FIG_CPU_UTILIZATION];
+	s->v[ECSFS_FIG_MEM_UTILIZATION] = known.v[ECSFS_FIG_MEM_UTILIZATION];
+}
+
 static void fold_sums(ecsfs_metrics *m, int64_t ms)
 {
 	for (struct ecsfs__ment *e = m->ents; e; e = e->next) {
-		ecsfs_metric_sample s, ts;
+		ecsfs_metric_sample s;
 		if (e->kind == MENT_TASK)
 			continue;
-		ecsfs__metric_sample_clear(&s, ms, m->round);
-		for (struct ecsfs__ment *t = m->ents; t; t = t->next)
-			if (t->kind == MENT_TASK && t->running &&
-			    strcmp(t->cluster, e->cluster) == 0 &&
-			    (e->kind == MENT_CLUSTER || strcmp(t->service, e->service) == 0) &&
-			    ecsfs__mring_get(&t->ring, 0, &ts) && ts.ms == ms)
-				ecsfs__metrics_add(&s, &ts);
-		ecsfs__metrics_percent(&s);
+		sum_tasks(m, e, ms, &s);
 		s.v[ECSFS_FIG_RUNNING] = e->n_running;
 		s.v[ECSFS_FIG_PENDING] = e->n_pending;
 		if (e->kind == MENT_SERVICE) {

@@ -275,6 +275,19 @@ void ecsfs__metrics_add(ecsfs_metric_sample *sum, const ecsfs_metric_sample *s)
 		add_to(&sum->v[summed[i]], s->v[summed[i]]);
 }
 
+void ecsfs__metrics_add_known(ecsfs_metric_sample *sum, const ecsfs_metric_sample *s)
+{
+	static const ecsfs_metric_fig pairs[][2] = {
+	    {ECSFS_FIG_CPU_UTILIZED, ECSFS_FIG_CPU_RESERVED},
+	    {ECSFS_FIG_MEM_UTILIZED, ECSFS_FIG_MEM_RESERVED},
+	};
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		if (!isnan(s->v[pairs[i][0]]) && s->v[pairs[i][1]] > 0) {
+			add_to(&sum->v[pairs[i][0]], s->v[pairs[i][0]]);
+			add_to(&sum->v[pairs[i][1]], s->v[pairs[i][1]]);
+		}
+}
+
 void ecsfs__metrics_percent(ecsfs_metric_sample *s)
 {
 	double cu = s->v[ECSFS_FIG_CPU_UTILIZED], cr = s->v[ECSFS_FIG_CPU_RESERVED],

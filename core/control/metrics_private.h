@@ -111,6 +111,8 @@ bool ecsfs__metrics_insights(ecsfs_metrics *m, const char *cluster);
 void ecsfs__metrics_task_sample(const struct ecsfs__ment *t, int64_t ms, ecsfs_metric_sample *s);
 /* Add a task's sample into a service's or cluster's. */
 void ecsfs__metrics_add(ecsfs_metric_sample *sum, const ecsfs_metric_sample *s);
+/* Add only the used/reserved pairs a task has both of. */
+void ecsfs__metrics_add_known(ecsfs_metric_sample *sum, const ecsfs_metric_sample *s);
 /* Fill the utilisation percentages from the sums. */
 void ecsfs__metrics_percent(ecsfs_metric_sample *s);
 void ecsfs__metric_sample_clear(ecsfs_metric_sample *s, int64_t ms, uint64_t round);

@@ -175,6 +175,23 @@ static const char *const migrations[] = {
     "  reason TEXT NOT NULL,"
     "  PRIMARY KEY (cluster, name, due_ms)"
     ") WITHOUT ROWID;",
+    /* 11: scalable targets of services with their policies and scheduled
+     * actions (core/model/scaling.c), and the activities of the
+     * autoscaler (core/control/autoscale.c) */
+    "CREATE TABLE IF NOT EXISTS scaling_targets ("
+    "  cluster TEXT NOT NULL,"
+    "  service TEXT NOT NULL,"
+    "  created_ns INTEGER NOT NULL,"
+    "  doc TEXT NOT NULL,"
+    "  PRIMARY KEY (cluster, service)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS scaling_activities ("
+    "  cluster TEXT NOT NULL,"
+    "  service TEXT NOT NULL,"
+    "  start_ns INTEGER NOT NULL,"
+    "  doc TEXT NOT NULL,"
+    "  PRIMARY KEY (cluster, service, start_ns)"
+    ") WITHOUT ROWID;",
 };
 
 int ecsfs_store_schema_version(void)

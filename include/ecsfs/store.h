@@ -364,4 +364,29 @@ int ecsfs_store_fire_list(ecsfs_store *s, const char *cluster, const char *name,
 /* Keep the newest `keep` fires that are not PENDING (and every PENDING one). */
 int ecsfs_store_fire_trim(ecsfs_store *s, const char *cluster, const char *name, int keep);
 
+/* ---- scalable targets and their activities (core/store/store_scaling.c;
+ * the model is core/model/scaling.c) ---- */
+
+/* Insert or replace a target: the canonical JSON of its document. */
+int ecsfs_store_scaling_put(ecsfs_store *s, const char *cluster, const char *service,
+			    int64_t created_ns, const char *doc);
+/* doc may be NULL (existence only); *created_ns too. */
+int ecsfs_store_scaling_get(ecsfs_store *s, const char *cluster, const char *service,
+			    int64_t *created_ns, ecsfs_buf *doc);
+/* The target and its activities. */
+int ecsfs_store_scaling_delete(ecsfs_store *s, const char *cluster, const char *service);
+int ecsfs_store_scaling_list(ecsfs_store *s, const char *cluster, ecsfs_store_name_cb cb,
+			     void *data);
+/* "cluster/service" of every target. */
+int ecsfs_store_scaling_list_all(ecsfs_store *s, ecsfs_store_name_cb cb, void *data);
+int ecsfs_store_scaling_count(ecsfs_store *s, uint64_t *n);
+/* Add an activity (its JSON) and keep the newest `keep` of the target. */
+int ecsfs_store_activity_add(ecsfs_store *s, const char *cluster, const char *service,
+			     int64_t start_ns, const char *doc, int keep);
+/* Activities of a target, newest first; the text is valid during the call,
+ * which must not use the store. */
+typedef int (*ecsfs_store_text_cb)(void *data, const char *text, size_t len);
+int ecsfs_store_activity_list(ecsfs_store *s, const char *cluster, const char *service,
+			      ecsfs_store_text_cb cb, void *data);
+
 #endif

@@ -157,7 +157,8 @@ static ids service_tasks(const char *name)
 }
 
 /* The value of "key: " in a metrics file, or -1. */
-static double text_value(const char *service, const char *task, const char *key)
+__attribute__((unused)) static double text_value(const char *service, const char *task,
+						 const char *key)
 {
 	ecsfs_buf t = ECSFS_BUF_INIT, k = ECSFS_BUF_INIT;
 	const char *p;
