@@ -33,6 +33,7 @@ extern const ecsfs__api_op ecsfs__ecs_service_ops[];
 extern const ecsfs__api_op ecsfs__ecs_account_ops[];
 extern const ecsfs__api_op ecsfs__ecs_tag_ops[];
 extern const ecsfs__api_op ecsfs__logs_ops[];
+extern const ecsfs__api_op ecsfs__autoscaling_ops[]; /* autoscaling.c */
 
 /* An exception name for the dispatcher when an ecsfs_err kind is not the
  * one to show: set with ecsfs__api_fail(). */

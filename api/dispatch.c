@@ -35,6 +35,8 @@ static const ecsfs__api_op *const logs_tables[] = {ecsfs__logs_ops, NULL};
 static const struct target targets[] = {
     {"AmazonEC2ContainerServiceV20141113", "ecs", ecs_tables},
     {"Logs_20140328", "logs", logs_tables},
+    {"AnyScaleFrontendService", "application-autoscaling",
+     (const ecsfs__api_op *const[]){ecsfs__autoscaling_ops, NULL}},
 };
 
 void ecsfs__api_reply_init(ecsfs__api_reply *r)

@@ -514,6 +514,7 @@ static void start_api(struct daemon *d, const struct options *o)
 	    .services = d->fs.services,
 	    .lb = d->fs.lb,
 	    .metrics = d->fs.metrics,
+	    .scaling = d->fs.scaling,
 	    .state_dir = o->state,
 	    .log = ecsfs__log,
 	    .refused = api_refused,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ecsfs/arn.h"
 #include "ecsfs/util.h"
 
 #include "autoscale_private.h"
@@ -28,6 +29,32 @@ void ecsfs__scaling_alarm_name(const struct ecsfs__target *t, const struct ecsfs
 	ecsfs_buf_addf(out, "TargetTracking-service/%s/%s-Alarm%s-%08x-%04x-4%03x-8%03x-%012x",
 		       t->cluster, t->service, high ? "High" : "Low", h, h >> 16, h & 0xfff,
 		       (h >> 8) & 0xfff, h);
+}
+
+json_t *ecsfs_scaling_policy_alarms(const char *cluster, const char *service, const json_t *policy)
+{
+	struct ecsfs__target t = {.cluster = (char *)cluster, .service = (char *)service};
+	const char *type = json_string_value(json_object_get(policy, "PolicyType")) ?: "";
+	struct ecsfs__policy p = {
+	    .name = (char *)(json_string_value(json_object_get(policy, "PolicyName")) ?: ""),
+	    .type = strcmp(type, "TargetTrackingScaling") == 0 ? SCALING_TARGET_TRACKING
+							       : SCALING_STEP};
+	json_t *list = json_array();
+
+	for (int high = 1; high >= 0; high--) {
+		ecsfs_buf name = ECSFS_BUF_INIT, arn = ECSFS_BUF_INIT;
+		if (p.type == SCALING_STEP && !high)
+			break;
+		if (p.type == SCALING_STEP && !json_object_get(policy, "Alarm"))
+			break;
+		ecsfs__scaling_alarm_name(&t, &p, high, &name);
+		ecsfs_arn(&arn, "cloudwatch", "alarm:%s", name.data);
+		json_array_append_new(
+		    list, json_pack("{s:s, s:s}", "AlarmName", name.data, "AlarmARN", arn.data));
+		ecsfs_buf_release(&name);
+		ecsfs_buf_release(&arn);
+	}
+	return list;
 }
 
 /* ---- activities ---- */

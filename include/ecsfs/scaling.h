@@ -90,6 +90,11 @@ int ecsfs_scaling_list(ecsfs_store *s, const char *cluster, ecsfs_store_name_cb 
 /* Every target: "cluster/service" pairs (for the API's describes). */
 int ecsfs_scaling_list_all(ecsfs_store *s, ecsfs_store_name_cb cb, void *data);
 
+/* The CloudWatch alarms that would stand for `policy` (a PutScalingPolicy
+ * object): [{AlarmName, AlarmARN}], the names the activities' causes use
+ * (caller decrefs). */
+json_t *ecsfs_scaling_policy_alarms(const char *cluster, const char *service, const json_t *policy);
+
 /* clusters/<c>/services/<s>/scaling: the target, each policy's metric,
  * alarm state and cooldown left, the scheduled actions' next runs, the
  * last activities. -ENOENT when the service has no target. */

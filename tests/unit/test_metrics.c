@@ -16,10 +16,10 @@ static void check_figures(void)
 	reg("web",
 	    "{\"cpu\":\"256\",\"memory\":\"512\",\"containerDefinitions\":[{\"name\":\"app\","
 	    "\"image\":\"busybox\"}]}");
-	is_int(ecsfs_service_put(
-		   sv, "prod", "web",
-		   json_pack("{s:s, s:i}", "taskDefinition", "web", "desiredCount", 2), NULL, &err),
-	       0, "service web (%s)", err.msg.data);
+	json_t *doc = json_pack("{s:s, s:i}", "taskDefinition", "web", "desiredCount", 2);
+	is_int(ecsfs_service_put(sv, "prod", "web", doc, NULL, &err), 0, "service web (%s)",
+	       err.msg.data);
+	json_decref(doc);
 	settle();
 	web = service_tasks("web");
 	is_int(web.n, 2, "2 tasks run");
