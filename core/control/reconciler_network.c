@@ -364,13 +364,34 @@ static bool transient(ecsfs_tasks *t, int err)
 	return err == -ECANCELED || err == -ETIMEDOUT || err == -ECONNREFUSED || !engine_up(t);
 }
 
+/*
+ * Disconnects go to the engine one at a time: Docker 20.10's libnetwork
+ * deadlocks (its controller and network locks taken in opposite orders by
+ * an endpoint delete and a disconnect) when a service's tasks all leave at
+ * once, and then answers no network call until it is restarted. A task
+ * whose turn has not come waits here; the next leaves as one ends.
+ */
+#define LEAVING_MAX 1u
+
+static void next_leaver(ecsfs_tasks *t)
+{
+	for (size_t i = 0; i < t->n && t->net_leaving < LEAVING_MAX; i++) {
+		struct task *k = t->v[i];
+		if (k->leave_queued) {
+			k->leave_queued = false;
+			ecsfs__reconcile(k);
+		}
+	}
+}
+
 static void on_left(void *data, int err, json_t *result, const char *errmsg)
 {
 	struct op *o = data;
 	struct task *k = o->k;
+	ecsfs_tasks *t = o->t;
 
-	if (o->t && k) {
-		if (err && transient(o->t, err)) {
+	if (t && k) {
+		if (err && transient(t, err)) {
 			k->retry_at = ecsfs_now_ns() + RETRY_NS;
 		} else {
 			/* gone, or not attached any more: either way it has left */
@@ -378,7 +399,11 @@ static void on_left(void *data, int err, json_t *result, const char *errmsg)
 			ecsfs__rc_saved(k);
 		}
 	}
+	if (t)
+		t->net_leaving--;
 	ecsfs__rc_op_done(o);
+	if (t)
+		next_leaver(t);
 }
 
 bool ecsfs__rc_network_leave(struct task *k)
@@ -388,10 +413,18 @@ bool ecsfs__rc_network_leave(struct task *k)
 
 	if (!k->network || !k->pause_id || k->detached)
 		return false;
+	if (t->net_leaving >= LEAVING_MAX) {
+		k->leave_queued = true;
+		return true;
+	}
+	k->leave_queued = false;
 	o = ecsfs__rc_op_new(t, k, NULL);
 	o->pause = true;
-	if (ops(t)->network_disconnect(t->rt, k->network, k->pause_id, on_left, o) < 0)
+	t->net_leaving++;
+	if (ops(t)->network_disconnect(t->rt, k->network, k->pause_id, on_left, o) < 0) {
+		t->net_leaving--;
 		ecsfs__rc_op_failed(o);
+	}
 	return true;
 }
 
@@ -492,6 +525,7 @@ void ecsfs__rc_networks_tick(ecsfs_tasks *t)
 {
 	if (t->net_sweep_at && t->net_sweep_at <= ecsfs_now_ns() && t->reachable)
 		ecsfs__rc_networks_sweep(t);
+	next_leaver(t); /* a turn nobody took (its task went on without leaving) */
 }
 
 void ecsfs_tasks_forget_cluster(ecsfs_tasks *t, const char *cluster)

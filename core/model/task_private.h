@@ -77,12 +77,13 @@ struct task {
 	bool needs_pause;
 	char *pause_id;
 	bool pause_running;
-	json_t *bindings; /* networkBindings seen on the pause container */
-	json_t *aliases;  /* DNS names on the cluster network (array), or NULL */
-	char *address;	  /* the task's own IP on its network, NULL while unknown */
-	char *network;	  /* awsvpc: the engine network its pause joined */
-	json_t *eni;	  /* awsvpc: what the engine says of the pause's endpoint */
-	bool detached;	  /* the pause has left the network (the task is stopping) */
+	json_t *bindings;  /* networkBindings seen on the pause container */
+	json_t *aliases;   /* DNS names on the cluster network (array), or NULL */
+	char *address;	   /* the task's own IP on its network, NULL while unknown */
+	char *network;	   /* awsvpc: the engine network its pause joined */
+	json_t *eni;	   /* awsvpc: what the engine says of the pause's endpoint */
+	bool detached;	   /* the pause has left the network (the task is stopping) */
+	bool leave_queued; /* waits its turn to leave the network (reconciler_network.c) */
 	bool volumes_done;
 	bool images_done;
 	bool removed; /* containers and volumes are gone from the engine */
@@ -122,6 +123,7 @@ struct ecsfs_tasks {
 	struct cnet *nets;	       /* the clusters' networks (control/reconciler_network.c) */
 	char *task_subnet;	       /* --task-subnet: the pool cluster networks take /24s from */
 	bool net_sweeping, net_sweep_again;
+	unsigned net_leaving; /* network disconnects in flight (one at a time) */
 	int64_t net_sweep_at; /* when to look for networks of deleted clusters again */
 	bool syncing;
 	bool sync_again;

@@ -192,6 +192,31 @@ static void test_awsvpc_leave(char ids[3][33])
 	is_int(ecsfs_fake_runtime_resolve(rt, "ecsfs-prod", "api-svc", NULL), 0, "all gone");
 }
 
+/* Six tasks stopped at once leave the network one at a time (Docker 20.10
+ * deadlocks on concurrent disconnects), and all of them stop. */
+static void test_awsvpc_stop_all(void)
+{
+	char ids[6][33];
+	int stopped = 0;
+
+	is_int(start_in("prod", "api", 6, "batch-svc", ids), 0, "six awsvpc tasks");
+	settle();
+	is_int(ecsfs_fake_runtime_resolve(rt, "ecsfs-prod", "batch-svc", NULL), 6,
+	       "the alias resolves to the six");
+	for (int i = 0; i < 6; i++) {
+		ecsfs_err_reset(&err);
+		ecsfs_tasks_stop(tasks, "prod", ids[i], "", 0, &err);
+	}
+	is_int(ecsfs_fake_runtime_resolve(rt, "ecsfs-prod", "batch-svc", NULL), 5,
+	       "stopped together, one disconnect goes to the engine at first");
+	settle();
+	for (int i = 0; i < 6; i++)
+		stopped += strcmp(last(ids[i]), "STOPPED") == 0;
+	is_int(stopped, 6, "then each in turn: all six stop");
+	is_int(ecsfs_fake_runtime_resolve(rt, "ecsfs-prod", "batch-svc", NULL), 0,
+	       "and none answers to the alias");
+}
+
 static void test_awsvpc(void)
 {
 	char ids[3][33], addr[64], ip[16];
@@ -778,6 +803,7 @@ int main(void)
 	test_many();
 
 	test_awsvpc();
+	test_awsvpc_stop_all();
 	test_bridge_and_clusters();
 	test_task_subnet();
 
