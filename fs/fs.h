@@ -268,6 +268,41 @@ int ecsfs__stored_exists(ecsfs__fs *fs, const ecsfs__match *m, int kind);
 /* The same for spec definition files (cluster.json, taskdefs). */
 int ecsfs__spec_file_exists(ecsfs__fs *fs, const ecsfs__match *m);
 
+/* ---- spec documents (routes_doc.c) ---- */
+
+/*
+ * A JSON spec file of spec/clusters/<c>/<kind>/<name>.json whose meaning is
+ * one model's check and put: what the route's check and apply hand to
+ * ecsfs__spec_doc_check/_apply, which parse the bytes the same way for all.
+ */
+typedef struct ecsfs__spec_doc {
+	const char *what; /* "a service definition", in the size limit's message */
+	int max;	  /* bytes of text at the most */
+	/* the model's rules on the parsed document (cap[0] cluster, cap[1] name) */
+	int (*check)(const char *cluster, const char *name, const json_t *doc, ecsfs_err *err);
+	/* create or update it from the document and the bytes its file keeps */
+	int (*put)(ecsfs__fs *fs, const ecsfs__match *m, const json_t *doc,
+		   const ecsfs_spec_bytes *file, ecsfs_err *err);
+} ecsfs__spec_doc;
+
+/* A route's check: 0 while a plain append may still complete the document
+ * (partial), or when the model accepts it; -EINVAL and err otherwise. */
+int ecsfs__spec_doc_check(const ecsfs__spec_doc *d, const ecsfs__match *m, const char *data,
+			  size_t len, bool partial, ecsfs_err *err);
+/* A route's apply: parse the whole text and put it. */
+int ecsfs__spec_doc_apply(const ecsfs__spec_doc *d, ecsfs__fs *fs, const ecsfs__match *m,
+			  const char *data, size_t len, const ecsfs_file_meta *meta,
+			  ecsfs_err *err);
+
+/* The route of a definition file in spec/: stored with its metadata, made by
+ * open(O_CREAT), and removed only after the grace period (editors' renames). */
+#define ECSFS__SPEC_FILE(p, chk, app, unl)                                                         \
+	{                                                                                          \
+		.pattern = (p), .type = S_IFREG, .perm = 0644,                                     \
+		.flags = ECSFS__R_STORED | ECSFS__R_CREATE | ECSFS__R_GRACE,                       \
+		.exists = ecsfs__spec_file_exists, .check = (chk), .apply = (app), .unlink = (unl) \
+	}
+
 /* Daemon log (main.c): one timestamped line on stderr. */
 void ecsfs__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

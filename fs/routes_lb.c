@@ -209,12 +209,6 @@ static int rules_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 		.flags = ECSFS__R_SCRATCH_DIR | ECSFS__R_KEEPMETA, .list = spec_files_list, \
 		.rmdir = fixed_rmdir                                                        \
 	}
-#define SPEC_FILE(p, chk, app, unl)                                                                \
-	{                                                                                          \
-		.pattern = (p), .type = S_IFREG, .perm = 0644,                                     \
-		.flags = ECSFS__R_STORED | ECSFS__R_CREATE | ECSFS__R_GRACE,                       \
-		.exists = ecsfs__spec_file_exists, .check = (chk), .apply = (app), .unlink = (unl) \
-	}
 #define LIVE_FILE(p, ex, rd)                                                                \
 	{                                                                                   \
 		.pattern = (p), .type = S_IFREG, .perm = 0444, .flags = ECSFS__R_GENERATED, \
@@ -223,9 +217,9 @@ static int rules_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 
 const ecsfs__route ecsfs__routes_lb[] = {
     SPEC_DIR("/spec/targetgroups"),
-    SPEC_FILE("/spec/targetgroups/*.json", tg_check, tg_apply, tg_unlink),
+    ECSFS__SPEC_FILE("/spec/targetgroups/*.json", tg_check, tg_apply, tg_unlink),
     SPEC_DIR("/spec/loadbalancers"),
-    SPEC_FILE("/spec/loadbalancers/*.json", lb_check, lb_apply, lb_unlink),
+    ECSFS__SPEC_FILE("/spec/loadbalancers/*.json", lb_check, lb_apply, lb_unlink),
     {.pattern = "/targetgroups", .type = S_IFDIR, .perm = 0755, .list = tgs_list},
     {.pattern = "/targetgroups/*",
      .type = S_IFDIR,

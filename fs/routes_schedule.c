@@ -67,50 +67,31 @@ void ecsfs__schedules_dir(ecsfs__fs *fs, const char *cluster, ecsfs__dirlist *ou
 
 /* ---- spec/clusters/<c>/schedules/<name>.json ---- */
 
-/* The bytes as a JSON object; 1 (no *doc) while a plain append could
- * still complete it, -EINVAL when no more bytes could. */
-static int spec_parse(const char *data, size_t len, bool partial, json_t **doc, ecsfs_err *err)
+static int schedule_put(ecsfs__fs *fs, const ecsfs__match *m, const json_t *doc,
+			const ecsfs_spec_bytes *file, ecsfs_err *err)
 {
-	json_t *whole;
-
-	if (len > ECSFS_SCHEDULE_JSON_MAX || memchr(data, '\0', len))
-		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
-				     "a schedule is at most %d bytes of text",
-				     ECSFS_SCHEDULE_JSON_MAX);
-	if (partial && ecsfs_json_prefix_ok(data, len)) {
-		if (!(whole = json_loadb(data, len, JSON_DISABLE_EOF_CHECK, NULL)))
-			return 1;
-		json_decref(whole);
-	}
-	return ecsfs_err_from(err, ECSFS_E_INVALID_PARAMETER,
-			      ecsfs_json_parse_object(data, len, doc, &err->msg));
+	if (!fs->schedules)
+		return ecsfs_err_set(err, ECSFS_E_SERVER, -EIO, "schedules are not available");
+	return ecsfs_schedule_put(fs->schedules, m->cap[0], m->cap[1], doc, file, err);
 }
+
+static const ecsfs__spec_doc schedule_doc = {
+    .what = "a schedule",
+    .max = ECSFS_SCHEDULE_JSON_MAX,
+    .check = ecsfs_schedule_check,
+    .put = schedule_put,
+};
 
 static int spec_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 		      bool partial, ecsfs_err *err)
 {
-	json_t *doc = NULL;
-	int r = spec_parse(data, len, partial, &doc, err);
-
-	if (r == 0)
-		r = ecsfs_schedule_check(m->cap[0], m->cap[1], doc, err);
-	json_decref(doc);
-	return r < 0 ? r : 0;
+	return ecsfs__spec_doc_check(&schedule_doc, m, data, len, partial, err);
 }
 
 static int spec_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 		      const ecsfs_file_meta *meta, ecsfs_err *err)
 {
-	ecsfs_spec_bytes file = {.data = data, .len = len, .meta = meta};
-	json_t *doc = NULL;
-	int r = spec_parse(data, len, false, &doc, err);
-
-	if (r == 0 && !fs->schedules)
-		r = ecsfs_err_set(err, ECSFS_E_SERVER, -EIO, "schedules are not available");
-	if (r == 0)
-		r = ecsfs_schedule_put(fs->schedules, m->cap[0], m->cap[1], doc, &file, err);
-	json_decref(doc);
-	return r;
+	return ecsfs__spec_doc_apply(&schedule_doc, fs, m, data, len, meta, err);
 }
 
 static int spec_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
@@ -168,14 +149,7 @@ static int describe_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 }
 
 const ecsfs__route ecsfs__routes_schedule[] = {
-    {.pattern = "/spec/clusters/*/schedules/*.json",
-     .type = S_IFREG,
-     .perm = 0644,
-     .flags = ECSFS__R_STORED | ECSFS__R_CREATE | ECSFS__R_GRACE,
-     .exists = ecsfs__spec_file_exists,
-     .check = spec_check,
-     .apply = spec_apply,
-     .unlink = spec_unlink},
+    ECSFS__SPEC_FILE("/spec/clusters/*/schedules/*.json", spec_check, spec_apply, spec_unlink),
     {.pattern = "/clusters/*/schedules",
      .type = S_IFDIR,
      .perm = 0755,

@@ -35,51 +35,29 @@ void ecsfs__services_changed(void *data, const char *cluster, const char *name)
 
 /* ---- spec/clusters/<c>/services/<s>.json ---- */
 
-/*
- * The file's bytes as a JSON object. 1 (and no *doc) while a plain append
- * could still complete it; -EINVAL when no more bytes could.
- */
-static int spec_parse(const char *data, size_t len, bool partial, json_t **doc, ecsfs_err *err)
+static int service_put(ecsfs__fs *fs, const ecsfs__match *m, const json_t *doc,
+		       const ecsfs_spec_bytes *file, ecsfs_err *err)
 {
-	json_t *whole;
-
-	if (len > ECSFS_SERVICE_JSON_MAX || memchr(data, '\0', len))
-		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
-				     "a service definition is at most %d bytes of text",
-				     ECSFS_SERVICE_JSON_MAX);
-	if (partial && ecsfs_json_prefix_ok(data, len)) {
-		/* a complete value can only grow by blanks: judge it now */
-		if (!(whole = json_loadb(data, len, JSON_DISABLE_EOF_CHECK, NULL)))
-			return 1;
-		json_decref(whole);
-	}
-	return ecsfs_err_from(err, ECSFS_E_INVALID_PARAMETER,
-			      ecsfs_json_parse_object(data, len, doc, &err->msg));
+	return ecsfs_service_put(fs->services, m->cap[0], m->cap[1], doc, file, err);
 }
+
+static const ecsfs__spec_doc service_doc = {
+    .what = "a service definition",
+    .max = ECSFS_SERVICE_JSON_MAX,
+    .check = ecsfs_service_check,
+    .put = service_put,
+};
 
 static int spec_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 		      bool partial, ecsfs_err *err)
 {
-	json_t *doc = NULL;
-	int r = spec_parse(data, len, partial, &doc, err);
-
-	if (r == 0)
-		r = ecsfs_service_check(m->cap[0], m->cap[1], doc, err);
-	json_decref(doc);
-	return r < 0 ? r : 0;
+	return ecsfs__spec_doc_check(&service_doc, m, data, len, partial, err);
 }
 
 static int spec_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 		      const ecsfs_file_meta *meta, ecsfs_err *err)
 {
-	ecsfs_spec_bytes file = {.data = data, .len = len, .meta = meta};
-	json_t *doc = NULL;
-	int r = spec_parse(data, len, false, &doc, err);
-
-	if (r == 0)
-		r = ecsfs_service_put(fs->services, m->cap[0], m->cap[1], doc, &file, err);
-	json_decref(doc);
-	return r;
+	return ecsfs__spec_doc_apply(&service_doc, fs, m, data, len, meta, err);
 }
 
 /* rm of the spec file is delete-service --force: DRAINING, then gone. */
@@ -332,14 +310,7 @@ static int task_link_readlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *o
 }
 
 const ecsfs__route ecsfs__routes_service[] = {
-    {.pattern = "/spec/clusters/*/services/*.json",
-     .type = S_IFREG,
-     .perm = 0644,
-     .flags = ECSFS__R_STORED | ECSFS__R_CREATE | ECSFS__R_GRACE,
-     .exists = ecsfs__spec_file_exists,
-     .check = spec_check,
-     .apply = spec_apply,
-     .unlink = spec_unlink},
+    ECSFS__SPEC_FILE("/spec/clusters/*/services/*.json", spec_check, spec_apply, spec_unlink),
     {.pattern = "/clusters/*/services",
      .type = S_IFDIR,
      .perm = 0755,

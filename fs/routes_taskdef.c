@@ -149,14 +149,7 @@ static int latest_readlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 }
 
 const ecsfs__route ecsfs__routes_taskdef[] = {
-    {.pattern = "/spec/taskdefs/*.json",
-     .type = S_IFREG,
-     .perm = 0644,
-     .flags = ECSFS__R_STORED | ECSFS__R_CREATE | ECSFS__R_GRACE,
-     .exists = ecsfs__spec_file_exists,
-     .check = spec_check,
-     .apply = spec_apply,
-     .unlink = spec_unlink},
+    ECSFS__SPEC_FILE("/spec/taskdefs/*.json", spec_check, spec_apply, spec_unlink),
     {.pattern = "/taskdefs", .type = S_IFDIR, .perm = 0755, .list = families_list},
     {.pattern = "/taskdefs/*",
      .type = S_IFDIR,
