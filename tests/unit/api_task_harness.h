@@ -16,9 +16,8 @@
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
 #include "fake/fake_runtime.h"
+#include "fake_harness.h"
 #include "tap.h"
-
-#define HARNESS static __attribute__((unused))
 
 static ecsfs_store *s;
 static ecsfs_runtime *rt;
@@ -37,24 +36,17 @@ HARNESS void harness_never(uv_timer_t *t)
 HARNESS void harness_open(char *dir)
 {
 	ecsfs_buf why = ECSFS_BUF_INIT;
-	ecsfs_err err = ECSFS_ERR_INIT;
 
-	if (!mkdtemp(dir))
-		exit(1);
-	uv_loop_init(&loop);
+	harness_open_fake(dir, &loop, &s, &rt);
 	/* the scheduler's timer does not keep a loop alive; this one does */
 	uv_timer_init(&loop, &keep);
 	uv_timer_start(&keep, harness_never, 1000000000, 0);
-	is_int(ecsfs_store_open(dir, &s, &why), 0, "store opens");
-	is_int(ecsfs_cluster_create(s, "prod", &err), 0, "cluster prod");
-	rt = ecsfs_fake_runtime_new();
 	is_int(ecsfs_tasks_new(&loop, s, rt, dir, &tasks, &why), 0, "tasks open");
 	is_int(ecsfs_services_new(&loop, s, tasks, &sv), 0, "services open");
 	ecsfs_services_set_stable(sv, 0);
 	core = (ecsfs_api_core){
 	    .loop = &loop, .store = s, .rt = rt, .tasks = tasks, .services = sv, .state_dir = dir};
 	ecsfs_buf_release(&why);
-	ecsfs_err_release(&err);
 }
 
 /* The daemon restarts: the subsystems go and come back on the same store. */
@@ -89,14 +81,7 @@ HARNESS void harness_close(char *dir)
 /* Let the scheduler and the engine go round until nothing moves. */
 HARNESS void settle(void)
 {
-	for (int i = 0; i < 80; i++) {
-		ecsfs_services_kick(sv);
-		uv_run(&loop, UV_RUN_NOWAIT);
-		int n = ecsfs_fake_runtime_flush(rt);
-		ecsfs_tasks_sweep(tasks);
-		if (n == 0 && i > 3)
-			break;
-	}
+	harness_settle_services(&loop, rt, tasks, sv, 80);
 }
 
 /* One ECS request: the reply's object (caller decrefs); its status in
@@ -140,12 +125,7 @@ HARNESS long long int_at(json_t *o, const char *key)
 
 HARNESS void reg(const char *family, const char *doc)
 {
-	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644, .mtime_ns = 1};
-	ecsfs_err why = ECSFS_ERR_INIT;
-	int64_t rev;
-	if (ecsfs_taskdef_register_file(s, family, doc, strlen(doc), &meta, &rev, &why) < 0)
-		printf("# register %s: %s\n", family, why.msg.data);
-	ecsfs_err_release(&why);
+	harness_register(s, family, doc);
 }
 
 #endif

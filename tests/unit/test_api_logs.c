@@ -21,6 +21,7 @@
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
 #include "fake/fake_runtime.h"
+#include "fake_harness.h"
 #include "tap.h"
 
 static ecsfs_store *s;
@@ -34,23 +35,12 @@ static char shop_a[128], shop_b[128];
 
 static void reg(const char *family, const char *doc)
 {
-	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644, .mtime_ns = 1};
-	ecsfs_err why = ECSFS_ERR_INIT;
-	int64_t rev;
-	if (ecsfs_taskdef_register_file(s, family, doc, strlen(doc), &meta, &rev, &why) < 0)
-		printf("# register %s: %s\n", family, why.msg.data);
-	ecsfs_err_release(&why);
+	harness_register(s, family, doc);
 }
 
 static void settle(void)
 {
-	for (int i = 0; i < 50; i++) {
-		int n = ecsfs_fake_runtime_flush(rt);
-		ecsfs_tasks_sweep(tasks);
-		n += ecsfs_fake_runtime_flush(rt);
-		if (n == 0)
-			break;
-	}
+	harness_settle_tasks(rt, tasks);
 }
 
 static void run(const char *family, char id[33])
@@ -557,12 +547,7 @@ int main(void)
 	int64_t before;
 
 	ecsfs_arn_configure("local", NULL, NULL);
-	if (!mkdtemp(dir))
-		return 1;
-	uv_loop_init(&loop);
-	is_int(ecsfs_store_open(dir, &s, &why), 0, "store opens");
-	is_int(ecsfs_cluster_create(s, "prod", &err), 0, "cluster");
-	rt = ecsfs_fake_runtime_new();
+	harness_open_fake(dir, &loop, &s, &rt);
 	is_int(ecsfs_tasks_new(&loop, s, rt, dir, &tasks, &why), 0, "tasks");
 	core =
 	    (ecsfs_api_core){.loop = &loop, .store = s, .rt = rt, .tasks = tasks, .state_dir = dir};

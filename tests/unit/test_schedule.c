@@ -14,6 +14,7 @@
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
 #include "fake/fake_runtime.h"
+#include "fake_harness.h"
 #include "tap.h"
 #include "tap_err.h"
 
@@ -44,12 +45,7 @@ static void reg(const char *family)
 {
 	static const char doc[] = "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":"
 				  "\"busybox\",\"memory\":64,\"command\":[\"sleep\",\"1\"]}]}";
-	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644, .mtime_ns = 1};
-	ecsfs_err why = ECSFS_ERR_INIT;
-	int64_t rev;
-	if (ecsfs_taskdef_register_file(s, family, doc, strlen(doc), &meta, &rev, &why) < 0)
-		printf("# register %s: %s\n", family, why.msg.data);
-	ecsfs_err_release(&why);
+	harness_register(s, family, doc);
 }
 
 static void engine_open(void)
@@ -334,12 +330,7 @@ int main(void)
 {
 	ecsfs_buf why = ECSFS_BUF_INIT;
 
-	if (!mkdtemp(dir))
-		return 1;
-	uv_loop_init(&loop);
-	is_int(ecsfs_store_open(dir, &s, &why), 0, "store opens");
-	is_int(ecsfs_cluster_create(s, "prod", &err), 0, "cluster");
-	rt = ecsfs_fake_runtime_new();
+	harness_open_fake(dir, &loop, &s, &rt);
 	is_int(ecsfs_tasks_new(&loop, s, rt, dir, &tasks, &why), 0, "tasks");
 	reg("job");
 	engine_open();

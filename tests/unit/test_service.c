@@ -11,6 +11,7 @@
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
 #include "fake/fake_runtime.h"
+#include "fake_harness.h"
 #include "service_probe.h"
 #include "tap.h"
 
@@ -32,12 +33,7 @@ static void never(uv_timer_t *t)
 
 static void reg(const char *family, const char *doc)
 {
-	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644, .mtime_ns = 1};
-	ecsfs_err why = ECSFS_ERR_INIT;
-	int64_t rev;
-	if (ecsfs_taskdef_register_file(s, family, doc, strlen(doc), &meta, &rev, &why) < 0)
-		printf("# register %s: %s\n", family, why.msg.data);
-	ecsfs_err_release(&why);
+	harness_register(s, family, doc);
 }
 
 static long long stat_num(const char *name, const char *key)
@@ -60,10 +56,7 @@ static bool events_have(const char *name, const char *text)
 static void settle(const char *watch)
 {
 	for (int i = 0; i < 60; i++) {
-		ecsfs_services_kick(sv);
-		uv_run(&loop, UV_RUN_NOWAIT);
-		int n = ecsfs_fake_runtime_flush(rt);
-		ecsfs_tasks_sweep(tasks);
+		int n = harness_services_round(&loop, rt, tasks, sv);
 		if (watch) {
 			long long r = stat_num(watch, "running_count");
 			if (r >= 0 && r < min_running_seen)
@@ -338,17 +331,12 @@ int main(void)
 {
 	ecsfs_buf why = ECSFS_BUF_INIT;
 
-	if (!mkdtemp(dir))
-		return 1;
-	uv_loop_init(&loop);
+	harness_open_fake(dir, &loop, &s, &rt);
 	/* the scheduler's timer does not keep a loop alive; this one does, so
 	 * uv_run(UV_RUN_NOWAIT) runs what is due */
 	uv_timer_t keep;
 	uv_timer_init(&loop, &keep);
 	uv_timer_start(&keep, never, 1000000000, 0);
-	is_int(ecsfs_store_open(dir, &s, &why), 0, "store opens");
-	is_int(ecsfs_cluster_create(s, "prod", &err), 0, "cluster");
-	rt = ecsfs_fake_runtime_new();
 	open_all();
 
 	check_order();

@@ -18,6 +18,7 @@
 #include "ecsfs/task.h"
 #include "ecsfs/taskdef.h"
 #include "fake/fake_runtime.h"
+#include "fake_harness.h"
 #include "service_probe.h"
 #include "tap.h"
 
@@ -165,12 +166,7 @@ static void never(uv_timer_t *t)
 
 static void reg(const char *family, const char *doc)
 {
-	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644, .mtime_ns = 1};
-	ecsfs_err why = ECSFS_ERR_INIT;
-	int64_t rev;
-	if (ecsfs_taskdef_register_file(s, family, doc, strlen(doc), &meta, &rev, &why) < 0)
-		printf("# register %s: %s\n", family, why.msg.data);
-	ecsfs_err_release(&why);
+	harness_register(s, family, doc);
 }
 
 static int put(const char *name, const char *text)
@@ -200,14 +196,7 @@ static bool events_have(const char *name, const char *text)
 
 static void settle(void)
 {
-	for (int i = 0; i < 60; i++) {
-		ecsfs_services_kick(sv);
-		uv_run(&loop, UV_RUN_NOWAIT);
-		int n = ecsfs_fake_runtime_flush(rt);
-		ecsfs_tasks_sweep(tasks);
-		if (n == 0 && i > 3)
-			break;
-	}
+	harness_settle_services(&loop, rt, tasks, sv, 60);
 }
 
 typedef struct ids {
@@ -466,14 +455,9 @@ int main(void)
 	ecsfs_buf why = ECSFS_BUF_INIT;
 	uv_timer_t keep;
 
-	if (!mkdtemp(dir))
-		return 1;
-	uv_loop_init(&loop);
+	harness_open_fake(dir, &loop, &s, &rt);
 	uv_timer_init(&loop, &keep);
 	uv_timer_start(&keep, never, 1000000000, 0);
-	is_int(ecsfs_store_open(dir, &s, &why), 0, "store opens");
-	is_int(ecsfs_cluster_create(s, "prod", &err), 0, "cluster");
-	rt = ecsfs_fake_runtime_new();
 	open_all();
 
 	check_waiting_and_registering();

@@ -11,6 +11,7 @@
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
 #include "fake/fake_runtime.h"
+#include "fake_harness.h"
 #include "tap.h"
 
 static ecsfs_store *s;
@@ -22,25 +23,13 @@ static ecsfs_err err = ECSFS_ERR_INIT;
 
 static void reg(const char *family, const char *doc)
 {
-	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644, .mtime_ns = 1};
-	ecsfs_err why = ECSFS_ERR_INIT;
-	int64_t rev;
-	int r = ecsfs_taskdef_register_file(s, family, doc, strlen(doc), &meta, &rev, &why);
-	if (r < 0)
-		printf("# register %s: %s\n", family, why.msg.data);
-	ecsfs_err_release(&why);
+	harness_register(s, family, doc);
 }
 
 /* Deliver everything the fake has, then let retries that are due run. */
 static void settle(void)
 {
-	for (int i = 0; i < 50; i++) {
-		int n = ecsfs_fake_runtime_flush(rt);
-		ecsfs_tasks_sweep(tasks);
-		n += ecsfs_fake_runtime_flush(rt);
-		if (n == 0)
-			break;
-	}
+	harness_settle_tasks(rt, tasks);
 }
 
 /* Run `text` in cluster prod; the first new id into id (33 bytes). */
@@ -781,12 +770,7 @@ int main(void)
 
 	/* the ARNs below were written for region "local" */
 	ecsfs_arn_configure("local", NULL, NULL);
-	if (!mkdtemp(dir))
-		return 1;
-	uv_loop_init(&loop);
-	is_int(ecsfs_store_open(dir, &s, &why), 0, "store opens");
-	is_int(ecsfs_cluster_create(s, "prod", &err), 0, "cluster");
-	rt = ecsfs_fake_runtime_new();
+	harness_open_fake(dir, &loop, &s, &rt);
 	open_tasks();
 	families();
 	test_bad_input();
