@@ -142,6 +142,12 @@ int ecsfs_metrics_text(ecsfs_metrics *m, const char *cluster, const char *servic
 
 	ecsfs_buf_addf(out, "interval: %d\n", m->interval_s);
 	ecsfs_buf_addf(out, "container_insights: %s\n", insights ? "enabled" : "disabled");
+	if (!service && !task) {
+		/* what the sampler holds, for every cluster (the daemon's cost) */
+		size_t bytes, tasks;
+		ecsfs_metrics_memory(m, &bytes, &tasks);
+		ecsfs_buf_addf(out, "history_bytes: %zu\nhistory_tasks: %zu\n", bytes, tasks);
+	}
 	if (!e || !ecsfs__mring_get(&e->ring, 0, &newest)) {
 		ecsfs_buf_adds(out, "samples: 0\n");
 		return 0;

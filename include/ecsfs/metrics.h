@@ -30,9 +30,12 @@
  */
 typedef struct ecsfs_metrics ecsfs_metrics;
 
-#define ECSFS_METRICS_INTERVAL	   10  /* default seconds between rounds */
-#define ECSFS_METRICS_HISTORY	   384 /* samples kept per task, service, cluster */
-#define ECSFS_METRICS_INFLIGHT	   8   /* stats calls in flight at once */
+#define ECSFS_METRICS_INTERVAL 10  /* default seconds between rounds */
+#define ECSFS_METRICS_HISTORY  384 /* samples kept per task, service, cluster */
+/* Stats calls in flight at once. The engine answers a one-shot call at its
+ * stats collector's next tick (once a second), so calls go out together:
+ * a round of N containers takes about N / ECSFS_METRICS_INFLIGHT seconds. */
+#define ECSFS_METRICS_INFLIGHT	   256
 #define ECSFS_METRICS_INTERVAL_MAX 3600
 
 typedef enum ecsfs_metric_fig {
