@@ -124,6 +124,8 @@ typedef struct ecsfs__route {
 	int (*rmdir)(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err);
 	int (*unlink)(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err);
 	int (*readlink)(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out);
+	/* Spec documents: what ecsfs__spec_doc_check/_apply parse and call. */
+	const struct ecsfs__spec_doc *doc;
 } ecsfs__route;
 
 /* Tables, one per file of routes; router.c joins them in order. */
@@ -272,8 +274,8 @@ int ecsfs__spec_file_exists(ecsfs__fs *fs, const ecsfs__match *m);
 
 /*
  * A JSON spec file of spec/clusters/<c>/<kind>/<name>.json whose meaning is
- * one model's check and put: what the route's check and apply hand to
- * ecsfs__spec_doc_check/_apply, which parse the bytes the same way for all.
+ * one model's check and put, named by its route (ECSFS__SPEC_DOC); the
+ * route's check and apply parse the bytes the same way for all.
  */
 typedef struct ecsfs__spec_doc {
 	const char *what; /* "a service definition", in the size limit's message */
@@ -285,14 +287,14 @@ typedef struct ecsfs__spec_doc {
 		   const ecsfs_spec_bytes *file, ecsfs_err *err);
 } ecsfs__spec_doc;
 
-/* A route's check: 0 while a plain append may still complete the document
- * (partial), or when the model accepts it; -EINVAL and err otherwise. */
-int ecsfs__spec_doc_check(const ecsfs__spec_doc *d, const ecsfs__match *m, const char *data,
-			  size_t len, bool partial, ecsfs_err *err);
-/* A route's apply: parse the whole text and put it. */
-int ecsfs__spec_doc_apply(const ecsfs__spec_doc *d, ecsfs__fs *fs, const ecsfs__match *m,
-			  const char *data, size_t len, const ecsfs_file_meta *meta,
-			  ecsfs_err *err);
+/* The check and apply of a spec document's route (its .doc): check is 0
+ * while a plain append may still complete the document (partial) or when
+ * the model accepts it, -EINVAL and err otherwise; apply parses the whole
+ * text and puts it. */
+int ecsfs__spec_doc_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
+			  bool partial, ecsfs_err *err);
+int ecsfs__spec_doc_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
+			  const ecsfs_file_meta *meta, ecsfs_err *err);
 
 /* The route of a definition file in spec/: stored with its metadata, made by
  * open(O_CREAT), and removed only after the grace period (editors' renames). */
@@ -301,6 +303,14 @@ int ecsfs__spec_doc_apply(const ecsfs__spec_doc *d, ecsfs__fs *fs, const ecsfs__
 		.pattern = (p), .type = S_IFREG, .perm = 0644,                                     \
 		.flags = ECSFS__R_STORED | ECSFS__R_CREATE | ECSFS__R_GRACE,                       \
 		.exists = ecsfs__spec_file_exists, .check = (chk), .apply = (app), .unlink = (unl) \
+	}
+/* The same for a spec document `d` (a const ecsfs__spec_doc *). */
+#define ECSFS__SPEC_DOC(p, d, unl)                                                 \
+	{                                                                          \
+		.pattern = (p), .type = S_IFREG, .perm = 0644,                     \
+		.flags = ECSFS__R_STORED | ECSFS__R_CREATE | ECSFS__R_GRACE,       \
+		.exists = ecsfs__spec_file_exists, .check = ecsfs__spec_doc_check, \
+		.apply = ecsfs__spec_doc_apply, .unlink = (unl), .doc = (d)        \
 	}
 
 /* Daemon log (main.c): one timestamped line on stderr. */

@@ -30,9 +30,10 @@ static int doc_parse(const ecsfs__spec_doc *d, const char *data, size_t len, boo
 			      ecsfs_json_parse_object(data, len, doc, &err->msg));
 }
 
-int ecsfs__spec_doc_check(const ecsfs__spec_doc *d, const ecsfs__match *m, const char *data,
-			  size_t len, bool partial, ecsfs_err *err)
+int ecsfs__spec_doc_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
+			  bool partial, ecsfs_err *err)
 {
+	const ecsfs__spec_doc *d = m->route->doc;
 	json_t *doc = NULL;
 	int r = doc_parse(d, data, len, partial, &doc, err);
 
@@ -42,9 +43,10 @@ int ecsfs__spec_doc_check(const ecsfs__spec_doc *d, const ecsfs__match *m, const
 	return r < 0 ? r : 0;
 }
 
-int ecsfs__spec_doc_apply(const ecsfs__spec_doc *d, ecsfs__fs *fs, const ecsfs__match *m,
-			  const char *data, size_t len, const ecsfs_file_meta *meta, ecsfs_err *err)
+int ecsfs__spec_doc_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
+			  const ecsfs_file_meta *meta, ecsfs_err *err)
 {
+	const ecsfs__spec_doc *d = m->route->doc;
 	ecsfs_spec_bytes file = {.data = data, .len = len, .meta = meta};
 	json_t *doc = NULL;
 	int r = doc_parse(d, data, len, false, &doc, err);

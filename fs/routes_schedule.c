@@ -82,18 +82,6 @@ static const ecsfs__spec_doc schedule_doc = {
     .put = schedule_put,
 };
 
-static int spec_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-		      bool partial, ecsfs_err *err)
-{
-	return ecsfs__spec_doc_check(&schedule_doc, m, data, len, partial, err);
-}
-
-static int spec_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-		      const ecsfs_file_meta *meta, ecsfs_err *err)
-{
-	return ecsfs__spec_doc_apply(&schedule_doc, fs, m, data, len, meta, err);
-}
-
 static int spec_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
 	if (!fs->schedules)
@@ -149,7 +137,7 @@ static int describe_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 }
 
 const ecsfs__route ecsfs__routes_schedule[] = {
-    ECSFS__SPEC_FILE("/spec/clusters/*/schedules/*.json", spec_check, spec_apply, spec_unlink),
+    ECSFS__SPEC_DOC("/spec/clusters/*/schedules/*.json", &schedule_doc, spec_unlink),
     {.pattern = "/clusters/*/schedules",
      .type = S_IFDIR,
      .perm = 0755,

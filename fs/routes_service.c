@@ -48,18 +48,6 @@ static const ecsfs__spec_doc service_doc = {
     .put = service_put,
 };
 
-static int spec_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-		      bool partial, ecsfs_err *err)
-{
-	return ecsfs__spec_doc_check(&service_doc, m, data, len, partial, err);
-}
-
-static int spec_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
-		      const ecsfs_file_meta *meta, ecsfs_err *err)
-{
-	return ecsfs__spec_doc_apply(&service_doc, fs, m, data, len, meta, err);
-}
-
 /* rm of the spec file is delete-service --force: DRAINING, then gone. */
 static int spec_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
@@ -310,7 +298,7 @@ static int task_link_readlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *o
 }
 
 const ecsfs__route ecsfs__routes_service[] = {
-    ECSFS__SPEC_FILE("/spec/clusters/*/services/*.json", spec_check, spec_apply, spec_unlink),
+    ECSFS__SPEC_DOC("/spec/clusters/*/services/*.json", &service_doc, spec_unlink),
     {.pattern = "/clusters/*/services",
      .type = S_IFDIR,
      .perm = 0755,
