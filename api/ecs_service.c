@@ -11,6 +11,7 @@
 
 #include "api_private.h"
 #include "ecsfs/arn.h"
+#include "ecsfs/cluster.h"
 #include "ecsfs/util.h"
 
 #define DESCRIBE_MAX	 10 /* services of one DescribeServices (ECS's) */
@@ -166,9 +167,8 @@ static int describe_services(const ecsfs_api_core *c, const json_t *in, json_t *
 	if (json_array_size(refs) > DESCRIBE_MAX)
 		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
 				     "services: at most %d at a time", DESCRIBE_MAX);
-	if (!ecsfs_store_cluster_exists(c->store, cluster))
-		return ecsfs_err_set(err, ECSFS_E_CLUSTER_NOT_FOUND, -ENOENT,
-				     "cluster %s does not exist", cluster);
+	if ((r = ecsfs_cluster_check(c->store, cluster, err)) < 0)
+		return r;
 	list = json_array();
 	failures = json_array();
 	json_array_foreach(refs, i, ref) {
@@ -225,9 +225,8 @@ static int list_services(const ecsfs_api_core *c, const json_t *in, json_t **out
 	    (r = ecsfs__api_str(in, "launchType", false, &x.launch_type, err)) < 0 ||
 	    (r = ecsfs__api_str(in, "schedulingStrategy", false, &x.strategy, err)) < 0)
 		return r;
-	if (!ecsfs_store_cluster_exists(c->store, cluster))
-		return ecsfs_err_set(err, ECSFS_E_CLUSTER_NOT_FOUND, -ENOENT,
-				     "cluster %s does not exist", cluster);
+	if ((r = ecsfs_cluster_check(c->store, cluster, err)) < 0)
+		return r;
 	x.arns = json_array();
 	ecsfs_service_list(c->store, cluster, list_cb, &x);
 	*out = json_object();

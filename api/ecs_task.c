@@ -10,6 +10,7 @@
 
 #include "api_private.h"
 #include "ecsfs/arn.h"
+#include "ecsfs/cluster.h"
 #include "ecsfs/util.h"
 
 #define DESCRIBE_MAX 100 /* tasks of one DescribeTasks (ECS's) */
@@ -25,9 +26,8 @@ static int cluster_of(const ecsfs_api_core *c, const json_t *in, char cluster[25
 {
 	int r = ecsfs__api_cluster(in, "cluster", cluster, err);
 
-	if (r == 0 && !ecsfs_store_cluster_exists(c->store, cluster))
-		r = ecsfs_err_set(err, ECSFS_E_CLUSTER_NOT_FOUND, -ENOENT,
-				  "cluster %s does not exist", cluster);
+	if (r == 0)
+		r = ecsfs_cluster_check(c->store, cluster, err);
 	if (r == 0 && !c->tasks)
 		r = no_engine(err);
 	return r;
@@ -105,9 +105,8 @@ static int task_ref(const ecsfs_api_core *c, const json_t *in, char cluster[256]
 	res = ecsfs_arn_resource(ref, "ecs");
 	if (!json_object_get(in, "cluster") && res && strchr(res + 5, '/')) {
 		snprintf(cluster, 256, "%.*s", (int)(strchr(res + 5, '/') - (res + 5)), res + 5);
-		if (!ecsfs_store_cluster_exists(c->store, cluster))
-			return ecsfs_err_set(err, ECSFS_E_CLUSTER_NOT_FOUND, -ENOENT,
-					     "cluster %s does not exist", cluster);
+		if ((r = ecsfs_cluster_check(c->store, cluster, err)) < 0)
+			return r;
 		return c->tasks ? 0 : no_engine(err);
 	}
 	return cluster_of(c, in, cluster, err);

@@ -51,6 +51,11 @@ int ecsfs__cluster_not_found(const char *name, ecsfs_err *err)
 			     name);
 }
 
+int ecsfs_cluster_check(ecsfs_store *s, const char *name, ecsfs_err *err)
+{
+	return ecsfs_store_cluster_exists(s, name) ? 0 : ecsfs__cluster_not_found(name, err);
+}
+
 int ecsfs_cluster_create(ecsfs_store *s, const char *name, ecsfs_err *err)
 {
 	int r;

@@ -17,14 +17,6 @@ void ecsfs_schedule_spec_dir(const char *cluster, ecsfs_buf *out)
 	ecsfs_buf_addf(out, "/spec/clusters/%s/schedules", cluster);
 }
 
-static int check_cluster(ecsfs_store *s, const char *cluster, ecsfs_err *err)
-{
-	if (!ecsfs_store_cluster_exists(s, cluster))
-		return ecsfs_err_set(err, ECSFS_E_CLUSTER_NOT_FOUND, -ENOENT,
-				     "cluster %s does not exist", cluster);
-	return 0;
-}
-
 static int check_room(ecsfs_store *s, const char *cluster, const char *name, ecsfs_err *err)
 {
 	uint64_t n = 0;
@@ -107,7 +99,7 @@ int ecsfs_schedule_put(ecsfs_schedules *sc, const char *cluster, const char *nam
 	bool created, changed;
 	int r;
 
-	if ((r = check_cluster(sc->store, cluster, err)) < 0 ||
+	if ((r = ecsfs_cluster_check(sc->store, cluster, err)) < 0 ||
 	    (r = ecsfs_schedule_check(cluster, name, doc, err)) < 0 ||
 	    (r = check_room(sc->store, cluster, name, err)) < 0)
 		return r;

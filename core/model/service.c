@@ -268,14 +268,6 @@ int ecsfs__service_store_fault(ecsfs_store *s, const char *what, const char *nam
 			     ecsfs_store_last_error(s));
 }
 
-int ecsfs__service_check_cluster(ecsfs_store *s, const char *cluster, ecsfs_err *err)
-{
-	if (!ecsfs_store_cluster_exists(s, cluster))
-		return ecsfs_err_set(err, ECSFS_E_CLUSTER_NOT_FOUND, -ENOENT,
-				     "cluster %s does not exist", cluster);
-	return 0;
-}
-
 static int check_room(ecsfs_store *s, const char *cluster, const char *name, ecsfs_err *err)
 {
 	uint64_t n = 0;
@@ -304,7 +296,7 @@ json_t *ecsfs__service_load_active(ecsfs_store *s, const char *cluster, const ch
 {
 	json_t *state;
 
-	if ((*r = ecsfs__service_check_cluster(s, cluster, err)) < 0)
+	if ((*r = ecsfs_cluster_check(s, cluster, err)) < 0)
 		return NULL;
 	if (!(state = ecsfs__service_load(s, cluster, name))) {
 		*r = not_found(s, cluster, name, err);
@@ -428,7 +420,7 @@ int ecsfs_service_put(ecsfs_services *sv, const char *cluster, const char *name,
 	bool created;
 	int r;
 
-	if ((r = ecsfs__service_check_cluster(s, cluster, err)) < 0 ||
+	if ((r = ecsfs_cluster_check(s, cluster, err)) < 0 ||
 	    (r = ecsfs_service_check(cluster, name, doc, err)) < 0 ||
 	    (r = check_room(s, cluster, name, err)) < 0 ||
 	    (r = ecsfs__service_check_lb_fit(
@@ -464,7 +456,7 @@ int ecsfs_service_create(ecsfs_services *sv, const char *cluster, const char *na
 	if ((r = ecsfs_name_check(name, "service", &why)) < 0)
 		ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, r, "%s", why.data);
 	ecsfs_buf_release(&why);
-	if (r < 0 || (r = ecsfs__service_check_cluster(sv->store, cluster, err)) < 0)
+	if (r < 0 || (r = ecsfs_cluster_check(sv->store, cluster, err)) < 0)
 		return r;
 	if (ecsfs_service_exists(sv->store, cluster, name) == 0)
 		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EEXIST, "service %s exists",
@@ -497,7 +489,7 @@ int ecsfs_service_delete(ecsfs_services *sv, const char *cluster, const char *na
 	json_t *state;
 	int r;
 
-	if ((r = ecsfs__service_check_cluster(s, cluster, err)) < 0)
+	if ((r = ecsfs_cluster_check(s, cluster, err)) < 0)
 		return r;
 	if (!(state = ecsfs__service_load(s, cluster, name)))
 		return not_found(s, cluster, name, err);

@@ -160,7 +160,7 @@ static json_t *load_history(ecsfs_services *sv, const char *cluster, const char 
 {
 	json_t *state, *hist;
 
-	if ((*r = ecsfs__service_check_cluster(sv->store, cluster, err)) < 0)
+	if ((*r = ecsfs_cluster_check(sv->store, cluster, err)) < 0)
 		return NULL;
 	if (!(state = ecsfs__service_load(sv->store, cluster, name))) {
 		*r = ecsfs_err_set(err, ECSFS_E_SERVICE_NOT_FOUND, -ENOENT,

@@ -339,10 +339,10 @@ int ecsfs_service_describe(ecsfs_services *sv, const char *cluster, const char *
 {
 	json_t *state, *o;
 	ecsfs__svc_tasks l;
+	int r;
 
-	if (!ecsfs_store_cluster_exists(sv->store, cluster))
-		return ecsfs_err_set(err, ECSFS_E_CLUSTER_NOT_FOUND, -ENOENT,
-				     "cluster %s does not exist", cluster);
+	if ((r = ecsfs_cluster_check(sv->store, cluster, err)) < 0)
+		return r;
 	if (!(state = ecsfs__service_load(sv->store, cluster, name)))
 		return describe_gone(sv->store, cluster, name, out, err);
 	ecsfs__service_collect(sv, cluster, name, &l);

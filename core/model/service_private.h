@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ecsfs/cluster.h"
 #include "ecsfs/error.h"
 #include "ecsfs/service.h"
 
@@ -70,7 +71,6 @@ void ecsfs__service_event(ecsfs_store *s, const char *cluster, const char *name,
 
 /* ---- what every operation checks (model/service.c) ---- */
 
-int ecsfs__service_check_cluster(ecsfs_store *s, const char *cluster, ecsfs_err *err);
 /* The state of a service that takes changes (ACTIVE); NULL with *r and
  * err set otherwise (ClusterNotFound, ServiceNotFound, ServiceNotActive). */
 json_t *ecsfs__service_load_active(ecsfs_store *s, const char *cluster, const char *name,

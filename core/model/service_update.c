@@ -181,7 +181,7 @@ int ecsfs_service_create_new(ecsfs_services *sv, const char *cluster, const char
 	const json_t *ctl = json_object_get(json_object_get(doc, "deploymentController"), "type");
 	int r;
 
-	if ((r = ecsfs__service_check_cluster(sv->store, cluster, err)) < 0 ||
+	if ((r = ecsfs_cluster_check(sv->store, cluster, err)) < 0 ||
 	    (r = ecsfs_service_check(cluster, name, doc, err)) < 0 ||
 	    (r = name_free(sv->store, cluster, name, err)) < 0)
 		return r;

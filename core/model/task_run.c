@@ -13,6 +13,7 @@
 #include <sys/random.h>
 
 #include "ecsfs/arn.h"
+#include "ecsfs/cluster.h"
 #include "ecsfs/launch.h"
 #include "ecsfs/shape.h"
 #include "ecsfs/tag.h"
@@ -171,10 +172,8 @@ static int read_request(ecsfs_tasks *t, const char *cluster, const ecsfs_task_la
 	int r;
 
 	memset(q, 0, sizeof(*q));
-	if (!ecsfs_store_cluster_exists(t->store, cluster))
-		return ecsfs_err_set(err, ECSFS_E_CLUSTER_NOT_FOUND, -ENOENT,
-				     "cluster %s does not exist", cluster);
-	if ((r = ecsfs_shape_check(&run_shape, rq, (void *)cluster, err)) < 0)
+	if ((r = ecsfs_cluster_check(t->store, cluster, err)) < 0 ||
+	    (r = ecsfs_shape_check(&run_shape, rq, (void *)cluster, err)) < 0)
 		return r;
 	r = ecsfs_taskdef_parse_ref(opt_str(rq, "taskDefinition"), q->family, &q->revision,
 				    &err->msg);

@@ -23,6 +23,10 @@ void ecsfs_cluster_events_stream(const char *name, ecsfs_buf *out);
 
 typedef struct ecsfs_services ecsfs_services;
 
+/* 0 when cluster `name` exists; else ClusterNotFound/-ENOENT naming it (what
+ * every operation on something of a cluster answers first). */
+int ecsfs_cluster_check(ecsfs_store *s, const char *name, ecsfs_err *err);
+
 /*
  * CreateCluster: cluster `name`, durably, with a "created" event. Errors:
  * InvalidParameter/-EINVAL for a bad name; ResourceInUse/-EEXIST when it
