@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "ecsfs/cron.h"
+#include "ecsfs/util.h"
 
 enum { F_MIN, F_HOUR, F_DOM, F_MON, F_DOW, F_YEAR, F_COUNT };
 
@@ -321,26 +322,15 @@ static int parse_rate(const char *expr, const char *body, size_t len, ecsfs_cron
 			     "%s: the unit must be minute(s), hour(s) or day(s)", expr);
 }
 
-static int digits(const char *s, int n)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
 static int parse_at(const char *expr, const char *s, size_t len, ecsfs_cron *c, ecsfs_err *err)
 {
 	int y = -1, mo = -1, d = -1, h = -1, mi = -1, sec = -1;
 
 	if (len == 19 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' &&
 	    s[16] == ':') {
-		y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
-		h = digits(s + 11, 2), mi = digits(s + 14, 2), sec = digits(s + 17, 2);
+		y = ecsfs_time_digits(s, 4), mo = ecsfs_time_digits(s + 5, 2);
+		d = ecsfs_time_digits(s + 8, 2), h = ecsfs_time_digits(s + 11, 2);
+		mi = ecsfs_time_digits(s + 14, 2), sec = ecsfs_time_digits(s + 17, 2);
 	}
 	if (y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
 	    sec < 0 || sec > 59 || d > ecsfs_civil_mdays(y, mo))

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ecsfs/cron.h"
+#include "ecsfs/util.h"
 
 #define ZONEINFO     "/usr/share/zoneinfo/"
 #define TZIF_MAX     (1 << 20) /* bytes of a zone file we read */
@@ -59,49 +60,6 @@ ecsfs_tz *ecsfs_tz_utc(void)
 	return tz;
 }
 
-/* ---- the calendar ---- */
-
-static bool leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-int ecsfs_civil_mdays(int y, int m)
-{
-	static const int md[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	return md[m - 1] + (m == 2 && leap(y));
-}
-
-/* After Howard Hinnant's days_from_civil: eras of 400 years. */
-int64_t ecsfs_civil_days(int y, int m, int d)
-{
-	int64_t yy = y - (m <= 2);
-	int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
-	int64_t yoe = yy - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-void ecsfs_civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-int ecsfs_civil_wday(int64_t days)
-{
-	int64_t w = (days + 4) % 7; /* 1970-01-01 was a Thursday */
-	return (int)(w < 0 ? w + 7 : w);
-}
-
 static int64_t floor_div(int64_t a, int64_t b)
 {
 	return a / b - (a % b != 0 && (a < 0) != (b < 0));
@@ -115,7 +73,7 @@ static int64_t rule_date(const rule_day *r, int y)
 	int64_t jan1 = ecsfs_civil_days(y, 1, 1);
 
 	if (r->form == 'J')
-		return jan1 + r->n - 1 + (leap(y) && r->n >= 60);
+		return jan1 + r->n - 1 + (ecsfs_civil_mdays(y, 2) == 29 && r->n >= 60);
 	if (r->form == 'N')
 		return jan1 + r->n;
 	int64_t first = ecsfs_civil_days(y, r->m, 1);

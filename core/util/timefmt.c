@@ -34,8 +34,7 @@ void ecsfs_json_set_time(json_t *o, const char *key, int64_t ns)
 
 /* ---- parsing ---- */
 
-/* `n` decimal digits at s, or -1. */
-static int digits(const char *s, int n)
+int ecsfs_time_digits(const char *s, int n)
 {
 	int v = 0;
 
@@ -47,39 +46,63 @@ static int digits(const char *s, int n)
 	return v;
 }
 
+/* ---- the calendar ---- */
+
 static bool leap(int y)
 {
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar. */
-static int64_t days_since_epoch(int y, int m, int d)
+int ecsfs_civil_mdays(int y, int m)
 {
-	static const int before[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
-	/* whole 400-year cycles keep the count of leap days exact */
-	int64_t cycles = (y >= 0 ? y : y - 399) / 400, yc = y - cycles * 400;
-	int64_t days =
-	    cycles * 146097 + yc * 365 + (yc + 3) / 4 - (yc + 99) / 100 + (yc + 399) / 400;
+	static const int md[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	return md[m - 1] + (m == 2 && leap(y));
+}
 
-	days += before[m - 1] + (m > 2 && leap(y)) + d - 1;
-	return days - 719528; /* days from 0000-01-01 to 1970-01-01 */
+/* After Howard Hinnant's days_from_civil: eras of 400 years. */
+int64_t ecsfs_civil_days(int y, int m, int d)
+{
+	int64_t yy = y - (m <= 2);
+	int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+	int64_t yoe = yy - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+void ecsfs_civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+int ecsfs_civil_wday(int64_t days)
+{
+	int64_t w = (days + 4) % 7; /* 1970-01-01 was a Thursday */
+	return (int)(w < 0 ? w + 7 : w);
 }
 
 /* "YYYY-MM-DDTHH:MM:SS" at s (19 bytes): seconds since the epoch. */
 static int parse_civil(const char *s, int64_t *secs)
 {
-	static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
-	int h = digits(s + 11, 2), mi = digits(s + 14, 2), sec = digits(s + 17, 2);
+	int y = ecsfs_time_digits(s, 4), mo = ecsfs_time_digits(s + 5, 2);
+	int d = ecsfs_time_digits(s + 8, 2), h = ecsfs_time_digits(s + 11, 2);
+	int mi = ecsfs_time_digits(s + 14, 2), sec = ecsfs_time_digits(s + 17, 2);
 
 	if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
 	    s[16] != ':')
 		return -EINVAL;
-	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-	    (mo == 2 && d == 29 && !leap(y)) || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 ||
-	    sec > 60)
+	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > ecsfs_civil_mdays(y, mo) || h < 0 ||
+	    h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
 		return -EINVAL;
-	*secs = days_since_epoch(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	*secs = ecsfs_civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
 	return 0;
 }
 
@@ -95,8 +118,8 @@ static int parse_zone(const char *s, size_t i, size_t n, unsigned flags, int64_t
 		return 0;
 	if (i + 6 != n || (s[i] != '+' && s[i] != '-') || s[i + 3] != ':')
 		return -EINVAL;
-	hh = digits(s + i + 1, 2);
-	mm = digits(s + i + 4, 2);
+	hh = ecsfs_time_digits(s + i + 1, 2);
+	mm = ecsfs_time_digits(s + i + 4, 2);
 	if (hh < 0 || hh > 23 || mm < 0 || mm > 59)
 		return -EINVAL;
 	*off = (hh * 3600 + mm * 60) * (s[i] == '-' ? -1 : 1);

@@ -91,10 +91,6 @@ typedef struct ecsfs_cron_ctx {
 int ecsfs_cron_next(const ecsfs_cron *c, const ecsfs_cron_ctx *ctx, int64_t after_ms,
 		    int64_t *next_ms);
 
-/* Civil calendar helpers (proleptic Gregorian, UTC), shared with tests. */
-int64_t ecsfs_civil_days(int y, int m, int d); /* days since 1970-01-01 */
-void ecsfs_civil_from_days(int64_t days, int *y, int *m, int *d);
-int ecsfs_civil_mdays(int y, int m); /* days in month m (1-12) of year y */
-int ecsfs_civil_wday(int64_t days);  /* 0 = Sunday */
+/* The civil calendar (ecsfs_civil_days & co.) is in ecsfs/util.h. */
 
 #endif

@@ -37,6 +37,14 @@ void ecsfs_json_set_time(json_t *o, const char *key, int64_t ns);
  * February too), -ERANGE outside 1677..2262.
  */
 int ecsfs_time_parse(const char *s, size_t len, unsigned flags, int64_t *ns);
+/* The `n` decimal digits at s as a number, or -1 (a field of a date or time). */
+int ecsfs_time_digits(const char *s, int n);
+
+/* The civil calendar (proleptic Gregorian, UTC), for times and schedules. */
+int64_t ecsfs_civil_days(int y, int m, int d); /* days since 1970-01-01 */
+void ecsfs_civil_from_days(int64_t days, int *y, int *m, int *d);
+int ecsfs_civil_mdays(int y, int m); /* days in month m (1-12) of year y */
+int ecsfs_civil_wday(int64_t days);  /* 0 = Sunday */
 
 /*
  * Parse a JSON document of `len` bytes. Returns 0 and sets *out (caller
