@@ -264,6 +264,14 @@ static void real_container_t(ecsfs_runtime *rt, struct real *x)
 	is_int(RCALL(&r, start_container, x->id_t), 0, "real: start T");
 	ok(rt->ops->logs(rt, x->id_t, 0, on_rt_line, on_rt_end, &f) != NULL, "real: follow T");
 	ok(run_until(follower_ended, &f, 20000) && f.end_err == 0, "real: T's logs end");
+	/* a loaded engine may end the follow of a TTY container that exits at
+	 * once before its log file has the lines; the logs of the exited
+	 * container are then read again (at most twice) */
+	for (int again = 0; again < 2 && f.text.len == 0; again++) {
+		follower_reset(&f);
+		if (rt->ops->logs(rt, x->id_t, 0, on_rt_line, on_rt_end, &f))
+			run_until(follower_ended, &f, 20000);
+	}
 	is_str(f.text.data, "1 now " LONG_SHOWN "\n1 now 8 tty line\n",
 	       "real: a TTY's lines, without \\r");
 	ok(!f.ts_in_text, "real: ... without the engine's timestamps inside");
