@@ -41,6 +41,17 @@ HARNESS void harness_open_fake(char *dir, uv_loop_t *loop, ecsfs_store **s, ecsf
 	ecsfs_err_release(&err);
 }
 
+/* The end of harness_open_fake(), once the test freed its subsystems (and
+ * closed its own handles): the runtime, the store, the loop, the directory. */
+HARNESS void harness_close_fake(char *dir, uv_loop_t *loop, ecsfs_store *s, ecsfs_runtime *rt)
+{
+	ecsfs_runtime_close(rt, NULL, NULL);
+	ecsfs_store_close(s);
+	uv_run(loop, UV_RUN_NOWAIT);
+	uv_loop_close(loop);
+	tap_rmtree(dir);
+}
+
 /* Register `doc` as the next revision of `family`, as a write of its spec
  * file does; a refusal is printed, and the checks that need it fail. */
 HARNESS void harness_register(ecsfs_store *s, const char *family, const char *doc)

@@ -565,11 +565,8 @@ int main(void)
 	test_group_before_tasks();
 
 	ecsfs_tasks_free(tasks);
-	ecsfs_runtime_close(rt, NULL, NULL);
-	ecsfs_store_close(s);
-	uv_loop_close(&loop);
+	harness_close_fake(dir, &loop, s, rt);
 	ecsfs_buf_release(&why);
 	ecsfs_err_release(&err);
-	tap_rmtree(dir);
 	return tap_done();
 }

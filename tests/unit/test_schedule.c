@@ -342,12 +342,8 @@ int main(void)
 	test_more();
 	ecsfs_schedules_free(sc);
 	ecsfs_tasks_free(tasks);
-	ecsfs_runtime_close(rt, NULL, NULL);
-	ecsfs_store_close(s);
-	uv_run(&loop, UV_RUN_NOWAIT);
-	uv_loop_close(&loop);
+	harness_close_fake(dir, &loop, s, rt);
 	ecsfs_buf_release(&why);
 	ecsfs_err_release(&err);
-	tap_rmtree(dir);
 	return tap_done();
 }

@@ -351,13 +351,9 @@ int main(void)
 	check_mkdir();
 
 	close_all();
-	ecsfs_runtime_close(rt, NULL, NULL);
-	ecsfs_store_close(s);
 	uv_close((uv_handle_t *)&keep, NULL);
-	uv_run(&loop, UV_RUN_NOWAIT);
-	uv_loop_close(&loop);
+	harness_close_fake(dir, &loop, s, rt);
 	ecsfs_buf_release(&why);
 	ecsfs_err_release(&err);
-	tap_rmtree(dir);
 	return tap_done();
 }
