@@ -31,18 +31,11 @@ IMAGE=ecsfs-busybox:latest
 # Debian's python3 and its python3-boto3 (the clients the API is held to)
 PY=/usr/bin/python3
 [[ -x $PY ]] || PY=python3
-
-die() {
-	echo "bench_api: $*" >&2
-	exit 1
-}
+BENCH=bench_api
+. "$HERE/lib_bench.sh"
 
 [[ -x $ECSFS ]] || die "$ECSFS not built"
-if ! curl -s --max-time 5 --unix-socket /var/run/docker.sock http://d/_ping | grep -q OK; then
-	echo "bench_api: no Docker engine at /var/run/docker.sock: skipped"
-	exit 77
-fi
-(. "$HERE/../mount/lib.sh" && ensure_busybox_image) || die "cannot make $IMAGE"
+bench_need_engine
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ecsfs-bench-api.XXXXXX")
 MNT=$TMP/mnt
@@ -50,32 +43,13 @@ STATE=$TMP/state
 ECSFS_PID=
 REF_PID=
 
-instance_id() {
-	sqlite3 "file:$STATE/state.db?mode=ro" "SELECT value FROM meta WHERE key = 'instance'" 2>/dev/null || true
-}
-
-stop_pid() { # stop_pid PID: TERM, then KILL after 10 s
-	local i
-	kill -TERM "$1" 2>/dev/null || return 0
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-
 cleanup() {
-	local rc=$? ids inst nets
+	local rc=$?
 	set +e
 	[[ -n $ECSFS_PID ]] && stop_pid "$ECSFS_PID"
 	[[ -n $REF_PID ]] && stop_pid "$REF_PID"
 	fusermount3 -uzq "$MNT" 2>/dev/null
-	inst=$(instance_id)
-	ids=$([[ -n $inst ]] && docker ps -aq --filter "label=ecsfs.instance=$inst")
-	[[ -n $ids ]] && docker rm -f $ids >/dev/null 2>&1
-	nets=$([[ -n $inst ]] && docker network ls -q --filter "label=ecsfs.instance=$inst")
-	[[ -n $nets ]] && docker network rm $nets >/dev/null 2>&1
+	bench_remove_engine_objects
 	rm -rf --one-file-system -- "$TMP"
 	exit "$rc"
 }
@@ -95,10 +69,7 @@ field() { sed -n "s/.*\<$1=\([0-9.]*\).*/\1/p" | head -1; } # field KEY: KEY=<nu
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 # ---- ecsfs, set up through the file tree ------------------------------------
-mkdir -p "$MNT"
-"$ECSFS" -f --state "$STATE" --api "127.0.0.1:$PORT" "$MNT" >"$TMP/ecsfs.log" 2>&1 &
-ECSFS_PID=$!
-wait_until 20 test -e "$MNT/README" || { cat "$TMP/ecsfs.log" >&2; die "ecsfs did not mount"; }
+bench_start_daemon 20 --api "127.0.0.1:$PORT"
 wait_until 10 test -s "$STATE/credentials" || die "no STATE/credentials"
 mkdir "$MNT/clusters/bench"
 printf '%s\n' '{"family": "bench", "containerDefinitions": [{"name": "app", "image": "'"$IMAGE"'",

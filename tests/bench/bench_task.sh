@@ -27,20 +27,12 @@ N=${BENCH_TASKS:-20}
 REPEAT=${BENCH_REPEAT:-3}
 IDLE=${BENCH_IDLE_SECONDS:-30}
 IMAGE=ecsfs-busybox:latest
-
-die() {
-	echo "bench_task: $*" >&2
-	exit 1
-}
+BENCH=bench_task
+. "$HERE/lib_bench.sh"
 
 [[ -x $ECSFS ]] || die "$ECSFS not built"
 ((N >= 10 && N % 10 == 0)) || die "BENCH_TASKS must be a multiple of 10"
-if ! curl -s --max-time 5 --unix-socket /var/run/docker.sock http://d/_ping | grep -q OK; then
-	echo "bench_task: no Docker engine at /var/run/docker.sock: skipped"
-	exit 77
-fi
-# the test image, made as the mount tests make it (their lib cleans up after itself)
-(. "$HERE/../mount/lib.sh" && ensure_busybox_image) || die "cannot make $IMAGE"
+bench_need_engine
 PAUSE_IMAGE=ecsfs-pause:$("$ECSFS" --version | awk '{print $2}')
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ecsfs-bench-task.XXXXXX")
@@ -49,32 +41,12 @@ STATE=$TMP/state
 FLOOR_LABEL=ecsfs-bench=$(basename "$TMP")
 ECSFS_PID=
 
-instance_id() {
-	sqlite3 "file:$STATE/state.db?mode=ro" "SELECT value FROM meta WHERE key = 'instance'" 2>/dev/null || true
-}
-
 cleanup() {
-	local rc=$? i ids inst nets
+	local rc=$?
 	set +e
-	if [[ -n $ECSFS_PID ]]; then
-		kill -TERM "$ECSFS_PID" 2>/dev/null
-		for ((i = 0; i < 100; i++)); do
-			kill -0 "$ECSFS_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$ECSFS_PID" 2>/dev/null
-		wait "$ECSFS_PID" 2>/dev/null
-	fi
+	[[ -n $ECSFS_PID ]] && stop_pid "$ECSFS_PID"
 	fusermount3 -uzq "$MNT" 2>/dev/null
-	inst=$(instance_id)
-	ids=$(
-		docker ps -aq --filter "label=$FLOOR_LABEL"
-		[[ -n $inst ]] && docker ps -aq --filter "label=ecsfs.instance=$inst"
-	)
-	[[ -n $ids ]] && docker rm -f $ids >/dev/null 2>&1
-	# the clusters' task networks go with their containers
-	nets=$([[ -n $inst ]] && docker network ls -q --filter "label=ecsfs.instance=$inst")
-	[[ -n $nets ]] && docker network rm $nets >/dev/null 2>&1
+	bench_remove_engine_objects "$FLOOR_LABEL"
 	rm -rf --one-file-system -- "$TMP"
 	exit "$rc"
 }
@@ -87,15 +59,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 field() { sed -n "1s/.*$1=\([0-9.]*\).*/\1/p"; } # field KEY: KEY=<number> of the first line
 
 # ---- the daemon ----------------------------------------------------------
-mkdir -p "$MNT"
-"$ECSFS" -f --state "$STATE" "$MNT" >"$TMP/ecsfs.log" 2>&1 &
-ECSFS_PID=$!
-for ((i = 0; i < 200; i++)); do
-	[[ -e $MNT/README ]] && break
-	kill -0 "$ECSFS_PID" 2>/dev/null || { cat "$TMP/ecsfs.log" >&2; die "ecsfs exited"; }
-	sleep 0.05
-done
-[[ -e $MNT/README ]] || die "ecsfs did not mount"
+bench_start_daemon 10
 mkdir "$MNT/clusters/bench"
 printf '%s\n' '{"family": "bench", "containerDefinitions": [{"name": "app", "image": "'"$IMAGE"'",
   "memory": 32, "essential": true, "stopTimeout": 2, "command": ["sleep", "3600"]}]}' \
