@@ -515,3 +515,31 @@ int ecsfs_cron_next(const ecsfs_cron *c, const ecsfs_cron_ctx *ctx, int64_t afte
 	}
 	return -ENOENT;
 }
+
+/* ---- shape-checker hooks, for every document that holds an expression ---- */
+
+int ecsfs_cron_shape_expression(ecsfs_shape_ctx *c, const json_t *v)
+{
+	ecsfs_cron *cron = NULL;
+	ecsfs_err e = ECSFS_ERR_INIT;
+	int r = ecsfs_cron_parse(json_string_value(v), &cron, &e);
+
+	if (r < 0)
+		ecsfs_shape_fail(c, "%s", e.msg.data);
+	ecsfs_cron_free(cron);
+	ecsfs_err_release(&e);
+	return r;
+}
+
+int ecsfs_cron_shape_zone(ecsfs_shape_ctx *c, const json_t *v)
+{
+	ecsfs_tz *tz = NULL;
+	ecsfs_err e = ECSFS_ERR_INIT;
+	int r = ecsfs_tz_load(json_string_value(v), &tz, &e);
+
+	if (r < 0)
+		ecsfs_shape_fail(c, "%s", e.msg.data);
+	ecsfs_tz_free(tz);
+	ecsfs_err_release(&e);
+	return r;
+}

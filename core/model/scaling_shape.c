@@ -14,20 +14,7 @@
 
 int ecsfs__scaling_time(const json_t *v, int64_t *ms)
 {
-	const char *s = json_string_value(v);
-	int64_t ns;
-
-	if (json_is_number(v)) {
-		double d = json_number_value(v);
-		if (d < 0 || d > 7258118400.0) /* 2200-01-01 */
-			return -EINVAL;
-		*ms = (int64_t)(d * 1000);
-		return 0;
-	}
-	if (!s || ecsfs_time_parse(s, strlen(s), 0, &ns) < 0 || ns < 0)
-		return -EINVAL;
-	*ms = ns / 1000000;
-	return 0;
+	return ecsfs_json_time_ms(v, 0, ms);
 }
 
 /* ---- hooks ---- */
@@ -53,32 +40,6 @@ static int positive(ecsfs_shape_ctx *c, const json_t *v)
 	if (!(json_number_value(v) > 0) || !isfinite(json_number_value(v)))
 		return ecsfs_shape_fail(c, "%g must be above 0", json_number_value(v));
 	return 0;
-}
-
-static int expression(ecsfs_shape_ctx *c, const json_t *v)
-{
-	ecsfs_cron *cron = NULL;
-	ecsfs_err e = ECSFS_ERR_INIT;
-	int r = ecsfs_cron_parse(json_string_value(v), &cron, &e);
-
-	if (r < 0)
-		ecsfs_shape_fail(c, "%s", e.msg.data);
-	ecsfs_cron_free(cron);
-	ecsfs_err_release(&e);
-	return r;
-}
-
-static int timezone_name(ecsfs_shape_ctx *c, const json_t *v)
-{
-	ecsfs_tz *tz = NULL;
-	ecsfs_err e = ECSFS_ERR_INIT;
-	int r = ecsfs_tz_load(json_string_value(v), &tz, &e);
-
-	if (r < 0)
-		ecsfs_shape_fail(c, "%s", e.msg.data);
-	ecsfs_tz_free(tz);
-	ecsfs_err_release(&e);
-	return r;
 }
 
 static int a_time(ecsfs_shape_ctx *c, const json_t *v)
@@ -309,8 +270,8 @@ static const ecsfs_field action_fields[] = {
      .type = ECSFS_JSON_STRING,
      .flags = ECSFS_F_REQUIRED,
      .max = 1600,
-     .check = expression},
-    {.name = "Timezone", .type = ECSFS_JSON_STRING, .max = 1600, .check = timezone_name},
+     .check = ecsfs_cron_shape_expression},
+    {.name = "Timezone", .type = ECSFS_JSON_STRING, .max = 1600, .check = ecsfs_cron_shape_zone},
     {.name = "StartTime", .type = ECSFS_JSON_STRING | ECSFS_JSON_NUMBER, .check = a_time},
     {.name = "EndTime", .type = ECSFS_JSON_STRING | ECSFS_JSON_NUMBER, .check = a_time},
     ECSFS_OBJ("ScalableTargetAction", 0, target_action_shape),

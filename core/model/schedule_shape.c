@@ -34,49 +34,10 @@ static int sched_name_rule(const char *s, const char *what, ecsfs_buf *why)
 
 int ecsfs__sched_date(const json_t *v, int64_t *ms)
 {
-	int64_t ns;
-
-	if (json_is_number(v)) {
-		double d = json_number_value(v);
-		if (d < 0 || d > 7258118400.0) /* 2200-01-01 */
-			return -EINVAL;
-		*ms = (int64_t)(d * 1000);
-		return 0;
-	}
-	const char *s = json_string_value(v);
-	if (!s || ecsfs_time_parse(s, strlen(s), ECSFS_TIME_NO_ZONE, &ns) < 0 || ns < 0)
-		return -EINVAL;
-	*ms = ns / 1000000;
-	return 0;
+	return ecsfs_json_time_ms(v, ECSFS_TIME_NO_ZONE, ms);
 }
 
 /* ---- hooks ---- */
-
-static int expression(ecsfs_shape_ctx *c, const json_t *v)
-{
-	ecsfs_cron *cron = NULL;
-	ecsfs_err e = ECSFS_ERR_INIT;
-	int r = ecsfs_cron_parse(json_string_value(v), &cron, &e);
-
-	if (r < 0)
-		ecsfs_shape_fail(c, "%s", e.msg.data);
-	ecsfs_cron_free(cron);
-	ecsfs_err_release(&e);
-	return r;
-}
-
-static int timezone_name(ecsfs_shape_ctx *c, const json_t *v)
-{
-	ecsfs_tz *tz = NULL;
-	ecsfs_err e = ECSFS_ERR_INIT;
-	int r = ecsfs_tz_load(json_string_value(v), &tz, &e);
-
-	if (r < 0)
-		ecsfs_shape_fail(c, "%s", e.msg.data);
-	ecsfs_tz_free(tz);
-	ecsfs_err_release(&e);
-	return r;
-}
 
 static int date(ecsfs_shape_ctx *c, const json_t *v)
 {
@@ -280,12 +241,12 @@ static const ecsfs_field schedule_fields[] = {
     {.name = "ScheduleExpression",
      .type = ECSFS_JSON_STRING,
      .flags = ECSFS_F_REQUIRED | ECSFS_F_NONEMPTY,
-     .check = expression},
+     .check = ecsfs_cron_shape_expression},
     {.name = "ScheduleExpressionTimezone",
      .type = ECSFS_JSON_STRING,
      .flags = ECSFS_F_NONEMPTY,
      .max = 50,
-     .check = timezone_name},
+     .check = ecsfs_cron_shape_zone},
     {.name = "StartDate", .type = ECSFS_JSON_STRING | ECSFS_JSON_NUMBER, .check = date},
     {.name = "EndDate", .type = ECSFS_JSON_STRING | ECSFS_JSON_NUMBER, .check = date},
     ECSFS_STR_OF("State", 0, on_off),

@@ -1,6 +1,7 @@
 /* Time: the clock, ISO-8601 / RFC 3339 text out and in. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "ecsfs/util.h"
@@ -151,5 +152,23 @@ int ecsfs_time_parse(const char *s, size_t n, unsigned flags, int64_t *out)
 	if (secs <= -9223372036LL || secs >= 9223372036LL)
 		return -ERANGE;
 	*out = secs * 1000000000 + frac;
+	return 0;
+}
+
+int ecsfs_json_time_ms(const json_t *v, unsigned flags, int64_t *ms)
+{
+	const char *s = json_string_value(v);
+	int64_t ns;
+
+	if (json_is_number(v)) {
+		double d = json_number_value(v);
+		if (d < 0 || d > 7258118400.0) /* 2200-01-01 */
+			return -EINVAL;
+		*ms = (int64_t)(d * 1000);
+		return 0;
+	}
+	if (!s || ecsfs_time_parse(s, strlen(s), flags, &ns) < 0 || ns < 0)
+		return -EINVAL;
+	*ms = ns / 1000000;
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "ecsfs/error.h"
+#include "ecsfs/shape.h"
 
 /*
  * A time zone read from the system's tzdata (/usr/share/zoneinfo, TZif
@@ -90,6 +91,12 @@ typedef struct ecsfs_cron_ctx {
  */
 int ecsfs_cron_next(const ecsfs_cron *c, const ecsfs_cron_ctx *ctx, int64_t after_ms,
 		    int64_t *next_ms);
+
+/* Shape-checker hooks of a field that holds an expression (parsed with
+ * ecsfs_cron_parse) or an IANA zone name (ecsfs_tz_load): the parser's
+ * message names the reason. For schedules, scaling actions and the like. */
+int ecsfs_cron_shape_expression(ecsfs_shape_ctx *c, const json_t *v);
+int ecsfs_cron_shape_zone(ecsfs_shape_ctx *c, const json_t *v);
 
 /* The civil calendar (ecsfs_civil_days & co.) is in ecsfs/util.h. */
 

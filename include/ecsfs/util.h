@@ -37,6 +37,12 @@ void ecsfs_json_set_time(json_t *o, const char *key, int64_t ns);
  * February too), -ERANGE outside 1677..2262.
  */
 int ecsfs_time_parse(const char *s, size_t len, unsigned flags, int64_t *ns);
+/*
+ * A time of a document as milliseconds since the epoch: a number of seconds
+ * (fractions kept) or an RFC 3339 string parsed with `flags`; from 1970 to
+ * before 2200. 0, or -EINVAL (*ms untouched).
+ */
+int ecsfs_json_time_ms(const json_t *v, unsigned flags, int64_t *ms);
 /* The `n` decimal digits at s as a number, or -1 (a field of a date or time). */
 int ecsfs_time_digits(const char *s, int n);
 
