@@ -231,23 +231,12 @@ void ecsfs__target_free(struct ecsfs__target *t)
 static int put_spec_file(ecsfs_store *s, const char *cluster, const char *service,
 			 const json_t *doc, const ecsfs_spec_bytes *file)
 {
-	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644, .mtime_ns = ecsfs_now_ns()};
-	ecsfs_buf dir = ECSFS_BUF_INIT, name = ECSFS_BUF_INIT, text = ECSFS_BUF_INIT;
+	ecsfs_buf dir = ECSFS_BUF_INIT;
 	int r;
 
 	ecsfs_scaling_spec_dir(cluster, &dir);
-	ecsfs_buf_addf(&name, "%s.json", service);
-	if (file) {
-		meta = *file->meta;
-		meta.kind = ECSFS_FILE_SPEC;
-		r = ecsfs_store_file_put(s, dir.data, name.data, &meta, file->data, file->len);
-	} else {
-		ecsfs_json_pretty(doc, &text);
-		r = ecsfs_store_file_put(s, dir.data, name.data, &meta, text.data, text.len);
-	}
+	r = ecsfs_spec_file_put(s, dir.data, service, doc, file);
 	ecsfs_buf_release(&dir);
-	ecsfs_buf_release(&name);
-	ecsfs_buf_release(&text);
 	return r;
 }
 

@@ -51,23 +51,12 @@ static void canonical(const json_t *doc, ecsfs_buf *out)
 static int put_file(ecsfs_store *s, const char *cluster, const char *name, const json_t *doc,
 		    const ecsfs_spec_bytes *file)
 {
-	ecsfs_buf dir = ECSFS_BUF_INIT, fname = ECSFS_BUF_INIT, text = ECSFS_BUF_INIT;
-	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644, .mtime_ns = ecsfs_now_ns()};
+	ecsfs_buf dir = ECSFS_BUF_INIT;
 	int r;
 
 	ecsfs_schedule_spec_dir(cluster, &dir);
-	ecsfs_buf_addf(&fname, "%s.json", name);
-	if (file) {
-		meta = *file->meta;
-		meta.kind = ECSFS_FILE_SPEC;
-		r = ecsfs_store_file_put(s, dir.data, fname.data, &meta, file->data, file->len);
-	} else {
-		ecsfs_json_pretty(doc, &text);
-		r = ecsfs_store_file_put(s, dir.data, fname.data, &meta, text.data, text.len);
-	}
+	r = ecsfs_spec_file_put(s, dir.data, name, doc, file);
 	ecsfs_buf_release(&dir);
-	ecsfs_buf_release(&fname);
-	ecsfs_buf_release(&text);
 	return r;
 }
 

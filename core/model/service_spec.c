@@ -290,3 +290,24 @@ int ecsfs__service_check_lb_containers(ecsfs_store *s, const json_t *spec, const
 	ecsfs_taskdef_row_release(&row);
 	return r;
 }
+
+int ecsfs_spec_file_put(ecsfs_store *s, const char *dir, const char *name, const json_t *doc,
+			const ecsfs_spec_bytes *file)
+{
+	ecsfs_file_meta meta = {.kind = ECSFS_FILE_SPEC, .mode = 0644, .mtime_ns = ecsfs_now_ns()};
+	ecsfs_buf fname = ECSFS_BUF_INIT, text = ECSFS_BUF_INIT;
+	int r;
+
+	ecsfs_buf_addf(&fname, "%s.json", name);
+	if (file) {
+		meta = *file->meta;
+		meta.kind = ECSFS_FILE_SPEC;
+		r = ecsfs_store_file_put(s, dir, fname.data, &meta, file->data, file->len);
+	} else {
+		ecsfs_json_pretty(doc, &text);
+		r = ecsfs_store_file_put(s, dir, fname.data, &meta, text.data, text.len);
+	}
+	ecsfs_buf_release(&fname);
+	ecsfs_buf_release(&text);
+	return r;
+}

@@ -92,6 +92,15 @@ typedef struct ecsfs_spec_bytes {
 } ecsfs_spec_bytes;
 
 /*
+ * Keep the spec file `dir`/`name`.json of a document: the bytes and
+ * metadata a GitOps tool wrote when `file` is given, else `doc` pretty and
+ * dated now (0644). For spec documents whose file is the document itself
+ * (schedules, scaling); -errno of the store.
+ */
+int ecsfs_spec_file_put(ecsfs_store *s, const char *dir, const char *name, const json_t *doc,
+			const ecsfs_spec_bytes *file);
+
+/*
  * Create or update the service from a CreateService document (serviceName,
  * cluster and clientToken are not kept). `file` gives the bytes its spec
  * file keeps; NULL writes the document pretty, dated now (a front end that
