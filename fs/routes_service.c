@@ -99,12 +99,19 @@ static int service_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 	return ecsfs_service_delete(fs->services, m->cap[0], m->cap[1], false, err);
 }
 
-/* The text of a value file without its trailing newline and blanks. */
+/* Blanks around a value; a NUL byte is not one (strchr would find the
+ * terminator). */
+static bool blank(char c, bool newline)
+{
+	return c == ' ' || c == '\t' || (newline && (c == '\r' || c == '\n'));
+}
+
+/* The text of a value file without its trailing newlines and blanks. */
 static void trimmed(const char *data, size_t len, ecsfs_buf *out)
 {
-	while (len && strchr(" \t\r\n", data[len - 1]))
+	while (len && blank(data[len - 1], true))
 		len--;
-	while (len && strchr(" \t", *data)) {
+	while (len && blank(*data, false)) {
 		data++;
 		len--;
 	}
@@ -122,9 +129,11 @@ static int desired_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 }
 
 /*
- * "3\n": one whole number on one line (more digits than an int64 holds
- * read as the largest, which core refuses as out of range). 1 while a
- * plain append may still bring the digits.
+ * "3\n": one whole number, blank lines after it ignored (a check that
+ * refused "3\n " at write() would refuse half of "3\n \n", which it takes
+ * at close). More digits than an int64 holds read as the largest, which
+ * core refuses as out of range. 1 while a plain append may still bring the
+ * digits.
  */
 static int desired_parse(const char *data, size_t len, bool partial, int64_t *out, ecsfs_err *err)
 {
@@ -135,9 +144,6 @@ static int desired_parse(const char *data, size_t len, bool partial, int64_t *ou
 	if (strspn(t.data, "0123456789") != t.len)
 		r = ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
 				  "desired_count: '%.40s' is not a whole number", t.data);
-	else if (memchr(data, '\n', len) && data[len - 1] != '\n')
-		r = ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
-				  "desired_count: write one number on one line");
 	else if (t.len == 0 && (!partial || memchr(data, '\n', len)))
 		r = ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
 				  "desired_count: empty; write a whole number");
