@@ -60,16 +60,84 @@ void ecsfs__set_str(char **dst, const char *s)
 
 struct task *ecsfs__task_find(ecsfs_tasks *t, const char *id)
 {
-	for (size_t i = 0; i < t->n; i++)
-		if (strcmp(t->v[i]->id, id) == 0)
-			return t->v[i];
-	return NULL;
+	return ecsfs_strmap_get(&t->by_id, id);
+}
+
+/* The tasks of one group of one cluster, in the order of t->v. */
+struct ecsfs__task_group {
+	struct task **v;
+	size_t n, alloc;
+};
+
+static void group_key(const char *cluster, const char *group, ecsfs_buf *out)
+{
+	ecsfs_buf_addf(out, "%s\n%s", cluster, group ? group : "");
+}
+
+struct task *const *ecsfs__tasks_of_group(ecsfs_tasks *t, const char *cluster, const char *group,
+					  size_t *n)
+{
+	ecsfs_buf key = ECSFS_BUF_INIT;
+	struct ecsfs__task_group *g;
+
+	group_key(cluster, group, &key);
+	g = ecsfs_strmap_get(&t->by_group, key.data);
+	ecsfs_buf_release(&key);
+	*n = g ? g->n : 0;
+	return g ? g->v : NULL;
+}
+
+static void group_add(ecsfs_tasks *t, struct task *k)
+{
+	ecsfs_buf key = ECSFS_BUF_INIT;
+	struct ecsfs__task_group *g;
+
+	group_key(k->cluster, k->group, &key);
+	if (!(g = ecsfs_strmap_get(&t->by_group, key.data))) {
+		if (!(g = calloc(1, sizeof(*g))))
+			abort();
+		ecsfs_strmap_put(&t->by_group, key.data, g);
+	}
+	if (g->n == g->alloc) {
+		g->alloc = g->alloc ? 2 * g->alloc : 4;
+		if (!(g->v = realloc(g->v, g->alloc * sizeof(*g->v))))
+			abort();
+	}
+	g->v[g->n++] = k;
+	ecsfs_buf_release(&key);
+}
+
+static void group_remove(ecsfs_tasks *t, struct task *k)
+{
+	ecsfs_buf key = ECSFS_BUF_INIT;
+	struct ecsfs__task_group *g;
+	size_t i = 0;
+
+	group_key(k->cluster, k->group, &key);
+	g = ecsfs_strmap_get(&t->by_group, key.data);
+	while (g && i < g->n && g->v[i] != k)
+		i++;
+	if (g && i < g->n) {
+		memmove(&g->v[i], &g->v[i + 1], (g->n - i - 1) * sizeof(*g->v));
+		if (--g->n == 0) {
+			ecsfs_strmap_del(&t->by_group, key.data);
+			free(g->v);
+			free(g);
+		}
+	}
+	ecsfs_buf_release(&key);
 }
 
 struct task *ecsfs__task_find_in(ecsfs_tasks *t, const char *cluster, const char *id)
 {
 	struct task *k = ecsfs__task_find(t, id);
 	return k && strcmp(k->cluster, cluster) == 0 ? k : NULL;
+}
+
+const char *ecsfs_tasks_group(ecsfs_tasks *t, const char *cluster, const char *id)
+{
+	struct task *k = ecsfs__task_find_in(t, cluster, id);
+	return k ? k->group : NULL;
 }
 
 struct ctr *ecsfs__task_ctr(struct task *k, const char *name)
@@ -161,10 +229,18 @@ void ecsfs__tasks_add(ecsfs_tasks *t, struct task *k)
 			abort();
 	}
 	t->v[t->n++] = k;
+	ecsfs_strmap_put(&t->by_id, k->id, k);
+	group_add(t, k);
 }
 
 static void tasks_remove_at(ecsfs_tasks *t, size_t i)
 {
+	struct task *k = t->v[i];
+
+	/* a task loaded twice (two rows of one id) must not drop the other */
+	if (ecsfs_strmap_get(&t->by_id, k->id) == k)
+		ecsfs_strmap_del(&t->by_id, k->id);
+	group_remove(t, k);
 	memmove(&t->v[i], &t->v[i + 1], (t->n - i - 1) * sizeof(*t->v));
 	t->n--;
 }
@@ -455,6 +531,16 @@ void ecsfs_tasks_set_scheduler_cb(ecsfs_tasks *t, ecsfs_tasks_change_cb cb, void
 
 void ecsfs__tasks_release(ecsfs_tasks *t)
 {
+	size_t pos = 0;
+	const char *key;
+	void *g;
+
+	while (ecsfs_strmap_next(&t->by_group, &pos, &key, &g)) {
+		free(((struct ecsfs__task_group *)g)->v);
+		free(g);
+	}
+	ecsfs_strmap_release(&t->by_group);
+	ecsfs_strmap_release(&t->by_id);
 	for (size_t i = 0; i < t->n; i++)
 		ecsfs__task_free(t->v[i]);
 	free(t->v);

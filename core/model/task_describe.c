@@ -30,13 +30,17 @@ static const char *task_health(const struct task *k);
 int ecsfs_tasks_foreach(ecsfs_tasks *t, const char *cluster, const char *group,
 			ecsfs_tasks_info_cb cb, void *data)
 {
-	for (size_t i = 0; i < t->n; i++) {
-		struct task *k = t->v[i];
+	size_t ng = 0;
+	/* a group's tasks come from its index, in the same order (the
+	 * callbacks only read: nothing is added or removed meanwhile) */
+	struct task *const *g = group ? ecsfs__tasks_of_group(t, cluster, group, &ng) : NULL;
+
+	for (size_t i = 0; i < (group ? ng : t->n); i++) {
+		struct task *k = group ? g[i] : t->v[i];
 		ecsfs_task_info in = {0};
 		int r;
 
-		if (strcmp(k->cluster, cluster) != 0 ||
-		    (group && (!k->group || strcmp(k->group, group) != 0)))
+		if (strcmp(k->cluster, cluster) != 0)
 			continue;
 		in.id = k->id;
 		in.started_by = k->started_by ? k->started_by : "";

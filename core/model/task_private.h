@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "ecsfs/logstream.h"
+#include "ecsfs/strmap.h"
 #include "ecsfs/task.h"
 
 /* ECS's task states, in the order a task passes them. */
@@ -107,8 +108,10 @@ struct ecsfs_tasks {
 	ecsfs_runtime *rt;
 	char *log_dir;
 	char instance[33]; /* this state directory's label value */
-	struct task **v;
+	struct task **v;   /* in the order they were added (oldest first) */
 	size_t n, alloc;
+	ecsfs_strmap by_id;    /* id -> struct task * */
+	ecsfs_strmap by_group; /* "<cluster>\n<group>" -> struct ecsfs__task_group * */
 	ecsfs_tasks_change_cb on_change;
 	void *on_change_data;
 	ecsfs_tasks_change_cb on_sched; /* the service scheduler */
@@ -145,7 +148,12 @@ struct task *ecsfs__task_alloc(ecsfs_tasks *t);
 int ecsfs__task_make_containers(struct task *k);
 void ecsfs__task_free(struct task *k);
 void ecsfs__tasks_add(ecsfs_tasks *t, struct task *k);
+/* The task `id`, or NULL: O(1) (t->by_id). */
 struct task *ecsfs__task_find(ecsfs_tasks *t, const char *id);
+/* The tasks of `group` in `cluster`, oldest first, as t->v has them
+ * (borrowed; valid until a task is added or removed); *n of them. */
+struct task *const *ecsfs__tasks_of_group(ecsfs_tasks *t, const char *cluster, const char *group,
+					  size_t *n);
 /* The task `id` when it belongs to `cluster`, else NULL. */
 struct task *ecsfs__task_find_in(ecsfs_tasks *t, const char *cluster, const char *id);
 struct ctr *ecsfs__task_ctr(struct task *k, const char *name);

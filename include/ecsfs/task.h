@@ -162,10 +162,14 @@ typedef struct ecsfs_task_info {
 	int64_t protected_ns;	    /* scale-in protection until then; 0 or past: none */
 } ecsfs_task_info;
 typedef int (*ecsfs_tasks_info_cb)(void *data, const ecsfs_task_info *info);
-/* Every task of a cluster (with `group`, only that group's), oldest first,
- * STOPPED ones included. */
+/* Every task of a cluster (with `group`, only that group's, found through
+ * an index), oldest first, STOPPED ones included. `cb` only reads: it must
+ * not start or forget tasks. */
 int ecsfs_tasks_foreach(ecsfs_tasks *t, const char *cluster, const char *group,
 			ecsfs_tasks_info_cb cb, void *data);
+/* The group of task `id` of `cluster` ("service:<name>", "family:<f>"),
+ * borrowed until the task is forgotten; NULL when there is no such task. */
+const char *ecsfs_tasks_group(ecsfs_tasks *t, const char *cluster, const char *id);
 
 /*
  * Scale-in protection (UpdateTaskProtection): a protected task of a service
