@@ -426,11 +426,15 @@ int ecsfs_service_put(ecsfs_services *sv, const char *cluster, const char *name,
 	    (r = ecsfs__service_check_lb_fit(
 		 s, doc, json_string_value(json_object_get(doc, "taskDefinition")), err)) < 0)
 		return r;
+	old = ecsfs__service_load(s, cluster, name);
+	if ((r = ecsfs__service_check_keeps_taskdef(ecsfs__service_spec(old), doc, err)) < 0) {
+		json_decref(old);
+		return r;
+	}
 	spec = json_deep_copy(doc);
 	json_object_del(spec, "serviceName");
 	json_object_del(spec, "cluster");
 	json_object_del(spec, "clientToken");
-	old = ecsfs__service_load(s, cluster, name);
 	state = state_with(s, cluster, name, spec, &created);
 	r = store_put(s, cluster, name, state, json_object_get(ecsfs__service_spec(old), "tags"),
 		      doc, file, err);

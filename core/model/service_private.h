@@ -111,6 +111,11 @@ int ecsfs__service_resolve_ref(ecsfs_store *s, const char *ref, char family[256]
  * family:rev? 0, or InvalidParameter -EINVAL naming the entry. */
 int ecsfs__service_check_lb_containers(ecsfs_store *s, const json_t *spec, const char *family,
 				       int64_t rev, ecsfs_err *err);
+/* May `spec` replace `old` (NULL: a new service)? A service that has a
+ * taskDefinition keeps naming one (CreateService requires it, UpdateService
+ * cannot remove it), unless its deploymentController is EXTERNAL; 0, or
+ * InvalidParameter -EINVAL. */
+int ecsfs__service_check_keeps_taskdef(const json_t *old, const json_t *spec, ecsfs_err *err);
 
 /* ---- what the service's tasks are (model/service_describe.c) ---- */
 

@@ -222,6 +222,20 @@ int ecsfs__service_resolve_ref(ecsfs_store *s, const char *ref, char family[256]
 	return 0;
 }
 
+int ecsfs__service_check_keeps_taskdef(const json_t *old, const json_t *spec, ecsfs_err *err)
+{
+	const char *had = json_string_value(json_object_get(old, "taskDefinition"));
+	const json_t *ctl = json_object_get(json_object_get(spec, "deploymentController"), "type");
+
+	if (!had || json_object_get(spec, "taskDefinition") ||
+	    (json_is_string(ctl) && strcmp(json_string_value(ctl), "EXTERNAL") == 0))
+		return 0;
+	return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+			     "taskDefinition: required; the service runs %.300s (CreateService "
+			     "needs one, UpdateService cannot remove it)",
+			     had);
+}
+
 /* ---- load balancers against the task definition ---- */
 
 static bool maps_port(const json_t *ctr, json_int_t port)

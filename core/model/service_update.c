@@ -137,7 +137,8 @@ int ecsfs_service_update(ecsfs_services *sv, const char *cluster, const char *na
 	if (!(state = ecsfs__service_load_active(s, cluster, name, err, &r)))
 		return r;
 	spec = merged(ecsfs__service_spec(state), changes);
-	if ((r = check_merged(s, cluster, name, spec, changes, err)) < 0)
+	if ((r = check_merged(s, cluster, name, spec, changes, err)) < 0 ||
+	    (r = ecsfs__service_check_keeps_taskdef(ecsfs__service_spec(state), spec, err)) < 0)
 		goto out;
 	if (force || ecsfs__service_redeploys(ecsfs__service_spec(state), spec))
 		bump_force(state);

@@ -224,6 +224,39 @@ static void check_taskdef(void)
 	ecsfs_buf_release(&why);
 }
 
+/* Found by the chaos suite: "{}" written over a service that runs a task
+ * definition was taken and left it with none (status and service.json
+ * disagreed). CreateService requires one, UpdateService cannot remove it. */
+static void check_keeps_taskdef(void)
+{
+	ecsfs_buf b = ECSFS_BUF_INIT;
+	json_t *ch = doc("{\"taskDefinition\": null}");
+
+	fails(put("prod", "web", "{}"), -EINVAL, ECSFS_E_INVALID_PARAMETER,
+	      "{} over a service with a task definition");
+	ok(strstr(err.msg.data, "taskDefinition: required; the service runs web:2") != NULL,
+	   "the message names the field and what the service runs (%s)", err.msg.data);
+	fails(put("prod", "web", "{\"desiredCount\": 1}"), -EINVAL, ECSFS_E_INVALID_PARAMETER,
+	      "a document without taskDefinition");
+	fails(ecsfs_service_update(sv, "prod", "web", ch, false, &err), -EINVAL,
+	      ECSFS_E_INVALID_PARAMETER, "UpdateService removing taskDefinition");
+	is_int(ecsfs_service_get_taskdef(s, "prod", "web", &b), 0, "get_taskdef");
+	is_str(b.data, "web:2", "the service still runs web:2");
+	spec_file("web", &b);
+	ok(strstr(b.data, "\"taskDefinition\": \"web:2\"") != NULL, "its spec file still says so");
+	is_int(put("prod", "ui", "{}"), 0, "{} over a service that never had one (mkdir's)");
+	is_int(put("prod", "web",
+		   "{\"taskDefinition\": \"web:2\", \"deploymentController\": {\"type\": "
+		   "\"EXTERNAL\"}}"),
+	       0, "EXTERNAL controller, still naming web:2");
+	is_int(put("prod", "web", "{\"deploymentController\": {\"type\": \"EXTERNAL\"}}"), 0,
+	       "an EXTERNAL controller needs no task definition (as CreateService)");
+	is_int(put("prod", "web", "{\"taskDefinition\": \"web:2\", \"desiredCount\": 5}"), 0,
+	       "back to web:2");
+	json_decref(ch);
+	ecsfs_buf_release(&b);
+}
+
 static void check_delete(void)
 {
 	json_t *o;
@@ -246,7 +279,8 @@ static void check_delete(void)
 	fails(ecsfs_service_redeploy(sv, "prod", "web", &err), -ENOENT, ECSFS_E_SERVICE_NOT_ACTIVE,
 	      "redeploy of a DRAINING service");
 	is_int(ecsfs_service_delete(sv, "prod", "web", true, &err), 0, "delete again: fine");
-	is_int(put("prod", "web", "{\"desiredCount\":1}"), 0, "a put revives it");
+	is_int(put("prod", "web", "{\"desiredCount\":1,\"taskDefinition\":\"web:2\"}"), 0,
+	       "a put revives it");
 	o = describe("web");
 	is_str(field(o, "status"), "ACTIVE", "describe: ACTIVE again");
 	json_decref(o);
@@ -275,6 +309,7 @@ int main(void)
 	check_create();
 	check_scale();
 	check_taskdef();
+	check_keeps_taskdef();
 	check_delete();
 
 	ecsfs_services_free(sv);
