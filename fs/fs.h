@@ -142,6 +142,9 @@ extern const ecsfs__route ecsfs__routes_metrics[];
 extern const ecsfs__route ecsfs__routes_scaling[];
 /* The route of scratch files (any unrouted name in an R_SCRATCH_DIR). */
 extern const ecsfs__route ecsfs__route_scratch;
+/* rsync --delay-updates' ".~tmp~" in a directory that takes scratch files:
+ * holds scratch files of any name until they are renamed into place. */
+extern const ecsfs__route ecsfs__route_tmpdir;
 
 void ecsfs__match_init(ecsfs__match *m);
 void ecsfs__match_release(ecsfs__match *m);

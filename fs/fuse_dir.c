@@ -175,7 +175,9 @@ void ecsfs__op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 					"%s cannot be removed", m.path.data);
 		goto out;
 	}
-	if ((r = m.route->rmdir(fs, &m, &why)) < 0)
+	/* rsync --delay-updates tries to remove .~tmp~ after every file it moves */
+	if ((r = m.route->rmdir(fs, &m, &why)) < 0 &&
+	    !(r == -ENOTEMPTY && m.route == &ecsfs__route_tmpdir))
 		ecsfs__fuse_reject(fs, m.path.data, r, &why.msg);
 out:
 	fuse_reply_err(req, -r);

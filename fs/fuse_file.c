@@ -139,6 +139,7 @@ static int start_copy(ecsfs__fs *fs, fuse_req_t req, const ecsfs__match *m, ecsf
 						 NULL);
 			/* scratch files take any content: truncation is a change of its own */
 			h->dirty = m->route == &ecsfs__route_scratch && r == 0 && h->meta.size > 0;
+			h->emptied = !h->dirty && r == 0 && h->meta.size > 0;
 		}
 		if (r == -ENOENT)
 			r = 0;
@@ -409,6 +410,7 @@ void ecsfs__op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	ecsfs_err why = ECSFS_ERR_INIT;
 	int r;
 
+	h->emptied = false;
 	if (h->poisoned) {
 		fuse_reply_err(req, EINVAL);
 		return;
@@ -503,10 +505,32 @@ void ecsfs__op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 	fuse_reply_err(req, -commit((ecsfs__open *)(uintptr_t)fi->fh));
 }
 
+/*
+ * `: > web.json` (O_TRUNC, no write, close) empties nothing: no flush can
+ * tell bash's early one from the last, so the refusal of the empty
+ * document is recorded when the last reference goes; the definition keeps
+ * its content.
+ */
+static void refuse_emptied(ecsfs__open *h)
+{
+	ecsfs_err why = ECSFS_ERR_INIT;
+	int r = h->m.route->check ? h->m.route->check(h->fs, &h->m, "", 0, false, &why) : 0;
+
+	if (r < 0)
+		ecsfs__fuse_rejectf(h->fs, h->m.path.data, r,
+				    "%s was emptied and closed without a write (%s); it keeps its "
+				    "content (rm removes it)",
+				    h->m.path.data, why.msg.data ? why.msg.data : "");
+	ecsfs_err_release(&why);
+}
+
 void ecsfs__op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	ecsfs__open *h = (ecsfs__open *)(uintptr_t)fi->fh;
 	ecsfs__fs *fs = h->fs;
+
+	if (h->emptied)
+		refuse_emptied(h);
 
 	if (h->created) {
 		/* never ecsfs__fuse_applied: the name goes away again */
@@ -573,6 +597,7 @@ static int setattr_size(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__open *h, of
 		ecsfs_buf_setlen(&h->data, (size_t)size);
 		h->plain = size == 0;
 		h->dirty = true;
+		h->emptied = false;
 		return 0;
 	}
 	if (!(m->route->flags & ECSFS__R_STORED))

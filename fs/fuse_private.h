@@ -24,6 +24,7 @@ typedef struct ecsfs__open {
 	bool poisoned;	   /* a write was refused; nothing of this handle applies */
 	bool created;	   /* made by create(): exists only once applied */
 	bool meta_set;	   /* times were set on it while pending: keep them */
+	bool emptied;	   /* O_TRUNC over a stored definition and not written since */
 	bool result;	   /* data now holds what the applied command answered */
 	bool based;	   /* result_base is set */
 	off_t result_base; /* the offset of the first read of the answer */

@@ -142,7 +142,7 @@ bool ecsfs__scratch_name_ok(const ecsfs__route *dir, const char *name)
 	size_t len = strlen(name);
 
 	/* the top of the tree is a repository's root: README.md, .gitignore... */
-	if (strcmp(dir->pattern, "/spec") == 0)
+	if (strcmp(dir->pattern, "/spec") == 0 || dir == &ecsfs__route_tmpdir)
 		return true;
 	/* directories of definitions keep only what tools make while they
 	 * write one: rsync's and editors' dot-files, sed -i's sedXXXXXX, backup
@@ -174,16 +174,18 @@ int ecsfs__route_match(const char *path, ecsfs__match *m)
 		return -ENOENT;
 	ecsfs__match pm;
 	ecsfs__match_init(&pm);
-	const ecsfs__route *parent = find(m->parent.data, &pm);
+	/* the parent may be a .~tmp~ itself, found by this same fallback */
+	const ecsfs__route *parent = ecsfs__route_match(m->parent.data, &pm) == 0 ? pm.route : NULL;
+	bool tmpdir = parent != &ecsfs__route_tmpdir && strcmp(m->name, ".~tmp~") == 0;
 	if (parent && (parent->flags & ECSFS__R_SCRATCH_DIR) &&
-	    ecsfs__scratch_name_ok(parent, m->name)) {
+	    (tmpdir || ecsfs__scratch_name_ok(parent, m->name))) {
 		/* keep the parent's captures: handlers may want the cluster name */
 		ecsfs_buf_reset(&m->segs);
 		ecsfs_buf_add(&m->segs, pm.segs.data, pm.segs.len);
 		m->ncap = pm.ncap;
 		for (int i = 0; i < pm.ncap; i++)
 			m->cap[i] = m->segs.data + (pm.cap[i] - pm.segs.data);
-		m->route = &ecsfs__route_scratch;
+		m->route = tmpdir ? &ecsfs__route_tmpdir : &ecsfs__route_scratch;
 	}
 	ecsfs__match_release(&pm);
 	return m->route ? 0 : -ENOENT;

@@ -216,6 +216,41 @@ const ecsfs__route ecsfs__route_scratch = {
     .unlink = scratch_unlink,
 };
 
+/* ---- rsync --delay-updates' .~tmp~: a directory of scratch files ---- */
+
+static int tmpdir_exists(ecsfs__fs *fs, const ecsfs__match *m)
+{
+	return ecsfs__stored_exists(fs, m, ECSFS_FILE_DIR);
+}
+
+static int tmpdir_mkdir(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsfs_err *err)
+{
+	ecsfs_file_meta meta = {
+	    .kind = ECSFS_FILE_DIR, .mode = mode & 07777, .mtime_ns = ecsfs_now_ns()};
+	return ecsfs_store_file_put(fs->store, m->parent.data, m->name, &meta, NULL, 0);
+}
+
+static int tmpdir_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
+{
+	uint64_t n = 0;
+	int r = ecsfs_store_file_count(fs->store, m->path.data, 0, &n, NULL);
+	if (r == 0 && n > 0) {
+		ecsfs_buf_setf(&err->msg, "%s is not empty", m->path.data);
+		return -ENOTEMPTY;
+	}
+	return r < 0 ? r : ecsfs_store_file_delete(fs->store, m->parent.data, m->name);
+}
+
+const ecsfs__route ecsfs__route_tmpdir = {
+    .pattern = "(.~tmp~)",
+    .type = S_IFDIR,
+    .perm = 0700,
+    .flags = ECSFS__R_SCRATCH_DIR | ECSFS__R_KEEPMETA,
+    .exists = tmpdir_exists,
+    .mkdir = tmpdir_mkdir,
+    .rmdir = tmpdir_rmdir,
+};
+
 const ecsfs__route ecsfs__routes_spec[] = {
     {.pattern = "/spec",
      .type = S_IFDIR,
