@@ -28,7 +28,7 @@
  * decimal number and a unit worth 1024 ("1 vCPU", ".25 vcpu", "2GB",
  * "0.5 GB"; case and the space do not matter). ECS converts the same way.
  */
-static int parse_size(const json_t *val, const char *unit, long long *out)
+int ecsfs_taskdef_parse_size(const json_t *val, const char *unit, long long *out)
 {
 	const char *s = json_string_value(val);
 	long long whole = 0, frac = 0, scale = 1;
@@ -137,7 +137,7 @@ static int check_task_level(struct ecsfs__td_check *v, const json_t *doc)
 			v->fargate = true;
 	}
 	v->task_cpu = v->task_mem = -1;
-	if (cpu && parse_size(cpu, "vcpu", &v->task_cpu) < 0) {
+	if (cpu && ecsfs_taskdef_parse_size(cpu, "vcpu", &v->task_cpu) < 0) {
 		ecsfs_shape_path(v->sc, "cpu");
 		if (json_is_integer(cpu))
 			return ecsfs_shape_fail(v->sc, "%lld is outside 0..%lld",
@@ -146,7 +146,7 @@ static int check_task_level(struct ecsfs__td_check *v, const json_t *doc)
 		    v->sc, "'%s' is neither CPU units (\"1024\") nor vCPUs (\"1 vCPU\")",
 		    ecsfs_shape_shown(v->sc, json_string_value(cpu)));
 	}
-	if (mem && parse_size(mem, "gb", &v->task_mem) < 0) {
+	if (mem && ecsfs_taskdef_parse_size(mem, "gb", &v->task_mem) < 0) {
 		ecsfs_shape_path(v->sc, "memory");
 		if (json_is_integer(mem))
 			return ecsfs_shape_fail(v->sc, "%lld is outside 0..%lld",

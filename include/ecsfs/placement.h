@@ -31,11 +31,12 @@
 
 #include "ecsfs/buf.h"
 #include "ecsfs/error.h"
+#include "ecsfs/shape.h"
 
 /* ECS's limits on one request. */
 #define ECSFS_PLACE_CONSTRAINTS_MAX 10 /* placementConstraints */
 #define ECSFS_PLACE_STRATEGIES_MAX  5  /* placementStrategy */
-#define ECSFS_PLACE_PROVIDERS_MAX   20 /* capacityProviderStrategy items */
+#define ECSFS_PLACE_PROVIDERS_MAX   6  /* capacityProviderStrategy items */
 #define ECSFS_PLACE_EXPRESSION_MAX  2000
 
 /* The failure reasons RunTask's `failures` carry (ECS's words). */
@@ -86,6 +87,10 @@ typedef struct ecsfs_place_instance {
 	const char *const *providers;
 	const ecsfs_place_task *tasks; /* the tasks on it that are not STOPPED */
 	size_t ntasks;
+	/* for expressions only: agentVersion (the engine's version, or NULL)
+	 * and registeredAt (ms since the epoch) */
+	const char *agent_version;
+	int64_t registered_ms;
 } ecsfs_place_instance;
 
 /* What one task asks for. */
@@ -154,6 +159,17 @@ int ecsfs_place_size(const json_t *taskdef, int64_t *cpu, int64_t *memory, uint1
  */
 int ecsfs_place_check_constraints(const json_t *constraints, const char *what, ecsfs_err *err);
 int ecsfs_place_check_strategy(const json_t *strategy, const char *what, ecsfs_err *err);
+/* The same checks as shape hooks, for a document's own field table:
+ * {.name = "placementConstraints", .type = ECSFS_JSON_ARRAY,
+ *  .check = ecsfs_place_constraints_hook}. */
+int ecsfs_place_constraints_hook(ecsfs_shape_ctx *c, const json_t *val);
+int ecsfs_place_strategy_hook(ecsfs_shape_ctx *c, const json_t *val);
+/*
+ * The placement fields of a CreateService / UpdateService / RunTask
+ * document at once: placementConstraints, placementStrategy, and
+ * capacityProviderStrategy with launchType (see below). 0 or -EINVAL.
+ */
+int ecsfs_place_check_request(const json_t *doc, const char *const *known, ecsfs_err *err);
 /*
  * Check a capacityProviderStrategy against a launchType (both given:
  * EINVAL), `known` (the cluster's providers, NULL-terminated; FARGATE and
@@ -199,7 +215,8 @@ int ecsfs_place_choose_victims(const ecsfs_place_instance *inst, size_t n, const
 /*
  * The cluster query language (memberOf expressions, ListContainerInstances
  * filters): parse `expr`; 0 and *q (free with ecsfs_cq_free), or -EINVAL
- * with "expression: <reason> at position N" (1-based) in err.
+ * with "<reason> at position N" (N 1-based, in bytes) in err, for the
+ * caller to put behind its field's path. -ENOMEM.
  */
 typedef struct ecsfs_cq ecsfs_cq;
 int ecsfs_cq_parse(const char *expr, ecsfs_cq **q, ecsfs_err *err);

@@ -120,4 +120,11 @@ int ecsfs_taskdef_exists(ecsfs_store *s, const char *family, int64_t revision, b
  */
 int ecsfs_taskdef_parse_ref(const char *ref, char family[256], int64_t *revision, ecsfs_buf *why);
 
+/*
+ * A task-level cpu or memory value: an integer, or a string of one
+ * ("1024"), or a number and `unit` worth 1024 ("1 vCPU" with unit "vcpu",
+ * "2 GB" with "gb"). 0 and *out (CPU units, MiB), or -EINVAL.
+ */
+int ecsfs_taskdef_parse_size(const json_t *val, const char *unit, long long *out);
+
 #endif
