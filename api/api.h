@@ -27,9 +27,10 @@ typedef struct ecsfs_api_core {
 	ecsfs_tasks *tasks;	  /* NULL without a runtime */
 	ecsfs_services *services; /* NULL in tests that need none */
 	ecsfs_lb *lb;
-	struct ecsfs_metrics *metrics; /* GET /metrics; NULL: none */
-	struct ecsfs_scaling *scaling; /* Application Auto Scaling; NULL: none */
-	const char *state_dir;	       /* STATE: credentials, logs/ */
+	struct ecsfs_metrics *metrics;	   /* GET /metrics; NULL: none */
+	struct ecsfs_scaling *scaling;	   /* Application Auto Scaling; NULL: none */
+	struct ecsfs_schedules *schedules; /* EventBridge Scheduler and rules; NULL: none */
+	const char *state_dir;		   /* STATE: credentials, logs/ */
 	/* The daemon's log (a line, no newline); NULL: stderr. */
 	void (*log)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 	/* Told of every refused change (an operation that is not a Describe,

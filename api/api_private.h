@@ -34,6 +34,41 @@ extern const ecsfs__api_op ecsfs__ecs_account_ops[];
 extern const ecsfs__api_op ecsfs__ecs_tag_ops[];
 extern const ecsfs__api_op ecsfs__logs_ops[];
 extern const ecsfs__api_op ecsfs__autoscaling_ops[]; /* autoscaling.c */
+extern const ecsfs__api_op ecsfs__scheduler_ops[];   /* scheduler.c */
+extern const ecsfs__api_op ecsfs__events_ops[];	     /* events.c */
+
+/* A service's exception for a kind of ecsfs_err, with the HTTP status the
+ * REST protocols carry it in; a table ended by {.type = NULL}. A kind not
+ * listed keeps ecsfs_err_kind_name()'s name. */
+typedef struct ecsfs__api_errname {
+	ecsfs_err_kind kind;
+	const char *type; /* "ValidationException" */
+	int status;	  /* 400 */
+} ecsfs__api_errname;
+extern const ecsfs__api_errname ecsfs__scheduler_errors[];
+extern const ecsfs__api_errname ecsfs__events_errors[];
+
+/* A query parameter of a REST-JSON operation and the input member it fills. */
+typedef struct ecsfs__api_param {
+	const char *name;   /* "groupName" */
+	const char *member; /* "GroupName" */
+	bool integer;	    /* the member is a number: "10" -> 10 */
+} ecsfs__api_param;
+
+/*
+ * A REST-JSON operation's HTTP binding, as the service's model has it: the
+ * method, the path (literal segments and {Member} ones, each filling that
+ * member from the decoded segment), the query parameters; the body, when
+ * the method has one, is the JSON object of the other members. A table
+ * ended by {NULL}.
+ */
+typedef struct ecsfs__api_route {
+	const char *method; /* "POST" */
+	const char *path;   /* "/schedules/{Name}" */
+	const char *op;	    /* the operation in the service's table */
+	ecsfs__api_param query[6];
+} ecsfs__api_route;
+extern const ecsfs__api_route ecsfs__scheduler_routes[];
 
 /* An exception name for the dispatcher when an ecsfs_err kind is not the
  * one to show: set with ecsfs__api_fail(). */
@@ -42,6 +77,8 @@ typedef struct ecsfs__api_reply {
 	ecsfs_buf body;	     /* JSON */
 	const char *op;	     /* the operation's name, for the log ("" unknown) */
 	char request_id[40]; /* x-amzn-RequestId */
+	bool rest;	     /* REST-JSON: application/json, errors as below */
+	char error_type[96]; /* REST-JSON's x-amzn-ErrorType ("" on success) */
 } ecsfs__api_reply;
 
 void ecsfs__api_reply_init(ecsfs__api_reply *r);
@@ -56,6 +93,17 @@ void ecsfs__api_reply_release(ecsfs__api_reply *r);
  */
 void ecsfs__api_dispatch(const ecsfs_api_core *c, const char *target, const char *body, size_t len,
 			 ecsfs__api_reply *r);
+
+/*
+ * Serve one REST-JSON request (EventBridge Scheduler): `method`, `target`
+ * the raw request target ("/schedules/nightly?groupName=default"), `body`
+ * its bytes. Fills r: the operation's status and JSON, or the exception's
+ * status with x-amzn-ErrorType (r->error_type) and {"Message"}.
+ */
+void ecsfs__api_dispatch_rest(const ecsfs_api_core *c, const char *method, const char *target,
+			      const char *body, size_t len, ecsfs__api_reply *r);
+/* A REST-JSON service answers requests for this path (no query). */
+bool ecsfs__api_rest_serves(const char *path);
 
 /* Render an error the caller found before dispatching (a bad signature, a
  * body too large): status, exception name, message. */
@@ -106,6 +154,14 @@ const char *ecsfs__api_arn_id(const char *ref, const char *kind);
  */
 int ecsfs__api_page(json_t *all, const json_t *in, int64_t dflt, int64_t max, json_t *out,
 		    const char *key, ecsfs_err *err);
+
+/* The same with the service's own names of the two members (Scheduler's
+ * "NextToken" and "MaxResults", EventBridge's "NextToken" and "Limit"). */
+typedef struct ecsfs__api_paging {
+	const char *token, *limit;
+} ecsfs__api_paging;
+int ecsfs__api_page_as(const ecsfs__api_paging *names, json_t *all, const json_t *in, int64_t dflt,
+		       int64_t max, json_t *out, const char *key, ecsfs_err *err);
 
 /*
  * Describe shapes of core carry RFC 3339 strings; the JSON protocol carries

@@ -146,17 +146,24 @@ const char *ecsfs__api_arn_id(const char *ref, const char *kind)
 int ecsfs__api_page(json_t *all, const json_t *in, int64_t dflt, int64_t max, json_t *out,
 		    const char *key, ecsfs_err *err)
 {
+	static const ecsfs__api_paging camel = {"nextToken", "maxResults"};
+	return ecsfs__api_page_as(&camel, all, in, dflt, max, out, key, err);
+}
+
+int ecsfs__api_page_as(const ecsfs__api_paging *names, json_t *all, const json_t *in, int64_t dflt,
+		       int64_t max, json_t *out, const char *key, ecsfs_err *err)
+{
 	const char *token = NULL;
 	int64_t limit = dflt;
 	size_t from = 0, n = json_array_size(all);
 	int rc;
 
-	if ((rc = ecsfs__api_str(in, "nextToken", false, &token, err)) < 0 ||
-	    (rc = ecsfs__api_int(in, "maxResults", false, &limit, err)) < 0)
+	if ((rc = ecsfs__api_str(in, names->token, false, &token, err)) < 0 ||
+	    (rc = ecsfs__api_int(in, names->limit, false, &limit, err)) < 0)
 		goto fail;
 	if (limit < 1 || limit > max) {
 		rc = ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
-				   "maxResults must be between 1 and %lld", (long long)max);
+				   "%s must be between 1 and %lld", names->limit, (long long)max);
 		goto fail;
 	}
 	if (token) {
@@ -164,7 +171,7 @@ int ecsfs__api_page(json_t *all, const json_t *in, int64_t dflt, int64_t max, js
 		unsigned long long v = strtoull(token, &end, 10);
 		if (*token < '0' || *token > '9' || *end || v > n) {
 			rc = ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
-					   "nextToken is not a token this service gave");
+					   "%s is not a token this service gave", names->token);
 			goto fail;
 		}
 		from = (size_t)v;
@@ -177,7 +184,7 @@ int ecsfs__api_page(json_t *all, const json_t *in, int64_t dflt, int64_t max, js
 	if (to < n) {
 		char t[32];
 		snprintf(t, sizeof(t), "%zu", to);
-		json_object_set_new(out, "nextToken", json_string(t));
+		json_object_set_new(out, names->token, json_string(t));
 	}
 	json_decref(all);
 	return 0;

@@ -31,6 +31,7 @@
 #define PER_IP_MAX     256u		   /* per client address, unless on loopback */
 #define BACKLOG	       1024
 #define JSON_TYPE      "application/x-amz-json-1.1"
+#define REST_TYPE      "application/json"
 #define LOG_BURST      20u /* lines of libmicrohttpd's a minute; a flood says no more */
 
 struct ecsfs_api {
@@ -52,6 +53,7 @@ struct request {
 	char *target; /* the raw request target, query included */
 	ecsfs_buf body;
 	bool started;
+	bool rest; /* a REST-JSON service's path, not POST / */
 	bool too_big;
 	bool throttled;
 };
@@ -66,8 +68,11 @@ static enum MHD_Result send_reply(struct MHD_Connection *con, const ecsfs__api_r
 
 	if (!resp)
 		return MHD_NO; /* out of memory: MHD drops the connection */
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, JSON_TYPE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				r->rest ? REST_TYPE : JSON_TYPE);
 	MHD_add_response_header(resp, "x-amzn-RequestId", r->request_id);
+	if (r->error_type[0])
+		MHD_add_response_header(resp, "x-amzn-ErrorType", r->error_type);
 	if (r->status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "POST");
 	ok = MHD_queue_response(con, (unsigned)r->status, resp);
@@ -181,7 +186,18 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	*con_cls = NULL;
 }
 
-/* The headers are in: refuse what cannot be an AWS JSON call before its body. */
+/* The path of a raw request target (before '?') is one a REST-JSON service serves. */
+static bool rest_path(const char *target)
+{
+	const char *q = strchr(target, '?');
+	char *path = strndup(target, q ? (size_t)(q - target) : strlen(target));
+	bool yes = path && ecsfs__api_rest_serves(path);
+
+	free(path);
+	return yes;
+}
+
+/* The headers are in: refuse what cannot be an AWS call before its body. */
 static enum MHD_Result first_call(struct request *rq, struct MHD_Connection *con, const char *url,
 				  const char *method)
 {
@@ -191,12 +207,18 @@ static enum MHD_Result first_call(struct request *rq, struct MHD_Connection *con
 	rq->started = true;
 	if (ecsfs__api_prometheus(rq->api->core, con, method, url, &ok) == 0)
 		return ok;
+	rq->rest = strcmp(url, "/") != 0 && rest_path(rq->target);
+	if (rq->rest)
+		goto body;
 	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-		return send_error(con, MHD_HTTP_METHOD_NOT_ALLOWED, "UnknownOperationException",
-				  "this endpoint answers POST / (AWS JSON 1.1) only");
+		return send_error(
+		    con, MHD_HTTP_METHOD_NOT_ALLOWED, "UnknownOperationException",
+		    "this endpoint answers POST / (AWS JSON 1.1) and /schedules (REST-JSON)");
 	if (strcmp(url, "/") != 0)
-		return send_error(con, MHD_HTTP_NOT_FOUND, "UnknownOperationException",
-				  "this endpoint answers POST / (AWS JSON 1.1) only");
+		return send_error(
+		    con, MHD_HTTP_NOT_FOUND, "UnknownOperationException",
+		    "this endpoint answers POST / (AWS JSON 1.1) and /schedules (REST-JSON)");
+body:
 	if (len && strtoull(len, NULL, 10) > BODY_MAX)
 		return send_error(con, MHD_HTTP_CONTENT_TOO_LARGE, "SerializationException",
 				  "the request body is larger than 10 MiB");
@@ -235,9 +257,14 @@ static enum MHD_Result answer(struct request *rq, struct MHD_Connection *con, co
 				  "too many large requests at once; try again");
 	if (api->auth && authenticate(api, rq, con, method, &ok) < 0)
 		return ok;
-	target = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-Amz-Target");
 	ecsfs__api_reply_init(&r);
-	ecsfs__api_dispatch(api->core, target, rq->body.data, rq->body.len, &r);
+	if (rq->rest) {
+		ecsfs__api_dispatch_rest(api->core, method, rq->target, rq->body.data, rq->body.len,
+					 &r);
+	} else {
+		target = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-Amz-Target");
+		ecsfs__api_dispatch(api->core, target, rq->body.data, rq->body.len, &r);
+	}
 	ok = send_reply(con, &r);
 	ecsfs__api_reply_release(&r);
 	return ok;

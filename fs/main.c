@@ -515,6 +515,7 @@ static void start_api(struct daemon *d, const struct options *o)
 	    .lb = d->fs.lb,
 	    .metrics = d->fs.metrics,
 	    .scaling = d->fs.scaling,
+	    .schedules = d->fs.schedules,
 	    .state_dir = o->state,
 	    .log = ecsfs__log,
 	    .refused = api_refused,

@@ -85,4 +85,16 @@ void ecsfs__sched_settle(ecsfs_schedules *sc, ecsfs__sched *e);
 /* startedBy of a fire: "schedule/<name>/<due ms>". */
 void ecsfs__sched_started_by(const ecsfs__sched *e, int64_t due_ms, ecsfs_buf *out);
 
+/* Rules (schedule_rule.c) for their targets (schedule_target.c): the row
+ * of a rule, its target's schedule when it exists (with its cluster), the
+ * rule's fields onto a schedule document, the rule for names and ids. */
+int ecsfs__rule_get(ecsfs_schedules *sc, const char *name, int64_t *created, json_t **doc,
+		    ecsfs_err *err);
+int ecsfs__rule_save(ecsfs_schedules *sc, const char *name, int64_t created, const json_t *doc,
+		     ecsfs_err *err);
+json_t *ecsfs__rule_target(ecsfs_schedules *sc, const char *name, const json_t *rule,
+			   char cluster[256]);
+void ecsfs__rule_onto(const json_t *rule, json_t *doc);
+int ecsfs__rule_id_rule(const char *s, const char *what, ecsfs_buf *why);
+
 #endif

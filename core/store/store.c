@@ -192,6 +192,13 @@ static const char *const migrations[] = {
     "  doc TEXT NOT NULL,"
     "  PRIMARY KEY (cluster, service, start_ns)"
     ") WITHOUT ROWID;",
+    /* 12: EventBridge rules of the default bus (core/model/schedule_rule.c);
+     * a rule's ECS target is a schedule of the rule's name */
+    "CREATE TABLE IF NOT EXISTS event_rules ("
+    "  name TEXT PRIMARY KEY,"
+    "  created_ns INTEGER NOT NULL,"
+    "  doc TEXT NOT NULL"
+    ") WITHOUT ROWID;",
 };
 
 int ecsfs_store_schema_version(void)

@@ -98,4 +98,75 @@ int ecsfs_schedule_history(ecsfs_schedules *sc, const char *cluster, const char 
 /* The directory of a cluster's schedule files: "/spec/clusters/<c>/schedules". */
 void ecsfs_schedule_spec_dir(const char *cluster, ecsfs_buf *out);
 
+/* ---- EventBridge Scheduler's names (core/model/schedule_named.c) ----
+ * The Scheduler API names a schedule by its group (the document's
+ * GroupName, "default" when none) and its name, not by its cluster: the
+ * cluster is the one its Target.Arn names. A name is one schedule of its
+ * group across every cluster. */
+
+/* The cluster of schedule `name` of `group` (NULL: default) into cluster.
+ * ResourceNotFound -ENOENT; ResourceInUse -EEXIST when spec files of
+ * several clusters hold it (the message names them). */
+int ecsfs_schedule_locate(ecsfs_schedules *sc, const char *group, const char *name,
+			  char cluster[256], ecsfs_err *err);
+/*
+ * CreateSchedule (`create`) or UpdateSchedule: `in` is the request, with
+ * Name; Target.Arn (required) names the cluster, the spec file keeps `in`
+ * without Name and ClientToken. Create: ResourceInUse -EEXIST when the name
+ * is taken in its group, ResourceNotFound for a group no schedule names
+ * (there is no CreateScheduleGroup: "default" and the groups files name
+ * exist). Update: ResourceNotFound when absent; a Target.Arn of another
+ * cluster moves the schedule there. The check's errors otherwise, with the
+ * previous schedule unchanged. The schedule's ARN is appended to arn (may
+ * be NULL).
+ */
+int ecsfs_schedule_put_named(ecsfs_schedules *sc, const json_t *in, bool create, ecsfs_buf *arn,
+			     ecsfs_err *err);
+/* ListSchedules' ScheduleSummary list, by name: of `group` (NULL: all),
+ * names starting with `prefix` and State `state` (NULL: any). */
+json_t *ecsfs_schedule_summaries(ecsfs_schedules *sc, const char *group, const char *prefix,
+				 const char *state);
+/* The groups that exist, sorted: "default" and every GroupName a schedule names. */
+json_t *ecsfs_schedule_groups(ecsfs_schedules *sc);
+/* 0 when the group exists, else ResourceNotFound -ENOENT. */
+int ecsfs_schedule_group_exists(ecsfs_schedules *sc, const char *group, ecsfs_err *err);
+
+/* ---- EventBridge rules (core/model/schedule_rule.c, schedule_target.c) ----
+ * Rules of the default event bus that run on a ScheduleExpression (cron()
+ * or rate(); EventPattern is refused: there are no events to match). A
+ * rule is a row of its own; its ECS target, one per rule, is the schedule
+ * named after the rule in the cluster the target's Arn names
+ * (spec/clusters/<c>/schedules/<rule>.json), which the engine fires. While
+ * that schedule exists its file is the truth about the target, the
+ * expression and the state; a rule without it runs nothing. Errors are
+ * InvalidParameter -EINVAL naming the field, ResourceNotFound -ENOENT
+ * ("Rule R does not exist on EventBus default."), the schedules' errors. */
+
+/* PutRule: `in` with Name; a rule with a target updates its schedule. */
+int ecsfs_rule_put(ecsfs_schedules *sc, const json_t *in, ecsfs_buf *arn, ecsfs_err *err);
+/* EnableRule / DisableRule. */
+int ecsfs_rule_set_state(ecsfs_schedules *sc, const char *name, bool enabled, ecsfs_err *err);
+/* DescribeRule's output (caller decrefs). */
+int ecsfs_rule_describe(ecsfs_schedules *sc, const char *name, json_t **out, ecsfs_err *err);
+/* ListRules' Rules, by name, of names starting with prefix (NULL: all). */
+json_t *ecsfs_rule_list(ecsfs_schedules *sc, const char *prefix);
+/* DeleteRule: refused (-EBUSY, "Rule can't be deleted since it has targets.")
+ * while its target's schedule exists. */
+int ecsfs_rule_delete(ecsfs_schedules *sc, const char *name, ecsfs_err *err);
+/*
+ * PutTargets: every target is checked first (a bad one fails the call
+ * naming Targets[i].field, nothing changed); then each ECS target becomes
+ * the rule's schedule, and what cannot be (a target without EcsParameters,
+ * which would run nothing; a second ECS target; a schedule of that name
+ * that is not the rule's) is an entry of *failed (PutTargets'
+ * FailedEntries; caller decrefs).
+ */
+int ecsfs_rule_put_targets(ecsfs_schedules *sc, const char *name, const json_t *targets,
+			   json_t **failed, ecsfs_err *err);
+/* RemoveTargets: the rule's target among `ids` (strings) goes with its schedule. */
+int ecsfs_rule_remove_targets(ecsfs_schedules *sc, const char *name, const json_t *ids,
+			      ecsfs_err *err);
+/* ListTargetsByRule's Targets (caller decrefs), from the schedule's file. */
+int ecsfs_rule_targets(ecsfs_schedules *sc, const char *name, json_t **out, ecsfs_err *err);
+
 #endif

@@ -389,4 +389,16 @@ typedef int (*ecsfs_store_text_cb)(void *data, const char *text, size_t len);
 int ecsfs_store_activity_list(ecsfs_store *s, const char *cluster, const char *service,
 			      ecsfs_store_text_cb cb, void *data);
 
+/* ---- EventBridge rules (core/store/store_rules.c; the model is
+ * core/model/schedule_rule.c) ---- */
+
+/* Insert or replace a rule: the canonical JSON of its document. */
+int ecsfs_store_rule_put(ecsfs_store *s, const char *name, int64_t created_ns, const char *doc);
+/* doc and created_ns may be NULL. -ENOENT. */
+int ecsfs_store_rule_get(ecsfs_store *s, const char *name, int64_t *created_ns, ecsfs_buf *doc);
+int ecsfs_store_rule_delete(ecsfs_store *s, const char *name);
+/* Every rule by name; callbacks may use the store. */
+int ecsfs_store_rule_list(ecsfs_store *s, ecsfs_store_name_cb cb, void *data);
+int ecsfs_store_rule_count(ecsfs_store *s, uint64_t *n);
+
 #endif
