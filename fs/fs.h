@@ -9,6 +9,7 @@
 
 #include "ecsfs/buf.h"
 #include "ecsfs/error.h"
+#include "ecsfs/instance.h"
 #include "ecsfs/lb.h"
 #include "ecsfs/metrics.h"
 #include "ecsfs/scaling.h"
@@ -45,6 +46,7 @@ typedef struct ecsfs__fs {
 	ecsfs_schedules *schedules; /* NULL when they could not start */
 	ecsfs_metrics *metrics;	    /* NULL when it could not start */
 	ecsfs_scaling *scaling;	    /* the autoscaler; NULL when it could not start */
+	ecsfs_instances *instances; /* container instances; NULL when they could not start */
 	char *mountpoint;	    /* for messages in /ecs/errors */
 	struct fuse_session *se;
 	struct ecsfs__nodes *nodes;
@@ -140,6 +142,7 @@ extern const ecsfs__route ecsfs__routes_lb[];
 extern const ecsfs__route ecsfs__routes_schedule[];
 extern const ecsfs__route ecsfs__routes_metrics[];
 extern const ecsfs__route ecsfs__routes_scaling[];
+extern const ecsfs__route ecsfs__routes_instance[];
 /* The route of scratch files (any unrouted name in an R_SCRATCH_DIR). */
 extern const ecsfs__route ecsfs__route_scratch;
 /* rsync --delay-updates' ".~tmp~" in a directory that takes scratch files:
@@ -252,6 +255,13 @@ void ecsfs__scaling_stop(ecsfs__fs *fs);
 void ecsfs__scaling_changed(void *fs, const char *cluster, const char *service);
 void ecsfs__scaling_dir(ecsfs__fs *fs, const char *cluster, const char *service,
 			ecsfs__dirlist *out);
+
+/* Container instances (routes_instance.c): started on the loop over the
+ * daemon's own engine (fs->rt, `endpoint`) with Docker clients for the
+ * registered ones, stopped after the tasks, and their change callback. */
+void ecsfs__instances_start(ecsfs__fs *fs, uv_loop_t *loop, const char *endpoint, int lost_after_s);
+void ecsfs__instances_stop(ecsfs__fs *fs);
+void ecsfs__instances_changed(void *fs, const char *cluster, const char *name);
 
 /* Delete clusters a repository dropped, once their services are gone. */
 void ecsfs__clusters_sweep(ecsfs__fs *fs);

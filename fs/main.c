@@ -60,6 +60,8 @@ static const char usage_text[] =
     "  --task-subnet CIDR   pool of the clusters' task networks, a /24 each (default: the "
     "engine's)\n"
     "  --metrics-interval S seconds between stats samples (default 10)\n"
+    "  --instance-lost-after S  seconds an instance's engine may not answer before its tasks\n"
+    "                       are stopped and placed elsewhere (default 60)\n"
     "  -V, --version        print the version\n"
     "  -h, --help           print this summary\n";
 
@@ -73,6 +75,7 @@ struct options {
 	bool api_noauth;	 /* --api-auth none */
 	long schedule_minute_ms; /* --schedule-minute-ms (tests): 0 is a real minute */
 	int metrics_interval;	 /* --metrics-interval S */
+	int lost_after;		 /* --instance-lost-after S */
 	ecsfs_buf mount_opts;
 	char *mountpoint;
 };
@@ -110,6 +113,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	    {"api-auth", required_argument, NULL, 'U'},
 	    {"schedule-minute-ms", required_argument, NULL, 'M'},
 	    {"metrics-interval", required_argument, NULL, 'I'},
+	    {"instance-lost-after", required_argument, NULL, 'L'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *region = NULL, *account = NULL;
@@ -151,6 +155,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 			    o->metrics_interval > ECSFS_METRICS_INTERVAL_MAX) {
 				fprintf(stderr, "ecsfs: --metrics-interval takes 1..%d seconds\n",
 					ECSFS_METRICS_INTERVAL_MAX);
+				return -1;
+			}
+			break;
+		case 'L':
+			if ((o->lost_after = atoi(optarg)) < 1 || o->lost_after > 86400) {
+				fprintf(stderr,
+					"ecsfs: --instance-lost-after takes 1..86400 seconds\n");
 				return -1;
 			}
 			break;
@@ -341,6 +352,7 @@ static void finish_stop(struct daemon *d)
 	d->fs.lb = NULL;
 	ecsfs_tasks_free(d->fs.tasks);
 	d->fs.tasks = NULL;
+	ecsfs__instances_stop(&d->fs);
 	if (d->fs.rt) {
 		ecsfs_runtime_close(d->fs.rt, runtime_closed, NULL);
 		d->fs.rt = NULL;
@@ -425,6 +437,8 @@ static void on_runtime_change(ecsfs_runtime *rt, void *data)
 			   info.name, info.endpoint, info.detail);
 	if (d->fs.tasks)
 		ecsfs_tasks_runtime_changed(d->fs.tasks);
+	if (d->fs.instances)
+		ecsfs_instances_local_changed(d->fs.instances);
 }
 
 static void on_sweep(uv_timer_t *t)
@@ -434,6 +448,8 @@ static void on_sweep(uv_timer_t *t)
 	ecsfs__clusters_sweep(&d->fs);
 	if (d->fs.tasks)
 		ecsfs_tasks_sweep(d->fs.tasks);
+	if (d->fs.instances)
+		ecsfs_instances_sweep(d->fs.instances);
 }
 
 /*
@@ -560,6 +576,7 @@ static int serve(struct daemon *d, const struct options *o, int lock_fd)
 		ecsfs_runtime_start(d->fs.rt);
 		start_tasks(d, o);
 	}
+	ecsfs__instances_start(&d->fs, &d->loop, o->docker, o->lost_after);
 	if (ecsfs_lb_new(&d->loop, d->fs.store, o->state, &d->fs.lb) < 0)
 		ecsfs__log("load balancers are not available: out of memory");
 	else

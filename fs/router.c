@@ -114,7 +114,7 @@ bool ecsfs__pattern_match(const char *pattern, const char *path, ecsfs__match *m
 static const ecsfs__route *const tables[] = {
     ecsfs__routes_root,	    ecsfs__routes_taskdef, ecsfs__routes_spec,	  ecsfs__routes_cluster,
     ecsfs__routes_task,	    ecsfs__routes_service, ecsfs__routes_secret,  ecsfs__routes_lb,
-    ecsfs__routes_schedule, ecsfs__routes_metrics, ecsfs__routes_scaling,
+    ecsfs__routes_schedule, ecsfs__routes_metrics, ecsfs__routes_scaling, ecsfs__routes_instance,
 };
 
 static const ecsfs__route *find(const char *path, ecsfs__match *m)

@@ -47,6 +47,7 @@ static int cluster_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *ou
 	ecsfs__dirlist_add(out, "events", S_IFREG);
 	ecsfs__dirlist_add(out, "run", S_IFREG);
 	ecsfs__dirlist_add(out, "services", S_IFDIR);
+	ecsfs__dirlist_add(out, "instances", S_IFDIR);
 	ecsfs__schedules_dir(fs, m->cap[0], out);
 	ecsfs__dirlist_add(out, "tasks", S_IFDIR);
 	ecsfs__metrics_dir(fs, out);

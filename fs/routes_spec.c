@@ -73,7 +73,8 @@ static int cluster_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *ou
 	if (ecsfs_store_file_get(fs->store, m->path.data, "cluster.json", NULL, NULL) == 0)
 		ecsfs__dirlist_add(out, "cluster.json", S_IFREG);
 	if ((r = add_if_nonempty(fs, m->path.data, "services", out)) < 0 ||
-	    (r = add_if_nonempty(fs, m->path.data, "scaling", out)) < 0)
+	    (r = add_if_nonempty(fs, m->path.data, "scaling", out)) < 0 ||
+	    (r = add_if_nonempty(fs, m->path.data, "instances", out)) < 0)
 		return r;
 	return add_if_nonempty(fs, m->path.data, "schedules", out);
 }

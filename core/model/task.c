@@ -172,6 +172,7 @@ void ecsfs__task_free(struct task *k)
 	free(k->cluster);
 	free(k->family);
 	free(k->started_by);
+	free(k->instance);
 	free(k->group);
 	free(k->stop_code);
 	free(k->stopped_reason);
@@ -274,6 +275,7 @@ static json_t *task_to_state(const struct task *k)
 		json_object_set(o, "overrides", k->overrides);
 	put_str(o, "startedBy", k->started_by);
 	put_str(o, "group", k->group);
+	put_str(o, "instance", k->instance);
 	if (k->kept)
 		json_object_set(o, "kept", k->kept);
 	put_ns(o, "protectedUntil", k->protected_ns);
@@ -350,6 +352,7 @@ static struct task *task_from_state(ecsfs_tasks *t, const char *id, const char *
 	k->overrides = json_incref(json_object_get(o, "overrides"));
 	k->started_by = ecsfs__xstrdup(get_str(o, "startedBy"));
 	k->group = ecsfs__xstrdup(get_str(o, "group"));
+	k->instance = ecsfs__xstrdup(get_str(o, "instance"));
 	k->kept = json_incref(json_object_get(o, "kept"));
 	k->protected_ns = get_ns(o, "protectedUntil");
 	k->desired_running =

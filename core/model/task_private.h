@@ -67,7 +67,8 @@ struct task {
 	json_t *overrides; /* as given to RunTask, or NULL */
 	char *started_by;
 	char *group;
-	json_t *kept; /* RunTask fields with no engine meaning (launchType, tags...), or NULL */
+	char *instance; /* the container instance it runs on (NULL: local) */
+	json_t *kept;	/* RunTask fields with no engine meaning (launchType, tags...), or NULL */
 	int64_t protected_ns; /* scale-in protection until then (0: none) */
 	bool desired_running;
 	enum task_state last;

@@ -486,6 +486,7 @@ static const ecsfs_runtime_ops docker_ops = {
     .network_list = ecsfs__docker_network_list,
     .network_disconnect = ecsfs__docker_network_disconnect,
     .stats = ecsfs__docker_stats,
+    .host = ecsfs__docker_host,
     .watch = docker_watch,
     .logs = ecsfs__docker_logs,
     .logs_cancel = ecsfs__docker_logs_cancel,

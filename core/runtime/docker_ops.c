@@ -77,6 +77,7 @@ enum call_type {
 	CALL_NETWORK_REMOVE,
 	CALL_NETWORK_LIST,
 	CALL_NETWORK_DISCONNECT,
+	CALL_HOST,
 };
 
 /* What a call's answer means. Any status not 2xx (nor a 304 where it is
@@ -106,6 +107,7 @@ static const struct call_kind {
     [CALL_NETWORK_REMOVE] = {.forbidden = -EBUSY},
     [CALL_NETWORK_LIST] = {.json = true},
     [CALL_NETWORK_DISCONNECT] = {0},
+    [CALL_HOST] = {.json = true},
 };
 
 struct docker_call {
@@ -352,6 +354,24 @@ int ecsfs__docker_inspect(ecsfs_runtime *rt, const char *id, ecsfs_runtime_cb cb
 {
 	return call_on(rt, CALL_INSPECT, "GET", "/containers/", id, "/json",
 		       ECSFS__DOCKER_CALL_TIMEOUT_MS, cb, data);
+}
+
+int ecsfs__docker_host(ecsfs_runtime *rt, ecsfs_runtime_cb cb, void *data)
+{
+	struct docker *d = ecsfs__to_docker(rt);
+	ecsfs_buf path = ECSFS_BUF_INIT;
+	struct call_req q = {
+	    .type = CALL_HOST, .method = "GET", .timeout_ms = ECSFS__DOCKER_CALL_TIMEOUT_MS};
+	int r;
+
+	if (!cb)
+		return -EINVAL;
+	ecsfs__docker_prefix(d, &path);
+	ecsfs_buf_adds(&path, "/info");
+	q.path = path.data;
+	r = call_start(d, &q, cb, data);
+	ecsfs_buf_release(&path);
+	return r;
 }
 
 /* GET `what` ("/containers/json?all=1") filtered by `label` (NULL or

@@ -108,6 +108,7 @@ int ecsfs__docker_network_remove(ecsfs_runtime *rt, const char *name, ecsfs_runt
 int ecsfs__docker_network_list(ecsfs_runtime *rt, const char *label, ecsfs_runtime_cb cb,
 			       void *data);
 int ecsfs__docker_stats(ecsfs_runtime *rt, const char *id, ecsfs_runtime_cb cb, void *data);
+int ecsfs__docker_host(ecsfs_runtime *rt, ecsfs_runtime_cb cb, void *data);
 int ecsfs__docker_network_disconnect(ecsfs_runtime *rt, const char *name, const char *id,
 				     ecsfs_runtime_cb cb, void *data);
 ecsfs_runtime_logs *ecsfs__docker_logs(ecsfs_runtime *rt, const char *id, int64_t since_ns,

@@ -199,6 +199,18 @@ static const char *const migrations[] = {
     "  created_ns INTEGER NOT NULL,"
     "  doc TEXT NOT NULL"
     ") WITHOUT ROWID;",
+    /* 13: container instances (core/model/instance.c): the registered
+     * ones with their spec document, and `local` (doc NULL) once its
+     * status or attributes changed */
+    "CREATE TABLE IF NOT EXISTS instances ("
+    "  cluster TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  registered_ns INTEGER NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  attrs TEXT NOT NULL,"
+    "  doc TEXT,"
+    "  PRIMARY KEY (cluster, name)"
+    ") WITHOUT ROWID;",
 };
 
 int ecsfs_store_schema_version(void)

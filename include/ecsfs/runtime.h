@@ -165,6 +165,10 @@ typedef struct ecsfs_runtime_ops {
 	 * .stats, networks.<if>.rx_bytes/tx_bytes, blkio_stats), whose
 	 * counters only grow while it runs. -ENOENT: no such container. */
 	int (*stats)(ecsfs_runtime *rt, const char *id, ecsfs_runtime_cb cb, void *data);
+	/* What the engine says of its host (Docker's GET /info): at least
+	 * "NCPU", "MemTotal" (bytes), "OSType", "Architecture", "Name",
+	 * "ServerVersion". What a container instance registers. */
+	int (*host)(ecsfs_runtime *rt, ecsfs_runtime_cb cb, void *data);
 	/* Subscribe to events of managed containers (one subscriber; a second
 	 * call replaces the first; NULL unsubscribes). The runtime keeps the
 	 * event stream open while the engine is reachable and reopens it when

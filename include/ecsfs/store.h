@@ -401,4 +401,26 @@ int ecsfs_store_rule_delete(ecsfs_store *s, const char *name);
 int ecsfs_store_rule_list(ecsfs_store *s, ecsfs_store_name_cb cb, void *data);
 int ecsfs_store_rule_count(ecsfs_store *s, uint64_t *n);
 
+/* ---- container instances (core/store/store_instances.c; the model is
+ * core/model/instance.c) ---- */
+
+typedef struct ecsfs_instance_row {
+	int64_t registered_ns;
+	char status[16]; /* "ACTIVE", "DRAINING" */
+	ecsfs_buf attrs; /* JSON array of the attributes PutAttributes set */
+	ecsfs_buf doc;	 /* the canonical spec document; empty for `local` */
+} ecsfs_instance_row;
+
+void ecsfs_instance_row_init(ecsfs_instance_row *r);
+void ecsfs_instance_row_release(ecsfs_instance_row *r);
+/* Insert or replace an instance's row (an empty doc is stored as NULL). */
+int ecsfs_store_instance_put(ecsfs_store *s, const char *cluster, const char *name,
+			     const ecsfs_instance_row *row);
+/* row may be NULL (existence only); -ENOENT. */
+int ecsfs_store_instance_get(ecsfs_store *s, const char *cluster, const char *name,
+			     ecsfs_instance_row *row);
+int ecsfs_store_instance_delete(ecsfs_store *s, const char *cluster, const char *name);
+/* Every row as "cluster/name", by cluster then name; callbacks may use the store. */
+int ecsfs_store_instance_list_all(ecsfs_store *s, ecsfs_store_name_cb cb, void *data);
+
 #endif

@@ -101,6 +101,7 @@ struct fake_runtime {
 	json_t *images;	 /* normalized ref -> inspect object, of pulls and imports */
 	json_t *volumes; /* name -> volume */
 	json_t *stats;	 /* container id -> the stats object a test set (fake_stats.c) */
+	json_t *host;	 /* what the host call answers, when a test set it */
 	struct fake_network *networks;
 	ecsfs_runtime_event_cb watch_cb;
 	void *watch_data;
@@ -201,6 +202,7 @@ void ecsfs__fake_logs_cancel(ecsfs_runtime_logs *l);
 int ecsfs__fake_remove(ecsfs_runtime *rt, const char *id, ecsfs_runtime_cb cb, void *data);
 int ecsfs__fake_start_container(ecsfs_runtime *rt, const char *id, ecsfs_runtime_cb cb, void *data);
 int ecsfs__fake_stats(ecsfs_runtime *rt, const char *id, ecsfs_runtime_cb cb, void *data);
+int ecsfs__fake_host(ecsfs_runtime *rt, ecsfs_runtime_cb cb, void *data);
 int ecsfs__fake_stop(ecsfs_runtime *rt, const char *id, int timeout_s, ecsfs_runtime_cb cb,
 		     void *data);
 int ecsfs__fake_volume_create(ecsfs_runtime *rt, json_t *body, ecsfs_runtime_cb cb, void *data);

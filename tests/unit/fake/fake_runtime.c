@@ -380,6 +380,7 @@ void ecsfs__fake_free(struct fake_runtime *f)
 	json_decref(f->images);
 	json_decref(f->volumes);
 	json_decref(f->stats);
+	json_decref(f->host);
 	ecsfs__fake_networks_free(f);
 	free(f);
 	if (done)
@@ -444,6 +445,7 @@ static const ecsfs_runtime_ops fake_ops = {
     .network_list = ecsfs__fake_network_list,
     .network_disconnect = ecsfs__fake_network_disconnect,
     .stats = ecsfs__fake_stats,
+    .host = ecsfs__fake_host,
     .watch = ecsfs__fake_watch,
     .logs = ecsfs__fake_logs,
     .logs_cancel = ecsfs__fake_logs_cancel,

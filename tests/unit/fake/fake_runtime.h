@@ -45,6 +45,10 @@ int ecsfs_fake_runtime_output(ecsfs_runtime *rt, const char *id, int stream, con
  * reports zero counters. 0 or -ENOENT. */
 int ecsfs_fake_runtime_set_stats(ecsfs_runtime *rt, const char *id, const json_t *stats);
 
+/* What the host call answers from now on (borrowed, copied): an engine
+ * /info object. Without one: 2 CPUs, 4 GiB, linux/x86_64. */
+void ecsfs_fake_runtime_set_host(ecsfs_runtime *rt, const json_t *info);
+
 /* Make a network as something else would (labels: one key and value). 0,
  * -EEXIST or -ENOMEM. */
 int ecsfs_fake_runtime_add_network(ecsfs_runtime *rt, const char *name, const char *key,

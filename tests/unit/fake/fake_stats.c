@@ -1,4 +1,5 @@
-/* ecsfs — the fake runtime's stats call: what the test set, else zeros. */
+/* ecsfs — the fake runtime's stats and host calls: what the test set, else
+ * zeros (stats) or a small linux host. */
 #include <errno.h>
 
 #include "fake_private.h"
@@ -42,4 +43,33 @@ int ecsfs_fake_runtime_set_stats(ecsfs_runtime *rt, const char *id, const json_t
 	if (!f->stats && !(f->stats = json_object()))
 		return -ENOMEM;
 	return json_object_set_new(f->stats, c->id, json_deep_copy(stats)) ? -ENOMEM : 0;
+}
+
+int ecsfs__fake_host(ecsfs_runtime *rt, ecsfs_runtime_cb cb, void *data)
+{
+	struct fake_runtime *f = to_fake(rt);
+	json_t *result;
+
+	if (!cb)
+		return -EINVAL;
+	if (f->closing)
+		return -ECANCELED;
+	if (ecsfs__fake_refuse(f, cb, data))
+		return 0;
+	if (f->host)
+		result = json_deep_copy(f->host);
+	else
+		result = json_pack("{s:i, s:I, s:s, s:s, s:s, s:s}", "NCPU", 2, "MemTotal",
+				   (json_int_t)4 << 30, "OSType", "linux", "Architecture", "x86_64",
+				   "Name", "fake", "ServerVersion", "0-fake");
+	ecsfs__fake_queue_result(f, cb, data, 0, result, NULL);
+	return 0;
+}
+
+void ecsfs_fake_runtime_set_host(ecsfs_runtime *rt, const json_t *info)
+{
+	struct fake_runtime *f = to_fake(rt);
+
+	json_decref(f->host);
+	f->host = json_deep_copy(info);
 }

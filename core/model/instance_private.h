@@ -1,0 +1,62 @@
+/* ecsfs — container instances: what instance*.c share. */
+#ifndef ECSFS_INSTANCE_PRIVATE_H
+#define ECSFS_INSTANCE_PRIVATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ecsfs/instance.h"
+#include "ecsfs/shape.h"
+
+struct host_call;
+
+/* One engine: the daemon's own (cluster NULL, `local` of every cluster)
+ * or a registered instance of one cluster. */
+struct ecsfs__inst {
+	struct ecsfs__inst *next;
+	ecsfs_instances *owner;
+	char *cluster; /* NULL: local */
+	char *name;
+	char *endpoint;
+	json_t *doc;	   /* the spec document (NULL: local) */
+	ecsfs_runtime *rt; /* NULL when it could not be made (why says so) */
+	bool owned;	   /* made here, closed here */
+	char why[256];	   /* why it cannot be used, "" when it can */
+	json_t *host;	   /* the engine's last /info, NULL until read */
+	struct host_call *pending;
+	bool up;	       /* reachable at the last look */
+	int64_t down_since_ns; /* when it stopped answering (0: it answers) */
+	bool lost;	       /* down past lost_after: its tasks were stopped */
+	int64_t registered_ns;
+};
+
+struct ecsfs_instances {
+	uv_loop_t *loop;
+	ecsfs_store *store;
+	ecsfs_tasks *tasks;
+	ecsfs_instances_opts o;
+	char *local_endpoint;
+	struct ecsfs__inst local;
+	struct ecsfs__inst *list; /* registered, any cluster */
+	ecsfs_instances_change_cb on_change;
+	void *on_change_data;
+};
+
+extern const ecsfs_shape ecsfs__instance_attr_shape;
+
+/* The engine of instance `name` of `cluster`, or NULL. */
+struct ecsfs__inst *ecsfs__inst_find(ecsfs_instances *in, const char *cluster, const char *name);
+/* Is the engine connected (its runtime answers)? */
+bool ecsfs__inst_connected(const struct ecsfs__inst *e);
+/* Status (ACTIVE/DRAINING) and user attributes of (cluster, name): the
+ * row's, else ACTIVE and none. `attrs` may be NULL. */
+void ecsfs__inst_row(ecsfs_instances *in, const char *cluster, const char *name, char status[16],
+		     json_t **attrs);
+void ecsfs__inst_changed(ecsfs_instances *in, const char *cluster, const char *name);
+
+/* instance_describe.c */
+json_t *ecsfs__inst_describe(ecsfs_instances *in, const struct ecsfs__inst *e, const char *cluster);
+void ecsfs__inst_status(ecsfs_instances *in, const struct ecsfs__inst *e, const char *cluster,
+			ecsfs_buf *out);
+
+#endif

@@ -1,0 +1,205 @@
+/* Container instances on the fake runtime: documents, engines, views, state. */
+#include "fake_harness.h"
+
+#include "ecsfs/instance.h"
+
+static char dir[] = "/tmp/ecsfs-instance-XXXXXX";
+static uv_loop_t loop;
+static ecsfs_store *s;
+static ecsfs_runtime *rt;
+static ecsfs_tasks *tasks;
+static ecsfs_instances *in;
+static ecsfs_err err = ECSFS_ERR_INIT;
+
+/* The engines the factory made, by the order they were asked for. */
+static ecsfs_runtime *made[8];
+static size_t nmade;
+
+static int fake_engine(void *data, const char *endpoint, const char *ca, const char *cert,
+		       const char *key, ecsfs_runtime **out, ecsfs_buf *why)
+{
+	(void)data, (void)ca, (void)cert, (void)key;
+	if (strstr(endpoint, "refused")) {
+		ecsfs_buf_setf(why, "%s: refused by the test", endpoint);
+		return -ENOTSUP;
+	}
+	if (nmade == sizeof(made) / sizeof(made[0]) || !(*out = ecsfs_fake_runtime_new()))
+		return -ENOMEM;
+	made[nmade++] = *out;
+	return 0;
+}
+
+static json_t *doc(const char *text)
+{
+	json_t *j = json_loads(text, 0, NULL);
+	if (!j)
+		abort();
+	return j;
+}
+
+static int put(const char *name, const char *text)
+{
+	json_t *j = doc(text);
+	int r;
+
+	ecsfs_err_release(&err);
+	r = ecsfs_instance_put(in, "prod", name, j, NULL, &err);
+	json_decref(j);
+	return r;
+}
+
+static void open_instances(void)
+{
+	ecsfs_instances_opts o = {.local = rt,
+				  .local_endpoint = "unix:///var/run/docker.sock",
+				  .engine = fake_engine,
+				  .lost_after_s = 5};
+	ecsfs_buf why = ECSFS_BUF_INIT;
+
+	is_int(ecsfs_instances_new(&loop, s, tasks, &o, &in, &why), 0, "instances open");
+	ecsfs_buf_release(&why);
+}
+
+static void flush_all(void)
+{
+	for (int round = 0; round < 5; round++) {
+		ecsfs_fake_runtime_flush(rt);
+		for (size_t i = 0; i < nmade; i++)
+			ecsfs_fake_runtime_flush(made[i]);
+		ecsfs_instances_sweep(in);
+	}
+}
+
+static int names_cb(void *data, const char *name)
+{
+	ecsfs_buf_addf(data, "%s ", name);
+	return 0;
+}
+
+static int64_t resource(json_t *d, const char *which, const char *name)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(json_object_get(d, which), i, r)
+		if (strcmp(json_string_value(json_object_get(r, "name")), name) == 0)
+			return json_integer_value(json_object_get(r, "integerValue"));
+	return -1;
+}
+
+static const char *attr(json_t *d, const char *name)
+{
+	size_t i;
+	json_t *a;
+
+	json_array_foreach(json_object_get(d, "attributes"), i, a)
+		if (strcmp(json_string_value(json_object_get(a, "name")), name) == 0)
+			return json_string_value(json_object_get(a, "value"));
+	return NULL;
+}
+
+static void test_documents(void)
+{
+	is_int(put("e1", "{\"endpoint\": \"unix:///run/e1.sock\", \"attributes\": [{\"name\": "
+			 "\"rack\", \"value\": \"a\"}], \"capacityProvider\": \"pool\"}"),
+	       0, "an instance registers");
+	is_int(put("e2", "{\"endpoint\": \"unix:///run/e1.sock\"}"), -EINVAL,
+	       "a duplicate endpoint is refused");
+	ok(strstr(err.msg.data, "endpoint: unix:///run/e1.sock is instance e1"), "it names which");
+	is_int(put("e2", "{\"endpoint\": \"unix:///var/run/docker.sock\"}"), -EINVAL,
+	       "the daemon's own endpoint is refused");
+	is_int(put("e2", "{\"endpoint\": \"unix:///run/e2.sock\", \"colour\": 1}"), -EINVAL,
+	       "an unknown field is refused");
+	is_str(err.msg.data, "colour: unknown field", "naming it");
+	is_int(put("e2", "{\"endpoint\": \"tcp://h:2376\", \"tls\": {\"ca\": \"/nonexistent/ca\", "
+			 "\"cert\": \"/etc/hostname\", \"key\": \"/etc/hostname\"}}"),
+	       -EINVAL, "a missing TLS file is refused");
+	ok(strstr(err.msg.data, "tls.ca: /nonexistent/ca"), "naming the field: %s", err.msg.data);
+	is_int(put("e2", "{\"endpoint\": \"http://h:1\"}"), -EINVAL,
+	       "an endpoint of no known form");
+	is_int(put("local", "{\"endpoint\": \"unix:///run/x.sock\"}"), -EINVAL,
+	       "the name local is the daemon's");
+	is_int(put("e2", "{\"endpoint\": \"unix:///run/refused.sock\"}"), 0,
+	       "an engine that cannot be made still registers");
+}
+
+static void test_views(void)
+{
+	ecsfs_buf b = ECSFS_BUF_INIT;
+	json_t *d = NULL;
+
+	flush_all();
+	ecsfs_instance_list(in, "prod", names_cb, &b);
+	is_str(b.data, "local e1 e2 ", "local first, then by name");
+	is_int(ecsfs_instance_describe(in, "prod", "e1", &d), 0, "e1 describes");
+	is_int(resource(d, "registeredResources", "CPU"), 2048, "CPU is 1024 x NCPU");
+	is_int(resource(d, "registeredResources", "MEMORY"), 4096, "MEMORY is MemTotal in MiB");
+	is_str(attr(d, "ecs.availability-zone"), "local", "the zone defaults to local");
+	is_str(attr(d, "rack"), "a", "the document's attributes are there");
+	is_str(json_string_value(json_object_get(d, "capacityProviderName")), "pool",
+	       "its capacity provider");
+	ok(json_is_true(json_object_get(d, "agentConnected")), "connected");
+	json_decref(d);
+	ecsfs_fake_runtime_set_reachable(made[0], false, "the test pulled the plug");
+	flush_all();
+	is_int(ecsfs_instance_describe(in, "prod", "e1", &d), 0, "e1 describes while away");
+	ok(json_is_false(json_object_get(d, "agentConnected")), "not connected");
+	json_decref(d);
+	ecsfs_buf_reset(&b);
+	ecsfs_instance_status(in, "prod", "e2", &b);
+	ok(strstr(b.data, "why: unix:///run/refused.sock: refused by the test"),
+	   "an engine that cannot be made says why: %s", b.data);
+	ecsfs_fake_runtime_set_reachable(made[0], true, NULL);
+	ecsfs_buf_release(&b);
+}
+
+static void test_state(void)
+{
+	ecsfs_buf b = ECSFS_BUF_INIT;
+
+	is_int(ecsfs_instance_set_state(in, "prod", "local", "DRAINING", &err), 0, "local drains");
+	ecsfs_instance_state(in, "prod", "local", &b);
+	is_str(b.data, "DRAINING\n", "its state says so");
+	is_int(ecsfs_instance_set_state(in, "prod", "e1", "ASLEEP", &err), -EINVAL,
+	       "a state of no such name");
+	is_int(ecsfs_instance_set_state(in, "prod", "nope", "ACTIVE", &err), -ENOENT,
+	       "an instance of no such name");
+	is_int(ecsfs_instance_set_state(in, "prod", "local", "ACTIVE\n", &err), 0, "active again");
+	ecsfs_buf_release(&b);
+}
+
+static void test_reload(void)
+{
+	ecsfs_buf b = ECSFS_BUF_INIT;
+
+	ecsfs_instances_free(in);
+	nmade = 0;
+	open_instances();
+	ecsfs_instance_list(in, "prod", names_cb, &b);
+	is_str(b.data, "local e1 e2 ", "a restart loads them again");
+	is_int(ecsfs_instance_delete(in, "prod", "e2", &err), 0, "e2 deregisters");
+	is_int(ecsfs_instance_exists(in, "prod", "e2"), -ENOENT, "it is gone");
+	is_int(ecsfs_instance_delete(in, "prod", "local", &err), -ENOENT, "local cannot go");
+	ecsfs_buf_release(&b);
+}
+
+int main(void)
+{
+	ecsfs_buf why = ECSFS_BUF_INIT;
+
+	harness_open_fake(dir, &loop, &s, &rt);
+	is_int(ecsfs_tasks_new(&loop, s, rt, dir, &tasks, &why), 0, "tasks");
+	open_instances();
+	test_documents();
+	test_views();
+	test_state();
+	test_reload();
+	ecsfs_tasks_free(tasks);
+	ecsfs_instances_free(in);
+	for (size_t i = 0; i < nmade; i++)
+		ecsfs_fake_runtime_flush(made[i]);
+	harness_close_fake(dir, &loop, s, rt);
+	ecsfs_buf_release(&why);
+	ecsfs_err_release(&err);
+	return tap_done();
+}
