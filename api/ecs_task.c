@@ -64,7 +64,7 @@ static json_t *missing(const char *cluster, const char *ref)
 static int run_task(const ecsfs_api_core *c, const json_t *in, json_t **out, ecsfs_err *err)
 {
 	char cluster[256];
-	json_t *req, *ids = NULL, *tasks, *id;
+	json_t *req, *ids = NULL, *tasks, *id, *failures = NULL;
 	ecsfs_task_launch l = {0};
 	size_t i;
 	int r;
@@ -74,7 +74,7 @@ static int run_task(const ecsfs_api_core *c, const json_t *in, json_t **out, ecs
 	req = json_deep_copy(in);
 	json_object_del(req, "cluster");
 	l.request = req;
-	r = ecsfs_tasks_start(c->tasks, cluster, &l, &ids, err);
+	r = ecsfs_tasks_start_placed(c->tasks, cluster, &l, &ids, &failures, err);
 	json_decref(req);
 	if (r < 0)
 		return r;
@@ -85,7 +85,8 @@ static int run_task(const ecsfs_api_core *c, const json_t *in, json_t **out, ecs
 			json_array_append_new(tasks, o);
 	}
 	json_decref(ids);
-	*out = json_pack("{s:o, s:[]}", "tasks", tasks, "failures");
+	*out =
+	    json_pack("{s:o, s:o}", "tasks", tasks, "failures", failures ? failures : json_array());
 	return 0;
 }
 

@@ -29,7 +29,20 @@ typedef struct parser {
 	size_t pos, len;
 	int depth;
 	ecsfs_err *err;
+	char shown[64];
 } parser;
+
+/* User text for a message: at most 40 bytes, anything but printable
+ * ASCII shown as '?'. Valid until the next call. */
+static const char *shown(parser *p, const char *s, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n && k < 40 && s[k]; k++)
+		p->shown[k] = (s[k] >= 0x20 && s[k] < 0x7f) ? s[k] : '?';
+	p->shown[k] = '\0';
+	return p->shown;
+}
 
 static int fail_at(parser *p, size_t at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -203,7 +216,7 @@ static int parse_subject(parser *p, struct cq_node *n)
 			       "a subject is expected (attribute:<name>, ec2InstanceId, "
 			       "agentConnected, agentVersion, registeredAt, "
 			       "runningTasksCount or task:group)");
-	return fail_at(p, at, "unknown subject '%.*s'", (int)(k - at), p->s + at);
+	return fail_at(p, at, "unknown subject '%s'", shown(p, p->s + at, k - at));
 }
 
 static int parse_operator(parser *p, struct cq_node *n)
@@ -260,6 +273,8 @@ static int parse_value(parser *p, bool in_list, char **out)
 	}
 	if (p->pos == start)
 		return fail_at(p, at, "a value is expected");
+	if (depth > 0)
+		return fail_at(p, at, "a '(' in this value is not closed (quote the value)");
 	*out = strndup(p->s + start, p->pos - start);
 	return *out ? 0 : -ENOMEM;
 }
@@ -311,7 +326,7 @@ static int read_number(parser *p, struct cq_node *n, size_t at)
 		errno = 0;
 		n->num = strtoll(v, &end, 10);
 		if (!isdigit((unsigned char)v[0]) || *end || errno)
-			return fail_at(p, at, "'%.40s' is not a whole number", v);
+			return fail_at(p, at, "'%s' is not a whole number", shown(p, v, strlen(v)));
 	} else if (n->subject == CQ_REGISTERED_AT) {
 		char buf[40];
 		int64_t ns;
@@ -320,9 +335,9 @@ static int read_number(parser *p, struct cq_node *n, size_t at)
 		snprintf(buf, sizeof(buf), "%s%s", v, len == 10 ? "T00:00:00" : "");
 		if (len > 25 || ecsfs_time_parse(buf, strlen(buf), ECSFS_TIME_NO_ZONE, &ns) < 0)
 			return fail_at(p, at,
-				       "'%.40s' is not a date such as 2018-06-18 or "
+				       "'%s' is not a date such as 2018-06-18 or "
 				       "2018-06-18T22:28:28Z",
-				       v);
+				       shown(p, v, strlen(v)));
 		n->num = ns / 1000000;
 	} else if (n->subject == CQ_AGENT_CONNECTED && strcmp(v, "true") && strcmp(v, "false")) {
 		return fail_at(p, at, "agentConnected is true or false");
@@ -354,7 +369,8 @@ static int compile_pattern(parser *p, struct cq_node *n, size_t at)
 	r = regcomp(&n->re, b.data, REG_EXTENDED | REG_NOSUB);
 	ecsfs_buf_release(&b);
 	if (r != 0)
-		return fail_at(p, at, "'%.60s' is not a valid pattern", n->vals[0]);
+		return fail_at(p, at, "'%s' is not a valid pattern",
+			       shown(p, n->vals[0], strlen(n->vals[0])));
 	n->has_re = true;
 	return 0;
 }

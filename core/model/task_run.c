@@ -20,6 +20,7 @@
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
 #include "model/launch_default.h"
+#include "model/task_place.h"
 #include "task_private.h"
 
 /* A checked request; strings and objects are borrowed from it. */
@@ -173,7 +174,8 @@ static int read_request(ecsfs_tasks *t, const char *cluster, const ecsfs_task_la
 
 	memset(q, 0, sizeof(*q));
 	if ((r = ecsfs_cluster_check(t->store, cluster, err)) < 0 ||
-	    (r = ecsfs_shape_check(&run_shape, rq, (void *)cluster, err)) < 0)
+	    (r = ecsfs_shape_check(&run_shape, rq, (void *)cluster, err)) < 0 ||
+	    (r = ecsfs__task_check_placement(t->store, cluster, rq, err)) < 0)
 		return r;
 	r = ecsfs_taskdef_parse_ref(opt_str(rq, "taskDefinition"), q->family, &q->revision,
 				    &err->msg);
@@ -408,8 +410,8 @@ fault:
 	return r;
 }
 
-int ecsfs_tasks_start(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l, json_t **ids,
-		      ecsfs_err *err)
+static int start(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l, json_t **ids,
+		 json_t **failures, ecsfs_err *err)
 {
 	struct task *made[ECSFS_RUN_MAX_COUNT];
 	run_req q;
@@ -424,7 +426,9 @@ int ecsfs_tasks_start(ecsfs_tasks *t, const char *cluster, const ecsfs_task_laun
 				  count_live(t), ECSFS_TASKS_MAX);
 		goto out;
 	}
-	if ((r = store_tasks(t, cluster, &q, doc, made, err)) < 0)
+	if ((failures && (r = ecsfs__task_place(t, cluster, l->request, q.kept, doc, q.group,
+						q.family, &q.count, failures, err)) < 0) ||
+	    (r = store_tasks(t, cluster, &q, doc, made, err)) < 0)
 		goto out;
 	out = json_array();
 	for (long i = 0; i < q.count; i++) {
@@ -442,6 +446,18 @@ out:
 	json_decref(doc);
 	run_req_release(&q);
 	return r;
+}
+
+int ecsfs_tasks_start(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l, json_t **ids,
+		      ecsfs_err *err)
+{
+	return start(t, cluster, l, ids, NULL, err);
+}
+
+int ecsfs_tasks_start_placed(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l,
+			     json_t **ids, json_t **failures, ecsfs_err *err)
+{
+	return start(t, cluster, l, ids, failures, err);
 }
 
 /* ---- the text of a `run` write ---- */

@@ -213,6 +213,25 @@ int ecsfs_place_choose_victims(const ecsfs_place_instance *inst, size_t n, const
 			       const char **victims, size_t *nvictims, ecsfs_err *err);
 
 /*
+ * Where RunTask finds a cluster's candidates. engines registers a source
+ * once at start; `get` gives the instances of `cluster` with the tasks on
+ * them (borrowed until `release(ctx, keep)`), 0 or -errno. Without a
+ * source RunTask places over the implicit instance `local`, with the
+ * resources ecsfs_place_set_local() gave (CPUs and bytes of memory, as the
+ * engine's /info says NCPU and MemTotal; 0: unknown, never short) less
+ * what the live tasks reserve; `local` then serves every provider.
+ * Not thread-safe: call from the loop's thread, before tasks run.
+ */
+typedef struct ecsfs_place_source {
+	int (*get)(void *ctx, const char *cluster, const ecsfs_place_instance **v, size_t *n,
+		   void **keep);
+	void (*release)(void *ctx, void *keep);
+	void *ctx;
+} ecsfs_place_source;
+void ecsfs_place_set_source(const ecsfs_place_source *src); /* NULL: back to `local` */
+void ecsfs_place_set_local(int64_t ncpu, int64_t mem_bytes);
+
+/*
  * The cluster query language (memberOf expressions, ListContainerInstances
  * filters): parse `expr`; 0 and *q (free with ecsfs_cq_free), or -EINVAL
  * with "<reason> at position N" (N 1-based, in bytes) in err, for the

@@ -94,6 +94,11 @@ typedef struct ecsfs_task_launch {
  */
 int ecsfs_tasks_start(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l, json_t **ids,
 		      ecsfs_err *err);
+/* RunTask's start: ecsfs_tasks_start() of as many of the tasks as the
+ * cluster's instances take (placement.h); *failures gets RunTask's
+ * failures for the others (a new array, empty when all were placed). */
+int ecsfs_tasks_start_placed(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l,
+			     json_t **ids, json_t **failures, ecsfs_err *err);
 /* The errors ecsfs_tasks_start() would give, without starting anything
  * (the task limit is not looked at). */
 int ecsfs_tasks_start_check(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l,

@@ -32,6 +32,7 @@ link() { # link NAME SOURCE [CFLAG...]
 link fuzz_taskdef tests/fuzz/fuzz_taskdef.c
 link fuzz_api tests/fuzz/fuzz_api.c
 link fuzz_cron tests/fuzz/fuzz_cron.c
+link fuzz_cq tests/fuzz/fuzz_cq.c
 kind=1
 for k in service cluster schedule scaling targetgroup loadbalancer runtask lines; do
 	link "fuzz_$k" tests/fuzz/fuzz_spec.c "-DFUZZ_KIND=$kind"

@@ -172,7 +172,9 @@ static const struct {
     {"registeredAt < yesterday", "'yesterday' is not a date such as 2018-06-18 or "
 				 "2018-06-18T22:28:28Z at position 16"},
     {"agentConnected == maybe", "agentConnected is true or false at position 19"},
-    {"attribute:x =~ (a", "'(a' is not a valid pattern at position 16"},
+    {"attribute:x =~ (a", "a '(' in this value is not closed (quote the value) at position 16"},
+    {"attribute:x =~ '[a'", "'[a' is not a valid pattern at position 16"},
+    {"(attribute:x == a(b)", "')' is expected at position 21"},
     {"task:group > a", "operator '>' cannot be used with this subject at position 12"},
     {"a == b or", "unknown subject 'a' at position 1"},
     {"attribute:a == b or or", "unknown subject 'or' at position 21"},
