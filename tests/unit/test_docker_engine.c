@@ -410,8 +410,10 @@ static void test_real_engine(void)
 	snprintf(x.name_b, sizeof(x.name_b), "ecsfs-test-%s-b", x.pid);
 	snprintf(x.name_t, sizeof(x.name_t), "ecsfs-test-%s-t", x.pid);
 	snprintf(x.volume, sizeof(x.volume), "ecsfs-test-%s-vol", x.pid);
-	if (w.last.reachable)
+	if (w.last.reachable) {
+		real_cleanup(&x); /* a killed run of an earlier process of this pid */
 		real_calls(rt, &x);
+	}
 	close_runtime(rt, "real engine");
 	real_cleanup(&x);
 }
