@@ -13,7 +13,7 @@
 static const char *const constraint_types[] = {"distinctInstance", "memberOf", NULL};
 static const char *const strategy_types[] = {"random", "spread", "binpack", NULL};
 
-static int constraint_rules(ecsfs_shape_ctx *c, const json_t *o)
+int ecsfs_place_constraint_rules(ecsfs_shape_ctx *c, const json_t *o)
 {
 	const char *type = json_string_value(json_object_get(o, "type"));
 	const char *expr = json_string_value(json_object_get(o, "expression"));
@@ -21,11 +21,11 @@ static int constraint_rules(ecsfs_shape_ctx *c, const json_t *o)
 	ecsfs_cq *q = NULL;
 	int r = 0;
 
-	if (strcmp(type, "distinctInstance") == 0 && expr) {
+	if (type && strcmp(type, "distinctInstance") == 0 && expr) {
 		ecsfs_shape_key(c, "expression");
 		return ecsfs_shape_fail(c, "distinctInstance takes no expression");
 	}
-	if (strcmp(type, "memberOf") == 0 && !expr) {
+	if (type && strcmp(type, "memberOf") == 0 && !expr) {
 		ecsfs_shape_key(c, "expression");
 		return ecsfs_shape_fail(c, "memberOf needs an expression");
 	}
@@ -45,15 +45,18 @@ static const ecsfs_field constraint_fields[] = {
     ECSFS_STR_OF("type", ECSFS_F_REQUIRED, constraint_types),
     {.name = "expression", .type = ECSFS_JSON_STRING, .max = ECSFS_PLACE_EXPRESSION_MAX},
 };
-static const ecsfs_shape constraint_shape = ECSFS_SHAPE_HOOK(constraint_fields, constraint_rules);
+static const ecsfs_shape constraint_shape =
+    ECSFS_SHAPE_HOOK(constraint_fields, ecsfs_place_constraint_rules);
 
-static int strategy_rules(ecsfs_shape_ctx *c, const json_t *o)
+int ecsfs_place_strategy_rules(ecsfs_shape_ctx *c, const json_t *o)
 {
 	const char *type = json_string_value(json_object_get(o, "type"));
 	const char *field = json_string_value(json_object_get(o, "field"));
 	const char *msg = NULL;
 	enum pl_kind kind;
 
+	if (!type)
+		return 0; /* a shape that requires it says so */
 	if (ecsfs__pl_strategy_kind(type, field, &kind, &msg) < 0) {
 		ecsfs_shape_key(c, "field");
 		return ecsfs_shape_fail(c, "%s", msg);
@@ -65,7 +68,8 @@ static const ecsfs_field strategy_fields[] = {
     ECSFS_STR_OF("type", ECSFS_F_REQUIRED, strategy_types),
     {.name = "field", .type = ECSFS_JSON_STRING, .max = 255},
 };
-static const ecsfs_shape strategy_shape = ECSFS_SHAPE_HOOK(strategy_fields, strategy_rules);
+static const ecsfs_shape strategy_shape =
+    ECSFS_SHAPE_HOOK(strategy_fields, ecsfs_place_strategy_rules);
 
 static const ecsfs_field constraints_field =
     ECSFS_OBJS(NULL, 0, constraint_shape, ECSFS_PLACE_CONSTRAINTS_MAX);

@@ -345,14 +345,53 @@ static int read_number(parser *p, struct cq_node *n, size_t at)
 	return 0;
 }
 
+/* What the pattern engine is not given: patterns whose compiled form
+ * could grow without bound (a quantifier on a quantifier, large or many
+ * {n,m} bounds) or whose matching needs backtracking (back-references). */
+static const char *pattern_refused(const char *s)
+{
+	size_t braces = 0;
+	bool after_quantifier = false;
+
+	if (strlen(s) > ECSFS_CQ_PATTERN_MAX)
+		return "is longer than 256 characters";
+	for (const char *c = s; *c; c++) {
+		bool q = *c == '*' || *c == '+' || *c == '?' || *c == '{';
+
+		if (c[0] == '\\' && c[1] >= '1' && c[1] <= '9')
+			return "uses a back-reference";
+		if (q && after_quantifier)
+			return "puts a quantifier on a quantifier";
+		after_quantifier = q;
+		if (c[0] == '\\' && c[1]) {
+			c++;
+		} else if (*c == '{') {
+			char *end;
+			unsigned long lo = strtoul(c + 1, &end, 10), hi = lo;
+			if (*end == ',' && end[1] != '}')
+				hi = strtoul(end + 1, &end, 10);
+			else if (*end == ',')
+				end++;
+			if (lo > 100 || hi > 100 || ++braces > 4)
+				return "has repetition bounds over 100, or more than 4 of them";
+			if (*end == '}')
+				c = end; /* the bound is one quantifier */
+		}
+	}
+	return NULL;
+}
+
 /* Java's patterns are close to POSIX extended ones for what placement
  * expressions use; a few shorthand classes are spelled out. The whole
  * value must match (Java's matches()). */
 static int compile_pattern(parser *p, struct cq_node *n, size_t at)
 {
 	ecsfs_buf b = ECSFS_BUF_INIT;
+	const char *why = pattern_refused(n->vals[0]);
 	int r;
 
+	if (why)
+		return fail_at(p, at, "the pattern %s", why);
 	ecsfs_buf_addf(&b, "^(");
 	for (const char *c = n->vals[0]; *c; c++) {
 		if (c[0] == '\\' && c[1] && strchr("dws", c[1])) {

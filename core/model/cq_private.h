@@ -12,6 +12,8 @@
 
 /* How deep parentheses and negations may nest (deeper: EINVAL). */
 #define ECSFS_CQ_DEPTH_MAX 32
+/* The longest pattern (=~) an expression may hold. */
+#define ECSFS_CQ_PATTERN_MAX 256
 /* How many values an argument list may hold. */
 #define ECSFS_CQ_LIST_MAX 100
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ecsfs/arn.h"
+#include "ecsfs/placement.h"
 #include "ecsfs/shape.h"
 #include "ecsfs/util.h"
 #include "model/schedule_private.h"
@@ -180,12 +181,12 @@ static const ecsfs_field pc_fields[] = {
     {.name = "expression", .type = ECSFS_JSON_STRING, .max = 2000},
     ECSFS_STR_OF("type", 0, constraint_types),
 };
-static const ecsfs_shape pc_shape = ECSFS_SHAPE(pc_fields);
+static const ecsfs_shape pc_shape = ECSFS_SHAPE_HOOK(pc_fields, ecsfs_place_constraint_rules);
 static const ecsfs_field ps_fields[] = {
     {.name = "field", .type = ECSFS_JSON_STRING, .max = 255},
     ECSFS_STR_OF("type", 0, strategy_types),
 };
-static const ecsfs_shape ps_shape = ECSFS_SHAPE(ps_fields);
+static const ecsfs_shape ps_shape = ECSFS_SHAPE_HOOK(ps_fields, ecsfs_place_strategy_rules);
 
 static const ecsfs_field ecs_fields[] = {
     {.name = "TaskDefinitionArn",

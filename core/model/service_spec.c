@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ecsfs/placement.h"
 #include "ecsfs/shape.h"
 #include "ecsfs/taskdef.h"
 #include "ecsfs/util.h"
@@ -56,7 +57,7 @@ static int same_names(ecsfs_shape_ctx *c, const json_t *doc)
 		return ecsfs_shape_fail(c, "'%s' is not this directory's cluster %s",
 					ecsfs_shape_shown(c, cl), n->cluster);
 	}
-	return 0;
+	return ecsfs_place_check_request(doc, NULL, c->err);
 }
 
 static const char *const strategies[] = {"REPLICA", "DAEMON", NULL};

@@ -164,6 +164,11 @@ int ecsfs_place_check_strategy(const json_t *strategy, const char *what, ecsfs_e
  *  .check = ecsfs_place_constraints_hook}. */
 int ecsfs_place_constraints_hook(ecsfs_shape_ctx *c, const json_t *val);
 int ecsfs_place_strategy_hook(ecsfs_shape_ctx *c, const json_t *val);
+/* The rules of one constraint / one strategy object, as a shape's own
+ * hook (ECSFS_SHAPE_HOOK(fields, ecsfs_place_constraint_rules)) for a
+ * document that describes the fields itself (schedules). */
+int ecsfs_place_constraint_rules(ecsfs_shape_ctx *c, const json_t *obj);
+int ecsfs_place_strategy_rules(ecsfs_shape_ctx *c, const json_t *obj);
 /*
  * The placement fields of a CreateService / UpdateService / RunTask
  * document at once: placementConstraints, placementStrategy, and

@@ -108,6 +108,10 @@ static const struct {
     {"attribute:ecs.instance-type =~ (t2|g2)\\.(small|8xlarge)", 5},
     {"attribute:ecs.instance-type =~ g2", 0}, /* the whole value must match */
     {"attribute:slots =~ \\d+", 3},
+    {"attribute:slots =~ [0-9]{1,2}", 3},
+    {"attribute:slots =~ 1[0-9]{1,}", 2},
+    {"attribute:slots =~ (1|8)+6?", 3},
+    {"attribute:stack =~ pro\\+?d?", 1},
     /* subjects */
     {"ec2InstanceId == local", 4},
     {"ec2InstanceId =~ i-.*", 3},
@@ -175,6 +179,13 @@ static const struct {
     {"attribute:x =~ (a", "a '(' in this value is not closed (quote the value) at position 16"},
     {"attribute:x =~ '[a'", "'[a' is not a valid pattern at position 16"},
     {"(attribute:x == a(b)", "')' is expected at position 21"},
+    {"attribute:x =~ a++", "the pattern puts a quantifier on a quantifier at position 16"},
+    {"attribute:x =~ a{2}*", "the pattern puts a quantifier on a quantifier at position 16"},
+    {"attribute:x =~ (a)\\1", "the pattern uses a back-reference at position 16"},
+    {"attribute:x =~ a{1000}", "the pattern has repetition bounds over 100, or more than 4 of "
+			       "them at position 16"},
+    {"attribute:x =~ a{1}b{1}c{1}d{1}e{1}", "the pattern has repetition bounds over 100, or "
+					    "more than 4 of them at position 16"},
     {"task:group > a", "operator '>' cannot be used with this subject at position 12"},
     {"a == b or", "unknown subject 'a' at position 1"},
     {"attribute:a == b or or", "unknown subject 'or' at position 21"},

@@ -4,6 +4,8 @@
 #include <errno.h>
 
 #include "ecsfs/placement.h"
+#include "ecsfs/schedule.h"
+#include "ecsfs/service.h"
 #include "tap.h"
 
 static const char *const fargate[] = {"FARGATE", "FARGATE_SPOT", NULL};
@@ -580,8 +582,33 @@ static void test_checks(void)
 	ecsfs_err_release(&err);
 }
 
+/* The documents of services and schedules take the same checks. */
+static void test_documents(void)
+{
+	ecsfs_err err = ECSFS_ERR_INIT;
+	json_t *svc = doc("{\"taskDefinition\": \"web\", \"placementConstraints\": [{\"type\": "
+			  "\"memberOf\", \"expression\": \"attribute:zone in [a, b\"}]}");
+	json_t *sch = doc("{\"ScheduleExpression\": \"rate(5 minutes)\", \"Target\": "
+			  "{\"EcsParameters\": {\"TaskDefinitionArn\": \"web\", "
+			  "\"PlacementStrategy\": [{\"type\": \"spread\", \"field\": \"cpu\"}]}}}");
+
+	is_int(ecsfs_service_check("prod", "web", svc, &err), -EINVAL, "a service's expression");
+	ok(strstr(err.msg.data, "placementConstraints[0].expression: ',' or ']' is expected at "
+				"position 24"),
+	   "%s", err.msg.data);
+	ecsfs_err_reset(&err);
+	is_int(ecsfs_schedule_check("prod", "nightly", sch, &err), -EINVAL,
+	       "a schedule's strategy");
+	ok(strstr(err.msg.data, "Target.EcsParameters.PlacementStrategy[0].field: spread takes"),
+	   "%s", err.msg.data);
+	json_decref(svc);
+	json_decref(sch);
+	ecsfs_err_release(&err);
+}
+
 int main(void)
 {
+	test_documents();
 	test_size();
 	test_spread();
 	test_binpack();
