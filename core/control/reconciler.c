@@ -220,6 +220,9 @@ void ecsfs_tasks_runtime_changed(ecsfs_tasks *t)
 	 * resync; coming up: the event stream reopens and asks for a resync (a
 	 * failed list retries) */
 	t->reachable = engine_up(t);
+	/* an engine that comes back may take the pause image it refused */
+	if (t->reachable && t->pause_image == PI_FAILED)
+		t->pause_image = PI_UNKNOWN;
 }
 
 void ecsfs_tasks_sweep(ecsfs_tasks *t)

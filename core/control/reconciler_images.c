@@ -20,6 +20,13 @@ void ecsfs__rc_kick_all(ecsfs_tasks *t)
 			ecsfs__reconcile(t->v[i]);
 }
 
+/* a connect that failed or timed out is the engine's reachability, not the
+ * image's: the import is tried again */
+static bool unreachable(ecsfs_tasks *t, int err)
+{
+	return err == -ECANCELED || err == -ECONNREFUSED || err == -ETIMEDOUT || !engine_up(t);
+}
+
 static void on_pause_imported(void *data, int err, json_t *result, const char *errmsg)
 {
 	struct op *o = data;
@@ -29,8 +36,7 @@ static void on_pause_imported(void *data, int err, json_t *result, const char *e
 		if (err == 0) {
 			t->pause_image = PI_READY;
 		} else {
-			t->pause_image =
-			    err == -ECANCELED || !engine_up(t) ? PI_UNKNOWN : PI_FAILED;
+			t->pause_image = unreachable(t, err) ? PI_UNKNOWN : PI_FAILED;
 			snprintf(t->pause_error, sizeof(t->pause_error), "%s", errmsg);
 		}
 	}

@@ -227,7 +227,9 @@ static int http_translate(ecsfs_http_req *req, CURLcode rc, ecsfs_buf *msg)
 			oserr = stat(http->socket_path, &st) < 0 ? ENOENT : ECONNREFUSED;
 		ecsfs_buf_addf(msg, "cannot connect to %s: %s", http->socket_path,
 			       strerror_r((int)oserr, ebuf, sizeof(ebuf)));
-		return -(int)oserr;
+		/* no socket is no engine: to every caller -ENOENT means "no such
+		 * container/image" (a remove taken as done, a pause import as failed) */
+		return oserr == ENOENT ? -ECONNREFUSED : -(int)oserr;
 	case CURLE_OPERATION_TIMEDOUT:
 		ecsfs_buf_addf(msg, "%s: no answer from %s within %ld ms", req->what.data,
 			       http->socket_path, req->timeout_ms);

@@ -97,6 +97,14 @@ static void test_missing_socket(void)
 	ok(strstr(w.last.detail, "No such file") != NULL, "missing socket: detail says why");
 	printf("# detail: %s\n", w.last.detail);
 	ok(w.last.since > 0, "missing socket: since is set");
+	/* found by the chaos suite: -ENOENT here made a remove during an engine
+	 * restart count as done (its container leaked) and failed the pause
+	 * import for good */
+	struct rres r = {0};
+	is_int(RCALL(&r, inspect, "anything"), -ECONNREFUSED,
+	       "missing socket: a call fails -ECONNREFUSED, never -ENOENT (no such object)");
+	ok(strstr(r.errmsg, "No such file") != NULL, "missing socket: its message keeps why");
+	rres_reset(&r);
 
 	/* A retry comes after 1 s; across it, nothing changes. */
 	run_until(never, NULL, 1500);
