@@ -1,0 +1,90 @@
+# Shared helpers of the chaos tests: the mount tests' lib.sh (one daemon,
+# real FUSE, real Docker, TAP), the size of a run, figures as TAP comments,
+# kill -9 and restart, and a Docker engine of the test's own.
+. "$(dirname "$0")/../mount/lib.sh"
+CHAOS_DIR=$(cd "$(dirname "$0")" && pwd)
+PY=/usr/bin/python3
+
+# ECSFS_CHAOS_LONG=1: the long mode (more rounds, more documents); the
+# default is the size CI runs.
+if [ "${ECSFS_CHAOS_LONG:-0}" = 1 ]; then
+	CHAOS_LONG=1
+else
+	CHAOS_LONG=0
+fi
+# size CI LONG: the number for this mode
+size() { if [ "$CHAOS_LONG" = 1 ]; then echo "$2"; else echo "$1"; fi; }
+
+# figure NAME VALUE [UNIT]: one measured figure, as a TAP comment
+figure() { echo "# figure: $1 = $2${3:+ $3}"; }
+
+# now_ms: the monotonic clock in milliseconds
+now_ms() { $PY -c 'import time; print(int(time.monotonic() * 1000))'; }
+
+# kill9_daemon: kill -9 the daemon and reap it; its mount is left stale
+kill9_daemon() {
+	[ -n "$DAEMON_PID" ] || return 0
+	kill -KILL "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=
+}
+
+# daemon_alive: the daemon runs and its mount answers
+daemon_alive() { [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null && serving "$MNT"; }
+
+# ---- a Docker engine of this test's own (ecsfs-c1, 10.211.0.0/16) ----
+# The main engine at /var/run/docker.sock is never stopped: a test that
+# needs an engine to go away starts this one, and stops only it.
+XD=$T/dockerd
+XD_SOCK=$XD/docker.sock
+XD_PID=
+XD_BRIDGE=ecsfs-c1
+XD_LOG=$T/dockerd.log
+
+xd() { docker -H "unix://$XD_SOCK" "$@"; }
+xd_answers() { curl -s --max-time 5 --unix-socket "$XD_SOCK" http://d/_ping 2>/dev/null | grep -q OK; }
+
+# xd_start: start (or start again) the extra engine; wait until it answers
+xd_start() {
+	mkdir -p "$XD/data" "$XD/exec"
+	if ! ip link show "$XD_BRIDGE" >/dev/null 2>&1; then
+		ip link add "$XD_BRIDGE" type bridge || return 1
+		ip addr add 10.211.0.1/24 dev "$XD_BRIDGE" || return 1
+		ip link set "$XD_BRIDGE" up || return 1
+	fi
+	dockerd --data-root "$XD/data" --exec-root "$XD/exec" -H "unix://$XD_SOCK" \
+		--pidfile "$XD/docker.pid" --bridge "$XD_BRIDGE" --iptables=false \
+		--ip-masq=false --default-address-pool base=10.211.0.0/16,size=24 \
+		>>"$XD_LOG" 2>&1 &
+	XD_PID=$!
+	wait_for 60 xd_answers
+}
+
+# xd_stop: stop the extra engine (SIGTERM, bounded wait, then SIGKILL)
+xd_stop() {
+	local i
+	[ -n "$XD_PID" ] || return 0
+	kill -TERM "$XD_PID" 2>/dev/null
+	for i in $(seq 300); do
+		kill -0 "$XD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$XD_PID" 2>/dev/null
+	wait "$XD_PID" 2>/dev/null
+	XD_PID=
+}
+
+# xd_cleanup: the extra engine, its containers, mounts and bridge go
+xd_cleanup() {
+	local ids m
+	if [ -n "$XD_PID" ] && xd_answers; then
+		ids=$(xd ps -aq)
+		[ -n "$ids" ] && xd rm -f $ids >/dev/null 2>&1
+	fi
+	xd_stop
+	for m in $(grep -o " $XD/[^ ]*" /proc/self/mounts | tr -d ' ' | sort -r); do
+		umount -l "$m" 2>/dev/null
+	done
+	ip link del "$XD_BRIDGE" 2>/dev/null
+	return 0
+}
