@@ -37,8 +37,10 @@ void ecsfs__scaling_start(ecsfs__fs *fs, uv_loop_t *loop)
 	if (ecsfs_scaling_new(loop, fs->store, fs->services, fs->tasks, fs->metrics, &fs->scaling) <
 	    0)
 		ecsfs__log("auto scaling is not available: out of memory");
-	else
+	else {
 		ecsfs_scaling_set_change_cb(fs->scaling, ecsfs__scaling_changed, fs);
+		ecsfs_scaling_set_lb(fs->scaling, fs->lb);
+	}
 }
 
 void ecsfs__scaling_stop(ecsfs__fs *fs)

@@ -65,6 +65,10 @@ static void carry_over(struct ecsfs__target *t, const struct ecsfs__target *old,
 			p->last = o->last;
 			p->alarm = o->alarm;
 			p->last_action_ms = o->last_action_ms;
+			if (p->alb && !strcmp(p->tg, o->tg)) {
+				p->alb_prev = json_incref(o->alb_prev);
+				p->alb_at_ms = o->alb_at_ms;
+			}
 		}
 	for (size_t i = 0; i < t->nacts; i++)
 		for (size_t j = 0; j < old->nacts; j++)
@@ -242,7 +246,7 @@ static void propose(struct decision *d, struct ecsfs__policy *p, int64_t want, i
 	}
 }
 
-static void decide(const ecsfs_scaling *a, struct ecsfs__target *t, const ecsfs_metric_sample *s,
+static void decide(ecsfs_scaling *a, struct ecsfs__target *t, const ecsfs_metric_sample *s,
 		   int64_t desired, struct decision *d)
 {
 	double running = s->v[ECSFS_FIG_RUNNING];
@@ -253,7 +257,7 @@ static void decide(const ecsfs_scaling *a, struct ecsfs__target *t, const ecsfs_
 	for (size_t i = 0; i < t->npols; i++) {
 		struct ecsfs__policy *p = &t->pols[i];
 		int64_t want;
-		observe(p, p->alb ? NAN : s->v[p->metric]);
+		observe(p, p->alb ? ecsfs__scaling_alb(a, t, p) : s->v[p->metric]);
 		if (p->type == SCALING_STEP) {
 			want = step_wants(p, desired, now);
 			propose(d, p, want < 0 ? -1 : clamp(t, want), desired);

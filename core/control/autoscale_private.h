@@ -19,6 +19,9 @@ void ecsfs__scaling_out(ecsfs_scaling *a, struct ecsfs__target *t, struct ecsfs_
 			int64_t n);
 void ecsfs__scaling_in(ecsfs_scaling *a, struct ecsfs__target *t, struct ecsfs__policy *p,
 		       int64_t n, int64_t cooldown_s);
+/* ALBRequestCountPerTarget's figure for policy p now (autoscale_alb.c):
+ * NAN while it has no data (p->alb_why says why). */
+double ecsfs__scaling_alb(ecsfs_scaling *a, const struct ecsfs__target *t, struct ecsfs__policy *p);
 /* The name of the alarm that stands for a policy's high or low side. */
 void ecsfs__scaling_alarm_name(const struct ecsfs__target *t, const struct ecsfs__policy *p,
 			       bool high, ecsfs_buf *out);

@@ -29,9 +29,14 @@ static void view_policy(const struct ecsfs__target *t, const struct ecsfs__polic
 
 	ecsfs_buf_addf(out, "policy.%s.type: %s\n", n,
 		       tt ? "TargetTrackingScaling" : "StepScaling");
-	ecsfs_buf_addf(out, "policy.%s.metric: %s\n", n,
-		       p->alb ? "ALBRequestCountPerTarget (not sampled here)"
-			      : ecsfs_metric_fig_name(p->metric));
+	if (p->alb) {
+		ecsfs_buf_addf(out, "policy.%s.metric: ALBRequestCountPerTarget\n", n);
+		ecsfs_buf_addf(out, "policy.%s.target_group: %s\n", n, p->tg[0] ? p->tg : "-");
+		if (p->alb_why[0])
+			ecsfs_buf_addf(out, "policy.%s.no_data: %s\n", n, p->alb_why);
+	} else {
+		ecsfs_buf_addf(out, "policy.%s.metric: %s\n", n, ecsfs_metric_fig_name(p->metric));
+	}
 	if (!isnan(p->last))
 		ecsfs_buf_addf(out, "policy.%s.value: %.2f\n", n, p->last);
 	ecsfs_buf_addf(out, "policy.%s.%s: %g\n", n, tt ? "target" : "threshold", p->target);

@@ -262,6 +262,16 @@ int ecsfs_lb_stats(ecsfs_lb *lb, const char *group, ecsfs_buf *out)
 	return group_lines(lb, group, stats_line, out);
 }
 
+int ecsfs_lb_group_counts(ecsfs_lb *lb, const char *group, const char *cluster, const char *service,
+			  ecsfs_lb_count_cb cb, void *data)
+{
+	for (const ecsfs__target *t = lb->targets; t; t = t->next)
+		if (!strcmp(t->group, group) && t->cluster && !strcmp(t->cluster, cluster) &&
+		    t->service && !strcmp(t->service, service))
+			cb(data, t->task, t->state, t->requests);
+	return 0;
+}
+
 int ecsfs_lb_targetgroup_json(ecsfs_lb *lb, const char *group, ecsfs_buf *out)
 {
 	json_t *d;

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "ecsfs/cluster.h"
+#include "ecsfs/loadbalancer.h"
+#include "ecsfs/targetgroup.h"
 #include "ecsfs/util.h"
 
 #include "scaling_private.h"
@@ -101,6 +103,15 @@ static void read_target_tracking(struct ecsfs__policy *p, const json_t *tt)
 			? ECSFS_FIG_MEM_UTILIZATION
 			: ECSFS_FIG_CPU_UTILIZATION;
 	p->alb = strcmp(type, "ALBRequestCountPerTarget") == 0;
+	if (p->alb) {
+		ecsfs_buf why = ECSFS_BUF_INIT;
+		if (ecsfs__scaling_label(
+			str_of(json_object_get(tt, "PredefinedMetricSpecification"),
+			       "ResourceLabel"),
+			p->lb, p->tg, &why) < 0)
+			p->lb[0] = p->tg[0] = '\0';
+		ecsfs_buf_release(&why);
+	}
 	p->out_cooldown_s =
 	    (int64_t)num_or(json_object_get(tt, "ScaleOutCooldown"), ECSFS_SCALING_COOLDOWN);
 	p->in_cooldown_s =
@@ -211,6 +222,7 @@ void ecsfs__target_free(struct ecsfs__target *t)
 	for (size_t i = 0; i < t->npols; i++) {
 		free(t->pols[i].name);
 		free(t->pols[i].steps);
+		json_decref(t->pols[i].alb_prev);
 	}
 	for (size_t i = 0; i < t->nacts; i++) {
 		free(t->acts[i].name);
@@ -274,6 +286,64 @@ static int check_room(ecsfs_store *s, const char *cluster, const char *service, 
 	return 0;
 }
 
+/* Does load balancer `lb` forward to target group `tg` (a listener's or a rule's action)? */
+static bool forwards(ecsfs_store *s, const char *lb, const char *tg)
+{
+	ecsfs_buf arn = ECSFS_BUF_INIT;
+	json_t *l = NULL, *r = NULL;
+	char *text = NULL, *more = NULL;
+	bool yes;
+
+	ecsfs_targetgroup_arn(tg, &arn);
+	ecsfs_loadbalancer_listeners(s, lb, &l, NULL);
+	ecsfs_loadbalancer_rules(s, lb, &r, NULL);
+	text = l ? json_dumps(l, JSON_COMPACT) : NULL;
+	more = r ? json_dumps(r, JSON_COMPACT) : NULL;
+	yes = (text && strstr(text, arn.data)) || (more && strstr(more, arn.data));
+	free(text);
+	free(more);
+	json_decref(l);
+	json_decref(r);
+	ecsfs_buf_release(&arn);
+	return yes;
+}
+
+/*
+ * ALBRequestCountPerTarget's ResourceLabel against what exists: when its
+ * load balancer and target group both do, the one must forward to the
+ * other. A label naming one that is not there yet is accepted and waits
+ * (files apply in any order; the scaling view says what it waits for).
+ */
+static int check_labels(ecsfs_store *s, const json_t *doc, ecsfs_err *err)
+{
+	const json_t *pols = json_object_get(doc, "ScalingPolicies"), *p;
+	size_t i;
+
+	json_array_foreach(pols, i, p) {
+		const json_t *spec =
+		    json_object_get(json_object_get(p, "TargetTrackingScalingPolicyConfiguration"),
+				    "PredefinedMetricSpecification");
+		const char *label = str_of(spec, "ResourceLabel");
+		char lb[33], tg[33];
+		ecsfs_buf why = ECSFS_BUF_INIT;
+		int r = ecsfs__scaling_label(label, lb, tg, &why);
+		ecsfs_buf_release(&why);
+		if (r < 0 ||
+		    strcmp(str_of(spec, "PredefinedMetricType"), "ALBRequestCountPerTarget"))
+			continue;
+		if (ecsfs_loadbalancer_exists(s, lb, NULL) == 0 &&
+		    ecsfs_targetgroup_exists(s, tg, NULL) == 0 && !forwards(s, lb, tg))
+			return ecsfs_err_set(
+			    err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+			    "ScalingPolicies[%zu].TargetTrackingScalingPolicyConfiguration."
+			    "PredefinedMetricSpecification.ResourceLabel: load balancer %s does "
+			    "not "
+			    "forward to target group %s",
+			    i, lb, tg);
+	}
+	return 0;
+}
+
 int ecsfs_scaling_put(ecsfs_scaling *a, const char *cluster, const char *service, const json_t *doc,
 		      const ecsfs_spec_bytes *file, ecsfs_err *err)
 {
@@ -284,6 +354,7 @@ int ecsfs_scaling_put(ecsfs_scaling *a, const char *cluster, const char *service
 		return ecsfs_err_set(err, ECSFS_E_CLUSTER_NOT_FOUND, -ENOENT,
 				     "cluster %s does not exist", cluster);
 	if ((r = ecsfs_scaling_check(cluster, service, doc, err)) < 0 ||
+	    (r = check_labels(a->store, doc, err)) < 0 ||
 	    (r = check_room(a->store, cluster, service, err)) < 0)
 		return r;
 	if ((r = store_put(a->store, cluster, service, doc, file)) < 0)

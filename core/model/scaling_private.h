@@ -26,7 +26,11 @@ struct ecsfs__policy {
 	char *name;
 	enum scaling_type type;
 	ecsfs_metric_fig metric; /* CPUUtilization, MemoryUtilization */
-	bool alb;		 /* ALBRequestCountPerTarget: no local figure yet */
+	bool alb;		 /* ALBRequestCountPerTarget (autoscale_alb.c) */
+	char lb[33], tg[33];	 /* its ResourceLabel's load balancer and target group */
+	json_t *alb_prev;	 /* {task: requests} at the previous evaluation */
+	int64_t alb_at_ms;	 /* when */
+	char alb_why[160];	 /* why it has no data, "" when it has */
 	double target;		 /* TargetValue, or the step alarm's Threshold */
 	int64_t out_cooldown_s, in_cooldown_s;
 	bool disable_in;
@@ -86,6 +90,8 @@ struct ecsfs_scaling {
 	int64_t (*now_ms)(void);
 	ecsfs_scaling_change_cb change_cb;
 	void *change_data;
+	ecsfs_scaling_counts_fn counts; /* ALBRequestCountPerTarget's source */
+	void *counts_src;
 };
 
 /* The shape of a whole document, of one policy and of one scheduled
@@ -96,6 +102,9 @@ typedef struct ecsfs__scaling_names {
 extern const ecsfs_shape ecsfs__scaling_shape;
 extern const ecsfs_shape ecsfs__policy_shape;
 extern const ecsfs_shape ecsfs__action_shape;
+/* A ResourceLabel "app/<lb>/<id>/targetgroup/<tg>/<id>" into its two names:
+ * 0, or -EINVAL and why (the form, or ids that are not these names'). */
+int ecsfs__scaling_label(const char *label, char lb[33], char tg[33], ecsfs_buf *why);
 /* A time as the API takes it: RFC 3339 text or seconds since 1970. */
 int ecsfs__scaling_time(const json_t *v, int64_t *ms);
 

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "ecsfs/targetgroup.h"
 #include "ecsfs/util.h"
 
 #include "scaling_private.h"
@@ -17,7 +18,51 @@ int ecsfs__scaling_time(const json_t *v, int64_t *ms)
 	return ecsfs_json_time_ms(v, 0, ms);
 }
 
+int ecsfs__scaling_label(const char *label, char lb[33], char tg[33], ecsfs_buf *why)
+{
+	char lb_id[17], tg_id[17], want[17], end;
+	ecsfs_buf e = ECSFS_BUF_INIT;
+
+	if (sscanf(label, "app/%32[^/]/%16[0-9a-f]/targetgroup/%32[^/]/%16[0-9a-f]%c", lb, lb_id,
+		   tg, tg_id, &end) != 4) {
+		ecsfs_buf_setf(why,
+			       "'%.200s' is not app/<load-balancer>/<id>/targetgroup/"
+			       "<target-group>/<id>",
+			       label);
+		return -EINVAL;
+	}
+	if (ecsfs_elb_name_rule(lb, "load balancer", &e) < 0 ||
+	    ecsfs_elb_name_rule(tg, "target group", &e) < 0) {
+		ecsfs_buf_setf(why, "%s", e.data);
+		ecsfs_buf_release(&e);
+		return -EINVAL;
+	}
+	ecsfs_elb_id("app", lb, want);
+	if (strcmp(want, lb_id) != 0) {
+		ecsfs_buf_setf(why, "the id of load balancer %s is %s, not %s", lb, want, lb_id);
+		return -EINVAL;
+	}
+	ecsfs_elb_id("targetgroup", tg, want);
+	if (strcmp(want, tg_id) != 0) {
+		ecsfs_buf_setf(why, "the id of target group %s is %s, not %s", tg, want, tg_id);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* ---- hooks ---- */
+
+static int resource_label(ecsfs_shape_ctx *c, const json_t *v)
+{
+	char lb[33], tg[33];
+	ecsfs_buf why = ECSFS_BUF_INIT;
+	int r = ecsfs__scaling_label(json_string_value(v), lb, tg, &why);
+
+	if (r < 0)
+		ecsfs_shape_fail(c, "%s", why.data);
+	ecsfs_buf_release(&why);
+	return r;
+}
 
 static int resource_id(ecsfs_shape_ctx *c, const json_t *v)
 {
@@ -195,7 +240,11 @@ static const ecsfs_shape suspended_shape = ECSFS_SHAPE(suspended_fields);
 
 static const ecsfs_field predefined_fields[] = {
     ECSFS_STR_OF("PredefinedMetricType", ECSFS_F_REQUIRED, metric_types),
-    {.name = "ResourceLabel", .type = ECSFS_JSON_STRING, .flags = ECSFS_F_NONEMPTY, .max = 1023},
+    {.name = "ResourceLabel",
+     .type = ECSFS_JSON_STRING,
+     .flags = ECSFS_F_NONEMPTY,
+     .max = 1023,
+     .check = resource_label},
 };
 static const ecsfs_shape predefined_shape = ECSFS_SHAPE_HOOK(predefined_fields, predefined);
 static const ecsfs_field tt_fields[] = {

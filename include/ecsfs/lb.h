@@ -104,6 +104,16 @@ int ecsfs_lb_targets_json(ecsfs_lb *lb, const char *group, ecsfs_buf *out);
 /* stats: "ADDRESS:PORT requests N connections N task <id>" lines, as
  * HAProxy counted at its last read. */
 int ecsfs_lb_stats(ecsfs_lb *lb, const char *group, ecsfs_buf *out);
+/*
+ * For ALBRequestCountPerTarget: each target of group `group` that
+ * cluster/service registered, with its state and the requests HAProxy has
+ * counted to it since it was added (sessions in TCP mode), as of its last
+ * read (each second). 0 (a group without such targets calls nothing).
+ */
+typedef void (*ecsfs_lb_count_cb)(void *data, const char *task, ecsfs_target_state st,
+				  long long requests);
+int ecsfs_lb_group_counts(ecsfs_lb *lb, const char *group, const char *cluster, const char *service,
+			  ecsfs_lb_count_cb cb, void *data);
 /* targetgroup.json: describe-target-groups' element, pretty. */
 int ecsfs_lb_targetgroup_json(ecsfs_lb *lb, const char *group, ecsfs_buf *out);
 /* loadbalancers/<lb>/status: "key: value" lines, one per listener with

@@ -11,6 +11,7 @@
 
 #include "ecsfs/buf.h"
 #include "ecsfs/error.h"
+#include "ecsfs/lb.h"
 #include "ecsfs/metrics.h"
 #include "ecsfs/service.h"
 #include "ecsfs/store.h"
@@ -69,6 +70,21 @@ void ecsfs_scaling_evaluate(ecsfs_scaling *a);
 void ecsfs_scaling_tick(ecsfs_scaling *a, int64_t now_ms);
 /* The clock the autoscaler's cooldowns read (tests); NULL: the real one. */
 void ecsfs_scaling_set_clock(ecsfs_scaling *a, int64_t (*now_ms)(void));
+
+/*
+ * ALBRequestCountPerTarget's source: the requests counted to each target of
+ * a service in a target group (ResourceLabel's), as ecsfs_lb_group_counts()
+ * gives them. The daemon sets its load-balancer controller; tests set a
+ * source of their own. Without one the metric has no data. The figure is
+ * the requests since the previous evaluation, as a rate per minute, over
+ * the targets that are healthy now (AWS's RequestCountPerTarget: the
+ * group's RequestCount in a minute over its healthy targets).
+ */
+typedef int (*ecsfs_scaling_counts_fn)(void *src, const char *group, const char *cluster,
+				       const char *service, ecsfs_lb_count_cb cb, void *data);
+void ecsfs_scaling_set_counts(ecsfs_scaling *a, ecsfs_scaling_counts_fn fn, void *src);
+/* The same with the controller's counts. */
+void ecsfs_scaling_set_lb(ecsfs_scaling *a, ecsfs_lb *lb);
 
 /*
  * Put the whole document (the spec file's bytes in `file`, or NULL to
