@@ -402,15 +402,27 @@ static bool finish_delete(ecsfs__look *k)
 	return true;
 }
 
-static void record(ecsfs__look *k)
+/* Save the state if the look changed it; whether it did. */
+static bool record(ecsfs__look *k)
 {
 	char *after = json_dumps(k->state, JSON_COMPACT | JSON_SORT_KEYS);
+	bool changed = !after || !k->before || strcmp(after, k->before) != 0;
 
-	if (after && k->before && strcmp(after, k->before) != 0) {
+	if (after && k->before && changed) {
 		ecsfs__service_save(k->s, k->cluster, k->name, k->state);
 		ecsfs__service_changed(k->sv, k->cluster, k->name);
 	}
 	free(after);
+	return changed;
+}
+
+/* Nothing for the clock to change: the look did nothing, changed nothing,
+ * and the service is steady (no rollout, drain, grace, throttle or stable
+ * time running). Such a service waits for a change of its inputs. */
+static bool quiet(const ecsfs__look *k, bool changed)
+{
+	return !changed && !k->acted && !k->draining &&
+	       json_is_true(json_object_get(k->state, "steady"));
 }
 
 static void look_release(ecsfs__look *k)
@@ -423,13 +435,15 @@ static void look_release(ecsfs__look *k)
 	json_decref(k->state);
 }
 
-/* One look at one service. */
-static void schedule(ecsfs_services *sv, const char *cluster, const char *name)
+/* One look at one service; whether it needs another look on the next tick
+ * even if nothing changes. */
+static bool look_at(ecsfs_services *sv, const char *cluster, const char *name)
 {
 	ecsfs__look k;
+	bool again;
 
 	if (!observe(sv, cluster, name, &k))
-		return;
+		return false;
 	if (sv->tasks) {
 		ecsfs__lb_observe(&k);
 		ecsfs__lb_finish_draining(&k);
@@ -449,15 +463,35 @@ static void schedule(ecsfs_services *sv, const char *cluster, const char *name)
 		ecsfs__settle(&k);
 		if (finish_delete(&k)) {
 			look_release(&k);
-			return;
+			return false;
 		}
 	}
-	record(&k);
+	again = !quiet(&k, record(&k)) && sv->tasks;
 	look_release(&k);
+	return again;
+}
+
+/*
+ * A look is one transaction: the state it saves, the tasks it starts and
+ * stops and the event lines that say so are durable together, with one
+ * sync instead of one per line. A commit that fails loses the look's
+ * writes, not its effects in memory: tasks write their whole row at their
+ * next change, and the service is looked at again on the next tick.
+ */
+static bool schedule(ecsfs_services *sv, const char *cluster, const char *name)
+{
+	bool tx = ecsfs_store_begin(sv->store) == 0;
+	bool again = look_at(sv, cluster, name);
+
+	if (tx && ecsfs_store_commit(sv->store) < 0)
+		again = true;
+	return again;
 }
 
 /* ---- when to look ---- */
 
+/* Look at the service "<cluster>/<name>"; one that is not steady is
+ * looked at again on the next tick. */
 static int schedule_cb(void *data, const char *cn)
 {
 	ecsfs_services *sv = data;
@@ -468,8 +502,21 @@ static int schedule_cb(void *data, const char *cn)
 		return 0;
 	memcpy(cluster, cn, (size_t)(slash - cn));
 	cluster[slash - cn] = '\0';
-	schedule(sv, cluster, slash + 1);
+	ecsfs__due_looked(sv);
+	if (schedule(sv, cluster, slash + 1))
+		ecsfs__due_mark(sv, cluster, slash + 1);
 	return 0;
+}
+
+/* The services of `batch`, in no order (each look is on its own). */
+static void schedule_batch(ecsfs_services *sv, const ecsfs_strmap *batch)
+{
+	size_t pos = 0;
+	const char *key;
+	void *unused;
+
+	while (ecsfs_strmap_next(batch, &pos, &key, &unused))
+		schedule_cb(sv, key);
 }
 
 /* Deleted services stay describable (INACTIVE) for an hour; looked at
@@ -488,24 +535,48 @@ static void on_timer(uv_timer_t *t)
 {
 	ecsfs_services *sv = t->data;
 
+	ecsfs_strmap batch;
+
 	if (sv->busy)
 		return;
 	sv->busy = true;
-	ecsfs_store_service_list_all(sv->store, schedule_cb, sv);
+	/* what the looks mark goes to the next pass */
+	if (ecsfs__due_take(sv, &batch))
+		ecsfs_store_service_list_all(sv->store, schedule_cb, sv);
+	else
+		schedule_batch(sv, &batch);
+	ecsfs_strmap_release(&batch);
 	forget_inactive(sv);
 	sv->busy = false;
 }
 
 void ecsfs_services_kick(ecsfs_services *sv)
 {
-	if (sv && !sv->busy)
+	if (!sv)
+		return;
+	ecsfs__due_all(sv);
+	if (!sv->busy)
 		uv_timer_start(&sv->timer, on_timer, 0, 1000);
 }
 
-/* A task changed or a revision came or went: look again soon. */
+void ecsfs_services_touch(ecsfs_services *sv, const char *cluster, const char *name)
+{
+	if (!sv)
+		return;
+	ecsfs__due_mark(sv, cluster, name);
+	if (!sv->busy)
+		uv_timer_start(&sv->timer, on_timer, 0, 1000);
+}
+
+/* A task changed: its service (if it has one) looks again soon. A task
+ * already forgotten was STOPPED: no service waits for it. */
 static void task_changed(void *data, const char *cluster, const char *id)
 {
-	ecsfs_services_kick(data);
+	ecsfs_services *sv = data;
+	const char *group = ecsfs_tasks_group(sv->tasks, cluster, id);
+
+	if (group && strncmp(group, "service:", 8) == 0)
+		ecsfs_services_touch(sv, cluster, group + 8);
 }
 
 static void taskdefs_changed(void *data)
@@ -524,6 +595,10 @@ int ecsfs_services_new(uv_loop_t *loop, ecsfs_store *store, ecsfs_tasks *tasks,
 	sv->store = store;
 	sv->tasks = tasks;
 	sv->stable_ns = ECSFS_SERVICE_STABLE_MS * 1000000ll;
+	if (ecsfs__due_new(sv) < 0) {
+		free(sv);
+		return -ENOMEM;
+	}
 	uv_timer_init(loop, &sv->timer);
 	sv->timer.data = sv;
 	uv_timer_start(&sv->timer, on_timer, 1000, 1000);
@@ -548,7 +623,10 @@ void ecsfs_services_set_change_cb(ecsfs_services *sv, ecsfs_services_change_cb c
 
 static void timer_closed(uv_handle_t *h)
 {
-	free(h->data);
+	ecsfs_services *sv = h->data;
+
+	ecsfs__due_free(sv);
+	free(sv);
 }
 
 void ecsfs_services_free(ecsfs_services *sv)

@@ -6,7 +6,29 @@
 #ifndef ECSFS_SCHEDULER_PRIVATE_H
 #define ECSFS_SCHEDULER_PRIVATE_H
 
+#include "ecsfs/strmap.h"
 #include "model/service_private.h"
+
+/* ---- which services a pass looks at (scheduler_due.c) ---- */
+
+/* Every service is looked at this often whatever changed (level-triggered
+ * backstop); in between only those whose inputs changed or that are not
+ * steady. */
+#define ECSFS__FULL_PASS_NS (60ll * 1000000000ll)
+
+/* sv->due: 0, or -1 on ENOMEM. */
+int ecsfs__due_new(ecsfs_services *sv);
+void ecsfs__due_free(ecsfs_services *sv);
+/* Look at the service in the next pass. */
+void ecsfs__due_mark(ecsfs_services *sv, const char *cluster, const char *name);
+/* Count a look (ecsfs_services_looks). */
+void ecsfs__due_looked(ecsfs_services *sv);
+/* Look at every service in the next pass. */
+void ecsfs__due_all(ecsfs_services *sv);
+/* The services marked so far ("<cluster>/<name>" keys, caller releases),
+ * leaving none marked; true when the pass is to look at every service
+ * (asked for, or ECSFS__FULL_PASS_NS since the last one). */
+bool ecsfs__due_take(ecsfs_services *sv, ecsfs_strmap *batch);
 
 /* One look at one service: what it is, what its tasks are, what was done. */
 typedef struct ecsfs__look {

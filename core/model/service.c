@@ -447,7 +447,7 @@ int ecsfs_service_put(ecsfs_services *sv, const char *cluster, const char *name,
 	if (created)
 		ecsfs_cluster_event(s, cluster, "(service %s) was created.", name);
 	ecsfs__service_changed(sv, cluster, name);
-	ecsfs_services_kick(sv);
+	ecsfs_services_touch(sv, cluster, name);
 	return 0;
 }
 
@@ -512,7 +512,7 @@ int ecsfs_service_delete(ecsfs_services *sv, const char *cluster, const char *na
 		return ecsfs__service_store_fault(s, "delete", name, err);
 	ecsfs__service_event(s, cluster, name, "is DRAINING: its tasks stop, then it is deleted.");
 	ecsfs__service_changed(sv, cluster, name);
-	ecsfs_services_kick(sv);
+	ecsfs_services_touch(sv, cluster, name);
 	return 0;
 }
 
@@ -567,6 +567,6 @@ int ecsfs_service_redeploy(ecsfs_services *sv, const char *cluster, const char *
 	if (r < 0)
 		return ecsfs__service_store_fault(sv->store, "update", name, err);
 	ecsfs__service_changed(sv, cluster, name);
-	ecsfs_services_kick(sv);
+	ecsfs_services_touch(sv, cluster, name);
 	return 0;
 }

@@ -36,8 +36,9 @@ struct ecsfs_services {
 	ecsfs_services_change_cb on_change;
 	void *on_change_data;
 	bool busy;
-	int64_t stable_ns;     /* how long a task runs before it counts as settled */
-	int64_t gone_swept_ns; /* when INACTIVE services were last looked at */
+	int64_t stable_ns;	/* how long a task runs before it counts as settled */
+	int64_t gone_swept_ns;	/* when INACTIVE services were last looked at */
+	struct ecsfs__due *due; /* which services to look at (control/scheduler_due.c) */
 };
 
 /* How long a deleted service stays describable as INACTIVE. */

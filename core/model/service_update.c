@@ -151,7 +151,7 @@ int ecsfs_service_update(ecsfs_services *sv, const char *cluster, const char *na
 		goto out;
 	}
 	ecsfs__service_changed(sv, cluster, name);
-	ecsfs_services_kick(sv);
+	ecsfs_services_touch(sv, cluster, name);
 out:
 	json_decref(spec);
 	json_decref(state);

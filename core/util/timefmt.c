@@ -13,6 +13,13 @@ int64_t ecsfs_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int64_t ecsfs_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 void ecsfs_time_iso(int64_t ns, char out[32])
 {
 	time_t s = (time_t)(ns / 1000000000);

@@ -61,8 +61,12 @@ void ecsfs_services_free(ecsfs_services *sv);
 void ecsfs_services_set_lb(ecsfs_services *sv, ecsfs_lb *lb);
 /* Change ECSFS_SERVICE_STABLE_MS (unit tests, whose clock does not move). */
 void ecsfs_services_set_stable(ecsfs_services *sv, int64_t ms);
-/* Look at every service again soon (tasks changed, a revision appeared). */
+/* Look at every service again soon (a revision appeared, targets changed). */
 void ecsfs_services_kick(ecsfs_services *sv);
+/* Look at one service again soon (its spec or one of its tasks changed). */
+void ecsfs_services_touch(ecsfs_services *sv, const char *cluster, const char *name);
+/* How many looks at a service the scheduler has taken (tests, benches). */
+uint64_t ecsfs_services_looks(const ecsfs_services *sv);
 
 /* Append "/spec/clusters/<c>/services" to out. */
 void ecsfs_service_spec_dir(const char *cluster, ecsfs_buf *out);

@@ -18,8 +18,13 @@
  */
 int ecsfs_name_check(const char *name, const char *what, ecsfs_buf *why);
 
-/* Current wall-clock time in nanoseconds since the epoch. */
+/* Current wall-clock time in nanoseconds since the epoch: for what is
+ * shown or stored as a date, never for a duration or a timeout. */
 int64_t ecsfs_now_ns(void);
+/* Nanoseconds of CLOCK_MONOTONIC: for durations and timeouts (a clock set
+ * back or forward does not stretch or cut them). Not comparable across
+ * boots, so never stored. */
+int64_t ecsfs_mono_ns(void);
 
 /* Format `ns` as "2026-11-21T19:50:27.123Z" into out (at least 32 bytes). */
 void ecsfs_time_iso(int64_t ns, char out[32]);
