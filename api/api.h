@@ -39,6 +39,12 @@ typedef struct ecsfs_api_core {
 	 * refusals of both front ends. May be NULL. */
 	void (*refused)(void *data, const char *op, const char *type, int code, const char *msg);
 	void *refused_data;
+	/* Told of every operation that changed something (not a Describe, List,
+	 * Get or Filter), once it succeeded: "ecs.CreateCluster", its request
+	 * and its result; so the file tree drops what the kernel cached of the
+	 * objects it names (fs/fuse_cache.c). May be NULL. */
+	void (*changed)(void *data, const char *op, const json_t *request, const json_t *result);
+	void *changed_data;
 } ecsfs_api_core;
 
 #define ECSFS_API_DEFAULT_LISTEN "127.0.0.1:4566"

@@ -237,6 +237,11 @@ static void call(const ecsfs_api_core *c, const char *service, const ecsfs__api_
 	} else {
 		if (!out)
 			out = json_object();
+		if (c->changed && !is_read(op->name)) {
+			char name[128];
+			snprintf(name, sizeof(name), "%s.%s", service, op->name);
+			c->changed(c->changed_data, name, in, out);
+		}
 		render_result(r, out);
 	}
 	json_decref(out);

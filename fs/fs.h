@@ -52,6 +52,8 @@ typedef struct ecsfs__fs {
 	struct ecsfs__nodes *nodes;
 	struct ecsfs__notify *notify; /* NULL when not mounted */
 	int64_t start_ns;
+	bool page_cache;  /* generated files may stay in the page cache (fuse_cache.c) */
+	uint64_t changes; /* invalidations asked for: with the store's, a generation */
 	unsigned nopen;
 	ecsfs__link *handles;
 } ecsfs__fs;
@@ -98,6 +100,9 @@ enum {
 	ECSFS__R_RESULT = 1 << 8,      /* a command file (`run`): apply leaves in err->msg, on
 					  success, what a read of the same handle returns; a
 					  read applies pending writes first */
+	ECSFS__R_STORE_VIEW = 1 << 9,  /* generated from the store's rows and the engine's
+					  state alone: while neither moved, the last
+					  content is the content (fuse_cache.c) */
 };
 
 typedef struct ecsfs__route {
@@ -175,6 +180,19 @@ typedef struct ecsfs__node {
 	struct ecsfs__open *pending; /* an open file whose content does not exist yet */
 	struct ecsfs__open *writer;  /* the latest open for writing: its size is shown */
 	struct ecsfs__node *next_ino, *next_path;
+	/* A generated file as the kernel was last shown it (fuse_cache.c):
+	 * size and mtime in its attributes, and what its page cache may hold. */
+	struct ecsfs__node *gen_prev, *gen_next; /* the list of generated nodes */
+	uint64_t shown_hash;			 /* of the content */
+	size_t shown_len;
+	int64_t shown_mtime;
+	char *copy; /* R_STORE_VIEW: the content last made, or NULL */
+	size_t copy_len;
+	uint64_t copy_hash;
+	uint64_t copy_gen;    /* the generation it was made at */
+	unsigned cached_open; /* open handles read through the page cache */
+	bool generated;	      /* on the list */
+	bool shown_ok;	      /* the kernel's size and pages are the shown content */
 } ecsfs__node;
 
 struct ecsfs__nodes *ecsfs__nodes_new(void);
@@ -187,6 +205,11 @@ void ecsfs__nodes_forget(struct ecsfs__nodes *n, uint64_t ino, uint64_t count);
 /* `from` is now called `to`; a node already at `to` loses its path. */
 void ecsfs__nodes_rename(struct ecsfs__nodes *n, const char *from, const char *to);
 size_t ecsfs__nodes_count(struct ecsfs__nodes *n);
+/* Put `node` on the list of generated files (once). */
+void ecsfs__nodes_add_generated(struct ecsfs__nodes *n, ecsfs__node *node);
+/* Call fn for each generated file whose path starts with `prefix`. */
+void ecsfs__nodes_each_generated(struct ecsfs__nodes *n, const char *prefix,
+				 void (*fn)(void *data, ecsfs__node *node), void *data);
 
 /* ---- kernel cache invalidation, from a thread of its own ---- */
 
@@ -202,6 +225,27 @@ void ecsfs__notify_stop(struct ecsfs__notify *n);
 void ecsfs__notify_join(struct ecsfs__notify *n);
 void ecsfs__notify_entry(struct ecsfs__notify *n, uint64_t parent, const char *name);
 void ecsfs__notify_inode(struct ecsfs__notify *n, uint64_t ino);
+/* Answer `req` with errno `err` (0: success) once what is queued before it
+ * has been sent; at once when `n` is NULL. Never dropped. */
+void ecsfs__notify_reply(struct ecsfs__notify *n, fuse_req_t req, int err);
+/*
+ * Wait, at most timeout_ms, until what is queued has been sent: for a
+ * front end that cannot hold its answer back in the queue (the API). The
+ * kernel may be waiting for the loop before it takes an invalidation, so
+ * the wait is bounded: past it, the answer may go before the kernel forgot
+ * what it cached (false), never a deadlock.
+ */
+bool ecsfs__notify_drain(struct ecsfs__notify *n, int timeout_ms);
+
+/*
+ * The store changed what generated files show (fuse_cache.c): the files of
+ * cluster `cluster` (its own and its services', not its tasks') and, when
+ * `task` is not NULL, that task's; every generated file when `cluster` is
+ * NULL. The kernel drops their attributes and pages.
+ */
+void ecsfs__cache_changed(ecsfs__fs *fs, const char *cluster, const char *task);
+/* The same for the generated files under `prefix` ("/taskdefs/web/"). */
+void ecsfs__cache_changed_path(ecsfs__fs *fs, const char *prefix);
 
 /* Tell the kernel that `path` may be gone or changed (both are cheap no-ops
  * when the kernel does not know the path). */
@@ -224,6 +268,12 @@ int ecsfs__cluster_exists(ecsfs__fs *fs, const ecsfs__match *m);
 int ecsfs__cluster_mkdir(ecsfs__fs *fs, const ecsfs__match *m, mode_t mode, ecsfs_err *err);
 /* After a cluster appeared or went away: tell the kernel about both views. */
 void ecsfs__cluster_changed(ecsfs__fs *fs, const char *name);
+
+/* Revisions of `family` were registered or deregistered (routes_taskdef.c). */
+void ecsfs__taskdef_changed(ecsfs__fs *fs, const char *family);
+/* The API's change hook (ecsfs_api_core.changed): what the operation names
+ * is dropped from the kernel's caches (fuse_cache.c). */
+void ecsfs__api_changed(void *fs, const char *op, const json_t *request, const json_t *result);
 
 /* Tasks changed (the task subsystem's change callback). */
 void ecsfs__tasks_changed(void *fs, const char *cluster, const char *id);

@@ -45,6 +45,19 @@ static int current_content(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out,
 
 static void open_free_link(ecsfs__link *l);
 
+/* A copy of a match, without a second walk of the route table. */
+static void match_copy(ecsfs__match *dst, const ecsfs__match *m)
+{
+	ecsfs_buf_add(&dst->path, m->path.data, m->path.len);
+	ecsfs_buf_add(&dst->parent, m->parent.data, m->parent.len);
+	ecsfs_buf_add(&dst->segs, m->segs.data, m->segs.len);
+	dst->route = m->route;
+	dst->name = dst->path.data + (m->name - m->path.data);
+	dst->ncap = m->ncap;
+	for (int i = 0; i < m->ncap; i++)
+		dst->cap[i] = dst->segs.data + (m->cap[i] - m->segs.data);
+}
+
 static ecsfs__open *open_new(ecsfs__fs *fs, uint64_t ino, const ecsfs__match *m)
 {
 	ecsfs__open *h = calloc(1, sizeof(*h));
@@ -53,7 +66,7 @@ static ecsfs__open *open_new(ecsfs__fs *fs, uint64_t ino, const ecsfs__match *m)
 	h->fs = fs;
 	h->ino = ino;
 	ecsfs__match_init(&h->m);
-	ecsfs__route_match(m->path.data, &h->m);
+	match_copy(&h->m, m);
 	ecsfs_buf_init(&h->data);
 	fs->nopen++;
 	ecsfs__fuse_link_add(fs, &h->link, open_free_link);
@@ -71,6 +84,8 @@ static void set_writer(ecsfs__open *h)
 static void open_free(ecsfs__open *h)
 {
 	ecsfs__node *node = ecsfs__nodes_by_ino(h->fs->nodes, h->ino);
+	if (h->cached)
+		ecsfs__cache_close(node);
 	if (node && node->writer == h) {
 		node->writer = NULL;
 		if (!node->nlookup && !node->pending)
@@ -105,12 +120,19 @@ static int can_open(ecsfs__fs *fs, const ecsfs__match *m, int flags)
 	return 0;
 }
 
-static void finish_open(fuse_req_t req, ecsfs__open *h, struct fuse_file_info *fi)
+static void finish_open(fuse_req_t req, ecsfs__open *h, struct fuse_file_info *fi, bool reused)
 {
+	ecsfs__node *node = ecsfs__nodes_by_ino(h->fs->nodes, h->ino);
+
 	set_writer(h);
-	/* Content is made per open: no page cache, reads come here. */
-	fi->direct_io = 1;
-	fi->keep_cache = 0;
+	/* Content is made per open; the page cache may keep a generated file's
+	 * while it stays the same (fuse_cache.c), else reads come here. */
+	if (h->writable)
+		ecsfs__cache_written(h->fs, node);
+	else if (ecsfs__cache_route(h->fs, h->m.route))
+		h->cached = ecsfs__cache_open(h->fs, &h->m, node, &h->data, reused);
+	fi->direct_io = !h->cached;
+	fi->keep_cache = h->cached;
 	fi->noflush = !h->writable;
 	fi->fh = (uintptr_t)h;
 }
@@ -158,13 +180,17 @@ void ecsfs__op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	ecsfs__match m;
 	ecsfs__node *node;
 	ecsfs__open *h = NULL, *pending;
+	ecsfs_buf copy = ECSFS_BUF_INIT;
 	int r, acc = fi->flags & O_ACCMODE;
+	bool reused = false;
 
 	ecsfs__match_init(&m);
 	if ((r = ecsfs__fuse_resolve_ino(fs, ino, &m, &node)) < 0)
 		goto out;
 	pending = node->pending;
-	if (!pending && (r = ecsfs__fuse_exists(fs, &m)) < 0)
+	/* a store view unchanged since it was made is what the queries give */
+	reused = !pending && acc == O_RDONLY && ecsfs__cache_reuse(fs, &m, node, &copy);
+	if (!pending && !reused && (r = ecsfs__fuse_exists(fs, &m)) < 0)
 		goto out;
 	if ((r = can_open(fs, &m, fi->flags)) < 0)
 		goto out;
@@ -174,17 +200,23 @@ void ecsfs__op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	h->readable = acc != O_WRONLY;
 	h->writable = acc != O_RDONLY;
-	if ((r = start_copy(fs, req, &m, h, fi->flags, pending)) < 0)
+	if (reused) {
+		ecsfs_buf empty = h->data;
+		h->data = copy;
+		copy = empty;
+	} else if ((r = start_copy(fs, req, &m, h, fi->flags, pending)) < 0)
 		goto free_open;
-	finish_open(req, h, fi);
+	finish_open(req, h, fi, reused);
 	if (fuse_reply_open(req, fi) != 0)
 		open_free(h);
+	ecsfs_buf_release(&copy);
 	ecsfs__match_release(&m);
 	return;
 free_open:
 	open_free(h);
 out:
 	fuse_reply_err(req, -ecsfs__fuse_fault_log(fs, r, m.path.data, NULL));
+	ecsfs_buf_release(&copy);
 	ecsfs__match_release(&m);
 }
 
@@ -223,8 +255,8 @@ static void reply_create(ecsfs__fs *fs, fuse_req_t req, ecsfs__open *h, ecsfs__n
 	e->ino = node->ino;
 	e->generation = 1;
 	e->entry_timeout = ENTRY_TIMEOUT;
-	e->attr_timeout = FILE_ATTR_TIMEOUT;
-	finish_open(req, h, fi);
+	e->attr_timeout = ecsfs__fuse_attr_timeout(fs, &h->m);
+	finish_open(req, h, fi, false);
 	if (fuse_reply_create(req, e, fi) != 0) {
 		if (node->pending == h)
 			node->pending = NULL;
@@ -495,14 +527,27 @@ rejected:
 	return r;
 }
 
+/* Apply, and answer once the kernel has been told what the change made
+ * stale: the close() that returns sees the new state in every file. */
+static void commit_reply(fuse_req_t req, ecsfs__open *h)
+{
+	bool applies = h->writable && h->dirty && !h->poisoned;
+	int r = commit(h);
+
+	if (r == 0 && applies)
+		ecsfs__notify_reply(h->fs->notify, req, 0);
+	else
+		fuse_reply_err(req, -r);
+}
+
 void ecsfs__op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	fuse_reply_err(req, -commit((ecsfs__open *)(uintptr_t)fi->fh));
+	commit_reply(req, (ecsfs__open *)(uintptr_t)fi->fh);
 }
 
 void ecsfs__op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	fuse_reply_err(req, -commit((ecsfs__open *)(uintptr_t)fi->fh));
+	commit_reply(req, (ecsfs__open *)(uintptr_t)fi->fh);
 }
 
 /*
@@ -693,7 +738,7 @@ void ecsfs__op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		goto out;
 	if (h && h->writable && !(m.route->flags & ECSFS__R_APPEND))
 		st.st_size = (off_t)h->data.len;
-	fuse_reply_attr(req, &st, ecsfs__fuse_attr_timeout(&m));
+	fuse_reply_attr(req, &st, ecsfs__fuse_attr_timeout(fs, &m));
 	ecsfs__match_release(&m);
 	return;
 out:

@@ -126,6 +126,7 @@ void ecsfs__runtime_info(ecsfs__fs *fs, ecsfs_runtime_info *out)
 void ecsfs__invalidate_entry(ecsfs__fs *fs, const char *path)
 {
 	const char *slash = strrchr(path, '/');
+	fs->changes++;
 	if (!fs->notify || !slash || !path[1])
 		return;
 	ecsfs__node *node = ecsfs__nodes_by_path(fs->nodes, path);
@@ -142,6 +143,7 @@ void ecsfs__invalidate_entry(ecsfs__fs *fs, const char *path)
 void ecsfs__invalidate_inode(ecsfs__fs *fs, const char *path)
 {
 	ecsfs__node *node;
+	fs->changes++;
 	if (fs->notify && (node = ecsfs__nodes_by_path(fs->nodes, path)))
 		ecsfs__notify_inode(fs->notify, node->ino);
 }
@@ -340,15 +342,9 @@ int ecsfs__fuse_fill_attr(ecsfs__fs *fs, const ecsfs__match *m, uint64_t ino, st
 			return rc;
 		}
 	}
-	if ((r->flags & ECSFS__R_GENERATED) && r->read) {
-		ecsfs_buf content = ECSFS_BUF_INIT;
-		rc = r->read(fs, m, &content);
-		st->st_size = (off_t)content.len;
-		ecsfs_buf_release(&content);
-		if (rc < 0)
-			return rc;
-		mtime = ecsfs_now_ns();
-	}
+	if ((r->flags & ECSFS__R_GENERATED) && r->read &&
+	    (rc = ecsfs__cache_attr(fs, m, node, &st->st_size, &mtime)) < 0)
+		return rc;
 	if (node && node->writer && node->writer->dirty)
 		st->st_size = (off_t)node->writer->data.len; /* O_APPEND writers rely on it */
 	if (r->getattr && (rc = r->getattr(fs, m, st)) < 0)
@@ -359,12 +355,20 @@ int ecsfs__fuse_fill_attr(ecsfs__fs *fs, const ecsfs__match *m, uint64_t ino, st
 	st->st_atim = st->st_mtim;
 	st->st_ctim = st->st_mtim;
 	st->st_blocks = (st->st_size + 511) / 512;
+	if (node && !node->writer)
+		ecsfs__cache_replied(node, st->st_size);
 	return 0;
 }
 
-double ecsfs__fuse_attr_timeout(const ecsfs__match *m)
+double ecsfs__fuse_attr_timeout(const ecsfs__fs *fs, const ecsfs__match *m)
 {
-	return m->route->type == S_IFDIR ? DIR_ATTR_TIMEOUT : FILE_ATTR_TIMEOUT;
+	if (m->route->type == S_IFDIR)
+		return DIR_ATTR_TIMEOUT;
+	/* a store view's attributes move only with a change the store tells of;
+	 * other generated files are asked for theirs at every read */
+	if (ecsfs__cache_route(fs, m->route) && (m->route->flags & ECSFS__R_STORE_VIEW))
+		return GEN_ATTR_TIMEOUT;
+	return FILE_ATTR_TIMEOUT;
 }
 
 void ecsfs__fuse_reply_entry(fuse_req_t req, ecsfs__fs *fs, const ecsfs__match *m)
@@ -382,7 +386,7 @@ void ecsfs__fuse_reply_entry(fuse_req_t req, ecsfs__fs *fs, const ecsfs__match *
 	e.ino = node->ino;
 	e.generation = 1;
 	e.entry_timeout = ENTRY_TIMEOUT;
-	e.attr_timeout = ecsfs__fuse_attr_timeout(m);
+	e.attr_timeout = ecsfs__fuse_attr_timeout(fs, m);
 	if (fuse_reply_entry(req, &e) != 0)
 		ecsfs__nodes_forget(fs->nodes, node->ino, 1);
 }
@@ -391,9 +395,15 @@ static void op_init(void *data, struct fuse_conn_info *conn)
 {
 	/* O_TRUNC arrives with open, so a truncating open can start an empty
 	 * pending copy instead of truncating the stored file first. */
+	ecsfs__fs *fs = data;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
+	/* Generated files stay in the page cache only where a new mtime makes
+	 * the kernel drop their pages (fuse_cache.c). */
+	if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
+		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
+	fs->page_cache = (conn->want & FUSE_CAP_AUTO_INVAL_DATA) != 0;
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -442,6 +452,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		/* an open file whose object went away still answers fstat */
 		if (ecsfs__fuse_exists(fs, &m) < 0 && !ecsfs__fuse_pending_of(fs, m.path.data)) {
 			ecsfs__open *h = (ecsfs__open *)(uintptr_t)fi->fh;
+			ecsfs__cache_written(fs, ecsfs__nodes_by_ino(fs->nodes, ino));
 			memset(&st, 0, sizeof(st));
 			st.st_ino = ino;
 			st.st_mode = m.route->type | m.route->perm;
@@ -457,7 +468,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (r < 0)
 		fuse_reply_err(req, -ecsfs__fuse_fault_log(fs, r, m.path.data, NULL));
 	else
-		fuse_reply_attr(req, &st, ecsfs__fuse_attr_timeout(&m));
+		fuse_reply_attr(req, &st, ecsfs__fuse_attr_timeout(fs, &m));
 	ecsfs__match_release(&m);
 }
 

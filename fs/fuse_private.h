@@ -8,6 +8,7 @@
 #define ENTRY_TIMEOUT	  1.0
 #define DIR_ATTR_TIMEOUT  1.0
 #define FILE_ATTR_TIMEOUT 0.0
+#define GEN_ATTR_TIMEOUT  1.0 /* store views (R_STORE_VIEW) in the page cache */
 
 /* An open file. For reading: a snapshot taken at open. For writing: the
  * pending copy that flush applies. */
@@ -27,6 +28,7 @@ typedef struct ecsfs__open {
 	bool emptied;	   /* O_TRUNC over a stored definition and not written since */
 	bool result;	   /* data now holds what the applied command answered */
 	bool based;	   /* result_base is set */
+	bool cached;	   /* read through the page cache (fuse_cache.c) */
 	off_t result_base; /* the offset of the first read of the answer */
 } ecsfs__open;
 
@@ -38,7 +40,7 @@ typedef struct dirhandle {
 
 /* fuse_ops.c: requests, rejections, attributes */
 void ecsfs__fuse_applied(ecsfs__fs *fs, const char *path);
-double ecsfs__fuse_attr_timeout(const ecsfs__match *m);
+double ecsfs__fuse_attr_timeout(const ecsfs__fs *fs, const ecsfs__match *m);
 int ecsfs__fuse_exists(ecsfs__fs *fs, const ecsfs__match *m);
 int ecsfs__fuse_fault_log(ecsfs__fs *fs, int r, const char *path, const ecsfs_buf *why);
 int ecsfs__fuse_fill_attr(ecsfs__fs *fs, const ecsfs__match *m, uint64_t ino, struct stat *st);
@@ -54,6 +56,27 @@ void ecsfs__fuse_reply_entry(fuse_req_t req, ecsfs__fs *fs, const ecsfs__match *
 ecsfs__fs *ecsfs__fuse_req_fs(fuse_req_t req);
 int ecsfs__fuse_resolve(ecsfs__fs *fs, fuse_ino_t parent, const char *name, ecsfs__match *m);
 int ecsfs__fuse_resolve_ino(ecsfs__fs *fs, fuse_ino_t ino, ecsfs__match *m, ecsfs__node **out);
+
+/* fuse_cache.c: generated files in the page cache */
+/* May files of route r stay in the page cache? */
+bool ecsfs__cache_route(const ecsfs__fs *fs, const ecsfs__route *r);
+/* The size and mtime an attribute reply for a generated file shows. */
+int ecsfs__cache_attr(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__node *node, off_t *size,
+		      int64_t *mtime);
+/* An attribute reply of this size goes to the kernel. */
+void ecsfs__cache_replied(ecsfs__node *node, off_t size);
+/* A reader of `node` may take the copy made at this generation as its
+ * content (added to *content): true, and no query is needed. */
+bool ecsfs__cache_reuse(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__node *node,
+			ecsfs_buf *content);
+/* A reader opens `node` with this content (made now, or `reused`): does it
+ * read through the page cache? */
+bool ecsfs__cache_open(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__node *node,
+		       const ecsfs_buf *content, bool reused);
+/* A handle that read through the page cache is released. */
+void ecsfs__cache_close(ecsfs__node *node);
+/* A writer opened `node`: the kernel's size and pages may change under us. */
+void ecsfs__cache_written(ecsfs__fs *fs, ecsfs__node *node);
 
 /* fuse_dir.c */
 void ecsfs__op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);

@@ -439,6 +439,7 @@ static void on_runtime_change(ecsfs_runtime *rt, void *data)
 		ecsfs_tasks_runtime_changed(d->fs.tasks);
 	if (d->fs.instances)
 		ecsfs_instances_local_changed(d->fs.instances);
+	ecsfs__cache_changed(&d->fs, NULL, NULL); /* every cluster shows the engine */
 }
 
 static void on_sweep(uv_timer_t *t)
@@ -536,6 +537,8 @@ static void start_api(struct daemon *d, const struct options *o)
 	    .log = ecsfs__log,
 	    .refused = api_refused,
 	    .refused_data = d,
+	    .changed = ecsfs__api_changed,
+	    .changed_data = &d->fs,
 	};
 	if (ecsfs_api_start(&d->api_core, &cfg, &d->api, &why) < 0)
 		ecsfs__log("the AWS API is not available on %s: %s", o->api, why.data);

@@ -6,6 +6,7 @@
 
 struct ecsfs__nodes {
 	ecsfs__node **by_ino, **by_path;
+	ecsfs__node *generated; /* the generated files, for invalidations */
 	size_t nbuckets, count;
 	uint64_t next_ino;
 };
@@ -84,6 +85,7 @@ void ecsfs__nodes_free(struct ecsfs__nodes *n)
 		ecsfs__node *node = n->by_ino[i], *next;
 		for (; node; node = next) {
 			next = node->next_ino;
+			free(node->copy);
 			free(node->path);
 			free(node);
 		}
@@ -135,14 +137,23 @@ void ecsfs__nodes_forget(struct ecsfs__nodes *n, uint64_t ino, uint64_t count)
 	if (!node || ino == FUSE_ROOT_ID)
 		return;
 	node->nlookup = node->nlookup > count ? node->nlookup - count : 0;
-	if (node->nlookup || node->pending || node->writer)
+	if (node->nlookup || node->pending || node->writer || node->cached_open)
 		return;
+	if (node->generated) {
+		if (node->gen_prev)
+			node->gen_prev->gen_next = node->gen_next;
+		else
+			n->generated = node->gen_next;
+		if (node->gen_next)
+			node->gen_next->gen_prev = node->gen_prev;
+	}
 	ecsfs__node **pp = &n->by_ino[ino % n->nbuckets];
 	while (*pp != node)
 		pp = &(*pp)->next_ino;
 	*pp = node->next_ino;
 	if (node->path)
 		unlink_path(n, node);
+	free(node->copy);
 	free(node->path);
 	free(node);
 	n->count--;
@@ -171,4 +182,27 @@ void ecsfs__nodes_rename(struct ecsfs__nodes *n, const char *from, const char *t
 size_t ecsfs__nodes_count(struct ecsfs__nodes *n)
 {
 	return n->count;
+}
+
+void ecsfs__nodes_add_generated(struct ecsfs__nodes *n, ecsfs__node *node)
+{
+	if (node->generated)
+		return;
+	node->generated = true;
+	node->gen_prev = NULL;
+	node->gen_next = n->generated;
+	if (n->generated)
+		n->generated->gen_prev = node;
+	n->generated = node;
+}
+
+void ecsfs__nodes_each_generated(struct ecsfs__nodes *n, const char *prefix,
+				 void (*fn)(void *data, ecsfs__node *node), void *data)
+{
+	size_t len = strlen(prefix);
+	for (ecsfs__node *node = n->generated, *next; node; node = next) {
+		next = node->gen_next;
+		if (node->path && strncmp(node->path, prefix, len) == 0)
+			fn(data, node);
+	}
 }

@@ -1,18 +1,24 @@
 /*
  * Kernel cache invalidations. They are written to /dev/fuse from a thread
  * of their own: the kernel may need an answer from the loop thread before
- * it completes one, so sending them from the loop could deadlock.
+ * it completes one, so sending them from the loop could deadlock. The
+ * answer to a request that changed something can wait in the same queue
+ * (ecsfs__notify_reply), so that the syscall returns only once the kernel
+ * has dropped what the change made stale.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fs.h"
 
 struct item {
 	struct item *next;
-	uint64_t ino; /* parent for an entry */
-	char *name;   /* NULL: an inode */
+	uint64_t ino;	/* parent for an entry */
+	char *name;	/* NULL: an inode */
+	fuse_req_t req; /* not NULL: answer it (errno err), after what came before */
+	int err;
 };
 
 struct ecsfs__notify {
@@ -20,8 +26,10 @@ struct ecsfs__notify {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	pthread_cond_t idle; /* signalled when nothing is queued or being sent */
 	struct item *head, **tail;
 	size_t queued;
+	bool busy; /* an item is being sent */
 	bool stop;
 	void (*on_exit)(void *data);
 	void *data;
@@ -45,9 +53,12 @@ static void *run(void *arg)
 		if (!n->head)
 			n->tail = &n->head;
 		n->queued--;
+		n->busy = true;
 		pthread_mutex_unlock(&n->lock);
 		/* ENOENT (the kernel does not know it) is the common, harmless answer */
-		if (it->name)
+		if (it->req)
+			fuse_reply_err(it->req, it->err);
+		else if (it->name)
 			fuse_lowlevel_notify_inval_entry(n->se, it->ino, it->name,
 							 strlen(it->name));
 		else
@@ -55,15 +66,21 @@ static void *run(void *arg)
 		free(it->name);
 		free(it);
 		pthread_mutex_lock(&n->lock);
+		n->busy = false;
+		if (!n->head)
+			pthread_cond_broadcast(&n->idle);
 	}
 	while (n->head) {
 		struct item *it = n->head;
 		n->head = it->next;
+		if (it->req) /* never left unanswered */
+			fuse_reply_err(it->req, it->err);
 		free(it->name);
 		free(it);
 	}
 	n->tail = &n->head;
 	n->queued = 0;
+	pthread_cond_broadcast(&n->idle);
 	pthread_mutex_unlock(&n->lock);
 	if (n->on_exit)
 		n->on_exit(n->data);
@@ -82,9 +99,15 @@ struct ecsfs__notify *ecsfs__notify_start(struct fuse_session *se, void (*on_exi
 	n->tail = &n->head;
 	pthread_mutex_init(&n->lock, NULL);
 	pthread_cond_init(&n->cond, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&n->idle, &ca);
+	pthread_condattr_destroy(&ca);
 	if (pthread_create(&n->thread, NULL, run, n) != 0) {
 		pthread_mutex_destroy(&n->lock);
 		pthread_cond_destroy(&n->cond);
+		pthread_cond_destroy(&n->idle);
 		free(n);
 		return NULL;
 	}
@@ -109,10 +132,11 @@ void ecsfs__notify_join(struct ecsfs__notify *n)
 	pthread_join(n->thread, NULL);
 	pthread_mutex_destroy(&n->lock);
 	pthread_cond_destroy(&n->cond);
+	pthread_cond_destroy(&n->idle);
 	free(n);
 }
 
-static void push(struct ecsfs__notify *n, uint64_t ino, const char *name)
+static void push(struct ecsfs__notify *n, uint64_t ino, const char *name, fuse_req_t req, int err)
 {
 	struct item *it;
 
@@ -122,8 +146,16 @@ static void push(struct ecsfs__notify *n, uint64_t ino, const char *name)
 	if (!it || (name && !(it->name = strdup(name))))
 		abort();
 	it->ino = ino;
+	it->req = req;
+	it->err = err;
 	pthread_mutex_lock(&n->lock);
-	if (n->queued >= NOTIFY_QUEUE_MAX || n->stop) {
+	if (n->stop && req) {
+		pthread_mutex_unlock(&n->lock);
+		fuse_reply_err(req, err);
+		free(it);
+		return;
+	}
+	if (!req && (n->queued >= NOTIFY_QUEUE_MAX || n->stop)) {
 		pthread_mutex_unlock(&n->lock);
 		free(it->name);
 		free(it);
@@ -138,10 +170,41 @@ static void push(struct ecsfs__notify *n, uint64_t ino, const char *name)
 
 void ecsfs__notify_entry(struct ecsfs__notify *n, uint64_t parent, const char *name)
 {
-	push(n, parent, name);
+	push(n, parent, name, NULL, 0);
 }
 
 void ecsfs__notify_inode(struct ecsfs__notify *n, uint64_t ino)
 {
-	push(n, ino, NULL);
+	push(n, ino, NULL, NULL, 0);
+}
+
+void ecsfs__notify_reply(struct ecsfs__notify *n, fuse_req_t req, int err)
+{
+	if (!n)
+		fuse_reply_err(req, err);
+	else
+		push(n, 0, NULL, req, err);
+}
+
+bool ecsfs__notify_drain(struct ecsfs__notify *n, int timeout_ms)
+{
+	struct timespec until;
+	bool drained;
+
+	if (!n)
+		return true;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&n->lock);
+	while ((n->head || n->busy) && !n->stop)
+		if (pthread_cond_timedwait(&n->idle, &n->lock, &until) != 0)
+			break;
+	drained = !n->head && !n->busy;
+	pthread_mutex_unlock(&n->lock);
+	return drained;
 }

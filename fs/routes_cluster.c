@@ -24,6 +24,7 @@ void ecsfs__cluster_changed(ecsfs__fs *fs, const char *name)
 	ecsfs__invalidate_entry(fs, path.data);
 	ecsfs__invalidate_inode(fs, "/clusters");
 	ecsfs__invalidate_inode(fs, "/spec/clusters");
+	ecsfs__cache_changed(fs, name, NULL);
 	ecsfs_buf_release(&path);
 }
 
@@ -121,13 +122,13 @@ const ecsfs__route ecsfs__routes_cluster[] = {
     {.pattern = "/clusters/*/cluster.json",
      .type = S_IFREG,
      .perm = 0444,
-     .flags = ECSFS__R_GENERATED,
+     .flags = ECSFS__R_GENERATED | ECSFS__R_STORE_VIEW,
      .exists = ecsfs__cluster_exists,
      .read = describe_read},
     {.pattern = "/clusters/*/status",
      .type = S_IFREG,
      .perm = 0444,
-     .flags = ECSFS__R_GENERATED,
+     .flags = ECSFS__R_GENERATED | ECSFS__R_STORE_VIEW,
      .exists = ecsfs__cluster_exists,
      .read = status_read},
     {.pattern = "/clusters/*/events",

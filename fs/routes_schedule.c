@@ -28,6 +28,7 @@ void ecsfs__schedules_changed(void *data, const char *cluster, const char *name)
 	ecsfs__invalidate_entry(fs, path.data);
 	ecsfs_buf_setf(&path, "/spec/clusters/%s", cluster);
 	ecsfs__invalidate_inode(fs, path.data);
+	ecsfs__cache_changed(fs, cluster, NULL);
 	ecsfs_buf_release(&path);
 }
 

@@ -20,6 +20,7 @@ void ecsfs__tasks_changed(void *data, const char *cluster, const char *id)
 	ecsfs__invalidate_inode(fs, path.data);
 	ecsfs_buf_addf(&path, "/%s", id);
 	ecsfs__invalidate_entry(fs, path.data);
+	ecsfs__cache_changed(fs, cluster, id);
 	ecsfs_buf_release(&path);
 }
 

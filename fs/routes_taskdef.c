@@ -16,7 +16,7 @@ static int spec_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, si
 	return ecsfs_taskdef_check(m->cap[0], data, len, partial, err);
 }
 
-static void family_changed(ecsfs__fs *fs, const char *family)
+void ecsfs__taskdef_changed(ecsfs__fs *fs, const char *family)
 {
 	ecsfs_buf path = ECSFS_BUF_INIT;
 	ecsfs_buf_addf(&path, "/spec/taskdefs/%s.json", family);
@@ -25,6 +25,8 @@ static void family_changed(ecsfs__fs *fs, const char *family)
 	ecsfs__invalidate_entry(fs, path.data);
 	ecsfs_buf_setf(&path, "/taskdefs/%s", family);
 	ecsfs__invalidate_inode(fs, path.data);
+	ecsfs_buf_addch(&path, '/');
+	ecsfs__cache_changed_path(fs, path.data);
 	ecsfs_buf_release(&path);
 }
 
@@ -34,7 +36,7 @@ static int spec_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, si
 	int64_t rev;
 	int r = ecsfs_taskdef_register_file(fs->store, m->cap[0], data, len, meta, &rev, err);
 	if (r == 0)
-		family_changed(fs, m->cap[0]);
+		ecsfs__taskdef_changed(fs, m->cap[0]);
 	return r;
 }
 
@@ -42,7 +44,7 @@ static int spec_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
 	int r = ecsfs_taskdef_deregister_family(fs->store, m->cap[0], err);
 	if (r == 0)
-		family_changed(fs, m->cap[0]);
+		ecsfs__taskdef_changed(fs, m->cap[0]);
 	return r;
 }
 
@@ -116,7 +118,7 @@ static int rev_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
 	int r = ecsfs_taskdef_deregister(fs->store, m->cap[0], parse_rev(m->cap[1]), NULL, err);
 	if (r == 0)
-		family_changed(fs, m->cap[0]);
+		ecsfs__taskdef_changed(fs, m->cap[0]);
 	return r;
 }
 
@@ -165,7 +167,7 @@ const ecsfs__route ecsfs__routes_taskdef[] = {
     {.pattern = "/taskdefs/*/*.json",
      .type = S_IFREG,
      .perm = 0444,
-     .flags = ECSFS__R_GENERATED,
+     .flags = ECSFS__R_GENERATED | ECSFS__R_STORE_VIEW,
      .exists = rev_exists,
      .read = rev_read,
      .unlink = rev_unlink},

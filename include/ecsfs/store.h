@@ -422,5 +422,10 @@ int ecsfs_store_instance_get(ecsfs_store *s, const char *cluster, const char *na
 int ecsfs_store_instance_delete(ecsfs_store *s, const char *cluster, const char *name);
 /* Every row as "cluster/name", by cluster then name; callbacks may use the store. */
 int ecsfs_store_instance_list_all(ecsfs_store *s, ecsfs_store_name_cb cb, void *data);
+/* ---- a generation of the store's content (core/store/store_changes.c) ---- */
+
+/* The number of rows inserted, updated or deleted since the store opened
+ * (rolled-back ones too): when it has not moved, no row has changed. */
+uint64_t ecsfs_store_changes(ecsfs_store *s);
 
 #endif
