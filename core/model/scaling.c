@@ -358,8 +358,8 @@ int ecsfs_scaling_put(ecsfs_scaling *a, const char *cluster, const char *service
 	    (r = check_room(a->store, cluster, service, err)) < 0)
 		return r;
 	if ((r = store_put(a->store, cluster, service, doc, file)) < 0)
-		return ecsfs_err_set(err, ECSFS_E_SERVER, -EIO, "the store failed: %s",
-				     ecsfs_store_last_error(a->store));
+		return ecsfs_err_set(err, ECSFS_E_SERVER, r == -ENOSPC ? -ENOSPC : -EIO,
+				     "the store failed: %s", ecsfs_store_last_error(a->store));
 	if (!existed && ecsfs_service_exists(a->store, cluster, service) < 0)
 		ecsfs_cluster_event(a->store, cluster,
 				    "(scalable target service/%s/%s) is waiting for service %s to "

@@ -29,10 +29,11 @@ static int check_room(ecsfs_store *s, const char *cluster, const char *name, ecs
 	return 0;
 }
 
-static int store_fault(ecsfs_store *s, const char *what, ecsfs_err *err)
+/* the store's fault `r`: a full disk (-ENOSPC) is a clean answer, not EIO */
+static int store_fault(ecsfs_store *s, int r, const char *what, ecsfs_err *err)
 {
-	return ecsfs_err_set(err, ECSFS_E_SERVER, -EIO, "cannot %s the schedule: %s", what,
-			     ecsfs_store_last_error(s));
+	return ecsfs_err_set(err, ECSFS_E_SERVER, r == -ENOSPC ? -ENOSPC : -EIO,
+			     "cannot %s the schedule: %s", what, ecsfs_store_last_error(s));
 }
 
 /* The document as kept: without what names it or answers for it. */
@@ -105,7 +106,7 @@ int ecsfs_schedule_put(ecsfs_schedules *sc, const char *cluster, const char *nam
 	ecsfs_buf_release(&canon);
 	ecsfs_buf_release(&row.doc);
 	if (r < 0)
-		return store_fault(sc->store, "store", err);
+		return store_fault(sc->store, r, "store", err);
 	if (created)
 		ecsfs_cluster_event(sc->store, cluster, "(schedule %s) was created.", name);
 	else if (changed)
@@ -138,7 +139,7 @@ int ecsfs_schedule_delete(ecsfs_schedules *sc, const char *cluster, const char *
 	ecsfs_buf_release(&dir);
 	ecsfs_buf_release(&fname);
 	if (r < 0)
-		return store_fault(sc->store, "delete", err);
+		return store_fault(sc->store, r, "delete", err);
 	ecsfs_cluster_event(sc->store, cluster, "(schedule %s) was deleted.", name);
 	ecsfs__sched_forget(sc, cluster, name);
 	ecsfs__sched_changed(sc, cluster, name);

@@ -262,10 +262,12 @@ static void remove_spec_file(ecsfs_store *s, const char *cluster, const char *na
 
 /* ---- checks every operation makes ---- */
 
-int ecsfs__service_store_fault(ecsfs_store *s, const char *what, const char *name, ecsfs_err *err)
+int ecsfs__service_store_fault(ecsfs_store *s, int r, const char *what, const char *name,
+			       ecsfs_err *err)
 {
-	return ecsfs_err_set(err, ECSFS_E_SERVER, -EIO, "cannot %s service %s: %s", what, name,
-			     ecsfs_store_last_error(s));
+	/* a full disk is the store's clean answer, not an internal fault */
+	return ecsfs_err_set(err, ECSFS_E_SERVER, r == -ENOSPC ? -ENOSPC : -EIO,
+			     "cannot %s service %s: %s", what, name, ecsfs_store_last_error(s));
 }
 
 static int check_room(ecsfs_store *s, const char *cluster, const char *name, ecsfs_err *err)
@@ -443,7 +445,7 @@ int ecsfs_service_put(ecsfs_services *sv, const char *cluster, const char *name,
 	if (r == -EINVAL) /* the tags', with its message */
 		return r;
 	if (r < 0)
-		return ecsfs__service_store_fault(s, "store", name, err);
+		return ecsfs__service_store_fault(s, r, "store", name, err);
 	if (created)
 		ecsfs_cluster_event(s, cluster, "(service %s) was created.", name);
 	ecsfs__service_changed(sv, cluster, name);
@@ -509,7 +511,7 @@ int ecsfs_service_delete(ecsfs_services *sv, const char *cluster, const char *na
 	r = store_draining(s, cluster, name, state);
 	json_decref(state);
 	if (r < 0)
-		return ecsfs__service_store_fault(s, "delete", name, err);
+		return ecsfs__service_store_fault(s, r, "delete", name, err);
 	ecsfs__service_event(s, cluster, name, "is DRAINING: its tasks stop, then it is deleted.");
 	ecsfs__service_changed(sv, cluster, name);
 	ecsfs_services_touch(sv, cluster, name);
@@ -565,7 +567,7 @@ int ecsfs_service_redeploy(ecsfs_services *sv, const char *cluster, const char *
 	r = ecsfs__service_save(sv->store, cluster, name, state);
 	json_decref(state);
 	if (r < 0)
-		return ecsfs__service_store_fault(sv->store, "update", name, err);
+		return ecsfs__service_store_fault(sv->store, r, "update", name, err);
 	ecsfs__service_changed(sv, cluster, name);
 	ecsfs_services_touch(sv, cluster, name);
 	return 0;

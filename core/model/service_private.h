@@ -76,8 +76,10 @@ void ecsfs__service_event(ecsfs_store *s, const char *cluster, const char *name,
  * err set otherwise (ClusterNotFound, ServiceNotFound, ServiceNotActive). */
 json_t *ecsfs__service_load_active(ecsfs_store *s, const char *cluster, const char *name,
 				   ecsfs_err *err, int *r);
-/* A Server error naming the store's fault. */
-int ecsfs__service_store_fault(ecsfs_store *s, const char *what, const char *name, ecsfs_err *err);
+/* A Server error naming the store's fault `r`: -ENOSPC for a full disk,
+ * else -EIO. */
+int ecsfs__service_store_fault(ecsfs_store *s, int r, const char *what, const char *name,
+			       ecsfs_err *err);
 /* loadBalancers of `spec` against the revision `ref` pins (a followed
  * family is checked when it deploys). */
 int ecsfs__service_check_lb_fit(ecsfs_store *s, const json_t *spec, const char *ref,

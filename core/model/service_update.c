@@ -147,7 +147,7 @@ int ecsfs_service_update(ecsfs_services *sv, const char *cluster, const char *na
 		json_object_del(state, "blocked");
 	json_object_set(state, "spec", spec);
 	if ((r = store_update(s, cluster, name, state, changes)) < 0) {
-		r = ecsfs__service_store_fault(s, "update", name, err);
+		r = ecsfs__service_store_fault(s, r, "update", name, err);
 		goto out;
 	}
 	ecsfs__service_changed(sv, cluster, name);

@@ -472,10 +472,11 @@ const char *ecsfs__tg_attr(const json_t *eff, const char *key)
 
 /* ---- rows ---- */
 
-static int store_fault(ecsfs_store *s, const char *what, const char *name, ecsfs_err *err)
+/* the store's fault `r`: a full disk (-ENOSPC) is a clean answer, not EIO */
+static int store_fault(ecsfs_store *s, int r, const char *what, const char *name, ecsfs_err *err)
 {
-	return ecsfs_err_set(err, ECSFS_E_SERVER, -EIO, "cannot %s %s: %s", what, name,
-			     ecsfs_store_last_error(s));
+	return ecsfs_err_set(err, ECSFS_E_SERVER, r == -ENOSPC ? -ENOSPC : -EIO, "cannot %s %s: %s",
+			     what, name, ecsfs_store_last_error(s));
 }
 
 int ecsfs__elb_put(ecsfs_store *s, const char *kind, const char *dir, const char *name,
@@ -497,8 +498,7 @@ int ecsfs__elb_put(ecsfs_store *s, const char *kind, const char *dir, const char
 	    (r = ecsfs_store_commit(s)) < 0) {
 		if (r != -EIO || ecsfs_store_begin(s) == 0)
 			ecsfs_store_rollback(s);
-		store_fault(s, "store", file.data, err);
-		r = -EIO;
+		r = store_fault(s, r, "store", file.data, err);
 	}
 	ecsfs_buf_release(&file);
 	ecsfs_buf_release(&canon);
@@ -520,7 +520,7 @@ int ecsfs__elb_load(ecsfs_store *s, const char *kind, const char *name, json_t *
 			      strcmp(kind, "targetgroup") == 0 ? "target group" : "load balancer",
 			      name);
 	} else {
-		store_fault(s, "read", name, err);
+		store_fault(s, r, "read", name, err);
 	}
 	ecsfs_buf_release(&text);
 	return r;
@@ -572,7 +572,7 @@ int ecsfs_targetgroup_delete(ecsfs_store *s, const char *name, ecsfs_err *err)
 	if (r == -ENOENT)
 		return ecsfs_err_set(err, ECSFS_E_RESOURCE_NOT_FOUND, r,
 				     "target group %s does not exist", name);
-	return r < 0 ? store_fault(s, "delete target group", name, err) : 0;
+	return r < 0 ? store_fault(s, r, "delete target group", name, err) : 0;
 }
 
 int ecsfs_targetgroup_list(ecsfs_store *s, ecsfs_store_name_cb cb, void *data)
@@ -586,7 +586,7 @@ int ecsfs_targetgroup_exists(ecsfs_store *s, const char *name, ecsfs_err *err)
 	if (r == -ENOENT)
 		return ecsfs_err_set(err, ECSFS_E_RESOURCE_NOT_FOUND, -ENOENT,
 				     "target group %s does not exist", name);
-	return r < 0 ? store_fault(s, "read target group", name, err) : 0;
+	return r < 0 ? store_fault(s, r, "read target group", name, err) : 0;
 }
 
 int ecsfs__tg_load(ecsfs_store *s, const char *name, json_t **eff, ecsfs_err *err)
