@@ -24,7 +24,7 @@ xd_task_cleanup() {
 trap 'xd_task_cleanup; xd_cleanup; cleanup' EXIT
 need_docker
 ensure_busybox_image || { echo "Bail out! cannot make $BUSYBOX_IMAGE"; exit 1; }
-ROUNDS=$(size 1 4)
+ROUNDS=$(size 2 4)
 CONVERGE_S=180
 
 xd_start

@@ -2,7 +2,8 @@
 # kill -9 storm: a service is changed again and again (desiredCount, a new
 # revision of the family it follows) and the daemon is killed with SIGKILL
 # at a random moment of each change — while the writes are in flight or
-# while the rollout runs. After every restart: each write that returned
+# while the rollout runs — and a third of the restarts are killed again
+# while they re-adopt. After every restart: each write that returned
 # success is there, both trees agree, and the service converges; all along,
 # an engine sampler checks that the service's running containers never
 # exceed desiredCount x maximumPercent. Figures: rounds, writes cut by the
@@ -12,7 +13,7 @@ docker_suite
 SV=$MNT/clusters/prod/services/storm
 SPEC=$MNT/spec/clusters/prod/services/storm.json
 MAXPCT=150
-ROUNDS=$(size 6 30)
+ROUNDS=$(size 10 40)
 CONVERGE_S=120
 RANDOM=${ECSFS_CHAOS_SEED:-$$}
 echo "# seed $RANDOM rounds $ROUNDS (ECSFS_CHAOS_LONG=$CHAOS_LONG)"
@@ -40,7 +41,7 @@ SAMPLER=$!
 trap 'touch "$T/samples.stop"; wait $SAMPLER 2>/dev/null; task_cleanup; cleanup' EXIT
 
 # marks: every revision whose registration returned success, "MARK REV?"
-desired=2 rev=1 acked_marks="m0" cut=0 worst_ms=0 lost=0 disagree=0 unconverged=0
+desired=2 rev=1 acked_marks="m0" rekilled=0 cut=0 worst_ms=0 lost=0 disagree=0 unconverged=0
 for round in $(seq "$ROUNDS"); do
 	# the change: a new desiredCount, a new revision, or both
 	want=$((2 + RANDOM % 3))
@@ -71,6 +72,15 @@ for round in $(seq "$ROUNDS"); do
 	[ "$dc" != ok ] && cut=$((cut + 1))
 	[ "$newrev" = 1 ] && [ "$td" = ok ] && acked_marks="$acked_marks $mark"
 	start_daemon || break
+	# a third of the restarts are killed again while they re-adopt
+	again=
+	if [ $((RANDOM % 3)) = 0 ]; then
+		again=$($PY -c "import random; print(round(random.uniform(0.05, 1.0), 3))")
+		sleep "$again"
+		kill9_daemon
+		rekilled=$((rekilled + 1))
+		start_daemon || break
+	fi
 	t0=$(now_ms)
 
 	# every acknowledged write is there
@@ -96,7 +106,7 @@ for round in $(seq "$ROUNDS"); do
 	if wait_for $CONVERGE_S svc_all_rev prod storm "storm:$rev" "$desired"; then
 		ms=$(($(now_ms) - t0))
 		[ "$ms" -gt "$worst_ms" ] && worst_ms=$ms
-		echo "# round $round: desired_count $want: ${dc:-not written}; new revision: ${td:-none}; killed after ${delay} s; steady at $desired x storm:$rev $ms ms after the restart"
+		echo "# round $round: desired_count $want: ${dc:-not written}; new revision: ${td:-none}; killed after ${delay} s${again:+, again ${again} s after the restart}; steady at $desired x storm:$rev $ms ms after the restart"
 	else
 		unconverged=$((unconverged + 1))
 		echo "# round $round: not steady at $desired x storm:$rev after ${CONVERGE_S}s"
@@ -117,6 +127,7 @@ ok $? "the engine was sampled ($nsamples samples)"
 is "$over" 0 "running containers never exceeded desiredCount x maximumPercent ($MAXPCT %)"
 figure kill9_rounds "$ROUNDS"
 figure kill9_writes_cut "$cut"
+figure kill9_killed_again_while_readopting "$rekilled"
 figure kill9_max_convergence_ms "$worst_ms"
 figure kill9_engine_samples "$nsamples"
 figure kill9_max_running "$high"

@@ -88,34 +88,60 @@ is "$eio" 0 "none failed with EIO"
 is "$other" 0 "none failed otherwise"
 daemon_alive
 ok $? "the daemon is alive with its disk full"
-out=$(echo 7 2>&1 >"$LIVE")
-[ -z "$out" ] && full_dc=7 || full_dc=
-like "$(cat "$LIVE")" "^(7|$live)$" "desired_count reads its value (a write with the disk full: ${out:-taken})"
-missing=0
-for f in "${acked[@]}"; do
-	test -f "$MNT/taskdefs/$f/1.json" || missing=$((missing + 1))
-done
-is "$missing" 0 "every registration that was acknowledged reads back"
+# then to the last block, and one change of every kind: taken or ENOSPC
+dd if=/dev/zero of="$STATE/filler2" bs=4k 2>/dev/null
+mkdir -p "$MNT/spec/clusters/prod/schedules" "$MNT/spec/clusters/prod/scaling"
+kind_eio=0
+while read -r path doc; do
+	res=$($PY "$CHAOS_DIR/chaos_io.py" write "$MNT/$path" "$doc")
+	echo "# disk full: $path: $res"
+	case $res in ok | "err ENOSPC") ;; *) kind_eio=$((kind_eio + 1)) ;; esac
+done <<'DOCS'
+spec/clusters/prod/cluster.json {"settings": [{"name": "containerInsights", "value": "enabled"}]}
+spec/clusters/prod/services/cw.json {"desiredCount": 3, "deploymentConfiguration": {"maximumPercent": 150}}
+spec/clusters/prod/schedules/nightly.json {"ScheduleExpression": "rate(1 day)", "FlexibleTimeWindow": {"Mode": "OFF"}, "State": "DISABLED", "Target": {"EcsParameters": {"TaskDefinitionArn": "f1"}}}
+spec/clusters/prod/scaling/cw.json {"MinCapacity": 0, "MaxCapacity": 0}
+spec/targetgroups/full.json {"Protocol": "HTTP", "Port": 8080, "TargetType": "ip"}
+clusters/prod/services/cw/task_definition f1
+secrets/full s3cret
+DOCS
+is "$kind_eio" 0 "with the disk full, a change of each kind is taken or ENOSPC, never EIO"
+live=$(cat "$LIVE")
+res=$($PY "$CHAOS_DIR/chaos_io.py" write "$LIVE" "7
+")
+[ "$res" = ok ] && live=7
+like "$res" "^(ok|err ENOSPC)$" "a write to desired_count with the disk full is taken or ENOSPC ($res)"
+is "$(cat "$LIVE")" "$live" "desired_count reads the value last acknowledged"
+# acked_there: every acknowledged registration reads back, and desired_count
+acked_there() {
+	local f missing=0
+	for f in "${acked[@]}"; do
+		test -f "$MNT/taskdefs/$f/1.json" || missing=$((missing + 1))
+	done
+	is "$missing" 0 "$1: all ${#acked[@]} acknowledged registrations read back"
+	is "$(cat "$LIVE")" "$live" "$1: desired_count reads $live"
+}
+acked_there "disk full"
 test ! -e "$MNT/taskdefs/f$first_full"
 ok $? "the refused one is not there"
+stop_daemon
+ok $? "the daemon stops cleanly with its disk full"
+start_daemon || exit 1
+acked_there "restarted on a full disk"
 
 taken_full=${#acked[@]}
-rm "$STATE/filler"
+rm "$STATE/filler" "$STATE/filler2"
 td again >"$T/td.json"
 cp "$T/td.json" "$MNT/spec/taskdefs/again.json"
 ok $? "with space back, a registration is taken"
-echo 5 >"$LIVE"
-ok $? "and a write to desired_count"
+is "$($PY "$CHAOS_DIR/chaos_io.py" write "$LIVE" "5
+")" ok "and a write to desired_count"
 acked+=(again)
+live=5
 stop_daemon
 ok $? "the daemon stops cleanly"
 start_daemon || exit 1
-missing=0
-for f in "${acked[@]}"; do
-	test -f "$MNT/taskdefs/$f/1.json" || missing=$((missing + 1))
-done
-is "$missing" 0 "after a restart, all ${#acked[@]} acknowledged registrations are there"
-is "$(cat "$LIVE")" 5 "and desired_count's last value"
+acked_there "space back, restarted"
 is "$(sqlite3 "file:$STATE/state.db?mode=ro" 'PRAGMA integrity_check')" ok "the store passes sqlite's integrity check"
 figure enospc_taken_before_full "$taken_full"
 figure enospc_refusals "$full"

@@ -1,8 +1,8 @@
 """What the chaos tests do from Python: writes that report their errno,
 an engine sampler, and the timeline check of the kill -9 storm.
 
-  chaos_io.py write PATH TEXT...     each TEXT written to PATH (open O_TRUNC,
-                                     write, close) in turn; one line each:
+  chaos_io.py write PATH TEXT...     each TEXT written to PATH (open O_TRUNC
+                                     | O_CREAT, write, close) in turn; one line each:
                                      "ok" or "err ERRNO-NAME"
   chaos_io.py sample SOCK INSTANCE CONTAINER OUT
                                      every 50 ms until OUT.stop exists: "MS N"
@@ -29,7 +29,7 @@ import urllib.parse
 def write(path, texts):
     for text in texts:
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+            fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_CREAT, 0o644)
             try:
                 os.write(fd, text.encode("utf-8", "surrogateescape"))
             finally:
