@@ -86,6 +86,8 @@ typedef struct local_view {
 
 static void add_ports(local_view *lv, const uint16_t *p, size_t n)
 {
+	if (n == 0)
+		return;
 	if (lv->nports + n > lv->cap) {
 		size_t cap = 2 * (lv->nports + n);
 		uint16_t *np = realloc(lv->ports, cap * sizeof(*np));
