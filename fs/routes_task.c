@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ecsfs/placement.h"
 #include "ecsfs/task.h"
 #include "ecsfs/error.h"
 #include "ecsfs/util.h"
@@ -46,7 +47,7 @@ static int run_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data, siz
 static int run_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 		     const ecsfs_file_meta *meta, ecsfs_err *err)
 {
-	json_t *request = NULL, *ids = NULL, *id;
+	json_t *request = NULL, *ids = NULL, *id, *failures = NULL;
 	size_t i;
 	int r;
 
@@ -54,8 +55,12 @@ static int run_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, siz
 		return no_tasks(err);
 	if ((r = ecsfs_tasks_run_request(data, len, false, &request, err)) == 0) {
 		ecsfs_task_launch l = {.request = request};
-		r = ecsfs_tasks_start(fs->tasks, m->cap[0], &l, &ids, err);
+		r = ecsfs_tasks_start_placed(fs->tasks, m->cap[0], &l, &ids, &failures, err);
 	}
+	/* as RunTask: as many as fit start; none fitting is the write's error */
+	if (r == 0 && json_array_size(ids) == 0 && json_array_size(failures))
+		r = ecsfs_place_failures_err(failures, err);
+	json_decref(failures);
 	if (r == 0) {
 		ecsfs_buf_reset(&err->msg);
 		json_array_foreach(ids, i, id)

@@ -295,3 +295,28 @@ done:
 	plan_release(&p);
 	return r;
 }
+
+int ecsfs_place_failures_err(const json_t *failures, ecsfs_err *err)
+{
+	ecsfs_buf m = ECSFS_BUF_INIT;
+	const json_t *f;
+	size_t i;
+	int r;
+
+	json_array_foreach(failures, i, f) {
+		const char *arn = json_string_value(json_object_get(f, "arn"));
+		const char *slash = arn ? strrchr(arn, '/') : NULL;
+
+		if (i == 8) {
+			ecsfs_buf_addf(&m, "; ...");
+			break;
+		}
+		ecsfs_buf_addf(&m, "%s%s%s%s", i ? "; " : "", arn ? (slash ? slash + 1 : arn) : "",
+			       arn ? ": " : "", json_string_value(json_object_get(f, "reason")));
+	}
+	r = ecsfs_err_set(err, ECSFS_E_CLIENT, -ENOSPC,
+			  "run: no container instance met all of the task's requirements (%s)",
+			  m.data ? m.data : "");
+	ecsfs_buf_release(&m);
+	return r;
+}

@@ -195,6 +195,14 @@ int ecsfs_place_split(const json_t *strategy, const size_t *have, size_t count, 
 		      ecsfs_err *err);
 
 /*
+ * RunTask's failures as one error for a front end that has no `failures`
+ * (a write to `run` none of whose tasks fit): ClientException -ENOSPC,
+ * "run: no container instance met all of the task's requirements (local:
+ * RESOURCE:MEMORY)". Returns -ENOSPC.
+ */
+int ecsfs_place_failures_err(const json_t *failures, ecsfs_err *err);
+
+/*
  * Place rq->count tasks over `inst[0..n)`. Returns 0 with `out` filled
  * (some tasks may be unplaced: out->placed < count, with failures/why), or
  * -EINVAL for a bad request document (constraints, strategy, providers),

@@ -85,6 +85,16 @@ ok $? "the placed tasks run"
 test -d "$C/tasks/${A2##*/}"
 ok $? "the tree shows them"
 
+# the run file places the same way; none fitting is the write's error
+printf '%s\n' '{"taskDefinition": "web", "placementConstraints": [{"type": "memberOf",
+  "expression": "attribute:stack == prod"}]}' >"$T/run.json"
+out=$(cp "$T/run.json" "$C/run" 2>&1)
+ok $((! $?)) "a run write none of whose tasks fit fails"
+like "$out" 'No space left on device' "... with ENOSPC"
+like "$(tail -n 1 "$MNT/errors")" \
+	'no container instance met all of the task.s requirements \(local: MemberOf placement constraint unsatisfied.\)' \
+	"/ecs/errors says which instance refused it and why"
+
 stop_all_tasks prod
 no_task_containers_left
 no_containers_left
