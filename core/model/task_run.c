@@ -513,7 +513,10 @@ static int parse_line(const char *data, size_t len, json_t **out, ecsfs_err *err
 		if (*end || errno || words[1][0] == '+')
 			return bad(err, "count: '%s' is not a whole number", words[1]);
 	}
+	/* jansson takes only UTF-8: a family of other bytes names nothing */
 	*out = json_pack("{s:s, s:I}", "taskDefinition", words[0], "count", (json_int_t)c);
+	if (!*out)
+		return bad(err, "taskDefinition: not a name (the bytes are not UTF-8 text)");
 	return 0;
 }
 
