@@ -124,7 +124,7 @@ int ecsfs__service_check_keeps_taskdef(const json_t *old, const json_t *spec, ec
 
 typedef struct ecsfs__svc_task {
 	char id[33];
-	char started_by[64];
+	char started_by[ECSFS_STARTED_BY_MAX + 1];
 	bool live;    /* desiredStatus RUNNING */
 	bool running; /* lastStatus RUNNING */
 	bool stopped; /* lastStatus STOPPED */

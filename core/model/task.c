@@ -690,26 +690,51 @@ static void reason_line(const char *reason, size_t len, ecsfs_buf *out)
 		ecsfs_buf_addch(out, reason[i] == '\n' || reason[i] == '\r' ? ' ' : reason[i]);
 }
 
+/* Record the stop and its event line in one transaction: both or neither. */
+static int record_stop(struct task *k)
+{
+	int r;
+
+	if ((r = ecsfs_store_begin(k->owner->store)) < 0)
+		return r;
+	if ((r = ecsfs__task_persist(k)) < 0) {
+		ecsfs_store_rollback(k->owner->store);
+		return r;
+	}
+	ecsfs__task_event(k, "stop requested: %s", k->stopped_reason);
+	return ecsfs_store_commit(k->owner->store);
+}
+
 static int stop_task(ecsfs_tasks *t, const char *cluster, const char *id, const char *code,
 		     const char *reason, size_t len, ecsfs_err *err)
 {
 	struct task *k = ecsfs__task_find_in(t, cluster, id);
 	ecsfs_buf text = ECSFS_BUF_INIT;
+	char *old_code, *old_reason;
 	int r;
 
 	if ((r = ecsfs_tasks_stop_check(t, cluster, id, reason, len, err)) < 0)
 		return r;
 	reason_line(reason, len, &text);
+	/* a stop that is not recorded leaves the task as it was, all of it */
+	old_code = k->stop_code;
+	old_reason = k->stopped_reason;
 	k->desired_running = false;
-	ecsfs__set_str(&k->stop_code, code);
-	ecsfs__set_str(&k->stopped_reason, text.len ? text.data : "Task stopped by user");
+	k->stop_code = ecsfs__xstrdup(code);
+	k->stopped_reason = ecsfs__xstrdup(text.len ? text.data : "Task stopped by user");
 	ecsfs_buf_release(&text);
-	if ((r = ecsfs__task_persist(k)) < 0) {
+	if ((r = record_stop(k)) < 0) {
 		k->desired_running = true;
+		free(k->stop_code);
+		free(k->stopped_reason);
+		k->stop_code = old_code;
+		k->stopped_reason = old_reason;
+		k->version--;
 		return ecsfs_err_set(err, ECSFS_E_SERVER, r, "cannot record the stop: %s",
 				     ecsfs_store_last_error(t->store));
 	}
-	ecsfs__task_event(k, "stop requested: %s", k->stopped_reason);
+	free(old_code);
+	free(old_reason);
 	ecsfs__task_changed(k);
 	ecsfs__task_drive(k);
 	return 0;

@@ -129,6 +129,7 @@ struct ecsfs_tasks {
 	bool net_sweeping, net_sweep_again;
 	unsigned net_leaving; /* network disconnects in flight (one at a time) */
 	int64_t net_sweep_at; /* when to look for networks of deleted clusters again */
+	size_t fd_budget;     /* descriptors tasks may hold (0: from RLIMIT_NOFILE) */
 	bool syncing;
 	bool sync_again;
 	unsigned sync_mark;
@@ -180,6 +181,21 @@ void ecsfs__tasks_release(ecsfs_tasks *t);
 void ecsfs__tasks_expire(ecsfs_tasks *t);
 /* Forget the STOPPED tasks of a cluster (rows, logs, memory). */
 void ecsfs__tasks_forget(ecsfs_tasks *t, const char *cluster);
+
+/* ---- file descriptors (task_limits.c) ---- */
+
+/* What one captured container holds: its log, position and index files and
+ * the engine connection that follows its output. */
+#define ECSFS_TASK_FDS_PER_CONTAINER 4
+/* What the rest of the daemon may hold: the store, FUSE, the engine's and
+ * HAProxy's connections (512), the API's connections (4,096 at most). */
+#define ECSFS_FDS_RESERVED (512 + 4096)
+/* Descriptors a task of `containers` containers may hold. */
+size_t ecsfs__task_fds(size_t containers);
+/* May `count` more tasks of `containers` containers start? 0, or
+ * LimitExceeded -EAGAIN saying how many descriptors they would take of how
+ * many are left. */
+int ecsfs__tasks_fd_check(ecsfs_tasks *t, size_t containers, long count, ecsfs_err *err);
 
 /* The launch type a task shows: its RunTask launchType, FARGATE for a
  * FARGATE capacity provider, else EC2 (task_describe.c). */

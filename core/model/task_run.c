@@ -79,7 +79,7 @@ static const ecsfs_field run_fields[] = {
     ECSFS_STR("taskDefinition", ECSFS_F_REQUIRED | ECSFS_F_NONEMPTY),
     ECSFS_INT("count", 0, 1, ECSFS_RUN_MAX_COUNT),
     {.name = "overrides", .type = ECSFS_JSON_OBJECT},
-    {.name = "startedBy", .type = ECSFS_JSON_STRING, .max = 128},
+    {.name = "startedBy", .type = ECSFS_JSON_STRING, .max = ECSFS_STARTED_BY_MAX},
     {.name = "group", .type = ECSFS_JSON_STRING, .max = 255},
     {.name = "cluster", .type = ECSFS_JSON_STRING, .check = check_cluster},
     ECSFS_ARR("tags", ECSFS_F_KEPT, &ecsfs_item_tag, 50),
@@ -395,6 +395,11 @@ static int store_tasks(ecsfs_tasks *t, const char *cluster, const run_req *q, co
 	}
 	if ((r = tag_tasks(t, q, made, n, err)) < 0)
 		goto undo;
+	/* the event lines go with the rows: both or neither */
+	for (long i = 0; i < n; i++)
+		ecsfs__task_event(made[i], "started from %s:%lld%s%s.", made[i]->family,
+				  (long long)made[i]->revision, made[i]->started_by ? " by " : "",
+				  made[i]->started_by ? made[i]->started_by : "");
 	if ((r = ecsfs_store_commit(t->store)) < 0)
 		goto free;
 	return 0;
@@ -408,6 +413,11 @@ fault:
 		ecsfs_err_set(err, ECSFS_E_SERVER, r, "cannot record the tasks: %s",
 			      ecsfs_store_last_error(t->store));
 	return r;
+}
+
+static size_t containers_of(const json_t *doc)
+{
+	return json_array_size(json_object_get(doc, "containerDefinitions"));
 }
 
 static int start(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l, json_t **ids,
@@ -428,6 +438,7 @@ static int start(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l
 	}
 	if ((failures && (r = ecsfs__task_place(t, cluster, l->request, q.kept, doc, q.group,
 						q.family, &q.count, failures, err)) < 0) ||
+	    (r = ecsfs__tasks_fd_check(t, containers_of(doc), q.count, err)) < 0 ||
 	    (r = store_tasks(t, cluster, &q, doc, made, err)) < 0)
 		goto out;
 	out = json_array();
@@ -436,8 +447,6 @@ static int start(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l
 
 		ecsfs__tasks_add(t, k);
 		json_array_append_new(out, json_string(k->id));
-		ecsfs__task_event(k, "started from %s:%lld%s%s.", k->family, (long long)k->revision,
-				  k->started_by ? " by " : "", k->started_by ? k->started_by : "");
 		ecsfs__task_changed(k);
 		ecsfs__task_drive(k);
 	}

@@ -508,9 +508,14 @@ int ecsfs__sql_names(ecsfs_store *s, sqlite3_stmt *st, ecsfs_store_name_cb cb, v
 			if (!names)
 				abort();
 		}
-		names[n++] = strdup((const char *)sqlite3_column_text(st, 0));
+		/* a list cut short would look complete: say ENOMEM instead */
+		if (!(names[n] = strdup((const char *)sqlite3_column_text(st, 0) ?: ""))) {
+			r = -ENOMEM;
+			break;
+		}
+		n++;
 	}
-	if (rc != SQLITE_DONE)
+	if (r == 0 && rc != SQLITE_DONE)
 		r = ecsfs__sql_fault(s, rc, "list");
 	sqlite3_reset(st);
 	for (size_t i = 0; i < n; i++) {

@@ -174,11 +174,14 @@ int ecsfs_store_file_list(ecsfs_store *s, const char *dir, int kind, ecsfs_store
 			if (!items)
 				abort();
 		}
-		items[n].name = strdup((const char *)sqlite3_column_text(st, 0));
+		if (!(items[n].name = strdup((const char *)sqlite3_column_text(st, 0) ?: ""))) {
+			r = -ENOMEM;
+			break;
+		}
 		meta_from_row(st, 1, &items[n].meta);
 		n++;
 	}
-	if (rc != SQLITE_DONE)
+	if (r == 0 && rc != SQLITE_DONE)
 		r = ecsfs__sql_fault(s, rc, "file_list");
 	sqlite3_reset(st);
 	for (size_t i = 0; i < n; i++) {

@@ -19,7 +19,8 @@ struct td_rows {
 	size_t n, alloc;
 };
 
-static void td_rows_add(struct td_rows *t, const char *family, int64_t rev)
+/* 0, or -ENOMEM when the name cannot be copied. */
+static int td_rows_add(struct td_rows *t, const char *family, int64_t rev)
 {
 	if (t->n == t->alloc) {
 		t->alloc = t->alloc ? t->alloc * 2 : 64;
@@ -28,8 +29,10 @@ static void td_rows_add(struct td_rows *t, const char *family, int64_t rev)
 		if (!t->families || !t->revs)
 			abort();
 	}
-	t->families[t->n] = strdup(family);
+	if (!(t->families[t->n] = strdup(family ? family : "")))
+		return -ENOMEM;
 	t->revs[t->n++] = rev;
+	return 0;
 }
 
 int ecsfs_store_taskdef_by_status(ecsfs_store *s, const char *prefix, int status, bool desc,
@@ -47,10 +50,11 @@ int ecsfs_store_taskdef_by_status(ecsfs_store *s, const char *prefix, int status
 		sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, status);
 	/* collected first, so that callbacks may use the store */
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		td_rows_add(&t, (const char *)sqlite3_column_text(st, 0),
-			    sqlite3_column_int64(st, 1));
-	if (rc != SQLITE_DONE)
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	       (r = td_rows_add(&t, (const char *)sqlite3_column_text(st, 0),
+				sqlite3_column_int64(st, 1))) == 0)
+		;
+	if (r == 0 && rc != SQLITE_DONE)
 		r = ecsfs__sql_fault(s, rc, "taskdef_by_status");
 	sqlite3_reset(st);
 	for (size_t i = 0; i < t.n; i++) {

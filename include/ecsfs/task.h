@@ -28,7 +28,8 @@
 typedef struct ecsfs_tasks ecsfs_tasks;
 
 #define ECSFS_RUN_MAX_COUNT   10	   /* RunTask's own limit on count */
-#define ECSFS_TASKS_MAX	      2000	   /* tasks not yet STOPPED, all clusters */
+#define ECSFS_STARTED_BY_MAX  128	   /* characters of RunTask's startedBy */
+#define ECSFS_TASKS_MAX	      10000	   /* tasks not yet STOPPED, all clusters */
 #define ECSFS_TASKS_KEPT_MAX  10000	   /* STOPPED tasks kept for their retention */
 #define ECSFS_TASK_RETENTION  3600	   /* seconds a STOPPED task stays visible */
 #define ECSFS_RUN_MAX	      65536	   /* bytes of one write to `run` */
@@ -61,6 +62,11 @@ int ecsfs_tasks_subnet_check(const char *cidr, ecsfs_buf *why);
 /* Stop reconciling (containers keep running) and free everything. Calls
  * still in flight in the runtime are cut loose: close the runtime after. */
 void ecsfs_tasks_free(ecsfs_tasks *t);
+/* How many file descriptors tasks may hold in all (each captured container
+ * 4, each task 1 more); 0, the default, takes RLIMIT_NOFILE less what the
+ * rest of the daemon may hold. For tests and benches on the fake runtime,
+ * whose containers hold none. */
+void ecsfs_tasks_set_fd_budget(ecsfs_tasks *t, size_t fds);
 /* Tell the reconciler the engine's reachability changed: look again. */
 void ecsfs_tasks_runtime_changed(ecsfs_tasks *t);
 /* Forget the (STOPPED) tasks of a cluster that was deleted, and remove its
@@ -90,7 +96,9 @@ typedef struct ecsfs_task_launch {
  * ClientException -EINVAL for an INACTIVE revision, InvalidParameter
  * -EINVAL for a request with unknown fields, wrong types or values out of
  * range (the message names the field), LimitExceeded -EAGAIN when
- * ECSFS_TASKS_MAX tasks are not STOPPED yet, Server for a store fault.
+ * ECSFS_TASKS_MAX tasks are not STOPPED yet or when the new tasks would
+ * hold more file descriptors than RLIMIT_NOFILE leaves them (the message
+ * says how many), Server for a store fault.
  */
 int ecsfs_tasks_start(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l, json_t **ids,
 		      ecsfs_err *err);
