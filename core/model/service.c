@@ -322,7 +322,10 @@ int ecsfs__service_check_lb_fit(ecsfs_store *s, const json_t *spec, const char *
 	char family[256];
 	int64_t rev = 0;
 	ecsfs_buf why = ECSFS_BUF_INIT;
+	int r;
 
+	if ((r = ecsfs__service_check_strategy_store(s, spec, err)) < 0)
+		return r;
 	if (!ref || ecsfs_taskdef_parse_ref(ref, family, &rev, &why) < 0 || rev == 0 ||
 	    ecsfs__service_resolve_ref(s, ref, family, &rev) < 0) {
 		ecsfs_buf_release(&why);

@@ -72,8 +72,8 @@ static json_t *new_entry(json_t *state, json_t *d)
 void ecsfs__service_history(json_t *state, json_t *d)
 {
 	json_t *hist = history_of(state), *e = entry_for(hist, ecsfs__dstr(d, "id"));
-	static const char *const copied[] = {"rollout", "reason",     "updated",
-					     "failed",	"superseded", NULL};
+	static const char *const copied[] = {"rollout",	   "reason", "updated",	       "failed",
+					     "superseded", "stage",  "rollbackReason", NULL};
 
 	if (!e) {
 		json_array_insert_new(hist, 0, new_entry(state, d));
@@ -112,6 +112,9 @@ static const char *status_of(json_t *e)
 
 	if (strcmp(rollout, "COMPLETED") == 0)
 		return rollback ? "ROLLBACK_SUCCESSFUL" : "SUCCESSFUL";
+	/* a strategy's rollback puts traffic back on tasks that still run */
+	if (json_object_get(e, "rollbackReason"))
+		return "ROLLBACK_SUCCESSFUL";
 	if (strcmp(rollout, "FAILED") == 0 || json_object_get(e, "superseded"))
 		return "STOPPED";
 	return rollback ? "ROLLBACK_IN_PROGRESS" : "IN_PROGRESS";
@@ -242,7 +245,16 @@ static json_t *full(const char *cluster, const char *name, json_t *e, const ecsf
 	json_object_set_new(o, "targetServiceRevision",
 			    revision(cluster, name, ecsfs__dstr(e, "id"), desired, l));
 	describe_breaker(o, e);
-	if (json_is_true(json_object_get(e, "rollback"))) {
+	if (json_object_get(e, "stage"))
+		json_object_set(o, "lifecycleStage", json_object_get(e, "stage"));
+	if (json_object_get(e, "rollbackReason")) {
+		json_t *rb =
+		    json_pack("{s:O, s:o}", "reason", json_object_get(e, "rollbackReason"),
+			      "serviceRevisionArn",
+			      dep_arn("service-revision", cluster, name, ecsfs__dstr(e, "id")));
+		set_ns(rb, "startedAt", e, "finished");
+		json_object_set_new(o, "rollback", rb);
+	} else if (json_is_true(json_object_get(e, "rollback"))) {
 		json_t *rb = json_pack(
 		    "{s:s, s:o}", "reason", "circuit breaker rolled back", "serviceRevisionArn",
 		    dep_arn("service-revision", cluster, name, ecsfs__dstr(e, "id")));

@@ -22,6 +22,8 @@
 #include "ecsfs/cluster.h"
 #include "ecsfs/error.h"
 #include "ecsfs/service.h"
+#include "ecsfs/shape.h"
+#include "ecsfs/targetgroup.h"
 
 #define ECSFS__SCHEDULER_CODE "ServiceSchedulerInitiated"
 #define ECSFS__HEALTH_REASON  "Task failed container health checks"
@@ -39,6 +41,7 @@ struct ecsfs_services {
 	int64_t stable_ns;	/* how long a task runs before it counts as settled */
 	int64_t gone_swept_ns;	/* when INACTIVE services were last looked at */
 	struct ecsfs__due *due; /* which services to look at (control/scheduler_due.c) */
+	long bake_minute_ms;	/* the minute of bake times (0: 60000, AWS's) */
 };
 
 /* How long a deleted service stays describable as INACTIVE. */
@@ -148,5 +151,28 @@ typedef struct ecsfs__svc_tasks {
  * free l->v. */
 void ecsfs__service_collect(ecsfs_services *sv, const char *cluster, const char *name,
 			    ecsfs__svc_tasks *l);
+
+/* ---- deployment strategies (model/service_strategy.c) ---- */
+
+#define ECSFS__HOOKS_MAX 10 /* lifecycleHooks of one service */
+extern const ecsfs_shape ecsfs__svc_linear_shape, ecsfs__svc_canary_shape;
+extern const ecsfs_shape ecsfs__svc_hook_shape, ecsfs__svc_advanced_shape;
+extern const char *const ecsfs__svc_strategies[], *const ecsfs__svc_stages[];
+/* The rules between strategy, loadBalancers and advancedConfiguration (a
+ * hook of the CreateService shape). */
+int ecsfs__svc_strategy_rules(ecsfs_shape_ctx *c, const json_t *doc);
+/* The listener rules advancedConfiguration names, against the load
+ * balancers that exist: InvalidParameter -EINVAL naming the field. */
+int ecsfs__service_check_strategy_store(ecsfs_store *s, const json_t *spec, ecsfs_err *err);
+/* The load balancer a listener-rule ARN names: 0, or -EINVAL. */
+int ecsfs__rule_lb_name(const char *arn, char lb[ECSFS_ELB_NAME_MAX + 1]);
+/* deploymentConfiguration.strategy, "ROLLING" when absent. */
+const char *ecsfs__service_strategy(json_t *state);
+/* Its numbers with ECS's defaults; percentages in tenths. */
+typedef struct ecsfs__strategy_conf {
+	long long bake_min, step_bake_min, canary_bake_min;
+	int step_tenths, canary_tenths;
+} ecsfs__strategy_conf;
+void ecsfs__service_strategy_conf(json_t *state, ecsfs__strategy_conf *out);
 
 #endif

@@ -57,6 +57,8 @@ static int same_names(ecsfs_shape_ctx *c, const json_t *doc)
 		return ecsfs_shape_fail(c, "'%s' is not this directory's cluster %s",
 					ecsfs_shape_shown(c, cl), n->cluster);
 	}
+	if (ecsfs__svc_strategy_rules(c, doc) < 0)
+		return -EINVAL;
 	return ecsfs_place_check_request(doc, NULL, c->err);
 }
 
@@ -74,9 +76,11 @@ static const ecsfs_field deployment_fields[] = {
     ECSFS_INT("minimumHealthyPercent", 0, 0, 100),
     ECSFS_OBJ("deploymentCircuitBreaker", 0, breaker_shape),
     {.name = "alarms", .type = ECSFS_JSON_OBJECT, .flags = ECSFS_F_KEPT},
-    ECSFS_STR("strategy", ECSFS_F_KEPT),
-    ECSFS_INT("bakeTimeInMinutes", ECSFS_F_KEPT, 0, 1440),
-    ECSFS_ARR("lifecycleHooks", ECSFS_F_KEPT, NULL, 0),
+    ECSFS_STR_OF("strategy", 0, ecsfs__svc_strategies),
+    ECSFS_INT("bakeTimeInMinutes", 0, 0, 1440),
+    ECSFS_OBJ("linearConfiguration", 0, ecsfs__svc_linear_shape),
+    ECSFS_OBJ("canaryConfiguration", 0, ecsfs__svc_canary_shape),
+    ECSFS_OBJS("lifecycleHooks", 0, ecsfs__svc_hook_shape, ECSFS__HOOKS_MAX),
 };
 static const ecsfs_shape deployment_shape = ECSFS_SHAPE(deployment_fields);
 
@@ -85,6 +89,7 @@ static const ecsfs_field lb_fields[] = {
     ECSFS_STR("loadBalancerName", ECSFS_F_KEPT),
     ECSFS_STR("containerName", ECSFS_F_REQUIRED | ECSFS_F_NONEMPTY),
     ECSFS_INT("containerPort", ECSFS_F_REQUIRED, 1, 65535),
+    ECSFS_OBJ("advancedConfiguration", 0, ecsfs__svc_advanced_shape),
 };
 static const ecsfs_shape lb_shape = ECSFS_SHAPE(lb_fields);
 

@@ -198,4 +198,24 @@ int ecsfs_service_status(ecsfs_services *sv, const char *cluster, const char *na
 int ecsfs_service_tasks(ecsfs_services *sv, const char *cluster, const char *name,
 			ecsfs_service_name_cb cb, void *data);
 
+/* ---- deployment strategies (BLUE_GREEN, CANARY, LINEAR) ---- */
+
+/* The length of a minute of bake times in ms (tests shorten it; 0 or
+ * unset: 60000). */
+void ecsfs_services_set_bake_minute(ecsfs_services *sv, long ms);
+/*
+ * A write to clusters/<c>/services/<s>/rollback: the deployment in progress
+ * goes back. A strategy deployment puts all traffic back on the old tasks
+ * at once and stops the new ones; a rolling one rolls back to the last
+ * COMPLETED revision. InvalidParameter -EINVAL when nothing is in progress
+ * to go back from; ClusterNotFound, ServiceNotFound, ServiceNotActive.
+ */
+int ecsfs_service_rollback(ecsfs_services *sv, const char *cluster, const char *name,
+			   ecsfs_err *err);
+/* clusters/<c>/services/<s>/deployment: "key: value" lines of the primary
+ * deployment: strategy, lifecycle stage, the traffic split on each rule
+ * now, the time left in the bake, the hooks. -ENOENT: no such service. */
+int ecsfs_service_deployment_text(ecsfs_services *sv, const char *cluster, const char *name,
+				  ecsfs_buf *out);
+
 #endif
