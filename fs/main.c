@@ -62,6 +62,7 @@ static const char usage_text[] =
     "  --metrics-interval S seconds between stats samples (default 10)\n"
     "  --instance-lost-after S  seconds an instance's engine may not answer before its tasks\n"
     "                       are stopped and placed elsewhere (default 60)\n"
+    "  --bake-minute-ms MS  the minute of deployment bake times, for tests (default 60000)\n"
     "  -V, --version        print the version\n"
     "  -h, --help           print this summary\n";
 
@@ -74,6 +75,7 @@ struct options {
 	const char *api;	 /* ADDR:PORT, or NULL for off */
 	bool api_noauth;	 /* --api-auth none */
 	long schedule_minute_ms; /* --schedule-minute-ms (tests): 0 is a real minute */
+	long bake_minute_ms;	 /* --bake-minute-ms (tests): 0 is a real minute */
 	int metrics_interval;	 /* --metrics-interval S */
 	int lost_after;		 /* --instance-lost-after S */
 	ecsfs_buf mount_opts;
@@ -112,6 +114,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	    {"api", required_argument, NULL, 'P'},
 	    {"api-auth", required_argument, NULL, 'U'},
 	    {"schedule-minute-ms", required_argument, NULL, 'M'},
+	    {"bake-minute-ms", required_argument, NULL, 'B'},
 	    {"metrics-interval", required_argument, NULL, 'I'},
 	    {"instance-lost-after", required_argument, NULL, 'L'},
 	    {NULL, 0, NULL, 0},
@@ -146,6 +149,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if ((o->schedule_minute_ms = atol(optarg)) < 1 ||
 			    o->schedule_minute_ms > 60000) {
 				fprintf(stderr, "ecsfs: --schedule-minute-ms takes 1..60000\n");
+				return -1;
+			}
+			break;
+		case 'B':
+			if ((o->bake_minute_ms = atol(optarg)) < 1 || o->bake_minute_ms > 60000) {
+				fprintf(stderr, "ecsfs: --bake-minute-ms takes 1..60000\n");
 				return -1;
 			}
 			break;
@@ -589,6 +598,7 @@ static int serve(struct daemon *d, const struct options *o, int lock_fd)
 	else {
 		ecsfs_services_set_change_cb(d->fs.services, ecsfs__services_changed, &d->fs);
 		ecsfs_services_set_lb(d->fs.services, d->fs.lb);
+		ecsfs_services_set_bake_minute(d->fs.services, o->bake_minute_ms);
 	}
 	ecsfs__schedules_start(&d->fs, &d->loop, o->schedule_minute_ms);
 	ecsfs__metrics_start(&d->fs, &d->loop, o->metrics_interval);

@@ -82,7 +82,8 @@ static int service_exists(ecsfs__fs *fs, const ecsfs__match *m)
 static int service_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)
 {
 	static const char *const files[] = {"desired_count", "task_definition", "redeploy",
-					    "service.json",  "status",		"events"};
+					    "service.json",  "status",		"events",
+					    "deployment",    "rollback"};
 	ecsfs__dirlist_add_files(out, files, sizeof(files) / sizeof(files[0]));
 	ecsfs__dirlist_add(out, "tasks", S_IFDIR);
 	ecsfs__metrics_dir(fs, out);
@@ -231,6 +232,17 @@ static int redeploy_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data
 	return ecsfs_service_redeploy(fs->services, m->cap[0], m->cap[1], err);
 }
 
+static int rollback_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
+			  const ecsfs_file_meta *meta, ecsfs_err *err)
+{
+	return ecsfs_service_rollback(fs->services, m->cap[0], m->cap[1], err);
+}
+
+static int deployment_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
+{
+	return ecsfs_service_deployment_text(fs->services, m->cap[0], m->cap[1], out);
+}
+
 static int describe_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 {
 	json_t *o;
@@ -340,6 +352,18 @@ const ecsfs__route ecsfs__routes_service[] = {
      .exists = service_exists,
      .getattr = zero_size,
      .apply = redeploy_apply},
+    {.pattern = "/clusters/*/services/*/rollback",
+     .type = S_IFREG,
+     .perm = 0200,
+     .exists = service_exists,
+     .getattr = zero_size,
+     .apply = rollback_apply},
+    {.pattern = "/clusters/*/services/*/deployment",
+     .type = S_IFREG,
+     .perm = 0444,
+     .flags = ECSFS__R_GENERATED,
+     .exists = service_exists,
+     .read = deployment_read},
     {.pattern = "/clusters/*/services/*/service.json",
      .type = S_IFREG,
      .perm = 0444,

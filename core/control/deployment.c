@@ -54,6 +54,7 @@ static void start_deployment(ecsfs__look *k, const char *family, int64_t rev, bo
 		      rollback);
 	json_array_insert_new(deps, 0, d);
 	k->p = d;
+	ecsfs__strategy_begin(k, d, rollback);
 	ecsfs__service_history(k->state, d);
 	json_object_set_new(k->state, "steady", json_false());
 	json_object_del(k->state, "waiting");
@@ -164,6 +165,9 @@ void ecsfs__trip_breaker(ecsfs__look *k)
 			     ecsfs__dstr(p, "id"), failed, threshold);
 	snprintf(blocked, sizeof(blocked), "%s:%lld", ecsfs__dstr(p, "family"), drev(p));
 	json_object_set_new(k->state, "blocked", json_string(blocked));
+	/* the old tasks of a strategy still serve: going back costs nothing */
+	if (ecsfs__strategy_roll_back(k, "the circuit breaker tripped: tasks failed to start"))
+		return;
 	done = json_object_get(k->state, "completed");
 	if (ecsfs__service_breaker(k->state, "rollback") && done)
 		roll_back(k, done);
@@ -197,9 +201,28 @@ void ecsfs__throttle_failures(ecsfs__look *k)
 		json_object_set_new(k->state, "failedSeen", json_integer(failed_now));
 }
 
+void ecsfs__deploy_roll_back(ecsfs__look *k, const char *reason)
+{
+	json_t *done = json_object_get(k->state, "completed"), *p = k->p;
+	char blocked[300];
+
+	if (!rollout_is(p, "IN_PROGRESS") || !done ||
+	    (strcmp(ecsfs__dstr(done, "family"), ecsfs__dstr(p, "family")) == 0 &&
+	     drev(done) == drev(p)))
+		return;
+	json_object_set_new(p, "rollout", json_string("FAILED"));
+	json_object_set_new(p, "reason", json_sprintf("Rolled back: %s.", reason));
+	json_object_set_new(p, "rollbackReason", json_string(reason));
+	json_object_set_new(p, "updated", json_integer(k->now));
+	ecsfs__service_history(k->state, p);
+	snprintf(blocked, sizeof(blocked), "%s:%lld", ecsfs__dstr(p, "family"), drev(p));
+	json_object_set_new(k->state, "blocked", json_string(blocked));
+	roll_back(k, done);
+}
+
 bool ecsfs__may_launch(const ecsfs__look *k)
 {
-	return k->p && !rollout_is(k->p, "FAILED") &&
+	return k->p && !rollout_is(k->p, "FAILED") && ecsfs__strategy_may_launch(k) &&
 	       k->now >= json_integer_value(json_object_get(k->state, "launchAfter"));
 }
 

@@ -280,6 +280,7 @@ static void apply(ecsfs_lb *lb)
 		goto out;
 	}
 	if (!lb->state_dir || (lb->nlb == 0 && !lb->hap && !lb->stale)) {
+		lb->dirty = false;
 		ecsfs_hap_config_free(c); /* nothing to serve: no HAProxy needed */
 		goto out;
 	}
@@ -438,6 +439,11 @@ void ecsfs_lb_kick(ecsfs_lb *lb)
 		return;
 	lb->dirty = true;
 	look_soon(lb);
+}
+
+bool ecsfs_lb_settled(ecsfs_lb *lb)
+{
+	return !lb || (!lb->dirty && lb->applying == 0);
 }
 
 void ecsfs_lb_set_change_cb(ecsfs_lb *lb, void (*cb)(void *data), void *data)

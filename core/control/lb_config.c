@@ -205,12 +205,21 @@ static const char **values_of(const json_t *list)
 	return v;
 }
 
-static void add_rule(build *b, const char *fe, const char *proto, const json_t *rule)
+/* The rule's own action, or the split a deployment put on it. */
+static const json_t *rule_action(build *b, const json_t *action, const char *arn, json_t **over)
+{
+	*over = ecsfs__lb_traffic_action(b->lb->store, arn);
+	return *over ? *over : action;
+}
+
+static void add_rule(build *b, const char *fe, const char *proto, const json_t *rule,
+		     const char *arn)
 {
 	const json_t *conds = json_object_get(rule, "Conditions"), *c;
 	size_t n = json_array_size(conds), i;
 	ecsfs_hap_cond cv[8];
 	const char **vals[8] = {0};
+	json_t *over;
 	ecsfs_err e = ECSFS_ERR_INIT;
 	xaction x;
 
@@ -228,9 +237,12 @@ static void add_rule(build *b, const char *fe, const char *proto, const json_t *
 		    .values = vals[i],
 		};
 	}
-	action_of(b, json_array_get(json_object_get(rule, "Actions"), 0), proto, &x);
+	action_of(b,
+		  rule_action(b, json_array_get(json_object_get(rule, "Actions"), 0), arn, &over),
+		  proto, &x);
 	ecsfs_hap_config_add_rule(b->c, fe, cv, n, &x.a, &e);
 	xaction_release(&x);
+	json_decref(over);
 	for (i = 0; i < n; i++)
 		free(vals[i]);
 	ecsfs_err_release(&e);
@@ -240,12 +252,13 @@ static void add_rule(build *b, const char *fe, const char *proto, const json_t *
 
 static void add_listener(build *b, const char *lb, const json_t *eff, const json_t *l)
 {
-	ecsfs_buf fe = ECSFS_BUF_INIT;
+	ecsfs_buf fe = ECSFS_BUF_INIT, arn = ECSFS_BUF_INIT;
 	ecsfs_err e = ECSFS_ERR_INIT;
 	const char *proto = str(l, "Protocol");
+	bool net = strcmp(str(eff, "Type"), "network") == 0;
 	int port = num(l, "Port");
 	size_t i;
-	json_t *rule;
+	json_t *rule, *over;
 	xaction x;
 
 	ecsfs__lb_frontend_name(lb, port, &fe);
@@ -253,14 +266,24 @@ static void add_listener(build *b, const char *lb, const json_t *eff, const json
 		b->c, fe.data, ecsfs_loadbalancer_bind_addr(eff), port,
 		strcmp(proto, "TCP") == 0 ? ECSFS_HAP_TCP : ECSFS_HAP_HTTP, &e) == 0) {
 		json_object_set_new(b->lb->frontends, fe.data, json_pack("[s, i]", lb, port));
-		json_array_foreach(json_object_get(l, "Rules"), i, rule)
-			add_rule(b, fe.data, proto, rule);
-		action_of(b, json_array_get(json_object_get(l, "DefaultActions"), 0), proto, &x);
+		json_array_foreach(json_object_get(l, "Rules"), i, rule) {
+			ecsfs_buf_reset(&arn);
+			ecsfs_rule_arn(lb, net, port, num(rule, "Priority"), &arn);
+			add_rule(b, fe.data, proto, rule, arn.data);
+		}
+		ecsfs_buf_reset(&arn);
+		ecsfs_rule_arn(lb, net, port, 0, &arn);
+		action_of(b,
+			  rule_action(b, json_array_get(json_object_get(l, "DefaultActions"), 0),
+				      arn.data, &over),
+			  proto, &x);
 		ecsfs_err_reset(&e);
 		ecsfs_hap_config_set_default(b->c, fe.data, &x.a, &e);
 		xaction_release(&x);
+		json_decref(over);
 	}
 	ecsfs_buf_release(&fe);
+	ecsfs_buf_release(&arn);
 	ecsfs_err_release(&e);
 }
 

@@ -78,4 +78,10 @@ void ecsfs__lb_listener_faults(ecsfs_lb *lb);
 ecsfs__target *ecsfs__lb_find(ecsfs_lb *lb, const char *group, const char *task);
 void ecsfs__lb_changed(ecsfs_lb *lb);
 
+/* lb_traffic.c: the split a deployment strategy put on rule `rule_arn`,
+ * as an effective forward action (caller decrefs), or NULL; and the same
+ * applied to describe-rules' {"Rules": [...]} in place. */
+json_t *ecsfs__lb_traffic_action(ecsfs_store *s, const char *rule_arn);
+void ecsfs__lb_traffic_describe(ecsfs_store *s, json_t *rules);
+
 #endif

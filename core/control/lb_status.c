@@ -174,6 +174,7 @@ int ecsfs_lb_rules_json(ecsfs_lb *lb, const char *name, ecsfs_buf *out)
 	json_t *d;
 	int r = ecsfs_loadbalancer_rules(lb->store, name, &d, NULL);
 	if (r == 0) {
+		ecsfs__lb_traffic_describe(lb->store, d);
 		ecsfs_json_pretty(d, out);
 		json_decref(d);
 	}

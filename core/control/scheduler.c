@@ -308,7 +308,7 @@ static void start_missing(ecsfs__look *k)
 
 	if (want <= 0 || !ecsfs__may_launch(k) || k->group_missing)
 		return;
-	if (want > room)
+	if (want > room && !ecsfs__strategy_holds(k)) /* strategies start the new at full count */
 		want = room;
 	if (want > 0)
 		k->started = start_tasks(k, want);
@@ -457,8 +457,10 @@ static bool look_at(ecsfs_services *sv, const char *cluster, const char *name)
 		ecsfs__throttle_failures(&k);
 		start_missing(&k);
 		ecsfs__lb_retire_unhealthy(&k);
-		retire_old(&k);
+		if (!ecsfs__strategy_holds(&k)) /* a strategy keeps the old tasks to its clean-up */
+			retire_old(&k);
 		ecsfs__lb_register(&k);
+		ecsfs__strategy_advance(&k);
 		ecsfs__prune_deployments(&k);
 		ecsfs__settle(&k);
 		if (finish_delete(&k)) {

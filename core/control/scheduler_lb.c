@@ -40,9 +40,16 @@ static size_t lb_count(const ecsfs__look *k)
 	return n > LB_MAX ? LB_MAX : n;
 }
 
-static ecsfs_target_state target_of(const ecsfs__look *k, size_t i, const char *task)
+/* The group of load balancer i a task is in: its deployment's (a
+ * strategy's new tasks are in the group that does not serve production). */
+static const char *task_ref(const ecsfs__look *k, size_t i, const ecsfs__svc_task *t)
 {
-	return ecsfs_lb_target_state(k->sv->lb, lb_ref(k, i), task);
+	return ecsfs__strategy_group(k, i, t->started_by);
+}
+
+static ecsfs_target_state target_of(const ecsfs__look *k, size_t i, const ecsfs__svc_task *t)
+{
+	return ecsfs_lb_target_state(k->sv->lb, task_ref(k, i, t), t->id);
 }
 
 /* "(target-group arn:aws:elasticloadbalancing:...)" as events name it. */
@@ -97,9 +104,16 @@ static void check_groups(ecsfs__look *k)
 	const char *said = json_string_value(json_object_get(k->state, "waitingGroup"));
 	ecsfs_err err = ECSFS_ERR_INIT;
 
-	for (size_t i = 0; i < lb_count(k) && !k->group_missing; i++)
+	for (size_t i = 0; i < lb_count(k) && !k->group_missing; i++) {
+		json_t *adv =
+		    json_object_get(json_array_get(lbs_of(k), i), "advancedConfiguration");
+		const char *alt =
+		    json_string_value(json_object_get(adv, "alternateTargetGroupArn"));
 		if (ecsfs_lb_group_exists(k->sv->lb, lb_ref(k, i), &err) < 0)
 			k->group_missing = lb_ref(k, i);
+		else if (alt && ecsfs_lb_group_exists(k->sv->lb, alt, &err) < 0)
+			k->group_missing = alt;
+	}
 	ecsfs_err_release(&err);
 	if (!k->group_missing) {
 		json_object_del(k->state, "waitingGroup");
@@ -120,12 +134,12 @@ static void check_groups(ecsfs__look *k)
 static void observe_targets(ecsfs__look *k, ecsfs__svc_task *t, int64_t grace)
 {
 	for (size_t i = 0; i < lb_count(k); i++) {
-		ecsfs_target_state st = target_of(k, i, t->id);
+		ecsfs_target_state st = target_of(k, i, t);
 		if (st != ECSFS_TARGET_HEALTHY && st != ECSFS_TARGET_UNUSED)
 			t->healthy = false;
 		if (st == ECSFS_TARGET_UNHEALTHY && k->now - t->started_ns >= grace &&
 		    !t->elb_unhealthy)
-			t->elb_unhealthy = lb_ref(k, i);
+			t->elb_unhealthy = task_ref(k, i, t);
 	}
 }
 
@@ -161,8 +175,8 @@ static bool drain(ecsfs__look *k, ecsfs__svc_task *t)
 	bool gone = true;
 
 	for (size_t i = 0; i < lb_count(k); i++) {
-		ecsfs_lb_deregister(k->sv->lb, lb_ref(k, i), t->id, &err);
-		gone = gone && target_of(k, i, t->id) == ECSFS_TARGET_NONE;
+		ecsfs_lb_deregister(k->sv->lb, task_ref(k, i, t), t->id, &err);
+		gone = gone && target_of(k, i, t) == ECSFS_TARGET_NONE;
 	}
 	ecsfs_err_release(&err);
 	return gone;
@@ -249,10 +263,10 @@ void ecsfs__lb_forget_stopped(ecsfs__look *k)
 		if (t->live)
 			continue;
 		for (size_t j = 0; j < lb_count(k); j++) {
-			ecsfs_target_state st = target_of(k, j, t->id);
+			ecsfs_target_state st = target_of(k, j, t);
 			if (st == ECSFS_TARGET_NONE || st == ECSFS_TARGET_DRAINING)
 				continue;
-			if (ecsfs_lb_deregister(k->sv->lb, lb_ref(k, j), t->id, &err) == 0)
+			if (ecsfs_lb_deregister(k->sv->lb, task_ref(k, j, t), t->id, &err) == 0)
 				dereg[j]++;
 		}
 	}
@@ -319,7 +333,7 @@ static bool register_one(ecsfs__look *k, ecsfs__svc_task *t, size_t i)
 	json_t *lb = json_array_get(lbs_of(k), i);
 	const char *ctr = json_string_value(json_object_get(lb, "containerName"));
 	int cport = (int)json_integer_value(json_object_get(lb, "containerPort")), port;
-	ecsfs_target_state st = target_of(k, i, t->id);
+	ecsfs_target_state st = target_of(k, i, t);
 	ecsfs_err err = ECSFS_ERR_INIT;
 	char addr[64];
 	int r = -1;
@@ -327,8 +341,8 @@ static bool register_one(ecsfs__look *k, ecsfs__svc_task *t, size_t i)
 	/* a draining target is on its way out; registering it would undo that */
 	if (st != ECSFS_TARGET_DRAINING &&
 	    ecsfs_tasks_target(k->sv->tasks, k->cluster, t->id, ctr, cport, addr, &port) == 0)
-		r = ecsfs_lb_register(k->sv->lb, lb_ref(k, i), k->cluster, k->name, t->id, addr,
-				      port, &err);
+		r = ecsfs_lb_register(k->sv->lb, task_ref(k, i, t), k->cluster, k->name, t->id,
+				      addr, port, &err);
 	ecsfs_err_release(&err);
 	return r == 0 && st == ECSFS_TARGET_NONE;
 }

@@ -93,4 +93,34 @@ void ecsfs__lb_retire_unhealthy(ecsfs__look *k);
 /* Tasks whose containers run are registered in every target group. */
 void ecsfs__lb_register(ecsfs__look *k);
 
+/* ---- deployment strategies (strategy.c, strategy_hook.c) ---- */
+
+/* A new deployment `d` (the primary now): with BLUE_GREEN, CANARY or
+ * LINEAR and old tasks to shift traffic from, it gets its strategy state
+ * and the target groups its tasks go to; the deployments before keep
+ * theirs. Nothing for a service without advancedConfiguration. */
+void ecsfs__strategy_begin(ecsfs__look *k, json_t *d, bool rollback);
+/* The target group of load balancer i that tasks of deployment
+ * `started_by` are registered in. */
+const char *ecsfs__strategy_group(const ecsfs__look *k, size_t i, const char *started_by);
+/* A strategy deployment is under way: the old tasks stay (retire_old waits)
+ * and the new ones start at full count, past maximumPercent. */
+bool ecsfs__strategy_holds(const ecsfs__look *k);
+/* False while the PRE_SCALE_UP hooks run. */
+bool ecsfs__strategy_may_launch(const ecsfs__look *k);
+/* Walk the primary's stages, roll back when asked or failing, and write
+ * the traffic split the state stands for. */
+void ecsfs__strategy_advance(ecsfs__look *k);
+/* Write the split rows that differ from the state's (and kick the LB). */
+void ecsfs__strategy_traffic(ecsfs__look *k);
+/* Roll a strategy deployment back (`reason` for events and
+ * rolloutStateReason); false when the primary is none. */
+bool ecsfs__strategy_roll_back(ecsfs__look *k, const char *reason);
+/* The hooks of `stage` of strategy state `st`: 0 all done (or none),
+ * 1 still running, -1 one failed (why says which). */
+int ecsfs__strategy_hooks(ecsfs__look *k, json_t *st, const char *stage, ecsfs_buf *why);
+/* A rolling deployment in progress rolled back to the last COMPLETED one
+ * (deployment.c). */
+void ecsfs__deploy_roll_back(ecsfs__look *k, const char *reason);
+
 #endif

@@ -211,6 +211,14 @@ static const char *const migrations[] = {
     "  doc TEXT,"
     "  PRIMARY KEY (cluster, name)"
     ") WITHOUT ROWID;",
+    /* 14: the traffic split a service's deployment strategy puts on a
+     * listener rule (core/control/strategy.c writes it, the load-balancer
+     * controller applies it on top of the rule of the spec) */
+    "CREATE TABLE IF NOT EXISTS lb_traffic ("
+    "  rule TEXT PRIMARY KEY,"
+    "  owner TEXT NOT NULL,"
+    "  forward TEXT NOT NULL"
+    ") WITHOUT ROWID;",
 };
 
 int ecsfs_store_schema_version(void)

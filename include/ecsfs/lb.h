@@ -64,6 +64,10 @@ int ecsfs_lb_register(ecsfs_lb *lb, const char *ref, const char *cluster, const 
 int ecsfs_lb_deregister(ecsfs_lb *lb, const char *ref, const char *task, ecsfs_err *err);
 /* The task's target in group `ref`; NONE when it is not (or no longer) registered. */
 ecsfs_target_state ecsfs_lb_target_state(ecsfs_lb *lb, const char *ref, const char *task);
+/* Has the data plane been given every change made so far (nothing dirty,
+ * no apply under way; a failed apply counts as given)? A deployment
+ * strategy waits for it before it counts a traffic shift as done. */
+bool ecsfs_lb_settled(ecsfs_lb *lb);
 /* Told when a target's state changes (the scheduler looks again). */
 void ecsfs_lb_set_change_cb(ecsfs_lb *lb, void (*cb)(void *data), void *data);
 

@@ -428,4 +428,14 @@ int ecsfs_store_instance_list_all(ecsfs_store *s, ecsfs_store_name_cb cb, void *
  * (rolled-back ones too): when it has not moved, no row has changed. */
 uint64_t ecsfs_store_changes(ecsfs_store *s);
 
+/* ---- traffic splits on listener rules (core/store/store_traffic.c; the
+ * strategy engine core/control/strategy.c owns what they mean) ---- */
+
+/* Put (forward non-NULL: the JSON of ForwardConfig.TargetGroups) or drop
+ * the split on rule `rule` (its ARN), owned by `owner` ("cluster/service"). */
+int ecsfs_store_traffic_put(ecsfs_store *s, const char *rule, const char *owner,
+			    const char *forward);
+/* The split on a rule: 0 and *forward, -ENOENT when there is none. */
+int ecsfs_store_traffic_get(ecsfs_store *s, const char *rule, ecsfs_buf *forward);
+
 #endif

@@ -120,6 +120,18 @@ ecsfs_target_state ecsfs_lb_target_state(ecsfs_lb *lb, const char *ref, const ch
 	return t ? t->state : ECSFS_TARGET_NONE;
 }
 
+/* A strategy's traffic split changed (nothing to hand to a data plane here). */
+void ecsfs_lb_kick(ecsfs_lb *lb)
+{
+	(void)lb;
+}
+
+bool ecsfs_lb_settled(ecsfs_lb *lb)
+{
+	(void)lb;
+	return true;
+}
+
 void ecsfs_lb_set_change_cb(ecsfs_lb *lb, void (*cb)(void *data), void *data)
 {
 	lb->cb = cb;
