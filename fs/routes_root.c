@@ -49,6 +49,8 @@ static const char readme_text[] =
     "      desired_count               rw  \"3\", a write scales it\n"
     "      task_definition             rw  \"web\" (follow) or \"web:4\", a write deploys\n"
     "      redeploy                    wo  a new deployment of the same revision\n"
+    "      rollback                    wo  the deployment in progress goes back\n"
+    "      deployment                  ro  strategy, stage, traffic split, bake time left\n"
     "      service.json status events  ro  describe-services shape, key: value, events\n"
     "      tasks/<id>                  links to ../../../tasks/<id>\n"
     "    tasks/<id>/                   task.json, status, stop (wo), logs,\n"

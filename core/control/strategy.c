@@ -62,12 +62,14 @@ static json_t *adv_of(const ecsfs__look *k, size_t i)
 	return json_object_get(json_array_get(lbs_of(k), i), "advancedConfiguration");
 }
 
-/* The group that serves production for load balancer i now. */
+/* The group that serves production for load balancer i now (the groups
+ * swap roles only while it has an alternate). */
 static const char *prod_group(const ecsfs__look *k, size_t i)
 {
 	const char *swapped =
 	    json_string_value(json_array_get(json_object_get(k->state, "productionGroups"), i));
-	return swapped ?: sstr(json_array_get(lbs_of(k), i), "targetGroupArn");
+	return swapped && adv_of(k, i) ? swapped
+				       : sstr(json_array_get(lbs_of(k), i), "targetGroupArn");
 }
 
 static bool same_group(const char *a, const char *b)
@@ -117,8 +119,7 @@ const char *ecsfs__strategy_group(const ecsfs__look *k, size_t i, const char *st
 	json_t *d;
 	size_t j;
 
-	if (!adv_of(k, i))
-		return sstr(json_array_get(lbs_of(k), i), "targetGroupArn");
+	/* a task stays in the group it was registered in */
 	json_array_foreach(json_object_get(k->state, "deployments"), j, d) {
 		const char *g;
 		if (strcmp(ecsfs__dstr(d, "id"), started_by) != 0)
@@ -214,6 +215,7 @@ static void want_rules(ecsfs__look *k, json_t *want)
 	json_t *st = in_progress(k);
 	int prod = st ? (int)json_integer_value(json_object_get(st, "percent")) : 0;
 	int test = 0;
+	bool live = false;
 
 	if (st) {
 		const char *stage = sstr(st, "stage");
@@ -223,10 +225,13 @@ static void want_rules(ecsfs__look *k, json_t *want)
 		if (strcmp(stage, "TEST_TRAFFIC_SHIFT") == 0)
 			test = 1000;
 	}
+	for (size_t i = 0; i < k->l.n; i++)
+		live = live || k->l.v[i].live;
 	for (size_t i = 0; i < json_array_size(lbs_of(k)); i++) {
 		json_t *adv = adv_of(k, i);
 		const char *blue = prod_group(k, i), *green = other_group(k, i, blue);
-		if (!adv || k->draining)
+		/* a service being deleted keeps its split until its tasks are gone */
+		if (!adv || (k->draining && !live))
 			continue;
 		json_object_set_new(want, sstr(adv, "productionListenerRule"),
 				    forward(blue, green, prod));

@@ -308,6 +308,10 @@ left=$(dkey bake_left_s)
 ok $([ "${left:-0}" -gt 10 ] && [ "${left:-99}" -le 60 ] && echo 0 || echo 1) \
 	"one bake minute is 60 s ($left s left)"
 before="$(dkey stage) $(dkey production)"
+# (the split is in the state before HAProxy has it: wait until v6 answers)
+v6_answers() { [ "$(share "$URL" 20 v6)" -gt 0 ]; }
+wait_for 30 v6_answers
+ok $? "HAProxy sends the canary its share"
 kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 DAEMON_PID=

@@ -4,7 +4,8 @@
  * test says which groups exist and moves targets between states): tasks
  * are registered once they run, count as healthy only with healthy
  * targets, are drained before they stop, and are replaced when a target
- * fails its health checks.
+ * fails its health checks; deployment strategies move them between two
+ * groups and put their split on a rule.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -462,6 +463,105 @@ static void check_restart_and_delete(void)
 	is_int(ecsfs_service_exists(s, "prod", "web"), -ENOENT, "and the service is gone");
 }
 
+/* ---- deployment strategies: the split, the stages, a rollback ---- */
+
+#define RULE                                                                           \
+	"arn:aws:elasticloadbalancing:us-east-1:000000000000:listener-rule/app/front/" \
+	"0123456789abcdef/0123456789abcdef/0123456789abcdef"
+
+static int put_strategy(const char *conf)
+{
+	char doc[1024];
+	snprintf(doc, sizeof(doc),
+		 "{\"taskDefinition\":\"sg\",\"desiredCount\":2,\"deploymentConfiguration\":{%s},"
+		 "\"loadBalancers\":[{\"targetGroupArn\":\"blue\",\"containerName\":\"app\","
+		 "\"containerPort\":8080,\"advancedConfiguration\":{\"alternateTargetGroupArn\":"
+		 "\"green\",\"productionListenerRule\":\"" RULE "\"}}]}",
+		 conf);
+	return put("sg", doc);
+}
+
+/* Does the split on the rule hold `text`? */
+static bool split_has(const char *text)
+{
+	ecsfs_buf b = ECSFS_BUF_INIT;
+	bool r = ecsfs_store_traffic_get(s, RULE, &b) == 0 && strstr(b.data, text);
+	ecsfs_buf_release(&b);
+	return r;
+}
+
+static bool deployment_has(const char *text)
+{
+	ecsfs_buf b = ECSFS_BUF_INIT;
+	bool r = ecsfs_service_deployment_text(sv, "prod", "sg", &b) == 0 && strstr(b.data, text);
+	ecsfs_buf_release(&b);
+	return r;
+}
+
+static void check_blue_green(void)
+{
+	snprintf(fake.groups[fake.ngroups++], 33, "blue");
+	snprintf(fake.groups[fake.ngroups++], 33, "green");
+	reg("sg", web_def(64));
+	is_int(put_strategy("\"strategy\":\"BLUE_GREEN\",\"bakeTimeInMinutes\":0"), 0,
+	       "a BLUE_GREEN service (%s)", err.msg.data);
+	settle();
+	is_int(count_in("blue", ECSFS_TARGET_INITIAL), 2, "the first deployment goes to blue");
+	move_all("blue", ECSFS_TARGET_INITIAL, ECSFS_TARGET_HEALTHY);
+	settle();
+	ok(split_has("{\"TargetGroupArn\":\"blue\",\"Weight\":100}"),
+	   "the production rule forwards all to blue");
+	reg("sg", web_def(96));
+	settle();
+	is_int(count_in("green", ECSFS_TARGET_INITIAL), 2, "sg:2 starts 2 tasks in green");
+	is_int(count_in("blue", ECSFS_TARGET_HEALTHY), 2, "blue keeps its 2");
+	ok(deployment_has("stage: SCALE_UP"), "stage SCALE_UP while they are initial");
+	move_all("green", ECSFS_TARGET_INITIAL, ECSFS_TARGET_HEALTHY);
+	settle();
+	ok(split_has("{\"TargetGroupArn\":\"green\",\"Weight\":100}"), "then all to green");
+	is_int(count_in("blue", ECSFS_TARGET_DRAINING), 2, "after the bake blue drains");
+	move_all("blue", ECSFS_TARGET_DRAINING, ECSFS_TARGET_NONE);
+	settle();
+	ok(status_has("sg", "PRIMARY sg:2 COMPLETED"), "the deployment COMPLETED");
+	ok(events_have("sg", "lifecycle stage POST_PRODUCTION_TRAFFIC_SHIFT"),
+	   "events name stages");
+}
+
+static void check_canary_rollback(void)
+{
+	is_int(put_strategy("\"strategy\":\"CANARY\",\"canaryConfiguration\":{\"canaryPercent\":"
+			    "10,\"canaryBakeTimeInMinutes\":600}"),
+	       0, "CANARY 10 %% for 600 minutes");
+	is_int(ecsfs_service_rollback(sv, "prod", "sg", &err), -EINVAL,
+	       "rollback with nothing in progress: EINVAL");
+	reg("sg", web_def(128));
+	settle();
+	is_int(count_in("blue", ECSFS_TARGET_INITIAL), 2, "the groups swapped: sg:3 is in blue");
+	move_all("blue", ECSFS_TARGET_INITIAL, ECSFS_TARGET_HEALTHY);
+	settle();
+	ok(deployment_has("production: green 90% blue 10%"), "the canary has 10 %%");
+	ok(deployment_has("bake_left_s: "), "and a bake to wait");
+	is_int(
+	    put_strategy("\"strategy\":\"LINEAR\",\"linearConfiguration\":{\"stepPercent\":101}"),
+	    -EINVAL, "stepPercent 101: EINVAL");
+	ok(strstr(err.msg.data, "linearConfiguration.stepPercent") != NULL, "naming it (%s)",
+	   err.msg.data);
+	ok(deployment_has("production: green 90% blue 10%"), "the canary carries on");
+	is_int(ecsfs_service_rollback(sv, "prod", "sg", &err), 0, "a rollback is asked for");
+	settle();
+	ok(split_has("{\"TargetGroupArn\":\"green\",\"Weight\":100}"), "all back on green");
+	is_int(count_in("blue", ECSFS_TARGET_DRAINING), 2, "the canary's targets drain");
+	ok(status_has("sg", "PRIMARY sg:2"), "sg:2 is PRIMARY again");
+	ok(events_have("sg", "rolled back at PRODUCTION_TRAFFIC_SHIFT"), "events say so");
+	move_all("blue", ECSFS_TARGET_DRAINING, ECSFS_TARGET_NONE);
+	settle();
+	is_int(ecsfs_service_delete(sv, "prod", "sg", true, &err), 0, "delete it");
+	settle();
+	move_all("green", ECSFS_TARGET_DRAINING, ECSFS_TARGET_NONE);
+	settle();
+	ok(!split_has("Weight"), "its split goes with it");
+}
+
 int main(void)
 {
 	ecsfs_buf why = ECSFS_BUF_INIT;
@@ -477,6 +577,8 @@ int main(void)
 	check_scale_in_and_health();
 	check_standalone_and_fit();
 	check_restart_and_delete();
+	check_blue_green();
+	check_canary_rollback();
 
 	close_all();
 	uv_close((uv_handle_t *)&keep, NULL);
