@@ -527,6 +527,47 @@ static void check_blue_green(void)
 	   "events name stages");
 }
 
+/* DescribeServiceDeployments of the rolled-back deployment (the newest). */
+static void check_described_rollback(void)
+{
+	json_t *list = NULL, *d = NULL;
+	const char *arn;
+
+	is_int(ecsfs_service_deployments(sv, "prod", "sg", &list, &err), 0, "its deployments");
+	is_str(json_string_value(json_object_get(json_array_get(list, 0), "status")),
+	       "ROLLBACK_SUCCESSFUL", "the canary's is ROLLBACK_SUCCESSFUL");
+	arn = json_string_value(json_object_get(json_array_get(list, 0), "serviceDeploymentArn"));
+	is_int(
+	    ecsfs_service_deployment(sv, "prod", "sg", arn ? strrchr(arn, '/') + 1 : "", &d, &err),
+	    0, "described");
+	is_str(json_string_value(json_object_get(d, "lifecycleStage")), "PRODUCTION_TRAFFIC_SHIFT",
+	       "with the stage it was rolled back at");
+	is_str(json_string_value(json_object_get(json_object_get(d, "rollback"), "reason")),
+	       "a rollback was asked for", "and why");
+	json_decref(list);
+	json_decref(d);
+}
+
+/* A new task failing its health checks during the canary rolls it back. */
+static void check_unhealthy_rollback(void)
+{
+	reg("sg", web_def(160));
+	settle();
+	move_all("blue", ECSFS_TARGET_INITIAL, ECSFS_TARGET_HEALTHY);
+	settle();
+	ok(deployment_has("production: green 90% blue 10%"), "sg:4 gets its canary share");
+	move_all("blue", ECSFS_TARGET_HEALTHY, ECSFS_TARGET_UNHEALTHY);
+	settle();
+	ok(split_has("{\"TargetGroupArn\":\"green\",\"Weight\":100}"),
+	   "a new target failing its health checks: all back on green");
+	ok(events_have("sg", "failed its health checks; all production traffic is back"),
+	   "events say why");
+	move_all("blue", ECSFS_TARGET_DRAINING, ECSFS_TARGET_NONE);
+	move_all("blue", ECSFS_TARGET_UNHEALTHY, ECSFS_TARGET_NONE);
+	settle();
+	ok(status_has("sg", "PRIMARY sg:2"), "sg:2 is PRIMARY again");
+}
+
 static void check_canary_rollback(void)
 {
 	is_int(put_strategy("\"strategy\":\"CANARY\",\"canaryConfiguration\":{\"canaryPercent\":"
@@ -555,6 +596,8 @@ static void check_canary_rollback(void)
 	ok(events_have("sg", "rolled back at PRODUCTION_TRAFFIC_SHIFT"), "events say so");
 	move_all("blue", ECSFS_TARGET_DRAINING, ECSFS_TARGET_NONE);
 	settle();
+	check_described_rollback();
+	check_unhealthy_rollback();
 	is_int(ecsfs_service_delete(sv, "prod", "sg", true, &err), 0, "delete it");
 	settle();
 	move_all("green", ECSFS_TARGET_DRAINING, ECSFS_TARGET_NONE);
