@@ -323,7 +323,7 @@ int ecsfs_service_rollback(ecsfs_services *sv, const char *cluster, const char *
 					     "(deployment %s) a rollback was asked for.",
 					     ecsfs__dstr(p, "id"));
 			ecsfs__service_changed(sv, cluster, name);
-			ecsfs_services_kick(sv);
+			ecsfs_services_touch(sv, cluster, name);
 		}
 	}
 	json_decref(state);
