@@ -317,7 +317,7 @@ int ecsfs_service_rollback(ecsfs_services *sv, const char *cluster, const char *
 	else {
 		json_object_set(state, "rollbackAsked", json_object_get(p, "id"));
 		if ((r = ecsfs__service_save(sv->store, cluster, name, state)) < 0)
-			r = ecsfs__service_store_fault(sv->store, "roll back", name, err);
+			r = ecsfs__service_store_fault(sv->store, r, "roll back", name, err);
 		else {
 			ecsfs__service_event(sv->store, cluster, name,
 					     "(deployment %s) a rollback was asked for.",
