@@ -6,7 +6,7 @@
 #
 # The libraries are built once in OUT_DIR/libs with -fsanitize=fuzzer-no-link
 # (a few minutes), then each target is linked against them:
-#   fuzz_taskdef fuzz_api fuzz_cron, and fuzz_spec.c as fuzz_service
+#   fuzz_taskdef fuzz_api fuzz_cron fuzz_cq, and fuzz_spec.c as fuzz_service
 #   fuzz_cluster fuzz_schedule fuzz_scaling fuzz_targetgroup
 #   fuzz_loadbalancer fuzz_runtask fuzz_lines.
 set -euo pipefail

@@ -24,6 +24,7 @@ dict() { # dict TARGET > FILE
 	targetgroup | loadbalancer) files="core/model/targetgroup.c core/model/loadbalancer*.c" ;;
 	runtask) files="core/model/task_run.c core/model/launch_default.c" ;;
 	taskdef) files="core/model/taskdef_*.c" ;;
+	cq) files="core/model/cq*.c" ;;
 	*) return 0 ;;
 	esac
 	# shellcheck disable=SC2086 # the globs are meant to expand
