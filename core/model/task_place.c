@@ -178,8 +178,13 @@ static const char *opt_str(const json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+typedef struct place_outs {
+	long *count;
+	json_t **failures, **providers;
+} place_outs;
+
 static int place_over(const ecsfs_place_instance *v, size_t n, const ecsfs_place_request *rq,
-		      long *count, json_t **failures, ecsfs_err *err)
+		      const place_outs *po, ecsfs_err *err)
 {
 	ecsfs_place_out o;
 	int r;
@@ -187,19 +192,51 @@ static int place_over(const ecsfs_place_instance *v, size_t n, const ecsfs_place
 	ecsfs_place_out_init(&o);
 	r = ecsfs_place(v, n, rq, &o, err);
 	if (r == 0) {
-		*count = (long)o.placed;
-		*failures = o.failures ? json_incref(o.failures) : json_array();
+		*po->count = (long)o.placed;
+		*po->failures = o.failures ? json_incref(o.failures) : json_array();
+		*po->providers = json_array();
+		for (size_t k = 0; k < o.n; k++)
+			if (o.where[k] >= 0)
+				json_array_append_new(*po->providers,
+						      o.provider[k] ? json_string(o.provider[k])
+								    : json_null());
 	}
 	ecsfs_place_out_release(&o);
 	return r;
 }
 
+static bool is_provider(const json_t *item, const char *name)
+{
+	const char *p = json_string_value(json_object_get(item, "capacityProvider"));
+	return p && strcmp(p, name) == 0;
+}
+
+void ecsfs__task_set_provider(struct task *k, const char *name)
+{
+	json_t *cps = json_object_get(k->kept, "capacityProviderStrategy"), *kept, *order, *e;
+	size_t i;
+
+	if (!name || json_array_size(cps) < 2)
+		return;
+	kept = json_deep_copy(k->kept);
+	order = json_array();
+	json_array_foreach(cps, i, e)
+		if (is_provider(e, name))
+			json_array_append(order, e);
+	json_array_foreach(cps, i, e)
+		if (!is_provider(e, name))
+			json_array_append(order, e);
+	json_object_set_new(kept, "capacityProviderStrategy", order);
+	json_decref(k->kept);
+	k->kept = kept;
+}
+
 static int place_task(ecsfs_tasks *t, const char *cluster, const json_t *rq, const json_t *kept,
-		      const json_t *doc, const char *group, long *count, json_t **failures,
-		      ecsfs_err *err)
+		      const json_t *doc, const char *group, const place_outs *po, ecsfs_err *err)
 {
 	const json_t *cps = json_object_get(kept, "capacityProviderStrategy");
 	uint16_t ports[64];
+	long *count = po->count;
 	ecsfs_place_request pr = {.group = group,
 				  .constraints = json_object_get(rq, "placementConstraints"),
 				  .taskdef_constraints =
@@ -222,27 +259,28 @@ static int place_task(ecsfs_tasks *t, const char *cluster, const json_t *rq, con
 		if ((r = source.get(source.ctx, cluster, &v, &n, &keep)) < 0)
 			return ecsfs_err_set(err, ECSFS_E_SERVER, r,
 					     "the cluster's container instances cannot be read");
-		r = place_over(v, n, &pr, count, failures, err);
+		r = place_over(v, n, &pr, po, err);
 		source.release(source.ctx, keep);
 		return r;
 	}
 	local_view lv;
 	local_make(t, cluster, cps, &lv);
-	r = place_over(&lv.in, 1, &pr, count, failures, err);
+	r = place_over(&lv.in, 1, &pr, po, err);
 	local_release(&lv);
 	return r;
 }
 
 int ecsfs__task_place(ecsfs_tasks *t, const char *cluster, const json_t *rq, const json_t *kept,
 		      const json_t *doc, const char *group, const char *family, long *count,
-		      json_t **failures, ecsfs_err *err)
+		      json_t **failures, json_t **providers, ecsfs_err *err)
 {
+	place_outs po = {count, failures, providers};
 	ecsfs_buf fam = ECSFS_BUF_INIT;
 	int r;
 
 	if (!group)
 		ecsfs_buf_addf(&fam, "family:%s", family);
-	r = place_task(t, cluster, rq, kept, doc, group ? group : fam.data, count, failures, err);
+	r = place_task(t, cluster, rq, kept, doc, group ? group : fam.data, &po, err);
 	ecsfs_buf_release(&fam);
 	return r;
 }

@@ -22,10 +22,17 @@ int ecsfs__task_check_placement(ecsfs_store *s, const char *cluster, const json_
  * *failures gets RunTask's failures for the others (a new array, maybe
  * empty). `group` is the tasks' group (NULL: "family:<family>"), `kept`
  * the request's kept fields (capacityProviderStrategy with the cluster's
- * default). 0 or -EINVAL.
+ * default). *providers gets the capacity provider of each task placed, in
+ * order (a new array of strings, null without a strategy). 0 or -EINVAL.
  */
 int ecsfs__task_place(ecsfs_tasks *t, const char *cluster, const json_t *rq, const json_t *kept,
 		      const json_t *doc, const char *group, const char *family, long *count,
-		      json_t **failures, ecsfs_err *err);
+		      json_t **failures, json_t **providers, ecsfs_err *err);
+
+struct task;
+/* Task k runs on capacity provider `name` (NULL: leave it): its kept
+ * capacityProviderStrategy gets that provider's item first, which is the
+ * capacityProviderName describe-tasks shows. */
+void ecsfs__task_set_provider(struct task *k, const char *name);
 
 #endif

@@ -31,9 +31,10 @@ typedef struct run_req {
 	const json_t *overrides;
 	const char *started_by;
 	const char *group;
-	json_t *aliases; /* a copy of the launch's names (owned) */
-	json_t *kept;	 /* the fields with no engine meaning (owned), or NULL */
-	json_t *tags;	 /* the tasks' tags (owned), or NULL */
+	json_t *aliases;   /* a copy of the launch's names (owned) */
+	json_t *kept;	   /* the fields with no engine meaning (owned), or NULL */
+	json_t *tags;	   /* the tasks' tags (owned), or NULL */
+	json_t *providers; /* placed: each task's capacity provider (owned), or NULL */
 } run_req;
 
 static void run_req_release(run_req *q)
@@ -41,6 +42,7 @@ static void run_req_release(run_req *q)
 	json_decref(q->aliases);
 	json_decref(q->kept);
 	json_decref(q->tags);
+	json_decref(q->providers);
 }
 
 /* An InvalidParameter error with a formatted reason. */
@@ -380,6 +382,7 @@ static int store_tasks(ecsfs_tasks *t, const char *cluster, const run_req *q, co
 	for (n = 0; n < q->count; n++) {
 		struct task *k = new_task(t, cluster, q, doc);
 
+		ecsfs__task_set_provider(k, json_string_value(json_array_get(q->providers, n)));
 		made[n] = k;
 		if (ecsfs__task_make_containers(k) < 0) {
 			r = ecsfs_err_set(err, ECSFS_E_SERVER, -EIO,
@@ -436,8 +439,9 @@ static int start(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l
 				  count_live(t), ECSFS_TASKS_MAX);
 		goto out;
 	}
-	if ((failures && (r = ecsfs__task_place(t, cluster, l->request, q.kept, doc, q.group,
-						q.family, &q.count, failures, err)) < 0) ||
+	if ((failures &&
+	     (r = ecsfs__task_place(t, cluster, l->request, q.kept, doc, q.group, q.family,
+				    &q.count, failures, &q.providers, err)) < 0) ||
 	    (r = ecsfs__tasks_fd_check(t, containers_of(doc), q.count, err)) < 0 ||
 	    (r = store_tasks(t, cluster, &q, doc, made, err)) < 0)
 		goto out;

@@ -109,6 +109,72 @@ static void bad_documents(void)
 	}
 }
 
+/* engines' source: e1 serves FARGATE, e2 and e3 FARGATE_SPOT */
+static const char *const od[] = {"FARGATE", NULL}, *const sp[] = {"FARGATE_SPOT", NULL};
+static ecsfs_place_instance fleet[3] = {
+    {.name = "e1", .arn = "arn:e1", .providers = od},
+    {.name = "e2", .arn = "arn:e2", .providers = sp},
+    {.name = "e3", .arn = "arn:e3", .providers = sp},
+};
+static int gets, releases;
+
+static int fleet_get(void *ctx, const char *cluster, const ecsfs_place_instance **v, size_t *n,
+		     void **hold)
+{
+	(void)ctx;
+	(void)cluster;
+	for (int i = 0; i < 3; i++) {
+		fleet[i].connected = true;
+		fleet[i].cpu_registered = fleet[i].cpu_remaining = 4096;
+		fleet[i].mem_registered = fleet[i].mem_remaining = 4096;
+	}
+	*v = fleet;
+	*n = 3;
+	*hold = &gets;
+	gets++;
+	return 0;
+}
+
+static void fleet_release(void *ctx, void *hold)
+{
+	(void)ctx;
+	releases += hold == &gets;
+}
+
+static void source(void)
+{
+	ecsfs_place_source src = {fleet_get, fleet_release, NULL};
+	json_t *r, *t;
+	size_t i, on[3] = {0, 0, 0};
+
+	ecsfs_place_set_source(&src);
+	r = call("RunTask", "{\"cluster\":\"prod\",\"taskDefinition\":\"half\",\"count\":6,"
+			    "\"capacityProviderStrategy\":[{\"capacityProvider\":\"FARGATE\","
+			    "\"base\":1,\"weight\":1},{\"capacityProvider\":\"FARGATE_SPOT\","
+			    "\"weight\":4}]}");
+	is_int(json_array_size(json_object_get(r, "tasks")), 6, "6 tasks over engines' instances");
+	ok(gets == 1 && releases == 1, "the source is asked once and released");
+	json_array_foreach(json_object_get(r, "tasks"), i, t) {
+		const char *cp = str_at(t, "capacityProviderName");
+		on[cp && strcmp(cp, "FARGATE") == 0 ? 0 : 1]++;
+	}
+	ok(on[0] == 2 && on[1] == 4,
+	   "ECS's split of 6 (base 1 weight 1 / weight 4): FARGATE 2, FARGATE_SPOT 4 (%zu, %zu)",
+	   on[0], on[1]);
+	json_decref(r);
+
+	fleet[0].status = ECSFS_PLACE_DRAINING;
+	r = call("RunTask", "{\"cluster\":\"prod\",\"taskDefinition\":\"half\","
+			    "\"capacityProviderStrategy\":[{\"capacityProvider\":\"FARGATE\","
+			    "\"weight\":1}]}");
+	is_int(json_array_size(json_object_get(r, "tasks")), 0, "FARGATE's only instance drains");
+	is_str(reason_at(r, 0), "No Container Instances were found in your cluster.",
+	       "... no candidate: ECS's reason");
+	json_decref(r);
+	fleet[0].status = ECSFS_PLACE_ACTIVE;
+	ecsfs_place_set_source(NULL);
+}
+
 int main(void)
 {
 	ecsfs_err err = ECSFS_ERR_INIT;
@@ -124,6 +190,7 @@ int main(void)
 	resources();
 	constraints();
 	bad_documents();
+	source();
 	harness_close(dir);
 	ecsfs_err_release(&err);
 	return tap_done();
