@@ -23,7 +23,7 @@ trap enospc_cleanup EXIT
 need_docker
 SIZE_MB=$(size 24 48)
 WRITERS=$(size 8 16)
-WRITES=$(size 40 200)
+WRITES=$(size 40 62) # WRITERS x WRITES values, all within 0..1000
 mkdir -p "$STATE"
 mount -t tmpfs -o size=${SIZE_MB}m,mode=0700 tmpfs "$STATE"
 ok $? "the state directory is a ${SIZE_MB} MiB tmpfs"

@@ -5,8 +5,8 @@
 WRITERS processes each make WRITES writes, every one its own open (O_TRUNC),
 write and close: even-numbered writers put "N\\n" into LIVE (desired_count),
 odd-numbered ones a CreateService document with desiredCount N into SPEC,
-at the same time. Values are distinct (writer * 1000 // WRITERS + i stays
-within 0..1000). Prints one line per write, in the order the closes
+at the same time. Values are distinct: writer * WRITES + i, so WRITERS x
+WRITES must stay within desiredCount's 0..1000. Prints one line per write, in the order the closes
 returned: "MS VALUE ok" or "MS VALUE err ERRNO".
 """
 import errno
@@ -30,7 +30,7 @@ def one(path, data):
 def writer(w, live, spec, writes, nwriters, out):
     lines = []
     for i in range(writes):
-        value = w * (1000 // nwriters) + i
+        value = w * writes + i
         if w % 2 == 0:
             res = one(live, b"%d\n" % value)
         else:
