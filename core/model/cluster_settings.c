@@ -4,6 +4,7 @@
 
 #include "ecsfs/arn.h"
 #include "ecsfs/cluster.h"
+#include "ecsfs/placement.h"
 #include "ecsfs/shape.h"
 #include "ecsfs/tag.h"
 #include "ecsfs/util.h"
@@ -69,7 +70,9 @@ static int check_strategy(ecsfs_shape_ctx *c, const json_t *doc)
 			return ecsfs_shape_fail(c, "only one provider may have a base");
 		}
 	}
-	return 0;
+	/* and the rest of what placement takes: weights, duplicates, at most 6 */
+	return ecsfs_place_check_providers(json_object_get(doc, "defaultCapacityProviderStrategy"),
+					   NULL, NULL, "defaultCapacityProviderStrategy", c->err);
 }
 
 /* What ties the fields together: reserved tag keys, the strategy. */

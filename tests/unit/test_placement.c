@@ -3,6 +3,7 @@
  * the checks of the documents. */
 #include <errno.h>
 
+#include "ecsfs/cluster.h"
 #include "ecsfs/placement.h"
 #include "ecsfs/schedule.h"
 #include "ecsfs/service.h"
@@ -600,6 +601,15 @@ static void test_documents(void)
 	is_int(ecsfs_schedule_check("prod", "nightly", sch, &err), -EINVAL,
 	       "a schedule's strategy");
 	ok(strstr(err.msg.data, "Target.EcsParameters.PlacementStrategy[0].field: spread takes"),
+	   "%s", err.msg.data);
+	const char *text =
+	    "{\"capacityProviders\": [\"cp1\"], \"defaultCapacityProviderStrategy\": "
+	    "[{\"capacityProvider\": \"FARGATE\"}, {\"capacityProvider\": \"cp1\"}]}";
+	ecsfs_err_reset(&err);
+	is_int(ecsfs_cluster_settings_check("prod", text, strlen(text), false, &err), -EINVAL,
+	       "cluster.json: a default strategy whose weights are all 0");
+	ok(strstr(err.msg.data, "defaultCapacityProviderStrategy: at least one capacity provider "
+				"must have a weight greater than 0"),
 	   "%s", err.msg.data);
 	json_decref(svc);
 	json_decref(sch);
