@@ -459,11 +459,46 @@ static bool asked_back(const ecsfs__look *k)
 	return asked && strcmp(asked, ecsfs__dstr(k->p, "id")) == 0;
 }
 
+static json_t *deployment_of(const ecsfs__look *k, const char *id)
+{
+	json_t *d;
+	size_t i;
+
+	json_array_foreach(json_object_get(k->state, "deployments"), i, d)
+		if (strcmp(ecsfs__dstr(d, "id"), id) == 0)
+			return d;
+	return NULL;
+}
+
+/* Tasks of a deployment this one superseded in the same groups would take
+ * its test and production traffic: they go now (the production ones stay
+ * to the clean-up). */
+static void retire_superseded(ecsfs__look *k)
+{
+	json_t *mine = json_object_get(k->p, "groups"), *d;
+	ecsfs__svc_task **v = calloc(k->nold + 1, sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		abort();
+	for (size_t i = 0; i < k->nold; i++) {
+		ecsfs__svc_task *t = k->old[i];
+		d = deployment_of(k, t->started_by);
+		if (t->live && !t->retiring && d && json_equal(json_object_get(d, "groups"), mine))
+			v[n++] = t;
+	}
+	if (n)
+		ecsfs__retire(k, v, n, "Replaced by a new deployment");
+	free(v);
+}
+
 /* One stage of the primary's strategy per look (or several that have
  * nothing to wait for). */
 static void advance(ecsfs__look *k, json_t *st)
 {
 	ecsfs_buf why = ECSFS_BUF_INIT;
+
+	retire_superseded(k);
 
 	for (int n = 0; n < 12 && in_progress(k); n++) {
 		const char *stage = sstr(st, "stage") ?: "PRE_SCALE_UP", *sick;

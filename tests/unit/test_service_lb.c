@@ -568,6 +568,26 @@ static void check_unhealthy_rollback(void)
 	ok(status_has("sg", "PRIMARY sg:2"), "sg:2 is PRIMARY again");
 }
 
+/* A deployment superseded during its shift: its tasks leave the group the
+ * new one starts in, the production ones stay. */
+static void check_superseded(void)
+{
+	reg("sg", web_def(192));
+	settle();
+	is_int(count_in("blue", ECSFS_TARGET_INITIAL), 2, "sg:5 starts in blue");
+	reg("sg", web_def(224));
+	settle();
+	is_int(count_in("blue", ECSFS_TARGET_DRAINING), 2, "sg:6 supersedes it: its targets drain");
+	is_int(count_in("blue", ECSFS_TARGET_INITIAL), 2, "and sg:6's are registered in blue");
+	is_int(count_in("green", ECSFS_TARGET_HEALTHY), 2, "production's stay in green");
+	move_all("blue", ECSFS_TARGET_DRAINING, ECSFS_TARGET_NONE);
+	is_int(ecsfs_service_rollback(sv, "prod", "sg", &err), 0, "roll sg:6 back");
+	settle();
+	move_all("blue", ECSFS_TARGET_DRAINING, ECSFS_TARGET_NONE);
+	settle();
+	ok(status_has("sg", "PRIMARY sg:2"), "sg:2 is PRIMARY again");
+}
+
 static void check_canary_rollback(void)
 {
 	is_int(put_strategy("\"strategy\":\"CANARY\",\"canaryConfiguration\":{\"canaryPercent\":"
@@ -598,6 +618,7 @@ static void check_canary_rollback(void)
 	settle();
 	check_described_rollback();
 	check_unhealthy_rollback();
+	check_superseded();
 	is_int(ecsfs_service_delete(sv, "prod", "sg", true, &err), 0, "delete it");
 	settle();
 	move_all("green", ECSFS_TARGET_DRAINING, ECSFS_TARGET_NONE);
