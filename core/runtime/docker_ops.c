@@ -89,10 +89,12 @@ static const struct call_kind {
 	bool not_modified_ok; /* a 304 means it was done already */
 	bool json;	      /* a 2xx answer's body is the result */
 	bool progress;	      /* a 200 answer streams JSON lines of progress */
+	bool waits;	      /* answered after a wait (stop: stopTimeout): not queued
+				 behind quick calls (ecsfs_http_opts.waits) */
 } call_kinds[] = {
     [CALL_CREATE] = {.conflict = -EEXIST, .json = true},
     [CALL_START] = {.not_modified_ok = true},
-    [CALL_STOP] = {.not_modified_ok = true},
+    [CALL_STOP] = {.not_modified_ok = true, .waits = true},
     [CALL_REMOVE] = {0},
     [CALL_INSPECT] = {.json = true},
     [CALL_LIST] = {.json = true},
@@ -250,6 +252,7 @@ static int call_start(struct docker *d, const struct call_req *q, ecsfs_runtime_
 	    .content_type = q->content_type,
 	    .timeout_ms = q->timeout_ms,
 	    .on_chunk = kind->progress ? on_progress_chunk : NULL,
+	    .waits = kind->waits,
 	};
 	struct docker_call *c;
 	int r;

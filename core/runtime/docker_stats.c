@@ -50,7 +50,7 @@ int ecsfs__docker_stats(ecsfs_runtime *rt, const char *id, ecsfs_runtime_cb cb, 
 {
 	struct docker *d = ecsfs__to_docker(rt);
 	ecsfs_buf path = ECSFS_BUF_INIT;
-	ecsfs_http_opts o = {.method = "GET", .timeout_ms = STATS_TIMEOUT_MS};
+	ecsfs_http_opts o = {.method = "GET", .timeout_ms = STATS_TIMEOUT_MS, .waits = true};
 	struct stats_call *c;
 	int r;
 

@@ -48,6 +48,9 @@ struct ecsfs_http_req {
 	int abort_err; /* why the write callback stopped the transfer */
 	bool added;    /* handed to curl_multi_add_handle() */
 	bool canceled;
+	int lane;    /* LANE_CALLS, LANE_WAITS, or -1 (a stream: never queued) */
+	bool queued; /* waits for its turn (qprev/qnext) */
+	ecsfs_http_req *qprev, *qnext;
 	char errbuf[CURL_ERROR_SIZE];
 	ecsfs_http_req *prev, *next;
 };
@@ -61,6 +64,11 @@ struct ecsfs_http {
 	struct http_sock *socks;
 	ecsfs_http_req *reqs;
 	size_t nreqs;
+	/* per lane: calls in flight, how many may be, the calls waiting
+	 * (oldest first) */
+	unsigned calls[2], calls_max[2];
+	unsigned nqueued;
+	ecsfs_http_req *qhead[2], *qtail[2];
 	int open_handles; /* uv handles whose close callback has not run */
 	int in_curl;	  /* depth of calls into libcurl that may call us back */
 	bool closing;
@@ -165,6 +173,57 @@ static void req_unlink(ecsfs_http_req *req)
 		http_update_refs(http);
 }
 
+static void http_defer(ecsfs_http *http);
+
+/* ---- the queues of calls waiting for their turn ---- */
+
+enum { LANE_CALLS, LANE_WAITS };
+
+static void queue_push(ecsfs_http_req *req)
+{
+	ecsfs_http *http = req->http;
+
+	req->queued = true;
+	req->qnext = NULL;
+	req->qprev = http->qtail[req->lane];
+	if (req->qprev)
+		req->qprev->qnext = req;
+	else
+		http->qhead[req->lane] = req;
+	http->qtail[req->lane] = req;
+	http->nqueued++;
+}
+
+static void queue_remove(ecsfs_http_req *req)
+{
+	ecsfs_http *http = req->http;
+
+	if (!req->queued)
+		return;
+	if (req->qprev)
+		req->qprev->qnext = req->qnext;
+	else
+		http->qhead[req->lane] = req->qnext;
+	if (req->qnext)
+		req->qnext->qprev = req->qprev;
+	else
+		http->qtail[req->lane] = req->qprev;
+	req->queued = false;
+	req->qprev = req->qnext = NULL;
+	http->nqueued--;
+}
+
+void ecsfs_http_set_calls_max(ecsfs_http *http, bool waits, unsigned n)
+{
+	http->calls_max[waits ? LANE_WAITS : LANE_CALLS] = n ? n : 1;
+}
+
+void ecsfs_http_calls(const ecsfs_http *http, unsigned *in_flight, unsigned *queued)
+{
+	*in_flight = http->calls[LANE_CALLS] + http->calls[LANE_WAITS];
+	*queued = http->nqueued;
+}
+
 static void req_free(ecsfs_http_req *req)
 {
 	if (req->easy)
@@ -186,7 +245,14 @@ static void req_complete(ecsfs_http_req *req, int err, const char *errmsg)
 	if (req->added) {
 		curl_multi_remove_handle(http->multi, req->easy);
 		req->added = false;
+		/* a call's end is the next one's turn */
+		if (req->lane >= 0) {
+			http->calls[req->lane]--;
+			if (http->qhead[req->lane] && !http->closing)
+				http_defer(http);
+		}
 	}
+	queue_remove(req);
 	req_unlink(req);
 	req->cb(req->data, err, status, &req->body, err ? errmsg : "");
 	req_free(req);
@@ -391,7 +457,40 @@ static int req_add(ecsfs_http_req *req)
 	if (mc != CURLM_OK)
 		return mc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EIO;
 	req->added = true;
+	if (req->lane >= 0)
+		req->http->calls[req->lane]++;
 	return 0;
+}
+
+/* May the call start now, or must it wait for its turn? */
+static bool req_waits(const ecsfs_http_req *req)
+{
+	return req->lane >= 0 && req->http->calls[req->lane] >= req->http->calls_max[req->lane];
+}
+
+static void req_add_or_fail(ecsfs_http_req *req)
+{
+	int r = req_add(req);
+
+	if (r < 0) {
+		ecsfs_buf msg = ECSFS_BUF_INIT;
+
+		ecsfs_buf_addf(&msg, "%s: cannot start the request", req->what.data);
+		req_complete(req, r, msg.data);
+		ecsfs_buf_release(&msg);
+	}
+}
+
+/* Start waiting calls, oldest first, as far as there is room. */
+static void queue_pump(ecsfs_http *http)
+{
+	ecsfs_http_req *req;
+
+	for (int lane = LANE_CALLS; lane <= LANE_WAITS; lane++)
+		while ((req = http->qhead[lane]) && http->calls[lane] < http->calls_max[lane]) {
+			queue_remove(req);
+			req_add_or_fail(req);
+		}
 }
 
 static void http_shutdown(ecsfs_http *http)
@@ -414,7 +513,6 @@ static void on_defer(uv_timer_t *t)
 {
 	ecsfs_http *http = t->data;
 	ecsfs_http_req *req, *next;
-	int r;
 
 	if (http->closing) {
 		http_shutdown(http);
@@ -424,20 +522,14 @@ static void on_defer(uv_timer_t *t)
 	 * some (flagged, finished on a later pass); neither frees `next`. */
 	for (req = http->reqs; req; req = next) {
 		next = req->next;
-		if (req->canceled) {
+		if (req->canceled)
 			req_cancel_now(req);
-		} else if (!req->added) {
-			r = req_add(req);
-			if (r < 0) {
-				ecsfs_buf msg = ECSFS_BUF_INIT;
-
-				ecsfs_buf_addf(&msg, "%s: cannot start the request",
-					       req->what.data);
-				req_complete(req, r, msg.data);
-				ecsfs_buf_release(&msg);
-			}
-		}
+		else if (!req->added && !req->queued && req_waits(req))
+			queue_push(req);
+		else if (!req->added && !req->queued)
+			req_add_or_fail(req);
 	}
+	queue_pump(http);
 }
 
 static void http_defer(ecsfs_http *http)
@@ -469,6 +561,8 @@ int ecsfs_http_new(uv_loop_t *loop, const char *socket_path, ecsfs_http **out)
 	    curl_multi_setopt(http->multi, CURLMOPT_TIMERDATA, http))
 		goto err_multi;
 	http->loop = loop;
+	http->calls_max[LANE_CALLS] = ECSFS_HTTP_CALLS_MAX;
+	http->calls_max[LANE_WAITS] = ECSFS_HTTP_WAITS_MAX;
 	/* Nothing can fail past this point: the handles need uv_close(). */
 	uv_timer_init(loop, &http->curl_timer);
 	uv_timer_init(loop, &http->defer);
@@ -595,8 +689,11 @@ int ecsfs_http_start(ecsfs_http *http, const ecsfs_http_opts *opts, ecsfs_http_c
 	r = req_setup(req, opts);
 	if (r < 0)
 		goto err_free;
+	req->lane = opts->on_chunk ? -1 : opts->waits ? LANE_WAITS : LANE_CALLS;
 	req_link(req);
-	if (http->in_curl) {
+	if (req_waits(req)) {
+		queue_push(req);
+	} else if (http->in_curl) {
 		http_defer(http);
 	} else {
 		r = req_add(req);

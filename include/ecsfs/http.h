@@ -2,6 +2,7 @@
 #ifndef ECSFS_HTTP_H
 #define ECSFS_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
 
@@ -68,7 +69,23 @@ typedef struct ecsfs_http_opts {
 	long timeout_ms;	      /* whole request; 0: none (streams) */
 	size_t max_body;	      /* 0: ECSFS_HTTP_MAX_BODY */
 	ecsfs_http_chunk_cb on_chunk; /* NULL: collect the body for the callback */
+	/* a call the engine answers only after a wait (a stop waits out the
+	 * container's stopTimeout, one-shot stats its collector's tick): it
+	 * waits for its turn among those, not behind quick calls */
+	bool waits;
 } ecsfs_http_opts;
+
+/*
+ * At most ECSFS_HTTP_CALLS_MAX calls (requests without on_chunk) of one
+ * client are in flight, and ECSFS_HTTP_WAITS_MAX of those that wait; the
+ * others wait in order and start as those finish, so that a resync of
+ * thousands of containers neither opens thousands of connections nor makes
+ * the engine answer them all at once. A call's timeout counts from its
+ * start, not its queueing. Streams (on_chunk) never wait: each is bounded
+ * by the task holding it (see ecsfs_tasks_set_fd_budget).
+ */
+#define ECSFS_HTTP_CALLS_MAX 32
+#define ECSFS_HTTP_WAITS_MAX 256
 
 /*
  * Create a client on `loop` for the unix socket at `socket_path` (copied).
@@ -76,6 +93,11 @@ typedef struct ecsfs_http_opts {
  * it with ecsfs_http_close()), -EINVAL for an empty path, -ENOMEM.
  */
 int ecsfs_http_new(uv_loop_t *loop, const char *socket_path, ecsfs_http **out);
+/* Change ECSFS_HTTP_CALLS_MAX (`waits` false) or ECSFS_HTTP_WAITS_MAX for
+ * this client (at least 1; tests). */
+void ecsfs_http_set_calls_max(ecsfs_http *http, bool waits, unsigned n);
+/* Calls in flight and calls waiting for their turn. */
+void ecsfs_http_calls(const ecsfs_http *http, unsigned *in_flight, unsigned *queued);
 
 /*
  * Start the request `opts` describes; `cb` gets its result with `data`.

@@ -355,6 +355,54 @@ static void test_http_more(void)
 	result_release(&c);
 }
 
+/* Calls wait for their turn behind ECSFS_HTTP_CALLS_MAX (2 here); streams
+ * and canceled calls do not. */
+static void test_http_queue(void)
+{
+	struct server srv;
+	ecsfs_http *http = NULL;
+	struct result h1 = {0}, h2 = {0}, p[3] = {{0}}, st = {0};
+	ecsfs_http_opts o = {.method = "GET", .path = "/_ping", .timeout_ms = 2000};
+	ecsfs_http_opts so = {.method = "GET", .path = "/stream", .on_chunk = on_chunk};
+	ecsfs_http_req *third = NULL;
+	unsigned flying, waiting;
+
+	server_setup(&srv, "1.41");
+	is_int(server_listen(&srv), 0, "queue: listening");
+	if (ecsfs_http_new(&loop, srv.path, &http) < 0) {
+		server_stop(&srv);
+		return;
+	}
+	ecsfs_http_set_calls_max(http, false, 2);
+	ecsfs_http_request(http, "GET", "/hang", NULL, 0, 300, on_result, &h1);
+	ecsfs_http_request(http, "GET", "/hang", NULL, 0, 300, on_result, &h2);
+	for (int i = 0; i < 3; i++)
+		ecsfs_http_start(http, &o, on_result, &p[i], i == 2 ? &third : NULL);
+	ecsfs_http_calls(http, &flying, &waiting);
+	ok(flying == 2 && waiting == 3, "queue: 2 calls in flight, 3 wait (%u, %u)", flying,
+	   waiting);
+	is_int(ecsfs_http_start(http, &so, on_result, &st, NULL), 0, "queue: a stream starts");
+	ok(run_until(result_done, &st, 5000) && !h1.done && !p[0].done,
+	   "queue: the stream is answered while the calls wait");
+	ecsfs_http_cancel(third);
+	ok(run_until(result_done, &p[2], 5000) && p[2].err == -ECANCELED && !p[0].done,
+	   "queue: a waiting call is canceled where it waits");
+	ok(run_until(result_done, &p[1], 5000), "queue: the waiting calls run once the hangs end");
+	is_int(h1.err, -ETIMEDOUT, "queue: the first hang timed out");
+	ok(p[0].done && p[0].status == 200 && p[1].status == 200, "queue: both pings answered");
+	ecsfs_http_calls(http, &flying, &waiting);
+	ok(flying == 0 && waiting == 0, "queue: nothing in flight or waiting after");
+	bool closed = false;
+	ecsfs_http_close(http, set_flag, &closed);
+	ok(run_until(flag_set, &closed, 5000), "queue: close calls done");
+	server_stop(&srv);
+	result_release(&h1);
+	result_release(&h2);
+	result_release(&st);
+	for (int i = 0; i < 3; i++)
+		result_release(&p[i]);
+}
+
 /* A socket file nobody listens on. */
 static void test_http_refused(void)
 {
@@ -657,6 +705,7 @@ int main(void)
 	test_endpoints();
 	test_http();
 	test_http_more();
+	test_http_queue();
 	test_http_refused();
 	test_close_early();
 	test_missing_socket();
