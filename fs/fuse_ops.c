@@ -90,7 +90,7 @@ static void journal_error(ecsfs__fs *fs, ecsfs_buf *where, int err, const char *
 	j = json_pack("{s:s, s:s, s:s, s:s}", "time", when, "path", where->data, "errno",
 		      ecsfs_errno_name(err), "message", text.data);
 	line = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (line && ecsfs_store_journal_append(fs->store, "errors", line) < 0)
+	if (line && ecsfs_store_error_append(fs->store, line) < 0)
 		ecsfs__log("cannot record an error line: %s", ecsfs_store_last_error(fs->store));
 	free(line);
 	json_decref(j);

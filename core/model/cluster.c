@@ -56,6 +56,23 @@ int ecsfs_cluster_check(ecsfs_store *s, const char *name, ecsfs_err *err)
 	return ecsfs_store_cluster_exists(s, name) ? 0 : ecsfs__cluster_not_found(name, err);
 }
 
+/* Room for one more cluster (ECS's quota: ECSFS_CLUSTERS_MAX)? A name
+ * that exists is left to the insert, which says EEXIST. */
+static int cluster_room(ecsfs_store *s, const char *name, ecsfs_err *err)
+{
+	uint64_t n = 0;
+	int r;
+
+	if ((r = ecsfs_store_cluster_count(s, &n)) < 0)
+		return ecsfs__cluster_fault(s, r, "create", name, err);
+	if (n >= ECSFS_CLUSTERS_MAX)
+		return ecsfs_err_set(err, ECSFS_E_LIMIT_EXCEEDED, -ENOSPC,
+				     "cannot create cluster %s: there are %llu clusters, the limit "
+				     "is %d",
+				     name, (unsigned long long)n, ECSFS_CLUSTERS_MAX);
+	return 0;
+}
+
 int ecsfs_cluster_create(ecsfs_store *s, const char *name, ecsfs_err *err)
 {
 	int r;
@@ -64,6 +81,10 @@ int ecsfs_cluster_create(ecsfs_store *s, const char *name, ecsfs_err *err)
 		return ecsfs_err_from(err, ECSFS_E_INVALID_PARAMETER, r);
 	if ((r = ecsfs_store_begin(s)) < 0)
 		return ecsfs__cluster_fault(s, r, "create", name, err);
+	if ((r = cluster_room(s, name, err)) < 0) {
+		ecsfs_store_rollback(s);
+		return r;
+	}
 	r = ecsfs_store_cluster_insert(s, name, ecsfs_now_ns());
 	if (r == -EEXIST) {
 		ecsfs_store_rollback(s);

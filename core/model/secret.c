@@ -19,11 +19,17 @@ int ecsfs_secret_check(const char *name, size_t len, ecsfs_err *err)
 int ecsfs_secret_put(ecsfs_store *s, const char *name, const void *value, size_t len,
 		     ecsfs_err *err)
 {
+	uint64_t n = 0;
 	int r;
 
 	if ((r = ecsfs_secret_check(name, len, err)) < 0)
 		return r;
-	if ((r = ecsfs_store_secret_put(s, name, value, len)) < 0)
+	if ((r = ecsfs_store_secret_count_other(s, name, &n)) == 0 && n >= ECSFS_SECRETS_MAX)
+		return ecsfs_err_set(
+		    err, ECSFS_E_LIMIT_EXCEEDED, -ENOSPC,
+		    "cannot store secret %s: there are %llu secrets, the limit is %d", name,
+		    (unsigned long long)n, ECSFS_SECRETS_MAX);
+	if (r < 0 || (r = ecsfs_store_secret_put(s, name, value, len)) < 0)
 		return ecsfs_err_set(err, ECSFS_E_NONE, r, "cannot store secret %s: %s", name,
 				     ecsfs_store_last_error(s));
 	return 0;

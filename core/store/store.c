@@ -452,6 +452,7 @@ void ecsfs_store_close(ecsfs_store *s)
 {
 	if (!s)
 		return;
+	ecsfs__errors_release(s);
 	for (unsigned i = 0; i < s->cache_cap; i++)
 		sqlite3_finalize(s->cache[i].st);
 	free(s->cache);

@@ -126,7 +126,10 @@ fail:
 int ecsfs_store_journal_stat(ecsfs_store *s, const char *stream, uint64_t *size, int64_t *mtime_ns)
 {
 	int64_t base, end, mtime;
-	int r = journal_head(s, stream, &base, &end, &mtime);
+	int r;
+
+	ecsfs__errors_flush(s, stream);
+	r = journal_head(s, stream, &base, &end, &mtime);
 	if (r < 0)
 		return r;
 	*size = (uint64_t)(end - base);

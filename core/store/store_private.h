@@ -25,7 +25,20 @@ struct ecsfs_store {
 		sqlite3_stmt *st;
 	} * cache;
 	unsigned cache_cap, cache_used;
+	/* the errors journal's rate limit (store_errors.c) */
+	struct ecsfs__errors_limit {
+		char *key;	     /* the last refusal written, without its time */
+		int64_t since;	     /* when its burst began (monotonic) */
+		unsigned seen;	     /* lines of that burst */
+		unsigned suppressed; /* not written: counted in the next summary */
+	} errors;
 };
+
+/* Write the summary of a burst of repeated errors lines now, before
+ * `stream` is read (nothing for another stream, or without one). */
+void ecsfs__errors_flush(ecsfs_store *s, const char *stream);
+/* The same, then free the limiter (ecsfs_store_close). */
+void ecsfs__errors_release(ecsfs_store *s);
 
 /* Translate a SQLite result code into -errno, keeping the cause in
  * last_error (SQLITE_CONSTRAINT -> -EEXIST, SQLITE_FULL -> -ENOSPC, ...). */

@@ -15,6 +15,7 @@
 #define ECSFS_SPEC_CLUSTERS "/spec/clusters"
 /* Largest cluster.json accepted. */
 #define ECSFS_CLUSTER_JSON_MAX 65536
+#define ECSFS_CLUSTERS_MAX     10000 /* clusters (ECS's quota per account and region) */
 
 /* Append "/spec/clusters/<name>" to out. */
 void ecsfs_cluster_spec_dir(const char *name, ecsfs_buf *out);

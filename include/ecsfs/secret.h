@@ -14,7 +14,12 @@
  */
 int ecsfs_secret_check(const char *name, size_t len, ecsfs_err *err);
 
-/* Store (or replace) secret `name`, durably, after ecsfs_secret_check(). */
+/* At most this many secrets (a local stand-in: Secrets Manager's own quota is
+ * far larger, and each is a row the store keeps). */
+#define ECSFS_SECRETS_MAX 10000
+
+/* Store (or replace) secret `name`, durably, after ecsfs_secret_check().
+ * LimitExceeded -ENOSPC for a new one past ECSFS_SECRETS_MAX. */
 int ecsfs_secret_put(ecsfs_store *s, const char *name, const void *value, size_t len,
 		     ecsfs_err *err);
 

@@ -36,7 +36,7 @@ typedef struct ecsfs_services ecsfs_services;
 
 #define ECSFS_SERVICE_JSON_MAX	  65536
 #define ECSFS_SERVICE_DESIRED_MAX 1000 /* desiredCount of one service */
-#define ECSFS_SERVICES_MAX	  1000 /* services in one cluster */
+#define ECSFS_SERVICES_MAX	  5000 /* services in one cluster (ECS's quota) */
 #define ECSFS_SERVICE_LB_MAX	  5    /* loadBalancers of one service (ECS's) */
 /* A deployment is COMPLETED (and a service steady) once its tasks have been
  * RUNNING, and HEALTHY where they have a health check, this long. */

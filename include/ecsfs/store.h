@@ -119,6 +119,16 @@ int ecsfs_store_cluster_list_deleting(ecsfs_store *s, ecsfs_store_name_cb cb, vo
 int ecsfs_store_journal_append(ecsfs_store *s, const char *stream, const char *line);
 /* Current size in bytes and time of the last append (0 if empty). */
 int ecsfs_store_journal_stat(ecsfs_store *s, const char *stream, uint64_t *size, int64_t *mtime_ns);
+/*
+ * Append an errors line (a JSON object with "time"; core/store/
+ * store_errors.c): like ecsfs_store_journal_append(s, "errors", line), but
+ * the same refusal (the line but for its time) more than
+ * ECSFS_ERRORS_BURST times within a second is counted, not written, and
+ * one line with "repeated": N says so when the burst ends (or at the next
+ * stat of the journal). 0 or -errno.
+ */
+#define ECSFS_ERRORS_BURST 100
+int ecsfs_store_error_append(ecsfs_store *s, const char *line);
 /* Append up to `len` bytes starting at `off` to *out. */
 int ecsfs_store_journal_read(ecsfs_store *s, const char *stream, uint64_t off, size_t len,
 			     ecsfs_buf *out);
@@ -437,5 +447,12 @@ int ecsfs_store_traffic_put(ecsfs_store *s, const char *rule, const char *owner,
 			    const char *forward);
 /* The split on a rule: 0 and *forward, -ENOENT when there is none. */
 int ecsfs_store_traffic_get(ecsfs_store *s, const char *rule, ecsfs_buf *forward);
+
+/* ---- counts behind the caps (core/store/store_limits.c) ---- */
+
+/* Clusters there are (ACTIVE or being deleted). */
+int ecsfs_store_cluster_count(ecsfs_store *s, uint64_t *n);
+/* Secrets there are other than `name`. */
+int ecsfs_store_secret_count_other(ecsfs_store *s, const char *name, uint64_t *n);
 
 #endif

@@ -3,7 +3,8 @@
  * that is not recorded leaves the task as it was (desiredStatus, stopCode
  * and stoppedReason); a forgotten task's row is deleted once; a service's
  * view of its tasks keeps the 128 characters of startedBy RunTask allows;
- * the store's name lists survive strdup failing. Faults come from the
+ * the store's name lists survive strdup failing. And two of its limits:
+ * descriptors per task, the errors journal's rate. Faults come from the
  * store's own file (a trigger made through a second connection) and from
  * a strdup this program puts in front of libc's.
  */
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "ecsfs/secret.h"
 #include "fake_harness.h"
 #include "model/service_private.h"
 
@@ -180,6 +182,64 @@ static void check_fd_budget(void)
 	ecsfs_buf_release(&why);
 }
 
+static uint64_t errors_size(void)
+{
+	uint64_t size = 0;
+	int64_t mtime;
+	ecsfs_store_journal_stat(s, "errors", &size, &mtime);
+	return size;
+}
+
+static void check_errors_rate(void)
+{
+	static const char a[] = "{\"time\":\"t\",\"path\":\"/x\",\"errno\":\"EINVAL\","
+				"\"message\":\"no\"}";
+	static const char b[] = "{\"time\":\"t\",\"path\":\"/y\",\"errno\":\"EINVAL\","
+				"\"message\":\"no\"}";
+	ecsfs_buf all = ECSFS_BUF_INIT;
+	uint64_t before = errors_size();
+	int bad = 0, lines = 0;
+
+	for (int i = 0; i < 1000; i++)
+		bad += ecsfs_store_error_append(s, a) < 0;
+	is_int(bad, 0, "1,000 identical refusals in a row are taken");
+	is_int(ecsfs_store_error_append(s, b), 0, "then another one");
+	ecsfs_store_journal_read(s, "errors", before, 1 << 20, &all);
+	for (size_t i = 0; i < all.len; i++)
+		lines += all.data[i] == '\n';
+	/* a second's burst is written (a slow disk may see more than one second) */
+	ok(lines >= ECSFS_ERRORS_BURST + 2 && lines < 500, "far fewer lines than refusals (%d)",
+	   lines);
+	ok(strstr(all.data, "\"repeated\":"), "a summary counts those not written");
+	ok(strstr(all.data, "\"path\":\"/y\""), "the other refusal is written");
+	ecsfs_buf_release(&all);
+}
+
+/* Caps: clusters (ECS's 10,000) and secrets, with LimitExceeded ENOSPC. */
+static void check_caps(void)
+{
+	char sql_text[300];
+
+	snprintf(sql_text, sizeof(sql_text),
+		 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) "
+		 "INSERT INTO clusters (name, created_ns) SELECT 'c' || i, 1 FROM n",
+		 ECSFS_CLUSTERS_MAX);
+	sql(sql_text);
+	ecsfs_err_reset(&err);
+	is_int(ecsfs_cluster_create(s, "onemore", &err), -ENOSPC, "cluster 10,001 is refused");
+	is_int(err.kind, ECSFS_E_LIMIT_EXCEEDED, "as LimitExceeded");
+	ok(strstr(err.msg.data, "the limit is 10000"), "saying so: %s", err.msg.data);
+	sql("DELETE FROM clusters WHERE name GLOB 'c[0-9]*'");
+	snprintf(sql_text, sizeof(sql_text),
+		 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) "
+		 "INSERT INTO secrets (name, value, updated_ns) SELECT 's' || i, 'v', 1 FROM n",
+		 ECSFS_SECRETS_MAX);
+	sql(sql_text);
+	is_int(ecsfs_secret_put(s, "another", "x", 1, &err), -ENOSPC, "a new secret past the cap");
+	is_int(ecsfs_secret_put(s, "s1", "y", 1, &err), 0, "replacing one still works");
+	sql("DELETE FROM secrets");
+}
+
 static int name_cb(void *data, const char *name)
 {
 	(*(int *)data)++;
@@ -216,6 +276,8 @@ int main(void)
 	check_started_by_128();
 	check_strdup_fails();
 	check_fd_budget();
+	check_errors_rate();
+	check_caps();
 
 	ecsfs_services_free(sv);
 	uv_run(&loop, UV_RUN_NOWAIT);
