@@ -41,12 +41,12 @@ typedef struct locate_ctx {
 	int found;
 } locate_ctx;
 
-static int locate_one(void *data, const char *cluster, const char *name)
+static int locate_one(void *data, const char *cluster)
 {
 	locate_ctx *l = data;
-	json_t *doc;
+	json_t *doc = stored(l->sc, cluster, l->name);
 
-	if (strcmp(name, l->name) != 0 || !(doc = stored(l->sc, cluster, name)))
+	if (!doc)
 		return 0;
 	if (!l->group || !strcmp(group_of(doc), l->group)) {
 		if (l->found++ == 0)
@@ -61,7 +61,7 @@ int ecsfs_schedule_locate(ecsfs_schedules *sc, const char *group, const char *na
 			  char cluster[256], ecsfs_err *err)
 {
 	locate_ctx l = {sc, group ? group : GROUP_DEFAULT, name, "", ECSFS_BUF_INIT, 0};
-	int r = ecsfs_store_schedule_list_all(sc->store, locate_one, &l);
+	int r = ecsfs_store_schedule_clusters(sc->store, name, locate_one, &l);
 
 	if (r < 0)
 		r = ecsfs_err_set(err, ECSFS_E_SERVER, r, "cannot read the schedules: %s",
@@ -146,16 +146,29 @@ json_t *ecsfs_schedule_groups(ecsfs_schedules *sc)
 	return out;
 }
 
+typedef struct group_find {
+	ecsfs_schedules *sc;
+	const char *group;
+	bool found;
+} group_find;
+
+static int group_match(void *data, const char *cluster, const char *name)
+{
+	group_find *g = data;
+	json_t *doc = stored(g->sc, cluster, name);
+
+	g->found = doc && !strcmp(group_of(doc), g->group);
+	json_decref(doc);
+	return g->found; /* stop at the first */
+}
+
 int ecsfs_schedule_group_exists(ecsfs_schedules *sc, const char *group, ecsfs_err *err)
 {
-	json_t *all = ecsfs_schedule_groups(sc), *v;
-	size_t i;
-	bool found = false;
+	group_find g = {sc, group, !strcmp(group, GROUP_DEFAULT)};
 
-	json_array_foreach(all, i, v)
-		found = found || !strcmp(json_string_value(v), group);
-	json_decref(all);
-	if (found)
+	if (!g.found)
+		ecsfs_store_schedule_list_all(sc->store, group_match, &g);
+	if (g.found)
 		return 0;
 	return ecsfs_err_set(err, ECSFS_E_RESOURCE_NOT_FOUND, -ENOENT,
 			     "Schedule group %s does not exist.", group);

@@ -399,6 +399,11 @@ typedef int (*ecsfs_store_text_cb)(void *data, const char *text, size_t len);
 int ecsfs_store_activity_list(ecsfs_store *s, const char *cluster, const char *service,
 			      ecsfs_store_text_cb cb, void *data);
 
+/* The clusters that hold a schedule of this name, in order
+ * (core/store/store_schedule_names.c); callbacks may use the store. */
+int ecsfs_store_schedule_clusters(ecsfs_store *s, const char *name, ecsfs_store_name_cb cb,
+				  void *data);
+
 /* ---- EventBridge rules (core/store/store_rules.c; the model is
  * core/model/schedule_rule.c) ---- */
 
