@@ -162,6 +162,13 @@ typedef struct ecsfs__api_paging {
 } ecsfs__api_paging;
 int ecsfs__api_page_as(const ecsfs__api_paging *names, json_t *all, const json_t *in, int64_t dflt,
 		       int64_t max, json_t *out, const char *key, ecsfs_err *err);
+/* For a list that cuts its own page: the request's position and size (the
+ * token's range is the caller's to check, ecsfs__api_bad_token()), then
+ * the token of the next page when `to` is short of `total`. */
+int ecsfs__api_page_range(const ecsfs__api_paging *names, const json_t *in, int64_t dflt,
+			  int64_t max, size_t *from, size_t *limit, ecsfs_err *err);
+int ecsfs__api_bad_token(const ecsfs__api_paging *names, ecsfs_err *err);
+void ecsfs__api_page_next(const ecsfs__api_paging *names, size_t to, size_t total, json_t *out);
 
 /*
  * Describe shapes of core carry RFC 3339 strings; the JSON protocol carries

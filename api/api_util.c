@@ -2,6 +2,7 @@
  * pagination, timestamps as the JSON protocol carries them. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,45 +151,63 @@ int ecsfs__api_page(json_t *all, const json_t *in, int64_t dflt, int64_t max, js
 	return ecsfs__api_page_as(&camel, all, in, dflt, max, out, key, err);
 }
 
-int ecsfs__api_page_as(const ecsfs__api_paging *names, json_t *all, const json_t *in, int64_t dflt,
-		       int64_t max, json_t *out, const char *key, ecsfs_err *err)
+int ecsfs__api_page_range(const ecsfs__api_paging *names, const json_t *in, int64_t dflt,
+			  int64_t max, size_t *from, size_t *limit, ecsfs_err *err)
 {
 	const char *token = NULL;
-	int64_t limit = dflt;
-	size_t from = 0, n = json_array_size(all);
+	int64_t n = dflt;
 	int rc;
 
+	*from = 0;
 	if ((rc = ecsfs__api_str(in, names->token, false, &token, err)) < 0 ||
-	    (rc = ecsfs__api_int(in, names->limit, false, &limit, err)) < 0)
-		goto fail;
-	if (limit < 1 || limit > max) {
-		rc = ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
-				   "%s must be between 1 and %lld", names->limit, (long long)max);
-		goto fail;
-	}
+	    (rc = ecsfs__api_int(in, names->limit, false, &n, err)) < 0)
+		return rc;
+	if (n < 1 || n > max)
+		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+				     "%s must be between 1 and %lld", names->limit, (long long)max);
 	if (token) {
 		char *end;
 		unsigned long long v = strtoull(token, &end, 10);
-		if (*token < '0' || *token > '9' || *end || v > n) {
-			rc = ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
-					   "%s is not a token this service gave", names->token);
-			goto fail;
-		}
-		from = (size_t)v;
+		if (*token < '0' || *token > '9' || *end || v > SIZE_MAX / 2)
+			return ecsfs__api_bad_token(names, err);
+		*from = (size_t)v;
 	}
-	json_t *page = json_array();
-	size_t to = from + (size_t)limit < n ? from + (size_t)limit : n;
-	for (size_t i = from; i < to; i++)
-		json_array_append(page, json_array_get(all, i));
-	json_object_set_new(out, key, page);
-	if (to < n) {
-		char t[32];
-		snprintf(t, sizeof(t), "%zu", to);
-		json_object_set_new(out, names->token, json_string(t));
-	}
-	json_decref(all);
+	*limit = (size_t)n;
 	return 0;
-fail:
+}
+
+int ecsfs__api_bad_token(const ecsfs__api_paging *names, ecsfs_err *err)
+{
+	return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+			     "%s is not a token this service gave", names->token);
+}
+
+void ecsfs__api_page_next(const ecsfs__api_paging *names, size_t to, size_t total, json_t *out)
+{
+	char t[32];
+
+	if (to >= total)
+		return;
+	snprintf(t, sizeof(t), "%zu", to);
+	json_object_set_new(out, names->token, json_string(t));
+}
+
+int ecsfs__api_page_as(const ecsfs__api_paging *names, json_t *all, const json_t *in, int64_t dflt,
+		       int64_t max, json_t *out, const char *key, ecsfs_err *err)
+{
+	size_t from, limit, n = json_array_size(all);
+	int rc = ecsfs__api_page_range(names, in, dflt, max, &from, &limit, err);
+
+	if (rc == 0 && from > n)
+		rc = ecsfs__api_bad_token(names, err);
+	if (rc == 0) {
+		json_t *page = json_array();
+		size_t to = from + limit < n ? from + limit : n;
+		for (size_t i = from; i < to; i++)
+			json_array_append(page, json_array_get(all, i));
+		json_object_set_new(out, key, page);
+		ecsfs__api_page_next(names, to, n, out);
+	}
 	json_decref(all);
 	return rc;
 }

@@ -140,7 +140,8 @@ static int group_known(const ecsfs_api_core *c, const char *group, ecsfs_err *er
 static int list_schedules(const ecsfs_api_core *c, const json_t *in, json_t **out, ecsfs_err *err)
 {
 	const char *group = NULL, *prefix = NULL, *state = NULL;
-	json_t *all;
+	size_t from, limit, total;
+	json_t *page;
 	int r;
 
 	if ((r = engine(c, err)) < 0 ||
@@ -152,10 +153,17 @@ static int list_schedules(const ecsfs_api_core *c, const json_t *in, json_t **ou
 	if (state && strcmp(state, "ENABLED") != 0 && strcmp(state, "DISABLED") != 0)
 		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
 				     "State: must be ENABLED or DISABLED, not '%.40s'", state);
-	all = ecsfs_schedule_summaries(c->schedules, group, prefix, state);
-	ecsfs__api_epochs(all, dates);
-	*out = json_object();
-	return ecsfs__api_page_as(&paging, all, in, 100, 100, *out, "Schedules", err);
+	if ((r = ecsfs__api_page_range(&paging, in, 100, 100, &from, &limit, err)) < 0)
+		return r;
+	page = ecsfs_schedule_summaries(c->schedules, group, prefix, state, from, limit, &total);
+	if (from > total) {
+		json_decref(page);
+		return ecsfs__api_bad_token(&paging, err);
+	}
+	ecsfs__api_epochs(page, dates);
+	*out = json_pack("{s:o}", "Schedules", page);
+	ecsfs__api_page_next(&paging, from + limit < total ? from + limit : total, total, *out);
+	return 0;
 }
 
 static json_t *group_doc(const char *name)

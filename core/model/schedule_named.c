@@ -235,74 +235,96 @@ int ecsfs_schedule_put_named(ecsfs_schedules *sc, const json_t *in, bool create,
 	return r;
 }
 
+/* A schedule ListSchedules may show: its name and cluster. */
+typedef struct entry {
+	char *name, *cluster;
+} entry;
+
 typedef struct summary_ctx {
 	ecsfs_schedules *sc;
 	const char *group, *prefix, *state;
-	json_t *out;
+	entry *v;
+	size_t n, cap;
 } summary_ctx;
 
-static bool wanted(const summary_ctx *s, const char *name, const json_t *d)
+/* The group and state filters need the document; the prefix does not. */
+static bool wanted(summary_ctx *s, const char *cluster, const char *name)
 {
-	const char *state = json_string_value(json_object_get(d, "State"));
+	json_t *doc;
+	const char *state;
+	bool yes;
 
 	if (s->prefix && strncmp(name, s->prefix, strlen(s->prefix)) != 0)
 		return false;
-	if (s->group && strcmp(s->group, json_string_value(json_object_get(d, "GroupName"))))
+	if (!s->group && !s->state)
+		return true;
+	if (!(doc = stored(s->sc, cluster, name)))
 		return false;
-	return !s->state || (state && !strcmp(state, s->state));
+	state = json_string_value(json_object_get(doc, "State"));
+	yes = (!s->group || !strcmp(s->group, group_of(doc))) &&
+	      (!s->state || !strcmp(s->state, state ? state : "ENABLED"));
+	json_decref(doc);
+	return yes;
 }
 
 static int summary_one(void *data, const char *cluster, const char *name)
 {
-	static const char *const keys[] = {
-	    "Arn", "CreationDate", "GroupName", "LastModificationDate", "Name", "State"};
 	summary_ctx *s = data;
-	json_t *d, *o;
 
-	if (ecsfs_schedule_describe(s->sc, cluster, name, &d) < 0)
+	if (!wanted(s, cluster, name))
 		return 0;
-	if (wanted(s, name, d)) {
-		o = json_object();
-		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			json_object_set(o, keys[i], json_object_get(d, keys[i]));
-		json_object_set_new(
-		    o, "Target",
-		    json_pack("{s:O}", "Arn",
-			      json_object_get(json_object_get(d, "Target"), "Arn")));
-		json_array_append_new(s->out, o);
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		if (!(s->v = realloc(s->v, s->cap * sizeof(*s->v))))
+			abort();
 	}
-	json_decref(d);
+	s->v[s->n++] = (entry){strdup(name), strdup(cluster)};
 	return 0;
 }
 
 static int by_name(const void *a, const void *b)
 {
-	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-	int c = strcmp(json_string_value(json_object_get(x, "Name")),
-		       json_string_value(json_object_get(y, "Name")));
-	return c ? c
-		 : strcmp(json_string_value(json_object_get(x, "Arn")),
-			  json_string_value(json_object_get(y, "Arn")));
+	const entry *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : strcmp(x->cluster, y->cluster);
+}
+
+/* ScheduleSummary from GetSchedule's shape. */
+static json_t *summary(ecsfs_schedules *sc, const entry *e)
+{
+	static const char *const keys[] = {
+	    "Arn", "CreationDate", "GroupName", "LastModificationDate", "Name", "State"};
+	json_t *d, *o;
+
+	if (ecsfs_schedule_describe(sc, e->cluster, e->name, &d) < 0)
+		return NULL;
+	o = json_object();
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		json_object_set(o, keys[i], json_object_get(d, keys[i]));
+	json_object_set_new(
+	    o, "Target",
+	    json_pack("{s:O}", "Arn", json_object_get(json_object_get(d, "Target"), "Arn")));
+	json_decref(d);
+	return o;
 }
 
 json_t *ecsfs_schedule_summaries(ecsfs_schedules *sc, const char *group, const char *prefix,
-				 const char *state)
+				 const char *state, size_t from, size_t limit, size_t *total)
 {
-	summary_ctx s = {sc, group, prefix, state, json_array()};
-	size_t n;
-	json_t **v, *out;
+	summary_ctx s = {sc, group, prefix, state, NULL, 0, 0};
+	json_t *out = json_array(), *o;
 
 	ecsfs_store_schedule_list_all(sc->store, summary_one, &s);
-	n = json_array_size(s.out);
-	if (!(v = calloc(n ? n : 1, sizeof(*v))))
-		abort();
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_incref(json_array_get(s.out, i));
-	qsort(v, n, sizeof(*v), by_name);
-	out = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(out, v[i]);
-	free(v);
-	json_decref(s.out);
+	if (s.n)
+		qsort(s.v, s.n, sizeof(*s.v), by_name);
+	for (size_t i = from; i < s.n && i - from < limit; i++)
+		if ((o = summary(sc, &s.v[i])))
+			json_array_append_new(out, o);
+	for (size_t i = 0; i < s.n; i++) {
+		free(s.v[i].name);
+		free(s.v[i].cluster);
+	}
+	free(s.v);
+	*total = s.n;
 	return out;
 }

@@ -123,9 +123,11 @@ int ecsfs_schedule_locate(ecsfs_schedules *sc, const char *group, const char *na
 int ecsfs_schedule_put_named(ecsfs_schedules *sc, const json_t *in, bool create, ecsfs_buf *arn,
 			     ecsfs_err *err);
 /* ListSchedules' ScheduleSummary list, by name: of `group` (NULL: all),
- * names starting with `prefix` and State `state` (NULL: any). */
+ * names starting with `prefix` and State `state` (NULL: any); the page of
+ * at most `limit` from position `from`, and in *total how many match (only
+ * the page is described, so a page costs what it shows). */
 json_t *ecsfs_schedule_summaries(ecsfs_schedules *sc, const char *group, const char *prefix,
-				 const char *state);
+				 const char *state, size_t from, size_t limit, size_t *total);
 /* The groups that exist, sorted: "default" and every GroupName a schedule names. */
 json_t *ecsfs_schedule_groups(ecsfs_schedules *sc);
 /* 0 when the group exists, else ResourceNotFound -ENOENT. */

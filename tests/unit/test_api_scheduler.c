@@ -274,6 +274,11 @@ static void test_list(void)
 	rest_fails("GET", "/schedules?MaxResults=x", NULL, 400, "ValidationException",
 		   "MaxResults that is not a number");
 	rest_fails("GET", "/schedules?State=ON", NULL, 400, "ValidationException", "a bad State");
+	rest_fails("GET", "/schedules?NextToken=99", NULL, 400, "ValidationException",
+		   "a NextToken past the end");
+	o = rest_ok("GET", "/schedules?State=DISABLED&MaxResults=1", NULL);
+	ok(!json_object_get(o, "NextToken"), "a filtered list pages over what matches");
+	json_decref(o);
 	rest_fails("GET", "/schedules?ScheduleGroup=nope", NULL, 404, "ResourceNotFoundException",
 		   "a group that does not exist");
 	o = rest_ok("GET", "/schedule-groups", NULL);
