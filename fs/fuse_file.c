@@ -305,8 +305,10 @@ static int create_node(ecsfs__fs *fs, ecsfs__match *m, ecsfs__open *h, ecsfs__no
 		if ((r = ecsfs__fuse_scratch_room(fs, m)) < 0)
 			return r;
 		h->meta.kind = ECSFS_FILE_SCRATCH;
-		if ((r = ecsfs_store_file_put(fs->store, m->parent.data, m->name, &h->meta, "",
-					      0)) < 0)
+		ecsfs__fuse_lazy(fs, m, true);
+		r = ecsfs_store_file_put(fs->store, m->parent.data, m->name, &h->meta, "", 0);
+		ecsfs__fuse_lazy(fs, m, false);
+		if (r < 0)
 			return r;
 		*out = ecsfs__nodes_ref(fs->nodes, m->path.data);
 	} else {
@@ -501,7 +503,10 @@ static int commit(ecsfs__open *h)
 	if (h->m.route->check &&
 	    (r = h->m.route->check(fs, &h->m, h->data.data, h->data.len, false, &why)) < 0)
 		goto rejected;
-	if ((r = h->m.route->apply(fs, &h->m, h->data.data, h->data.len, &meta, &why)) < 0)
+	ecsfs__fuse_lazy(fs, &h->m, true);
+	r = h->m.route->apply(fs, &h->m, h->data.data, h->data.len, &meta, &why);
+	ecsfs__fuse_lazy(fs, &h->m, false);
+	if (r < 0)
 		goto rejected;
 	if (h->m.route->flags & ECSFS__R_RESULT) {
 		/* what a read of this handle returns from now on */
@@ -547,7 +552,17 @@ void ecsfs__op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 void ecsfs__op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	commit_reply(req, (ecsfs__open *)(uintptr_t)fi->fh);
+	ecsfs__open *h = (ecsfs__open *)(uintptr_t)fi->fh;
+	int r;
+
+	if (h->m.route != &ecsfs__route_scratch) {
+		commit_reply(req, h);
+		return;
+	}
+	/* a scratch file's changes, and what they left unsynced, reach the disk */
+	if ((r = commit(h)) == 0 && (r = ecsfs_store_sync(h->fs->store)) < 0)
+		ecsfs__fuse_fault_log(h->fs, r, h->m.path.data, NULL);
+	fuse_reply_err(req, -r);
 }
 
 /*
@@ -701,7 +716,10 @@ static int setattr_meta(ecsfs__fs *fs, fuse_req_t req, const ecsfs__match *m, ec
 	if (r < 0)
 		return r;
 	update_meta(&meta, attr, to_set);
-	if ((r = ecsfs_store_file_set_meta(fs->store, m->parent.data, m->name, &meta)) < 0)
+	ecsfs__fuse_lazy(fs, m, true);
+	r = ecsfs_store_file_set_meta(fs->store, m->parent.data, m->name, &meta);
+	ecsfs__fuse_lazy(fs, m, false);
+	if (r < 0)
 		return r;
 	/* an open writer applying later keeps what was set here */
 	if (h && h->writable) {

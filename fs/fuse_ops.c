@@ -191,6 +191,21 @@ ecsfs__open *ecsfs__fuse_pending_of(ecsfs__fs *fs, const char *path)
 	return node ? node->pending : NULL;
 }
 
+/*
+ * Scratch files are temporaries (rsync's .x.XXXXXX, sed -i's, editors'):
+ * like a local filesystem that keeps a file's bytes until fsync(), their
+ * rows reach the disk with the next change that must be durable (the
+ * rename that applies one, which syncs the log with all before it), or at
+ * fsync(). Every change with a meaning stays durable before its syscall
+ * returns (DESIGN §4); a GitOps apply then syncs once per file, not five
+ * times (create, write, times, mode, rename).
+ */
+void ecsfs__fuse_lazy(ecsfs__fs *fs, const ecsfs__match *m, bool begin)
+{
+	if (m->route == &ecsfs__route_scratch)
+		ecsfs_store_sync_each(fs->store, !begin);
+}
+
 /* A definition was written: a removal waiting out its grace is called off. */
 void ecsfs__fuse_applied(ecsfs__fs *fs, const char *path)
 {

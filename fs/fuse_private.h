@@ -40,6 +40,9 @@ typedef struct dirhandle {
 
 /* fuse_ops.c: requests, rejections, attributes */
 void ecsfs__fuse_applied(ecsfs__fs *fs, const char *path);
+/* Around a change of route m: a scratch file's rows reach the disk with the
+ * next change that must (lazy while `begin`, back to synced after). */
+void ecsfs__fuse_lazy(ecsfs__fs *fs, const ecsfs__match *m, bool begin);
 double ecsfs__fuse_attr_timeout(const ecsfs__fs *fs, const ecsfs__match *m);
 int ecsfs__fuse_exists(ecsfs__fs *fs, const ecsfs__match *m);
 int ecsfs__fuse_fault_log(ecsfs__fs *fs, int r, const char *path, const ecsfs_buf *why);

@@ -34,12 +34,38 @@ void ecsfs__op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 					m.path.data);
 		goto out;
 	}
-	if ((r = ecsfs__fuse_remove_definition(fs, &m, &why)) < 0)
+	ecsfs__fuse_lazy(fs, &m, true);
+	r = ecsfs__fuse_remove_definition(fs, &m, &why);
+	ecsfs__fuse_lazy(fs, &m, false);
+	if (r < 0)
 		ecsfs__fuse_reject(fs, m.path.data, r, &why.msg);
 out:
 	fuse_reply_err(req, -r);
 	ecsfs__match_release(&m);
 	ecsfs_err_release(&why);
+}
+
+/*
+ * A scratch file renamed onto a definition: the definition applies and the
+ * scratch file goes in one transaction, so one sync makes both (and the
+ * scratch file's unsynced rows before them) durable.
+ */
+static int apply_scratch(ecsfs__fs *fs, const ecsfs__match *src, ecsfs__match *dst,
+			 const ecsfs_buf *data, const ecsfs_file_meta *meta, ecsfs_err *why)
+{
+	int r;
+
+	if ((r = ecsfs_store_begin(fs->store)) < 0)
+		return r;
+	if ((r = dst->route->apply(fs, dst, data->data, data->len, meta, why)) < 0) {
+		ecsfs_store_rollback(fs->store);
+		return r;
+	}
+	if ((r = ecsfs_store_file_delete(fs->store, src->parent.data, src->name)) < 0) {
+		ecsfs_store_rollback(fs->store);
+		return r;
+	}
+	return ecsfs_store_commit(fs->store);
 }
 
 /*
@@ -79,8 +105,10 @@ static int do_rename(ecsfs__fs *fs, ecsfs__match *src, ecsfs__match *dst, unsign
 		if (strcmp(src->parent.data, dst->parent.data) != 0 &&
 		    ecsfs__fuse_exists(fs, dst) < 0 && (r = ecsfs__fuse_scratch_room(fs, dst)) < 0)
 			goto out;
+		ecsfs__fuse_lazy(fs, src, true);
 		r = ecsfs_store_file_rename(fs->store, src->parent.data, src->name,
 					    dst->parent.data, dst->name);
+		ecsfs__fuse_lazy(fs, src, false);
 		goto out;
 	}
 	if (dst_scratch) {
@@ -96,15 +124,18 @@ static int do_rename(ecsfs__fs *fs, ecsfs__match *src, ecsfs__match *dst, unsign
 		goto out;
 	}
 	/* onto a definition: validate and apply it with the source's metadata */
-	if ((r = dst->route->check(fs, dst, data.data, data.len, false, &why)) < 0 ||
-	    (r = dst->route->apply(fs, dst, data.data, data.len, &meta, &why)) < 0) {
+	if ((r = dst->route->check(fs, dst, data.data, data.len, false, &why)) < 0) {
+		ecsfs__fuse_reject(fs, dst->path.data, r, &why.msg);
+		goto out;
+	}
+	r = src_scratch ? apply_scratch(fs, src, dst, &data, &meta, &why)
+			: dst->route->apply(fs, dst, data.data, data.len, &meta, &why);
+	if (r < 0) {
 		ecsfs__fuse_reject(fs, dst->path.data, r, &why.msg);
 		goto out;
 	}
 	ecsfs__fuse_applied(fs, dst->path.data);
-	if (src_scratch)
-		r = ecsfs_store_file_delete(fs->store, src->parent.data, src->name);
-	else if ((r = ecsfs__fuse_remove_definition(fs, src, &why)) < 0)
+	if (!src_scratch && (r = ecsfs__fuse_remove_definition(fs, src, &why)) < 0)
 		ecsfs__fuse_reject(fs, src->path.data, r, &why.msg);
 out:
 	ecsfs_buf_release(&data);

@@ -437,11 +437,19 @@ int ecsfs_store_instance_get(ecsfs_store *s, const char *cluster, const char *na
 int ecsfs_store_instance_delete(ecsfs_store *s, const char *cluster, const char *name);
 /* Every row as "cluster/name", by cluster then name; callbacks may use the store. */
 int ecsfs_store_instance_list_all(ecsfs_store *s, ecsfs_store_name_cb cb, void *data);
-/* ---- a generation of the store's content (core/store/store_changes.c) ---- */
+/* ---- a generation of the store's content, and durability per commit
+ * (core/store/store_changes.c) ---- */
 
 /* The number of rows inserted, updated or deleted since the store opened
  * (rolled-back ones too): when it has not moved, no row has changed. */
 uint64_t ecsfs_store_changes(ecsfs_store *s);
+/* With `sync` false, commits (outside any transaction) return before their
+ * rows reach the disk; they do with the next commit made with it true (the
+ * default) or at ecsfs_store_sync(). -EBUSY inside a transaction, -EIO. */
+int ecsfs_store_sync_each(ecsfs_store *s, bool sync);
+/* Everything committed so far is on the disk. -EBUSY inside a
+ * transaction, -EIO. */
+int ecsfs_store_sync(ecsfs_store *s);
 
 /* ---- traffic splits on listener rules (core/store/store_traffic.c; the
  * strategy engine core/control/strategy.c owns what they mean) ---- */

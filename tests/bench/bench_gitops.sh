@@ -3,10 +3,13 @@
 # definitions and 50 services (5 clusters of 10) applied with
 # `rsync -rt --delete` into a fresh mount's spec/, then the no-op re-apply
 # (`rsync -rt --delete` again) and the drift check (`diff -r`), next to the
-# same three commands on a tmpfs directory, in one run. Prints times and the
-# ratios ecsfs/tmpfs; asserts nothing about speed (it fails only when
-# something does not work: a file not applied, a re-apply that sends
-# something, drift, a container left behind).
+# same three commands on a tmpfs directory, and the apply with `--fsync`
+# into a directory on the state directory's disk (every file synced before
+# rsync goes on, as ecsfs makes every definition durable before its rename
+# returns), in one run. Prints times and the ratios ecsfs/tmpfs and
+# ecsfs/disk; asserts nothing about speed (it fails only when something
+# does not work: a file not applied, a re-apply that sends something,
+# drift, a container left behind).
 #
 # Part 1 has every service at desiredCount 0: no container runs, the figures
 # are the filesystem, the validation and the store. Part 2, when a Docker
@@ -222,13 +225,20 @@ echo "Part 1: every service at desiredCount 0 (no container runs: the figures ar
 echo "filesystem, validation and the durable store); $REPEAT runs, each on a fresh"
 echo "mount and a fresh tmpfs directory; medians"
 
-e_apply='' e_noop='' e_diff='' t_apply='' t_noop='' t_diff=''
+e_apply='' e_noop='' e_diff='' t_apply='' t_noop='' t_diff='' d_apply=''
 for ((run = 1; run <= REPEAT; run++)); do
 	dst=$TMPFS_DIR/run$run
 	mkdir "$dst"
 	t_apply="$t_apply $(timed rsync -rt --delete "$REPO/" "$dst/")"
 	t_noop="$t_noop $(timed rsync -rt --delete "$REPO/" "$dst/")"
 	t_diff="$t_diff $(timed diff -r "$REPO" "$dst")"
+	check_applied "$dst"
+	rm -rf "$dst"
+	# the disk the state directories are on ($TMP), every file synced
+	dst=$TMP/disk$run
+	mkdir "$dst"
+	sync
+	d_apply="$d_apply $(timed rsync -rt --delete --fsync "$REPO/" "$dst/")"
 	check_applied "$dst"
 	rm -rf "$dst"
 
@@ -245,7 +255,7 @@ for ((run = 1; run <= REPEAT; run++)); do
 	stop_ecsfs
 done
 
-row() { # row LABEL ECSFS_TIMES TMPFS_TIMES
+row() { # row LABEL ECSFS_TIMES OTHER_TIMES
 	local e t
 	e=$(median <<<"$2")
 	t=$(median <<<"$3")
@@ -255,10 +265,13 @@ printf '  %-34s %11s %11s %8s\n' "" "ecsfs" "tmpfs" "ratio"
 row "rsync -rt --delete (apply)" "$e_apply" "$t_apply"
 row "rsync -rt --delete (no-op re-apply)" "$e_noop" "$t_noop"
 row "diff -r (drift check)" "$e_diff" "$t_diff"
+printf '  %-34s %11s %11s %8s\n' "" "ecsfs" "disk" "ratio"
+row "apply vs rsync --fsync to the disk" "$e_apply" "$d_apply"
 awk -v n="$NFILES" -v e="$(median <<<"$e_apply")" \
 	'BEGIN { if (e > 0) printf "  apply: %.0f files/s through ecsfs (each validated and durable before its rename returns)\n", n / e }'
 echo "  runs (apply, ecsfs):$e_apply"
 echo "  runs (apply, tmpfs):$t_apply"
+echo "  runs (apply --fsync, disk):$d_apply"
 
 # --- part 2: 50 services x desiredCount 1 -----------------------------------
 if [[ $RUNNING == 0 ]]; then
