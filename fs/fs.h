@@ -308,7 +308,7 @@ void ecsfs__scaling_dir(ecsfs__fs *fs, const char *cluster, const char *service,
 
 /* Container instances (routes_instance.c): started on the loop over the
  * daemon's own engine (fs->rt, `endpoint`) with Docker clients for the
- * registered ones, stopped after the tasks, and their change callback. */
+ * registered ones, stopped before the tasks, and their change callback. */
 void ecsfs__instances_start(ecsfs__fs *fs, uv_loop_t *loop, const char *endpoint, int lost_after_s);
 void ecsfs__instances_stop(ecsfs__fs *fs);
 void ecsfs__instances_changed(void *fs, const char *cluster, const char *name);

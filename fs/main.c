@@ -359,9 +359,9 @@ static void finish_stop(struct daemon *d)
 	d->fs.services = NULL;
 	ecsfs_lb_free(d->fs.lb);
 	d->fs.lb = NULL;
+	ecsfs__instances_stop(&d->fs);
 	ecsfs_tasks_free(d->fs.tasks);
 	d->fs.tasks = NULL;
-	ecsfs__instances_stop(&d->fs);
 	if (d->fs.rt) {
 		ecsfs_runtime_close(d->fs.rt, runtime_closed, NULL);
 		d->fs.rt = NULL;

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "control/reconciler_private.h"
+#include "ecsfs/instance.h"
 
 struct op *ecsfs__rc_op_new(ecsfs_tasks *t, struct task *k, struct ctr *c)
 {
@@ -33,6 +34,7 @@ struct op *ecsfs__rc_op_new(ecsfs_tasks *t, struct task *k, struct ctr *c)
 	o->t = t;
 	o->k = k;
 	o->c = c;
+	o->e = k ? k->eng : NULL;
 	o->next = t->ops;
 	if (t->ops)
 		t->ops->prev = o;
@@ -108,7 +110,7 @@ void ecsfs__rc_call_failed(struct task *k, int err, const char *prefix, const ch
 {
 	ecsfs_buf reason = ECSFS_BUF_INIT;
 
-	if (err == -ECANCELED || !engine_up(k->owner) || err == -ETIMEDOUT ||
+	if (err == -ECANCELED || !k->eng || !engine_up(k->eng) || err == -ETIMEDOUT ||
 	    err == -ECONNREFUSED) {
 		k->retry_at = ecsfs_now_ns() + RETRY_NS;
 		return;
@@ -134,6 +136,7 @@ static void check_essentials(struct task *k)
 void ecsfs__reconcile(struct task *k)
 {
 	ecsfs_tasks *t = k->owner;
+	struct eng *e;
 
 	if (t->closing || k->last == T_STOPPED)
 		return;
@@ -142,7 +145,10 @@ void ecsfs__reconcile(struct task *k)
 		return;
 	}
 	k->again = false;
-	if (!t->reachable || t->syncing || (k->retry_at && k->retry_at > ecsfs_now_ns()))
+	/* a task whose instance has no engine waits for one (or for the
+	 * instance's loss to stop it) */
+	e = ecsfs__rc_eng(k);
+	if (!e || !e->reachable || e->syncing || (k->retry_at && k->retry_at > ecsfs_now_ns()))
 		return;
 	k->retry_at = 0;
 	ecsfs__rc_ensure_logs(k);
@@ -179,8 +185,7 @@ int ecsfs_tasks_new(uv_loop_t *loop, ecsfs_store *store, ecsfs_runtime *rt, cons
 		ecsfs_tasks_free(t);
 		return r;
 	}
-	t->reachable = engine_up(t);
-	ops(t)->watch(t->rt, ecsfs__rc_on_event, t);
+	ecsfs__rc_engine_new(t, NULL, "local", rt);
 	*out = t;
 	return 0;
 }
@@ -192,23 +197,23 @@ void ecsfs_tasks_free(ecsfs_tasks *t)
 	if (!t)
 		return;
 	t->closing = true;
-	if (t->rt) {
-		ops(t)->watch(t->rt, NULL, NULL);
-		/* cut every call in flight loose: its callback only frees it */
-		for (o = t->ops; o;) {
-			struct op *next = o->next;
-			if (o->logs)
-				ops(t)->logs_cancel(o->logs);
-			o->t = NULL;
-			o->k = NULL;
-			o->c = NULL;
-			o->prev = o->next = NULL;
-			o = next;
-		}
-		t->ops = NULL;
+	for (struct eng *e = t->engines; e; e = e->next)
+		ops(e)->watch(e->rt, NULL, NULL);
+	/* cut every call in flight loose: its callback only frees it */
+	for (o = t->ops; o;) {
+		struct op *next = o->next;
+		if (o->logs && o->e)
+			ops(o->e)->logs_cancel(o->logs);
+		o->t = NULL;
+		o->k = NULL;
+		o->c = NULL;
+		o->e = NULL;
+		o->prev = o->next = NULL;
+		o = next;
 	}
+	t->ops = NULL;
 	ecsfs__tasks_release(t);
-	ecsfs__rc_networks_free(t);
+	ecsfs__rc_engines_free(t);
 	free(t->pause_path);
 	free(t->task_subnet);
 	free(t);
@@ -216,22 +221,19 @@ void ecsfs_tasks_free(ecsfs_tasks *t)
 
 void ecsfs_tasks_runtime_changed(ecsfs_tasks *t)
 {
-	/* going down: followers break with the engine and restart after the
-	 * resync; coming up: the event stream reopens and asks for a resync (a
-	 * failed list retries) */
-	t->reachable = engine_up(t);
-	/* an engine that comes back may take the pause image it refused */
-	if (t->reachable && t->pause_image == PI_FAILED)
-		t->pause_image = PI_UNKNOWN;
+	if (t->engines)
+		ecsfs_tasks_engine_changed(t, t->engines->rt);
 }
 
 void ecsfs_tasks_sweep(ecsfs_tasks *t)
 {
 	int64_t now = ecsfs_now_ns();
 
-	if (t->sync_retry_at && t->sync_retry_at <= now && t->reachable)
-		ecsfs__rc_resync(t);
-	ecsfs__rc_networks_tick(t);
+	for (struct eng *e = t->engines; e; e = e->next) {
+		if (e->sync_retry_at && e->sync_retry_at <= now && e->reachable)
+			ecsfs__rc_resync(e);
+		ecsfs__rc_networks_tick(e);
+	}
 	ecsfs__tasks_expire(t);
 	for (size_t i = 0; i < t->n; i++) {
 		struct task *k = t->v[i];

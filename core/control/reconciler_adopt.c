@@ -185,13 +185,11 @@ void ecsfs__rc_inspect(struct task *k, struct ctr *c, const char *id)
 	struct op *o = ecsfs__rc_op_new(k->owner, k, c);
 
 	o->pause = c == NULL;
-	if (ops(k->owner)->inspect(k->owner->rt, id, on_inspect, o) < 0)
+	if (ops(k->eng)->inspect(k->eng->rt, id, on_inspect, o) < 0)
 		ecsfs__rc_op_failed(o);
 }
 
 /* ---- (re)sync with everything the engine holds for us ---- */
-
-void ecsfs__rc_resync(ecsfs_tasks *t);
 
 static const char *label_of(json_t *labels, const char *key)
 {
@@ -203,16 +201,21 @@ static void on_orphan_removed(void *data, int err, json_t *result, const char *e
 	ecsfs__rc_op_done(data);
 }
 
-static void remove_orphan(ecsfs_tasks *t, const char *id)
+static void remove_orphan(struct eng *e, const char *id)
 {
-	struct op *o = ecsfs__rc_op_new(t, NULL, NULL);
-	if (ops(t)->remove(t->rt, id, on_orphan_removed, o) < 0)
+	struct op *o = ecsfs__rc_op_new(e->t, NULL, NULL);
+
+	o->e = e;
+	if (ops(e)->remove(e->rt, id, on_orphan_removed, o) < 0)
 		ecsfs__rc_op_done(o);
 }
 
-/* Match one listed container to its task, or remove it. */
-static void sync_one(ecsfs_tasks *t, json_t *summary)
+/* Match one listed container to its task, or remove it: also one of a
+ * task that runs on another engine now (its engine was lost, the task
+ * stopped and was replaced, and the engine came back). */
+static void sync_one(struct eng *e, json_t *summary)
 {
+	ecsfs_tasks *t = e->t;
 	json_t *labels = json_object_get(summary, "Labels");
 	const char *id = json_string_value(json_object_get(summary, "Id"));
 	const char *tid = label_of(labels, ECSFS_LABEL_TASK);
@@ -223,15 +226,15 @@ static void sync_one(ecsfs_tasks *t, json_t *summary)
 
 	if (!id)
 		return;
-	if (!k || k->removed || !name) {
-		remove_orphan(t, id);
+	if (!k || k->removed || !name || ecsfs__rc_eng(k) != e) {
+		remove_orphan(e, id);
 		return;
 	}
 	if (strcmp(name, ECSFS_PAUSE_NAME) == 0) {
 		slot = &k->pause_id;
 	} else {
 		if (!(c = ecsfs__task_ctr(k, name))) {
-			remove_orphan(t, id);
+			remove_orphan(e, id);
 			return;
 		}
 		slot = &c->runtime_id;
@@ -240,14 +243,14 @@ static void sync_one(ecsfs_tasks *t, json_t *summary)
 		ecsfs__set_str(slot, id); /* made just before a crash: adopt it */
 		ecsfs__rc_saved(k);
 	} else if (strcmp(*slot, id) != 0) {
-		remove_orphan(t, id);
+		remove_orphan(e, id);
 		return;
 	}
-	k->seen_mark = t->sync_mark;
+	k->seen_mark = e->sync_mark;
 	if (c)
-		c->seen_mark = t->sync_mark;
+		c->seen_mark = e->sync_mark;
 	else
-		k->pause_seen_mark = t->sync_mark;
+		k->pause_seen_mark = e->sync_mark;
 	ecsfs__rc_inspect(k, c, id);
 }
 
@@ -255,61 +258,64 @@ static void on_list(void *data, int err, json_t *result, const char *errmsg)
 {
 	struct op *o = data;
 	ecsfs_tasks *t = o->t;
+	struct eng *e = o->e;
 	size_t i;
 	json_t *s;
 
 	ecsfs__rc_op_done(o);
-	if (!t)
+	if (!t || !e)
 		return;
-	t->syncing = false;
+	e->syncing = false;
 	if (err) {
-		t->sync_retry_at = ecsfs_now_ns() + RETRY_NS;
+		e->sync_retry_at = ecsfs_now_ns() + RETRY_NS;
 		return;
 	}
-	t->sync_mark++;
+	e->sync_mark++;
 	json_array_foreach(result, i, s)
-		sync_one(t, s);
+		sync_one(e, s);
 	/* what we knew of that the engine no longer has */
 	for (size_t n = 0; n < t->n; n++) {
 		struct task *k = t->v[n];
 
-		if (k->last == T_STOPPED)
+		if (k->last == T_STOPPED || ecsfs__rc_eng(k) != e)
 			continue;
 		for (size_t j = 0; j < k->nc; j++) {
 			struct ctr *c = &k->c[j];
-			if (c->runtime_id && !c->gone && c->seen_mark != t->sync_mark)
+			if (c->runtime_id && !c->gone && c->seen_mark != e->sync_mark)
 				ecsfs__rc_observe_gone(k, c);
 		}
-		if (k->pause_id && k->pause_seen_mark != t->sync_mark)
+		if (k->pause_id && k->pause_seen_mark != e->sync_mark)
 			ecsfs__rc_observe_gone(k, NULL);
 	}
-	if (t->sync_again) {
-		t->sync_again = false;
-		ecsfs__rc_resync(t);
+	if (e->sync_again) {
+		e->sync_again = false;
+		ecsfs__rc_resync(e);
 		return;
 	}
-	ecsfs__rc_networks_sweep(t);
-	ecsfs__rc_kick_all(t);
+	ecsfs__rc_networks_sweep(e);
+	ecsfs__rc_kick_all(e);
 }
 
-void ecsfs__rc_resync(ecsfs_tasks *t)
+void ecsfs__rc_resync(struct eng *e)
 {
+	ecsfs_tasks *t = e->t;
 	ecsfs_buf label = ECSFS_BUF_INIT;
 	struct op *o;
 
 	if (t->closing)
 		return;
-	if (t->syncing) {
-		t->sync_again = true;
+	if (e->syncing) {
+		e->sync_again = true;
 		return;
 	}
-	t->syncing = true;
-	t->sync_retry_at = 0;
+	e->syncing = true;
+	e->sync_retry_at = 0;
 	o = ecsfs__rc_op_new(t, NULL, NULL);
+	o->e = e;
 	ecsfs_buf_addf(&label, "%s=%s", INSTANCE_LABEL, t->instance);
-	if (ops(t)->list(t->rt, label.data, on_list, o) < 0) {
-		t->syncing = false;
-		t->sync_retry_at = ecsfs_now_ns() + RETRY_NS;
+	if (ops(e)->list(e->rt, label.data, on_list, o) < 0) {
+		e->syncing = false;
+		e->sync_retry_at = ecsfs_now_ns() + RETRY_NS;
 		ecsfs__rc_op_done(o);
 	}
 	ecsfs_buf_release(&label);
@@ -317,14 +323,15 @@ void ecsfs__rc_resync(ecsfs_tasks *t)
 
 void ecsfs__rc_on_event(void *data, json_t *ev)
 {
-	ecsfs_tasks *t = data;
+	struct eng *e = data;
+	ecsfs_tasks *t = e->t;
 	json_t *actor, *attrs;
 	const char *action, *tid, *name, *id;
 	struct task *k;
 	struct ctr *c = NULL;
 
 	if (!ev) {
-		ecsfs__rc_resync(t);
+		ecsfs__rc_resync(e);
 		return;
 	}
 	actor = json_object_get(ev, "Actor");
@@ -336,7 +343,8 @@ void ecsfs__rc_on_event(void *data, json_t *ev)
 		return;
 	tid = label_of(attrs, ECSFS_LABEL_TASK);
 	name = label_of(attrs, ECSFS_LABEL_CONTAINER);
-	if (!tid || !name || !(k = ecsfs__task_find(t, tid)) || k->last == T_STOPPED)
+	if (!tid || !name || !(k = ecsfs__task_find(t, tid)) || k->last == T_STOPPED ||
+	    ecsfs__rc_eng(k) != e)
 		return;
 	if (strcmp(name, ECSFS_PAUSE_NAME) != 0 && !(c = ecsfs__task_ctr(k, name)))
 		return;

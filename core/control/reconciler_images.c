@@ -13,36 +13,38 @@
 
 /* ---- the pause image, made once per engine from our own binary ---- */
 
-void ecsfs__rc_kick_all(ecsfs_tasks *t)
+void ecsfs__rc_kick_all(struct eng *e)
 {
+	ecsfs_tasks *t = e->t;
+
 	for (size_t i = 0; i < t->n; i++)
-		if (t->v[i]->last != T_STOPPED)
+		if (t->v[i]->last != T_STOPPED && ecsfs__rc_eng(t->v[i]) == e)
 			ecsfs__reconcile(t->v[i]);
 }
 
 /* a connect that failed or timed out is the engine's reachability, not the
  * image's: the import is tried again */
-static bool unreachable(ecsfs_tasks *t, int err)
+static bool unreachable(struct eng *e, int err)
 {
-	return err == -ECANCELED || err == -ECONNREFUSED || err == -ETIMEDOUT || !engine_up(t);
+	return err == -ECANCELED || err == -ECONNREFUSED || err == -ETIMEDOUT || !engine_up(e);
 }
 
 static void on_pause_imported(void *data, int err, json_t *result, const char *errmsg)
 {
 	struct op *o = data;
-	ecsfs_tasks *t = o->t;
+	struct eng *e = o->t ? o->e : NULL;
 
-	if (t) {
+	if (e) {
 		if (err == 0) {
-			t->pause_image = PI_READY;
+			e->pause_image = PI_READY;
 		} else {
-			t->pause_image = unreachable(t, err) ? PI_UNKNOWN : PI_FAILED;
-			snprintf(t->pause_error, sizeof(t->pause_error), "%s", errmsg);
+			e->pause_image = unreachable(e, err) ? PI_UNKNOWN : PI_FAILED;
+			snprintf(e->pause_error, sizeof(e->pause_error), "%s", errmsg);
 		}
 	}
 	ecsfs__rc_op_done(o);
-	if (t)
-		ecsfs__rc_kick_all(t);
+	if (e)
+		ecsfs__rc_kick_all(e);
 }
 
 static int read_file(const char *path, ecsfs_buf *out)
@@ -59,24 +61,25 @@ static int read_file(const char *path, ecsfs_buf *out)
 	return n < 0 ? -EIO : 0;
 }
 
-static void import_pause(ecsfs_tasks *t, struct op *o)
+static void import_pause(struct eng *e, struct op *o)
 {
+	ecsfs_tasks *t = e->t;
 	ecsfs_buf bin = ECSFS_BUF_INIT, tar = ECSFS_BUF_INIT;
 	int r = t->pause_path ? read_file(t->pause_path, &bin) : -ENOENT;
 
 	if (r < 0) {
-		t->pause_image = PI_FAILED;
-		snprintf(t->pause_error, sizeof(t->pause_error),
+		e->pause_image = PI_FAILED;
+		snprintf(e->pause_error, sizeof(e->pause_error),
 			 "cannot read the pause binary %s: %s",
 			 t->pause_path ? t->pause_path : "(none)", strerror(-r));
 		ecsfs__rc_op_done(o);
-		ecsfs__rc_kick_all(t);
+		ecsfs__rc_kick_all(e);
 		goto out;
 	}
 	ecsfs_tar_one_file("pause", bin.data, bin.len, 0755, &tar);
-	if (ops(t)->image_import(t->rt, ECSFS_PAUSE_IMAGE, tar.data, tar.len, "[\"/pause\"]",
+	if (ops(e)->image_import(e->rt, ECSFS_PAUSE_IMAGE, tar.data, tar.len, "[\"/pause\"]",
 				 on_pause_imported, o) < 0) {
-		t->pause_image = PI_UNKNOWN;
+		e->pause_image = PI_UNKNOWN;
 		ecsfs__rc_op_done(o);
 	}
 out:
@@ -87,31 +90,32 @@ out:
 static void on_pause_inspected(void *data, int err, json_t *result, const char *errmsg)
 {
 	struct op *o = data;
-	ecsfs_tasks *t = o->t;
+	struct eng *e = o->t ? o->e : NULL;
 
-	if (!t) {
+	if (!e) {
 		ecsfs__rc_op_done(o);
 		return;
 	}
 	if (err == -ENOENT) {
-		import_pause(t, o);
+		import_pause(e, o);
 		return;
 	}
-	t->pause_image = err == 0 ? PI_READY : PI_UNKNOWN;
+	e->pause_image = err == 0 ? PI_READY : PI_UNKNOWN;
 	ecsfs__rc_op_done(o);
-	ecsfs__rc_kick_all(t);
+	ecsfs__rc_kick_all(e);
 }
 
-void ecsfs__rc_ensure_pause_image(ecsfs_tasks *t)
+void ecsfs__rc_ensure_pause_image(struct eng *e)
 {
 	struct op *o;
 
-	if (t->pause_image != PI_UNKNOWN)
+	if (e->pause_image != PI_UNKNOWN)
 		return;
-	t->pause_image = PI_BUSY;
-	o = ecsfs__rc_op_new(t, NULL, NULL);
-	if (ops(t)->image_inspect(t->rt, ECSFS_PAUSE_IMAGE, on_pause_inspected, o) < 0) {
-		t->pause_image = PI_UNKNOWN;
+	e->pause_image = PI_BUSY;
+	o = ecsfs__rc_op_new(e->t, NULL, NULL);
+	o->e = e;
+	if (ops(e)->image_inspect(e->rt, ECSFS_PAUSE_IMAGE, on_pause_inspected, o) < 0) {
+		e->pause_image = PI_UNKNOWN;
 		ecsfs__rc_op_done(o);
 	}
 }
@@ -137,7 +141,7 @@ static void on_image(void *data, int err, json_t *result, const char *errmsg)
 	if (!o->t || !k)
 		goto done;
 	if (err == -ENOENT) {
-		if (ops(k->owner)->image_pull(k->owner->rt, o->arg, on_pulled, o) < 0)
+		if (ops(k->eng)->image_pull(k->eng->rt, o->arg, on_pulled, o) < 0)
 			ecsfs__rc_op_failed(o);
 		return;
 	}
@@ -183,7 +187,7 @@ void ecsfs__rc_ensure_images(struct task *k)
 		o->arg = strdup(seen[i]);
 		if (!o->arg)
 			abort();
-		if (ops(k->owner)->image_inspect(k->owner->rt, seen[i], on_image, o) < 0)
+		if (ops(k->eng)->image_inspect(k->eng->rt, seen[i], on_image, o) < 0)
 			ecsfs__rc_op_failed(o);
 	}
 }

@@ -57,7 +57,7 @@ static void adopt_by_name(struct op *o)
 	ecsfs_launch_container_name(k->id, o->pause ? ECSFS_PAUSE_NAME : o->c->name, &name);
 	free(o->arg);
 	o->arg = ecsfs_buf_detach(&name, NULL);
-	if (ops(k->owner)->inspect(k->owner->rt, o->arg, on_created, o) < 0)
+	if (ops(k->eng)->inspect(k->eng->rt, o->arg, on_created, o) < 0)
 		ecsfs__rc_op_failed(o);
 }
 
@@ -85,7 +85,7 @@ static void on_created(void *data, int err, json_t *result, const char *errmsg)
 		/* the image went away since we looked */
 		k->images_done = false;
 		if (o->pause) {
-			k->owner->pause_image = PI_UNKNOWN;
+			k->eng->pause_image = PI_UNKNOWN;
 			ecsfs__rc_network_lost(k); /* or the network went away */
 		}
 		goto done;
@@ -125,7 +125,7 @@ static void create(struct task *k, struct ctr *c, json_t *config)
 		c->busy = true;
 	add_instance_label(k->owner, config);
 	ecsfs_launch_container_name(k->id, c ? c->name : ECSFS_PAUSE_NAME, &name);
-	if (ops(k->owner)->create(k->owner->rt, name.data, config, on_created, o) < 0) {
+	if (ops(k->eng)->create(k->eng->rt, name.data, config, on_created, o) < 0) {
 		if (c)
 			c->busy = false;
 		ecsfs__rc_op_failed(o);
@@ -162,8 +162,8 @@ static void start(struct task *k, struct ctr *c)
 	o->pause = c == NULL;
 	if (c)
 		c->busy = true;
-	if (ops(k->owner)->start_container(k->owner->rt, c ? c->runtime_id : k->pause_id,
-					   on_started, o) < 0) {
+	if (ops(k->eng)->start_container(k->eng->rt, c ? c->runtime_id : k->pause_id, on_started,
+					 o) < 0) {
 		if (c)
 			c->busy = false;
 		ecsfs__rc_op_failed(o);
@@ -214,7 +214,7 @@ static void provision_volumes(struct task *k, const ecsfs_launch_ctx *ctx)
 		struct op *o = ecsfs__rc_op_new(t, k, NULL);
 
 		add_instance_label(t, v);
-		if (ops(t)->volume_create(t->rt, v, on_volume, o) < 0)
+		if (ops(k->eng)->volume_create(k->eng->rt, v, on_volume, o) < 0)
 			ecsfs__rc_op_failed(o);
 	}
 out:
@@ -226,19 +226,18 @@ out:
  * network) is there. */
 static void provision_pause(struct task *k, ecsfs_launch_ctx *ctx)
 {
-	ecsfs_tasks *t = k->owner;
 	ecsfs_buf why = ECSFS_BUF_INIT;
 	json_t *config = NULL;
 	const char *net;
 
-	if (t->pause_image == PI_FAILED) {
+	if (k->eng->pause_image == PI_FAILED) {
 		ecsfs_buf_setf(&why, "ResourceInitializationError: cannot load the pause image: %s",
-			       t->pause_error);
+			       k->eng->pause_error);
 		ecsfs__rc_fail(k, "TaskFailedToStart", why.data);
 		goto out;
 	}
-	if (t->pause_image != PI_READY) {
-		ecsfs__rc_ensure_pause_image(t);
+	if (k->eng->pause_image != PI_READY) {
+		ecsfs__rc_ensure_pause_image(k->eng);
 		goto out;
 	}
 	if (ecsfs_launch_own_address(k->taskdef)) {

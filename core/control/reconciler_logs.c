@@ -153,8 +153,8 @@ void ecsfs__rc_ensure_logs(struct task *k)
 		if (c->log_fd >= 0 && fstat(c->log_fd, &st) == 0)
 			c->log_bytes = (uint64_t)st.st_size;
 		o->replaying = c->log_ts != 0;
-		o->logs = ops(k->owner)->logs(k->owner->rt, c->runtime_id, c->log_ts, on_log_line,
-					      on_log_end, o);
+		o->logs = ops(k->eng)->logs(k->eng->rt, c->runtime_id, c->log_ts, on_log_line,
+					    on_log_end, o);
 		if (!o->logs) {
 			k->retry_at = ecsfs_now_ns() + RETRY_NS;
 			ecsfs__rc_op_unlink(o);

@@ -22,14 +22,14 @@
 #include "control/reconciler_private.h"
 #include "ecsfs/store.h"
 
-static void look(ecsfs_tasks *t, struct cnet *n);
-static void create(ecsfs_tasks *t, struct cnet *n, struct op *o);
+static void look(struct eng *e, struct cnet *n);
+static void create(struct eng *e, struct cnet *n, struct op *o);
 
-static struct cnet *cnet_get(ecsfs_tasks *t, const char *cluster, bool make)
+static struct cnet *cnet_get(struct eng *e, const char *cluster, bool make)
 {
 	struct cnet *n;
 
-	for (n = t->nets; n; n = n->next)
+	for (n = e->nets; n; n = n->next)
 		if (strcmp(n->cluster, cluster) == 0)
 			return n;
 	if (!make)
@@ -37,18 +37,18 @@ static struct cnet *cnet_get(ecsfs_tasks *t, const char *cluster, bool make)
 	n = calloc(1, sizeof(*n));
 	if (!n || !(n->cluster = strdup(cluster)))
 		abort();
-	n->next = t->nets;
-	t->nets = n;
+	n->next = e->nets;
+	e->nets = n;
 	return n;
 }
 
-static void cnet_drop(ecsfs_tasks *t, struct cnet *gone)
+static void cnet_drop(struct eng *e, struct cnet *gone)
 {
-	for (struct cnet **pp = &t->nets; *pp; pp = &(*pp)->next) {
+	for (struct cnet **pp = &e->nets; *pp; pp = &(*pp)->next) {
 		if (*pp == gone) {
 			*pp = gone->next;
 			/* a call in flight about it must not find it */
-			for (struct op *o = t->ops; o; o = o->next)
+			for (struct op *o = e->t->ops; o; o = o->next)
 				if (o->net == gone)
 					o->net = NULL;
 			free(gone->cluster);
@@ -60,17 +60,17 @@ static void cnet_drop(ecsfs_tasks *t, struct cnet *gone)
 	}
 }
 
-void ecsfs__rc_networks_free(ecsfs_tasks *t)
+void ecsfs__rc_networks_free(struct eng *e)
 {
-	while (t->nets)
-		cnet_drop(t, t->nets);
+	while (e->nets)
+		cnet_drop(e, e->nets);
 }
 
-static void cnet_name(ecsfs_tasks *t, const struct cnet *n, ecsfs_buf *out)
+static void cnet_name(struct eng *e, const struct cnet *n, ecsfs_buf *out)
 {
 	ecsfs_buf_addf(out, "ecsfs-%s", n->cluster);
 	if (n->attempt)
-		ecsfs_buf_addf(out, "-%.8s", t->instance);
+		ecsfs_buf_addf(out, "-%.8s", e->t->instance);
 }
 
 static const char *label(const json_t *net, const char *key)
@@ -78,46 +78,51 @@ static const char *label(const json_t *net, const char *key)
 	return json_string_value(json_object_get(json_object_get(net, "Labels"), key));
 }
 
-static bool ours(ecsfs_tasks *t, const json_t *net)
+static bool ours(struct eng *e, const json_t *net)
 {
 	const char *inst = label(net, INSTANCE_LABEL);
-	return inst && strcmp(inst, t->instance) == 0 && label(net, ECSFS_LABEL_CLUSTER);
+	return inst && strcmp(inst, e->t->instance) == 0 && label(net, ECSFS_LABEL_CLUSTER);
 }
 
-/* Look again at the tasks of the cluster (its network is there, or not). */
-static void kick_cluster(ecsfs_tasks *t, const char *cluster)
+/* Look again at the tasks of the cluster on e (its network is there, or not). */
+static void kick_cluster(struct eng *e, const char *cluster)
 {
+	ecsfs_tasks *t = e->t;
+
 	for (size_t i = 0; i < t->n; i++)
-		if (t->v[i]->last != T_STOPPED && strcmp(t->v[i]->cluster, cluster) == 0)
+		if (t->v[i]->last != T_STOPPED && strcmp(t->v[i]->cluster, cluster) == 0 &&
+		    ecsfs__rc_eng(t->v[i]) == e)
 			ecsfs__reconcile(t->v[i]);
 }
 
-static void ready(ecsfs_tasks *t, struct cnet *n, const char *name, const char *id)
+static void ready(struct eng *e, struct cnet *n, const char *name, const char *id)
 {
 	ecsfs__set_str(&n->name, name);
 	ecsfs__set_str(&n->id, id);
 	n->state = CNET_READY;
 	n->error[0] = '\0';
-	kick_cluster(t, n->cluster);
+	kick_cluster(e, n->cluster);
 }
 
 /* It could not be found or made: the tasks waiting for it fail (or retry,
  * when the engine is away), and the next task tries again. */
-static void failed(ecsfs_tasks *t, struct cnet *n, int err, const char *errmsg)
+static void failed(struct eng *e, struct cnet *n, int err, const char *errmsg)
 {
+	ecsfs_tasks *t = e->t;
+
 	n->state = CNET_UNKNOWN;
 	n->attempt = 0;
 	snprintf(n->error, sizeof(n->error), "%s", errmsg && *errmsg ? errmsg : strerror(-err));
 	for (size_t i = 0; i < t->n; i++) {
 		struct task *k = t->v[i];
 		if (k->last == T_PROVISIONING && !k->pause_id &&
-		    strcmp(k->cluster, n->cluster) == 0)
+		    strcmp(k->cluster, n->cluster) == 0 && ecsfs__rc_eng(k) == e)
 			ecsfs__rc_call_failed(
 			    k, err,
 			    "ResourceInitializationError: cannot make the cluster's network",
 			    n->error);
 	}
-	kick_cluster(t, n->cluster);
+	kick_cluster(e, n->cluster);
 }
 
 /* ---- the subnet a network asks for (--task-subnet) ---- */
@@ -146,7 +151,7 @@ static int parse_cidr(const char *s, unsigned *net, unsigned *prefix)
 
 /* The n->subnet-th /24 of the pool (the whole pool when it is no larger),
  * into out; false once the pool has no more. */
-static bool pick_subnet(ecsfs_tasks *t, const struct cnet *n, char out[32])
+static bool pick_subnet(const ecsfs_tasks *t, const struct cnet *n, char out[32])
 {
 	unsigned net, prefix, count, ip;
 	struct in_addr in;
@@ -189,56 +194,64 @@ int ecsfs_tasks_set_task_subnet(ecsfs_tasks *t, const char *cidr, ecsfs_buf *why
 
 /* ---- finding or making it ---- */
 
+/* --task-subnet is a pool of the daemon's own engine; the others use their
+ * engines' own pools. */
+static const char *subnet_pool(const struct eng *e)
+{
+	return e->cluster ? NULL : e->t->task_subnet;
+}
+
 static void on_created(void *data, int err, json_t *result, const char *errmsg)
 {
 	struct op *o = data;
-	ecsfs_tasks *t = o->t;
+	struct eng *e = o->t ? o->e : NULL;
 	struct cnet *n = o->net;
 	const char *id = json_string_value(json_object_get(result, "Id"));
 
-	if (t && n) {
+	if (e && n) {
 		if (err == 0 && id) {
-			ready(t, n, o->arg, id);
+			ready(e, n, o->arg, id);
 		} else if (err == -EEXIST && n->attempt == 0) {
 			n->attempt = 1; /* another state directory's name: ours is named apart */
 			n->state = CNET_BUSY;
 			free(o->arg);
 			o->arg = NULL;
-			create(t, n, o);
+			create(e, n, o);
 			return;
-		} else if (t->task_subnet && err == -EIO && strstr(errmsg, "verlap")) {
+		} else if (subnet_pool(e) && err == -EIO && strstr(errmsg, "verlap")) {
 			n->subnet++; /* that /24 is another network's: the next one */
-			look(t, n);
+			look(e, n);
 		} else {
-			failed(t, n, err ? err : -EIO, err ? errmsg : "the engine gave no Id");
+			failed(e, n, err ? err : -EIO, err ? errmsg : "the engine gave no Id");
 		}
 	}
 	ecsfs__rc_op_done(o);
 }
 
-static void create(ecsfs_tasks *t, struct cnet *n, struct op *o)
+static void create(struct eng *e, struct cnet *n, struct op *o)
 {
 	ecsfs_buf name = ECSFS_BUF_INIT;
+	const char *pool = subnet_pool(e);
 	json_t *body;
 	char subnet[32];
 
-	cnet_name(t, n, &name);
+	cnet_name(e, n, &name);
 	o->arg = ecsfs_buf_detach(&name, NULL);
-	if (t->task_subnet && !pick_subnet(t, n, subnet)) {
+	if (pool && !pick_subnet(e->t, n, subnet)) {
 		ecsfs__rc_op_done(o);
-		failed(t, n, -ENOSPC, "--task-subnet has no /24 left that no other network uses");
+		failed(e, n, -ENOSPC, "--task-subnet has no /24 left that no other network uses");
 		return;
 	}
 	body = json_pack("{s:s, s:b, s:s, s:{s:s, s:s, s:s}}", "Name", o->arg, "CheckDuplicate", 1,
 			 "Driver", "bridge", "Labels", ECSFS_LABEL_MANAGED, "1", INSTANCE_LABEL,
-			 t->instance, ECSFS_LABEL_CLUSTER, n->cluster);
+			 e->t->instance, ECSFS_LABEL_CLUSTER, n->cluster);
 	if (!body)
 		abort();
-	if (t->task_subnet)
+	if (pool)
 		json_object_set_new(
 		    body, "IPAM",
 		    json_pack("{s:s, s:[{s:s}]}", "Driver", "default", "Config", "Subnet", subnet));
-	if (ops(t)->network_create(t->rt, body, on_created, o) < 0) {
+	if (ops(e)->network_create(e->rt, body, on_created, o) < 0) {
 		n->state = CNET_UNKNOWN;
 		ecsfs__rc_op_done(o);
 	}
@@ -246,13 +259,13 @@ static void create(ecsfs_tasks *t, struct cnet *n, struct op *o)
 }
 
 /* Ours is the network of this state directory labelled with the cluster. */
-static const json_t *find_ours(ecsfs_tasks *t, const json_t *list, const char *cluster)
+static const json_t *find_ours(struct eng *e, const json_t *list, const char *cluster)
 {
 	const json_t *net;
 	size_t i;
 
 	json_array_foreach(list, i, net)
-		if (ours(t, net) && strcmp(label(net, ECSFS_LABEL_CLUSTER), cluster) == 0)
+		if (ours(e, net) && strcmp(label(net, ECSFS_LABEL_CLUSTER), cluster) == 0)
 			return net;
 	return NULL;
 }
@@ -260,36 +273,37 @@ static const json_t *find_ours(ecsfs_tasks *t, const json_t *list, const char *c
 static void on_looked(void *data, int err, json_t *result, const char *errmsg)
 {
 	struct op *o = data;
-	ecsfs_tasks *t = o->t;
+	struct eng *e = o->t ? o->e : NULL;
 	struct cnet *n = o->net;
 	const json_t *net;
 
-	if (!t || !n) {
+	if (!e || !n) {
 		ecsfs__rc_op_done(o);
 		return;
 	}
 	if (err) {
-		failed(t, n, err, errmsg);
-	} else if ((net = find_ours(t, result, n->cluster))) {
-		ready(t, n, json_string_value(json_object_get(net, "Name")),
+		failed(e, n, err, errmsg);
+	} else if ((net = find_ours(e, result, n->cluster))) {
+		ready(e, n, json_string_value(json_object_get(net, "Name")),
 		      json_string_value(json_object_get(net, "Id")));
 	} else {
-		create(t, n, o); /* none yet */
+		create(e, n, o); /* none yet */
 		return;
 	}
 	ecsfs__rc_op_done(o);
 }
 
-static void look(ecsfs_tasks *t, struct cnet *n)
+static void look(struct eng *e, struct cnet *n)
 {
 	ecsfs_buf lbl = ECSFS_BUF_INIT;
-	struct op *o = ecsfs__rc_op_new(t, NULL, NULL);
+	struct op *o = ecsfs__rc_op_new(e->t, NULL, NULL);
 
 	n->state = CNET_BUSY;
 	n->attempt = 0;
 	o->net = n;
-	ecsfs_buf_addf(&lbl, "%s=%s", INSTANCE_LABEL, t->instance);
-	if (ops(t)->network_list(t->rt, lbl.data, on_looked, o) < 0) {
+	o->e = e;
+	ecsfs_buf_addf(&lbl, "%s=%s", INSTANCE_LABEL, e->t->instance);
+	if (ops(e)->network_list(e->rt, lbl.data, on_looked, o) < 0) {
 		n->state = CNET_UNKNOWN;
 		ecsfs__rc_op_done(o);
 	}
@@ -298,19 +312,19 @@ static void look(ecsfs_tasks *t, struct cnet *n)
 
 const char *ecsfs__rc_network(struct task *k)
 {
-	struct cnet *n = cnet_get(k->owner, k->cluster, true);
+	struct cnet *n = cnet_get(k->eng, k->cluster, true);
 
 	n->dropping = false;
 	if (n->state == CNET_READY)
 		return n->id;
 	if (n->state == CNET_UNKNOWN)
-		look(k->owner, n);
+		look(k->eng, n);
 	return NULL;
 }
 
 void ecsfs__rc_network_lost(struct task *k)
 {
-	struct cnet *n = cnet_get(k->owner, k->cluster, false);
+	struct cnet *n = cnet_get(k->eng, k->cluster, false);
 
 	if (n && n->state == CNET_READY)
 		n->state = CNET_UNKNOWN;
@@ -359,9 +373,9 @@ void ecsfs__rc_network_observe(struct task *k, json_t *inspect)
 	ecsfs__rc_saved(k);
 }
 
-static bool transient(ecsfs_tasks *t, int err)
+static bool transient(struct eng *e, int err)
 {
-	return err == -ECANCELED || err == -ETIMEDOUT || err == -ECONNREFUSED || !engine_up(t);
+	return err == -ECANCELED || err == -ETIMEDOUT || err == -ECONNREFUSED || !engine_up(e);
 }
 
 /*
@@ -373,11 +387,13 @@ static bool transient(ecsfs_tasks *t, int err)
  */
 #define LEAVING_MAX 1u
 
-static void next_leaver(ecsfs_tasks *t)
+static void next_leaver(struct eng *e)
 {
-	for (size_t i = 0; i < t->n && t->net_leaving < LEAVING_MAX; i++) {
+	ecsfs_tasks *t = e->t;
+
+	for (size_t i = 0; i < t->n && e->net_leaving < LEAVING_MAX; i++) {
 		struct task *k = t->v[i];
-		if (k->leave_queued) {
+		if (k->leave_queued && k->eng == e) {
 			k->leave_queued = false;
 			ecsfs__reconcile(k);
 		}
@@ -388,10 +404,10 @@ static void on_left(void *data, int err, json_t *result, const char *errmsg)
 {
 	struct op *o = data;
 	struct task *k = o->k;
-	ecsfs_tasks *t = o->t;
+	struct eng *e = o->t ? o->e : NULL;
 
-	if (t && k) {
-		if (err && transient(t, err)) {
+	if (e && k) {
+		if (err && transient(e, err)) {
 			k->retry_at = ecsfs_now_ns() + RETRY_NS;
 		} else {
 			/* gone, or not attached any more: either way it has left */
@@ -399,30 +415,30 @@ static void on_left(void *data, int err, json_t *result, const char *errmsg)
 			ecsfs__rc_saved(k);
 		}
 	}
-	if (t)
-		t->net_leaving--;
+	if (e)
+		e->net_leaving--;
 	ecsfs__rc_op_done(o);
-	if (t)
-		next_leaver(t);
+	if (e)
+		next_leaver(e);
 }
 
 bool ecsfs__rc_network_leave(struct task *k)
 {
-	ecsfs_tasks *t = k->owner;
+	struct eng *e = k->eng;
 	struct op *o;
 
 	if (!k->network || !k->pause_id || k->detached)
 		return false;
-	if (t->net_leaving >= LEAVING_MAX) {
+	if (e->net_leaving >= LEAVING_MAX) {
 		k->leave_queued = true;
 		return true;
 	}
 	k->leave_queued = false;
-	o = ecsfs__rc_op_new(t, k, NULL);
+	o = ecsfs__rc_op_new(k->owner, k, NULL);
 	o->pause = true;
-	t->net_leaving++;
-	if (ops(t)->network_disconnect(t->rt, k->network, k->pause_id, on_left, o) < 0) {
-		t->net_leaving--;
+	e->net_leaving++;
+	if (ops(e)->network_disconnect(e->rt, k->network, k->pause_id, on_left, o) < 0) {
+		e->net_leaving--;
 		ecsfs__rc_op_failed(o);
 	}
 	return true;
@@ -433,41 +449,42 @@ bool ecsfs__rc_network_leave(struct task *k)
 static void on_removed(void *data, int err, json_t *result, const char *errmsg)
 {
 	struct op *o = data;
-	ecsfs_tasks *t = o->t;
+	struct eng *e = o->t ? o->e : NULL;
 
-	if (t && err && err != -ENOENT)
-		t->net_sweep_at = ecsfs_now_ns() + RETRY_NS; /* still held: again later */
+	if (e && err && err != -ENOENT)
+		e->net_sweep_at = ecsfs_now_ns() + RETRY_NS; /* still held: again later */
 	ecsfs__rc_op_done(o);
 }
 
-static void remove_net(ecsfs_tasks *t, const char *name)
+static void remove_net(struct eng *e, const char *name)
 {
-	struct op *o = ecsfs__rc_op_new(t, NULL, NULL);
+	struct op *o = ecsfs__rc_op_new(e->t, NULL, NULL);
 
-	if (ops(t)->network_remove(t->rt, name, on_removed, o) < 0) {
-		t->net_sweep_at = ecsfs_now_ns() + RETRY_NS;
+	o->e = e;
+	if (ops(e)->network_remove(e->rt, name, on_removed, o) < 0) {
+		e->net_sweep_at = ecsfs_now_ns() + RETRY_NS;
 		ecsfs__rc_op_done(o);
 	}
 }
 
 /* One of our networks: removed when its cluster is gone, else known. */
-static void sweep_one(ecsfs_tasks *t, const json_t *net)
+static void sweep_one(struct eng *e, const json_t *net)
 {
 	const char *cluster = label(net, ECSFS_LABEL_CLUSTER);
 	const char *name = json_string_value(json_object_get(net, "Name"));
 	const char *id = json_string_value(json_object_get(net, "Id"));
 	struct cnet *n;
 
-	if (!name || !id || !ours(t, net))
+	if (!name || !id || !ours(e, net))
 		return;
-	n = cnet_get(t, cluster, false);
-	if (!ecsfs_store_cluster_exists(t->store, cluster)) {
+	n = cnet_get(e, cluster, false);
+	if (!ecsfs_store_cluster_exists(e->t->store, cluster)) {
 		if (n)
-			cnet_drop(t, n);
-		remove_net(t, id);
+			cnet_drop(e, n);
+		remove_net(e, id);
 		return;
 	}
-	n = cnet_get(t, cluster, true);
+	n = cnet_get(e, cluster, true);
 	if (n->state == CNET_UNKNOWN) {
 		ecsfs__set_str(&n->name, name);
 		ecsfs__set_str(&n->id, id);
@@ -478,65 +495,72 @@ static void sweep_one(ecsfs_tasks *t, const json_t *net)
 static void on_listed(void *data, int err, json_t *result, const char *errmsg)
 {
 	struct op *o = data;
-	ecsfs_tasks *t = o->t;
+	struct eng *e = o->t ? o->e : NULL;
 	size_t i;
 	json_t *net;
 
 	ecsfs__rc_op_done(o);
-	if (!t)
+	if (!e)
 		return;
-	t->net_sweeping = false;
+	e->net_sweeping = false;
 	if (err) {
-		t->net_sweep_at = ecsfs_now_ns() + RETRY_NS;
+		e->net_sweep_at = ecsfs_now_ns() + RETRY_NS;
 		return;
 	}
 	json_array_foreach(result, i, net)
-		sweep_one(t, net);
-	if (t->net_sweep_again) {
-		t->net_sweep_again = false;
-		ecsfs__rc_networks_sweep(t);
+		sweep_one(e, net);
+	if (e->net_sweep_again) {
+		e->net_sweep_again = false;
+		ecsfs__rc_networks_sweep(e);
 	}
 }
 
-void ecsfs__rc_networks_sweep(ecsfs_tasks *t)
+void ecsfs__rc_networks_sweep(struct eng *e)
 {
 	ecsfs_buf lbl = ECSFS_BUF_INIT;
 	struct op *o;
 
-	if (t->closing)
+	if (e->t->closing)
 		return;
-	if (t->net_sweeping) {
-		t->net_sweep_again = true;
+	if (e->net_sweeping) {
+		e->net_sweep_again = true;
 		return;
 	}
-	t->net_sweeping = true;
-	t->net_sweep_at = 0;
-	o = ecsfs__rc_op_new(t, NULL, NULL);
-	ecsfs_buf_addf(&lbl, "%s=%s", INSTANCE_LABEL, t->instance);
-	if (ops(t)->network_list(t->rt, lbl.data, on_listed, o) < 0) {
-		t->net_sweeping = false;
-		t->net_sweep_at = ecsfs_now_ns() + RETRY_NS;
+	e->net_sweeping = true;
+	e->net_sweep_at = 0;
+	o = ecsfs__rc_op_new(e->t, NULL, NULL);
+	o->e = e;
+	ecsfs_buf_addf(&lbl, "%s=%s", INSTANCE_LABEL, e->t->instance);
+	if (ops(e)->network_list(e->rt, lbl.data, on_listed, o) < 0) {
+		e->net_sweeping = false;
+		e->net_sweep_at = ecsfs_now_ns() + RETRY_NS;
 		ecsfs__rc_op_done(o);
 	}
 	ecsfs_buf_release(&lbl);
 }
 
-void ecsfs__rc_networks_tick(ecsfs_tasks *t)
+void ecsfs__rc_networks_tick(struct eng *e)
 {
-	if (t->net_sweep_at && t->net_sweep_at <= ecsfs_now_ns() && t->reachable)
-		ecsfs__rc_networks_sweep(t);
-	next_leaver(t); /* a turn nobody took (its task went on without leaving) */
+	if (e->net_sweep_at && e->net_sweep_at <= ecsfs_now_ns() && e->reachable)
+		ecsfs__rc_networks_sweep(e);
+	next_leaver(e); /* a turn nobody took (its task went on without leaving) */
+}
+
+void ecsfs__rc_networks_forget(struct eng *e, const char *cluster)
+{
+	struct cnet *n = cnet_get(e, cluster, false);
+
+	if (n)
+		n->state = CNET_UNKNOWN;
+	if (e->reachable)
+		ecsfs__rc_networks_sweep(e);
+	else
+		e->net_sweep_at = ecsfs_now_ns();
 }
 
 void ecsfs_tasks_forget_cluster(ecsfs_tasks *t, const char *cluster)
 {
-	struct cnet *n = cnet_get(t, cluster, false);
-
 	ecsfs__tasks_forget(t, cluster);
-	if (n)
-		n->state = CNET_UNKNOWN;
-	if (t->reachable)
-		ecsfs__rc_networks_sweep(t);
-	else
-		t->net_sweep_at = ecsfs_now_ns();
+	for (struct eng *e = t->engines; e; e = e->next)
+		ecsfs__rc_networks_forget(e, cluster);
 }

@@ -19,9 +19,34 @@
 
 enum pause_image_state { PI_UNKNOWN, PI_BUSY, PI_READY, PI_FAILED };
 
+/*
+ * One engine tasks run on: the daemon's own (cluster NULL: the instance
+ * `local` of every cluster) or a registered container instance's. Each has
+ * its own event stream, resync, pause image and cluster networks.
+ */
+struct eng {
+	struct eng *next;
+	ecsfs_tasks *t;
+	char *cluster; /* NULL: local */
+	char *name;
+	ecsfs_runtime *rt; /* borrowed: the daemon's, or the instances subsystem's */
+	char address[64];  /* where its published ports are reached from here */
+	bool reachable;
+	int pause_image; /* enum pause_image_state */
+	char pause_error[256];
+	struct cnet *nets; /* the clusters' networks on it (reconciler_network.c) */
+	bool net_sweeping, net_sweep_again;
+	unsigned net_leaving; /* network disconnects in flight (one at a time) */
+	int64_t net_sweep_at; /* when to look for networks of deleted clusters again */
+	bool syncing, sync_again;
+	unsigned sync_mark;
+	int64_t sync_retry_at;
+};
+
 struct op {
 	struct op *prev, *next;
 	ecsfs_tasks *t; /* NULL once detached */
+	struct eng *e;	/* the engine it went to */
 	struct task *k; /* NULL for the subsystem's own calls */
 	struct ctr *c;	/* NULL when the call is about the task or the pause */
 	bool pause;	/* the call is about the pause container */
@@ -32,15 +57,15 @@ struct op {
 	bool replaying;	  /* a log follower resumed from log_ts, not yet past it */
 };
 
-static inline ecsfs_runtime_ops const *ops(ecsfs_tasks *t)
+static inline ecsfs_runtime_ops const *ops(const struct eng *e)
 {
-	return t->rt->ops;
+	return e->rt->ops;
 }
 
-static inline bool engine_up(ecsfs_tasks *t)
+static inline bool engine_up(const struct eng *e)
 {
 	ecsfs_runtime_info info;
-	ecsfs_runtime_get_info(t->rt, &info);
+	ecsfs_runtime_get_info(e->rt, &info);
 	return info.reachable;
 }
 
@@ -80,8 +105,8 @@ void ecsfs__rc_fail(struct task *k, const char *code, const char *reason);
 /* An engine call failed: a fault of the engine's reachability is retried
  * later; anything else ends the task with `prefix: message`. */
 void ecsfs__rc_call_failed(struct task *k, int err, const char *prefix, const char *errmsg);
-/* Look again at every task not STOPPED. */
-void ecsfs__rc_kick_all(ecsfs_tasks *t);
+/* Look again at every task not STOPPED on engine e. */
+void ecsfs__rc_kick_all(struct eng *e);
 void ecsfs__reconcile(struct task *k);
 
 /* ---- reconciler_adopt.c ---- */
@@ -92,9 +117,9 @@ void ecsfs__rc_observe(struct task *k, struct ctr *c, json_t *inspect);
 void ecsfs__rc_observe_gone(struct task *k, struct ctr *c);
 /* Inspect engine container `id`, then observe what it shows. */
 void ecsfs__rc_inspect(struct task *k, struct ctr *c, const char *id);
-/* List every container of this state directory and match them to tasks. */
-void ecsfs__rc_resync(ecsfs_tasks *t);
-/* The runtime's event callback (NULL: the stream (re)opened). */
+/* List every container of this state directory on e and match them to tasks. */
+void ecsfs__rc_resync(struct eng *e);
+/* The runtime's event callback, data the engine (NULL: the stream (re)opened). */
 void ecsfs__rc_on_event(void *data, json_t *ev);
 
 /* ---- reconciler_logs.c ---- */
@@ -104,7 +129,7 @@ void ecsfs__rc_ensure_logs(struct task *k);
 
 /* ---- reconciler_images.c ---- */
 
-void ecsfs__rc_ensure_pause_image(ecsfs_tasks *t);
+void ecsfs__rc_ensure_pause_image(struct eng *e);
 /* Every distinct image of the task, present or pulled. */
 void ecsfs__rc_ensure_images(struct task *k);
 
@@ -131,9 +156,22 @@ void ecsfs__rc_network_observe(struct task *k, json_t *inspect);
  * once: returns true while that is under way (the caller waits). */
 bool ecsfs__rc_network_leave(struct task *k);
 /* Remove networks of clusters that are gone (after a resync, and retries). */
-void ecsfs__rc_networks_sweep(ecsfs_tasks *t);
-void ecsfs__rc_networks_tick(ecsfs_tasks *t);
-void ecsfs__rc_networks_free(ecsfs_tasks *t);
+void ecsfs__rc_networks_sweep(struct eng *e);
+void ecsfs__rc_networks_tick(struct eng *e);
+void ecsfs__rc_networks_free(struct eng *e);
+/* A cluster went away: its networks on e go too. */
+void ecsfs__rc_networks_forget(struct eng *e, const char *cluster);
+
+/* ---- reconciler_engine.c ---- */
+
+/* The engine of task k (found by its instance, then kept), or NULL when
+ * its instance has none (not registered, or gone). */
+struct eng *ecsfs__rc_eng(struct task *k);
+/* Make the engine of the daemon's own runtime (local). */
+struct eng *ecsfs__rc_engine_new(ecsfs_tasks *t, const char *cluster, const char *name,
+				 ecsfs_runtime *rt);
+/* Cut every call of engine e loose (NULL: of all) and free e (all). */
+void ecsfs__rc_engines_free(ecsfs_tasks *t);
 
 /* ---- reconciler_stop.c ---- */
 

@@ -86,7 +86,7 @@ static void deprovision(struct task *k)
 				continue;
 			o = ecsfs__rc_op_new(t, k, NULL);
 			n++;
-			if (ops(t)->remove(t->rt, id, on_removed, o) < 0) {
+			if (ops(k->eng)->remove(k->eng->rt, id, on_removed, o) < 0) {
 				n--;
 				ecsfs__rc_op_failed(o);
 			}
@@ -105,7 +105,8 @@ static void deprovision(struct task *k)
 					continue;
 				o = ecsfs__rc_op_new(t, k, NULL);
 				n++;
-				if (ops(t)->volume_remove(t->rt, vname, on_removed, o) < 0) {
+				if (ops(k->eng)->volume_remove(k->eng->rt, vname, on_removed, o) <
+				    0) {
 					n--;
 					ecsfs__rc_op_failed(o);
 				}
@@ -152,8 +153,8 @@ void ecsfs__rc_drive_stop(struct task *k)
 				continue;
 			c->busy = true;
 			o = ecsfs__rc_op_new(t, k, c);
-			if (ops(t)->stop(t->rt, c->runtime_id, stop_timeout(c), on_stopped, o) <
-			    0) {
+			if (ops(k->eng)->stop(k->eng->rt, c->runtime_id, stop_timeout(c),
+					      on_stopped, o) < 0) {
 				c->busy = false;
 				ecsfs__rc_op_failed(o);
 			}
@@ -175,7 +176,7 @@ void ecsfs__rc_drive_stop(struct task *k)
 			for (struct op *o = t->ops; o; o = o->next)
 				if (o->k == k && o->logs) {
 					o->c->logs_done = true;
-					ops(t)->logs_cancel(o->logs);
+					ops(k->eng)->logs_cancel(o->logs);
 				}
 			return;
 		}

@@ -143,6 +143,7 @@ static void look(struct ecsfs__inst *e)
 		return;
 	}
 	e->up = up;
+	ecsfs_tasks_engine_changed(e->owner->tasks, e->rt);
 	if (up) {
 		e->down_since_ns = 0;
 		e->lost = false;
@@ -163,11 +164,37 @@ void ecsfs_instances_local_changed(ecsfs_instances *in)
 	look(&in->local);
 }
 
+/* Down past lost_after: its tasks are STOPPED and placed elsewhere. The
+ * daemon's own engine is never lost: its tasks wait for it, as they did
+ * before there were other engines. */
+static void maybe_lost(struct ecsfs__inst *e)
+{
+	ecsfs_instances *in = e->owner;
+	ecsfs_buf reason = ECSFS_BUF_INIT;
+	size_t n;
+
+	if (!e->cluster || e->up || e->lost || !e->down_since_ns ||
+	    ecsfs_now_ns() - e->down_since_ns < (int64_t)in->o.lost_after_s * 1000000000ll)
+		return;
+	e->lost = true;
+	ecsfs_buf_addf(&reason,
+		       "Container instance %s was lost: its engine at %s did not answer for %d s",
+		       e->name, e->endpoint, in->o.lost_after_s);
+	n = ecsfs_tasks_engine_lost(in->tasks, e->cluster, e->name, reason.data);
+	ecsfs_cluster_event(in->store, e->cluster,
+			    "(container-instance %s) was lost: %zu %s stopped.", e->name, n,
+			    n == 1 ? "task" : "tasks");
+	ecsfs_buf_release(&reason);
+	tell(e);
+}
+
 void ecsfs_instances_sweep(ecsfs_instances *in)
 {
 	look(&in->local);
-	for (struct ecsfs__inst *e = in->list; e; e = e->next)
+	for (struct ecsfs__inst *e = in->list; e; e = e->next) {
 		look(e);
+		maybe_lost(e);
+	}
 }
 
 /* ---- registered instances in memory ---- */
@@ -251,6 +278,8 @@ static struct ecsfs__inst *inst_add(ecsfs_instances *in, const char *cluster, co
 	e->next = in->list;
 	in->list = e;
 	engine_open(in, e);
+	if (e->rt && in->tasks)
+		ecsfs_tasks_engine_add(in->tasks, cluster, name, e->endpoint, e->rt);
 	look(e);
 	return e;
 }
@@ -260,6 +289,8 @@ static void inst_remove(ecsfs_instances *in, struct ecsfs__inst *gone)
 	for (struct ecsfs__inst **pp = &in->list; *pp; pp = &(*pp)->next) {
 		if (*pp == gone) {
 			*pp = gone->next;
+			if (in->tasks)
+				ecsfs_tasks_engine_remove(in->tasks, gone->cluster, gone->name);
 			inst_free(gone);
 			return;
 		}
@@ -316,6 +347,7 @@ int ecsfs_instances_new(uv_loop_t *loop, ecsfs_store *store, ecsfs_tasks *tasks,
 		return r;
 	}
 	look(&in->local);
+	ecsfs__instances_placer(in);
 	*out = in;
 	return 0;
 }
@@ -324,6 +356,8 @@ void ecsfs_instances_free(ecsfs_instances *in)
 {
 	if (!in)
 		return;
+	if (in->tasks)
+		ecsfs_tasks_set_placer(in->tasks, NULL, NULL);
 	while (in->list)
 		inst_remove(in, in->list);
 	in->local.rt = NULL; /* the daemon's: closed by the daemon */
@@ -438,6 +472,19 @@ int ecsfs_instance_put(ecsfs_instances *in, const char *cluster, const char *nam
 	return 0;
 }
 
+/* How many tasks that are not STOPPED run on instance `name` of `cluster`. */
+static size_t live_tasks(ecsfs_instances *in, const char *cluster, const char *name)
+{
+	json_t *d = NULL;
+	size_t n = 0;
+
+	if (ecsfs_instance_describe(in, cluster, name, &d) == 0)
+		n = (size_t)(json_integer_value(json_object_get(d, "runningTasksCount")) +
+			     json_integer_value(json_object_get(d, "pendingTasksCount")));
+	json_decref(d);
+	return n;
+}
+
 int ecsfs_instance_delete(ecsfs_instances *in, const char *cluster, const char *name,
 			  ecsfs_err *err)
 {
@@ -449,6 +496,11 @@ int ecsfs_instance_delete(ecsfs_instances *in, const char *cluster, const char *
 	if (!e)
 		return ecsfs_err_set(err, ECSFS_E_CLIENT, -ENOENT,
 				     "no container instance %s in cluster %s", name, cluster);
+	if (live_tasks(in, cluster, name) && !e->lost)
+		return ecsfs_err_set(err, ECSFS_E_CLIENT, -EBUSY,
+				     "container instance %s has tasks: drain it first (write "
+				     "DRAINING to its state)",
+				     name);
 	spec_dir(cluster, &dir);
 	ecsfs_buf_addf(&fname, "%s.json", name);
 	if ((r = ecsfs_store_begin(in->store)) == 0) {

@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "ecsfs/arn.h"
+#include "ecsfs/placement.h"
 #include "ecsfs/util.h"
 #include "model/instance_private.h"
 #include "model/task_private.h"
@@ -21,43 +21,6 @@ typedef struct usage {
 	size_t running, pending;
 	json_t *ports; /* array of "80" strings */
 } usage;
-
-/* "256", 256, "1 vCPU" (x 1024) / "512", "2 GB" (x 1024): 0 when unset. */
-static int64_t amount(const json_t *v, const char *unit_word, int64_t unit)
-{
-	const char *s = json_string_value(v);
-	char *end;
-	double d;
-
-	if (json_is_integer(v))
-		return json_integer_value(v);
-	if (!s)
-		return 0;
-	d = strtod(s, &end);
-	while (*end == ' ')
-		end++;
-	if (*end && strncasecmp(end, unit_word, strlen(unit_word)) == 0)
-		d *= (double)unit;
-	return d > 0 ? (int64_t)d : 0;
-}
-
-/* The task-level size, else the sum of its containers (hard limit, else
- * the reservation). */
-static void reserve(const struct task *k, int64_t *cpu, int64_t *mem)
-{
-	json_t *defs = json_object_get(k->taskdef, "containerDefinitions"), *c;
-	size_t i;
-
-	*cpu = amount(json_object_get(k->taskdef, "cpu"), "vcpu", 1024);
-	*mem = amount(json_object_get(k->taskdef, "memory"), "gb", 1024);
-	json_array_foreach(defs, i, c) {
-		int64_t m = json_integer_value(json_object_get(c, "memory"));
-		if (!json_object_get(k->taskdef, "cpu"))
-			*cpu += json_integer_value(json_object_get(c, "cpu"));
-		if (!json_object_get(k->taskdef, "memory"))
-			*mem += m ? m : json_integer_value(json_object_get(c, "memoryReservation"));
-	}
-}
 
 static bool on(const struct task *k, const char *cluster, const char *name)
 {
@@ -83,7 +46,8 @@ static void count(ecsfs_instances *in, const char *cluster, const char *name, us
 			u->running++;
 		else
 			u->pending++;
-		reserve(k, &cpu, &mem);
+		if (ecsfs_place_size(k->taskdef, &cpu, &mem, NULL, 0, NULL) < 0)
+			cpu = mem = 0;
 		u->cpu += cpu;
 		u->mem += mem;
 		json_object_foreach(k->bindings, key, b) {
@@ -136,8 +100,8 @@ static void set_attr(json_t *attrs, const char *name, const char *value)
 					   : json_pack("{s:s}", "name", name));
 }
 
-/* The agent's own attributes, then the document's, then PutAttributes'. */
-static json_t *attributes(ecsfs_instances *in, const struct ecsfs__inst *e, const char *cluster)
+json_t *ecsfs__inst_attributes(ecsfs_instances *in, const struct ecsfs__inst *e,
+			       const char *cluster)
 {
 	const char *arch = host_str(e, "Architecture", "x86_64");
 	json_t *out = json_array(), *put = NULL, *a;
@@ -181,8 +145,8 @@ json_t *ecsfs__inst_describe(ecsfs_instances *in, const struct ecsfs__inst *e, c
 		      "remainingResources",
 		      resources(cpu - u.cpu > 0 ? cpu - u.cpu : 0,
 				mem - u.mem > 0 ? mem - u.mem : 0, u.ports),
-		      "attributes", attributes(in, e, cluster), "versionInfo", "agentVersion",
-		      "ecsfs", "dockerVersion", docker.data, "attachments", "tags");
+		      "attributes", ecsfs__inst_attributes(in, e, cluster), "versionInfo",
+		      "agentVersion", "ecsfs", "dockerVersion", docker.data, "attachments", "tags");
 	json_decref(u.ports);
 	if (provider || !e->cluster)
 		json_object_set_new(o, "capacityProviderName",

@@ -55,8 +55,15 @@ void ecsfs__inst_row(ecsfs_instances *in, const char *cluster, const char *name,
 void ecsfs__inst_changed(ecsfs_instances *in, const char *cluster, const char *name);
 
 /* instance_describe.c */
+/* The agent's own attributes (ecs.os-type, ecs.cpu-architecture,
+ * ecs.availability-zone), then the document's, then PutAttributes' (new). */
+json_t *ecsfs__inst_attributes(ecsfs_instances *in, const struct ecsfs__inst *e,
+			       const char *cluster);
 json_t *ecsfs__inst_describe(ecsfs_instances *in, const struct ecsfs__inst *e, const char *cluster);
 void ecsfs__inst_status(ecsfs_instances *in, const struct ecsfs__inst *e, const char *cluster,
 			ecsfs_buf *out);
+
+/* instance_place.c: become the task subsystem's placer. */
+void ecsfs__instances_placer(ecsfs_instances *in);
 
 #endif

@@ -269,7 +269,7 @@ int ecsfs_tasks_target(ecsfs_tasks *t, const char *cluster, const char *id, cons
 		if (hp <= 0)
 			return -EAGAIN;
 	}
-	snprintf(addr, 64, "127.0.0.1");
+	snprintf(addr, 64, "%s", ecsfs__task_host_address(k));
 	*port = hp > 0 ? (int)hp : container_port;
 	return 0;
 }
@@ -390,6 +390,9 @@ static json_t *describe_task(const struct task *k)
 	json_object_set_new(o, "taskArn", json_string(arn.data));
 	json_object_set_new(o, "attachments", describe_attachments(k));
 	json_object_set_new(o, "clusterArn", ecsfs_arn_json("ecs", "cluster/%s", k->cluster));
+	json_object_set_new(o, "containerInstanceArn",
+			    ecsfs_arn_json("ecs", "container-instance/%s/%s", k->cluster,
+					   k->instance ? k->instance : "local"));
 	json_object_set_new(
 	    o, "taskDefinitionArn",
 	    ecsfs_arn_json("ecs", "task-definition/%s:%lld", k->family, (long long)k->revision));

@@ -67,8 +67,9 @@ struct task {
 	json_t *overrides; /* as given to RunTask, or NULL */
 	char *started_by;
 	char *group;
-	char *instance; /* the container instance it runs on (NULL: local) */
-	json_t *kept;	/* RunTask fields with no engine meaning (launchType, tags...), or NULL */
+	char *instance;	 /* the container instance it runs on (NULL: local) */
+	struct eng *eng; /* its engine, once found (control/reconciler_engine.c) */
+	json_t *kept;	 /* RunTask fields with no engine meaning (launchType, tags...), or NULL */
 	int64_t protected_ns; /* scale-in protection until then (0: none) */
 	bool desired_running;
 	enum task_state last;
@@ -118,22 +119,16 @@ struct ecsfs_tasks {
 	ecsfs_tasks_change_cb on_sched; /* the service scheduler */
 	void *on_sched_data;
 	bool closing;
-	bool reachable;
-	int pause_image; /* enum pause_image_state in reconciler.c */
-	char pause_error[256];
 	char *pause_path;	       /* the static binary the pause image is made from */
 	struct op *ops;		       /* calls in flight (control/reconciler.c) */
 	void (*drive)(struct task *k); /* the reconciler: look at k again */
-	struct cnet *nets;	       /* the clusters' networks (control/reconciler_network.c) */
-	char *task_subnet;	       /* --task-subnet: the pool cluster networks take /24s from */
-	bool net_sweeping, net_sweep_again;
-	unsigned net_leaving; /* network disconnects in flight (one at a time) */
-	int64_t net_sweep_at; /* when to look for networks of deleted clusters again */
-	size_t fd_budget;     /* descriptors tasks may hold (0: from RLIMIT_NOFILE) */
-	bool syncing;
-	bool sync_again;
-	unsigned sync_mark;
-	int64_t sync_retry_at;
+	char *task_subnet; /* --task-subnet: the pool local's cluster networks take /24s from */
+	/* the engines tasks run on, local first (control/reconciler_engine.c) */
+	struct eng *engines;
+	/* where new tasks go (the container instances' placement), or NULL: local */
+	ecsfs_tasks_place_fn place;
+	void *place_data;
+	size_t fd_budget; /* descriptors tasks may hold (0: from RLIMIT_NOFILE) */
 };
 
 /* o[key] = s, unless s is NULL. */
@@ -196,6 +191,17 @@ size_t ecsfs__task_fds(size_t containers);
  * LimitExceeded -EAGAIN saying how many descriptors they would take of how
  * many are left. */
 int ecsfs__tasks_fd_check(ecsfs_tasks *t, size_t containers, long count, ecsfs_err *err);
+
+/* Where each of a batch of new tasks goes (instance_place.c: the placer
+ * the instances set, else local): as ecsfs_tasks_place_fn. */
+int ecsfs__tasks_place(ecsfs_tasks *t, const char *cluster, const ecsfs_task_batch *b,
+		       const char **where, const char **provider, json_t **failures, ecsfs_buf *why,
+		       ecsfs_err *err);
+
+/* The address of the host the task runs on, for its published ports:
+ * 127.0.0.1 for a unix:// engine, the host of a tcp:// one
+ * (control/reconciler_engine.c). */
+const char *ecsfs__task_host_address(struct task *k);
 
 /* The launch type a task shows: its RunTask launchType, FARGATE for a
  * FARGATE capacity provider, else EC2 (task_describe.c). */

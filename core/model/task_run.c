@@ -372,7 +372,7 @@ static struct task *new_task(ecsfs_tasks *t, const char *cluster, const run_req 
 
 /* Store `q->count` new tasks in one transaction: all or none. */
 static int store_tasks(ecsfs_tasks *t, const char *cluster, const run_req *q, const json_t *doc,
-		       struct task **made, ecsfs_err *err)
+		       const char *const *where, struct task **made, ecsfs_err *err)
 {
 	long n;
 	int r;
@@ -384,6 +384,7 @@ static int store_tasks(ecsfs_tasks *t, const char *cluster, const run_req *q, co
 
 		ecsfs__task_set_provider(k, json_string_value(json_array_get(q->providers, n)));
 		made[n] = k;
+		k->instance = ecsfs__xstrdup(where[n]);
 		if (ecsfs__task_make_containers(k) < 0) {
 			r = ecsfs_err_set(err, ECSFS_E_SERVER, -EIO,
 					  "%s:%lld: a container definition has no name", q->family,
@@ -423,10 +424,63 @@ static size_t containers_of(const json_t *doc)
 	return json_array_size(json_object_get(doc, "containerDefinitions"));
 }
 
+/*
+ * The instance of each task: where the container instances' placer puts
+ * it (instance_place.c), else on local by RunTask's own check of it
+ * (task_place.c). Tasks that fit nowhere are left out (q->count shrinks)
+ * and are RunTask's `failures` when the caller takes them; without that,
+ * none placed is an error in placement's words.
+ */
+static int place_tasks(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l, run_req *q,
+		       const json_t *doc, const char **where, json_t **failures, ecsfs_err *err)
+{
+	ecsfs_task_batch b = {.taskdef = doc,
+			      .family = q->family,
+			      .revision = q->revision,
+			      .group = q->group,
+			      .request = q->kept,
+			      .count = (size_t)q->count};
+	const char *provider[ECSFS_RUN_MAX_COUNT];
+	ecsfs_buf why = ECSFS_BUF_INIT;
+	json_t *f = NULL;
+	long n = 0;
+	int r;
+
+	if (!t->place) {
+		for (long i = 0; i < q->count; i++)
+			where[i] = NULL;
+		return failures
+			   ? ecsfs__task_place(t, cluster, l->request, q->kept, doc, q->group,
+					       q->family, &q->count, failures, &q->providers, err)
+			   : 0;
+	}
+	r = ecsfs__tasks_place(t, cluster, &b, where, provider, &f, &why, err);
+	if (r == 0)
+		q->providers = json_array();
+	for (long i = 0; r == 0 && i < q->count; i++) {
+		if (!where[i])
+			continue;
+		where[n++] = where[i];
+		json_array_append_new(q->providers,
+				      provider[i] ? json_string(provider[i]) : json_null());
+	}
+	if (r == 0 && n == 0 && !failures)
+		r = ecsfs_err_set(err, ECSFS_E_CLIENT, -ENOSPC, "%s",
+				  why.len ? why.data : "no container instance can take the task");
+	if (r == 0)
+		q->count = n;
+	if (r == 0 && failures)
+		*failures = f ? json_incref(f) : json_array();
+	json_decref(f);
+	ecsfs_buf_release(&why);
+	return r;
+}
+
 static int start(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l, json_t **ids,
 		 json_t **failures, ecsfs_err *err)
 {
 	struct task *made[ECSFS_RUN_MAX_COUNT];
+	const char *where[ECSFS_RUN_MAX_COUNT];
 	run_req q;
 	json_t *doc = NULL, *out;
 	int r;
@@ -439,11 +493,9 @@ static int start(ecsfs_tasks *t, const char *cluster, const ecsfs_task_launch *l
 				  count_live(t), ECSFS_TASKS_MAX);
 		goto out;
 	}
-	if ((failures &&
-	     (r = ecsfs__task_place(t, cluster, l->request, q.kept, doc, q.group, q.family,
-				    &q.count, failures, &q.providers, err)) < 0) ||
+	if ((r = place_tasks(t, cluster, l, &q, doc, where, failures, err)) < 0 ||
 	    (r = ecsfs__tasks_fd_check(t, containers_of(doc), q.count, err)) < 0 ||
-	    (r = store_tasks(t, cluster, &q, doc, made, err)) < 0)
+	    (r = store_tasks(t, cluster, &q, doc, where, made, err)) < 0)
 		goto out;
 	out = json_array();
 	for (long i = 0; i < q.count; i++) {

@@ -66,8 +66,8 @@ typedef struct ecsfs_instances_opts {
  */
 int ecsfs_instances_new(uv_loop_t *loop, ecsfs_store *store, ecsfs_tasks *tasks,
 			const ecsfs_instances_opts *opts, ecsfs_instances **out, ecsfs_buf *why);
-/* Close every runtime it made and free everything (NULL is fine). Call
- * after ecsfs_tasks_free(): the tasks' calls are cut loose first. */
+/* Take its engines from the tasks, close every runtime it made and free
+ * everything (NULL is fine). Call before ecsfs_tasks_free(). */
 void ecsfs_instances_free(ecsfs_instances *in);
 void ecsfs_instances_set_change_cb(ecsfs_instances *in, ecsfs_instances_change_cb cb, void *data);
 /* Once a second: read the hosts of engines that came up, notice lost ones. */
@@ -109,5 +109,26 @@ int ecsfs_instance_state_check(const char *text, size_t len, ecsfs_err *err);
 /* UpdateContainerInstancesState: ACTIVE or DRAINING, durably. */
 int ecsfs_instance_set_state(ecsfs_instances *in, const char *cluster, const char *name,
 			     const char *status, ecsfs_err *err);
+
+/* ---- the reconciler's engines (core/control/reconciler_engine.c) ---- */
+
+/* Run the tasks of instance `name` of `cluster` on `rt` (borrowed until
+ * ecsfs_tasks_engine_remove()) at `endpoint` (its published ports are on
+ * the host of tcp://host:port, else on this host). 0, -EEXIST, -EINVAL
+ * for local. */
+int ecsfs_tasks_engine_add(ecsfs_tasks *t, const char *cluster, const char *name,
+			   const char *endpoint, ecsfs_runtime *rt);
+/* Forget that engine; calls still in flight on it are cut loose (close the
+ * runtime after). */
+void ecsfs_tasks_engine_remove(ecsfs_tasks *t, const char *cluster, const char *name);
+/* The reachability of runtime `rt` changed (the daemon's, or an instance's). */
+void ecsfs_tasks_engine_changed(ecsfs_tasks *t, ecsfs_runtime *rt);
+/* The instance is lost: each of its tasks that is not STOPPED is STOPPED
+ * now with `reason`, without a call to its engine; containers it left there
+ * are removed if the engine answers again. How many tasks. */
+size_t ecsfs_tasks_engine_lost(ecsfs_tasks *t, const char *cluster, const char *name,
+			       const char *reason);
+/* The runtime task `id` runs on, or NULL. */
+ecsfs_runtime *ecsfs_tasks_runtime_of(ecsfs_tasks *t, const char *id);
 
 #endif

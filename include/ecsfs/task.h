@@ -39,6 +39,28 @@ typedef struct ecsfs_tasks ecsfs_tasks;
 /* Told after a task appeared, changed state, or went away (for caches). */
 typedef void (*ecsfs_tasks_change_cb)(void *data, const char *cluster, const char *id);
 
+/* A batch of new tasks to place on container instances. */
+typedef struct ecsfs_task_batch {
+	const json_t *taskdef; /* their task definition, overrides applied */
+	const char *family;
+	int64_t revision;
+	const char *group;     /* "service:web", "family:web" or RunTask's */
+	const json_t *request; /* RunTask's fields: placementConstraints, placementStrategy,
+				  capacityProviderStrategy, launchType */
+	size_t count;
+} ecsfs_task_batch;
+/*
+ * Where each task of a batch goes: where[i] the name of its instance and
+ * provider[i] its capacity provider (NULL: none) (both borrowed, valid
+ * until the next call into the placer), or where[i] NULL when it fits
+ * nowhere, then `failures` (RunTask's, owned by the caller) and `why` (the
+ * service event's sentence) say why. 0, or -EINVAL + err for a placement
+ * document that is wrong.
+ */
+typedef int (*ecsfs_tasks_place_fn)(void *data, const char *cluster, const ecsfs_task_batch *b,
+				    const char **where, const char **provider, json_t **failures,
+				    ecsfs_buf *why, ecsfs_err *err);
+
 /*
  * Load every task from the store and start reconciling them with `rt`.
  * Log files go under `state_dir`/logs/<task id>/. Returns 0 and *out, or
@@ -50,6 +72,8 @@ void ecsfs_tasks_set_change_cb(ecsfs_tasks *t, ecsfs_tasks_change_cb cb, void *d
 /* The service scheduler's own listener, told of the same changes beside the
  * front end's (services set it themselves; NULL clears it). */
 void ecsfs_tasks_set_scheduler_cb(ecsfs_tasks *t, ecsfs_tasks_change_cb cb, void *data);
+/* Who places new tasks (the container instances; NULL: all on local). */
+void ecsfs_tasks_set_placer(ecsfs_tasks *t, ecsfs_tasks_place_fn fn, void *data);
 /* The static binary the pause image is imported from when the engine lacks
  * it (the build's ecsfs-pause). 0 or -ENOMEM. */
 int ecsfs_tasks_set_pause_binary(ecsfs_tasks *t, const char *path);

@@ -1,6 +1,8 @@
 /* Container instances on the fake runtime: documents, engines, views, state. */
 #include "fake_harness.h"
 
+#include <unistd.h>
+
 #include "ecsfs/instance.h"
 
 static char dir[] = "/tmp/ecsfs-instance-XXXXXX";
@@ -53,7 +55,7 @@ static void open_instances(void)
 	ecsfs_instances_opts o = {.local = rt,
 				  .local_endpoint = "unix:///var/run/docker.sock",
 				  .engine = fake_engine,
-				  .lost_after_s = 5};
+				  .lost_after_s = 1};
 	ecsfs_buf why = ECSFS_BUF_INIT;
 
 	is_int(ecsfs_instances_new(&loop, s, tasks, &o, &in, &why), 0, "instances open");
@@ -168,6 +170,125 @@ static void test_state(void)
 	ecsfs_buf_release(&b);
 }
 
+static void settle(void)
+{
+	for (int i = 0; i < 30; i++) {
+		int n = ecsfs_fake_runtime_flush(rt);
+		for (size_t j = 0; j < nmade; j++)
+			n += ecsfs_fake_runtime_flush(made[j]);
+		ecsfs_tasks_sweep(tasks);
+		ecsfs_instances_sweep(in);
+		if (n == 0 && i > 2)
+			break;
+	}
+}
+
+/* Start `count` tasks of web with `extra` RunTask fields; their ids. */
+static json_t *run(int count, const char *extra)
+{
+	char text[512];
+	json_t *rq, *ids = NULL;
+	ecsfs_task_launch l = {0};
+
+	snprintf(text, sizeof(text), "{\"taskDefinition\": \"web\", \"count\": %d%s}", count,
+		 extra);
+	rq = doc(text);
+	l.request = rq;
+	ecsfs_err_release(&err);
+	if (ecsfs_tasks_start(tasks, "prod", &l, &ids, &err) < 0)
+		printf("# start: %s\n", err.msg.data);
+	json_decref(rq);
+	return ids;
+}
+
+static const char *field(const char *id, const char *key, char out[256])
+{
+	json_t *d = NULL;
+
+	out[0] = '\0';
+	if (ecsfs_tasks_describe(tasks, "prod", id, &d) == 0)
+		snprintf(out, 256, "%s", json_string_value(json_object_get(d, key)) ?: "");
+	json_decref(d);
+	return out;
+}
+
+static size_t on_instance(json_t *ids, const char *name)
+{
+	size_t i, n = 0;
+	json_t *id;
+	char buf[256];
+
+	json_array_foreach(ids, i, id) {
+		const char *arn = field(json_string_value(id), "containerInstanceArn", buf);
+		const char *slash = strrchr(arn, '/');
+		n += slash && strcmp(slash + 1, name) == 0;
+	}
+	return n;
+}
+
+/* Tasks go to both engines; a lost one's tasks stop naming it, and what
+ * they left there is removed when it answers again. */
+static void test_tasks(void)
+{
+	json_t *ids, *id;
+	char buf[256];
+	size_t i;
+	bool named = true;
+
+	harness_register(s, "web",
+			 "{\"containerDefinitions\": [{\"name\": \"app\", \"image\": \"busybox\", "
+			 "\"memory\": 64}]}");
+	settle();
+	ids = run(4, ", \"placementStrategy\": [{\"type\": \"spread\", \"field\": "
+		     "\"instanceId\"}]");
+	settle();
+	is_int(json_array_size(ids), 4, "four tasks start");
+	is_int(on_instance(ids, "local"), 2, "two on local");
+	is_int(on_instance(ids, "e1"), 2, "two on e1 (e2 has no engine)");
+	is_int(ecsfs_fake_runtime_count(rt, true), 4, "local runs two tasks (with pauses)");
+	is_int(ecsfs_fake_runtime_count(made[0], true), 4, "e1 runs two tasks (with pauses)");
+	json_array_foreach(ids, i, id)
+		ok(strcmp(field(json_string_value(id), "lastStatus", buf), "RUNNING") == 0,
+		   "task %zu RUNNING", i);
+	ecsfs_fake_runtime_set_reachable(made[0], false, "gone");
+	settle();
+	for (int w = 0; w < 100 && on_instance(ids, "e1") &&
+			strcmp(field(json_string_value(json_array_get(ids, 2)), "lastStatus", buf),
+			       "STOPPED") != 0;
+	     w++) {
+		usleep(50000);
+		settle();
+	}
+	json_array_foreach(ids, i, id) {
+		const char *arn = field(json_string_value(id), "containerInstanceArn", buf);
+		char st[256], why[256];
+		if (!strstr(arn, "/e1"))
+			continue;
+		field(json_string_value(id), "lastStatus", st);
+		field(json_string_value(id), "stoppedReason", why);
+		named = named && strcmp(st, "STOPPED") == 0 && strstr(why, "e1 was lost");
+	}
+	ok(named, "the lost instance's tasks are STOPPED, the reason names it");
+	is_int(ecsfs_fake_runtime_count(rt, true), 4, "local's go on");
+	ecsfs_fake_runtime_set_reachable(made[0], true, NULL);
+	settle();
+	is_int(ecsfs_fake_runtime_count(made[0], false), 0,
+	       "back again, e1's stale containers are removed");
+	json_decref(ids);
+	ids = run(2, ", \"placementConstraints\": [{\"type\": \"memberOf\", \"expression\": "
+		     "\"attribute:rack == a\"}]");
+	settle();
+	is_int(on_instance(ids, "e1"), 2, "memberOf places on e1 only");
+	ecsfs_instance_set_state(in, "prod", "e1", "DRAINING", &err);
+	json_decref(ids);
+	ids = run(1, "");
+	is_int(on_instance(ids, "local"), 1, "a DRAINING instance gets no new task");
+	is_int(ecsfs_instance_delete(in, "prod", "e1", &err), -EBUSY,
+	       "an instance with tasks cannot deregister");
+	ecsfs_instance_set_state(in, "prod", "e1", "ACTIVE", &err);
+	json_decref(ids);
+}
+
 static void test_reload(void)
 {
 	ecsfs_buf b = ECSFS_BUF_INIT;
@@ -193,9 +314,10 @@ int main(void)
 	test_documents();
 	test_views();
 	test_state();
+	test_tasks();
 	test_reload();
-	ecsfs_tasks_free(tasks);
 	ecsfs_instances_free(in);
+	ecsfs_tasks_free(tasks);
 	for (size_t i = 0; i < nmade; i++)
 		ecsfs_fake_runtime_flush(made[i]);
 	harness_close_fake(dir, &loop, s, rt);
