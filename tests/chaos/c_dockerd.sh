@@ -45,8 +45,19 @@ INST=$(instance_id)
 running() { xd ps -q --filter "label=ecsfs.instance=$INST" --filter "label=ecsfs.container=$1" | grep -c .; }
 is "$(running app)" 2 "the engine runs two app containers"
 
+# settled: no task of the cluster between RUNNING and STOPPED. The engine is
+# stopped only then: dockerd 20.10 stopped during a container's removal
+# leaves it "Removal In Progress" for good, and its task DEPROVISIONING.
+settled() {
+	local id
+	for id in $(ls "$MNT/clusters/prod/tasks"); do
+		task_is prod "$id" RUNNING || task_is prod "$id" STOPPED || return 1
+	done
+}
 worst_down=0 worst_conv=0 failed=0
 for round in $(seq "$ROUNDS"); do
+	wait_for 60 settled
+	ok $? "round $round: every task is RUNNING or STOPPED before the engine stops"
 	before=$(svc_ids prod beat | sort | tr '\n' ' ')
 	t_stop=$(now_ms)
 	xd_stop
