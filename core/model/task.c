@@ -211,6 +211,24 @@ int ecsfs__task_make_containers(struct task *k)
 	return 0;
 }
 
+json_t *ecsfs__task_intern(ecsfs_tasks *t, const char *family, int64_t rev, json_t *td)
+{
+	ecsfs_buf key = ECSFS_BUF_INIT;
+	json_t *have;
+
+	if (!td || !family)
+		return td;
+	ecsfs_buf_addf(&key, "%s:%lld", family, (long long)rev);
+	if (!(have = ecsfs_strmap_get(&t->taskdefs, key.data))) {
+		ecsfs_strmap_put(&t->taskdefs, key.data, json_incref(td));
+	} else if (have != td && json_equal(have, td)) {
+		json_decref(td);
+		td = json_incref(have);
+	}
+	ecsfs_buf_release(&key);
+	return td;
+}
+
 struct task *ecsfs__task_alloc(ecsfs_tasks *t)
 {
 	struct task *k = calloc(1, sizeof(*k));
@@ -348,7 +366,8 @@ static struct task *task_from_state(ecsfs_tasks *t, const char *id, const char *
 	k->cluster = ecsfs__xstrdup(cluster);
 	k->family = ecsfs__xstrdup(get_str(o, "family"));
 	k->revision = get_ns(o, "revision");
-	k->taskdef = json_incref(json_object_get(o, "taskdef"));
+	k->taskdef = ecsfs__task_intern(t, k->family, k->revision,
+					json_incref(json_object_get(o, "taskdef")));
 	k->overrides = json_incref(json_object_get(o, "overrides"));
 	k->started_by = ecsfs__xstrdup(get_str(o, "startedBy"));
 	k->group = ecsfs__xstrdup(get_str(o, "group"));
@@ -544,6 +563,10 @@ void ecsfs__tasks_release(ecsfs_tasks *t)
 	}
 	ecsfs_strmap_release(&t->by_group);
 	ecsfs_strmap_release(&t->by_id);
+	pos = 0;
+	while (ecsfs_strmap_next(&t->taskdefs, &pos, &key, &g))
+		json_decref(g);
+	ecsfs_strmap_release(&t->taskdefs);
 	for (size_t i = 0; i < t->n; i++)
 		ecsfs__task_free(t->v[i]);
 	free(t->v);

@@ -114,6 +114,7 @@ struct ecsfs_tasks {
 	size_t n, alloc;
 	ecsfs_strmap by_id;    /* id -> struct task * */
 	ecsfs_strmap by_group; /* "<cluster>\n<group>" -> struct ecsfs__task_group * */
+	ecsfs_strmap taskdefs; /* "<family>:<rev>" -> json_t * (one reference) */
 	ecsfs_tasks_change_cb on_change;
 	void *on_change_data;
 	ecsfs_tasks_change_cb on_sched; /* the service scheduler */
@@ -141,6 +142,11 @@ static inline void put_str(json_t *o, const char *key, const char *s)
 /* task.c */
 char *ecsfs__xstrdup(const char *s); /* NULL stays NULL; aborts on ENOMEM */
 struct task *ecsfs__task_alloc(ecsfs_tasks *t);
+/* The task definition a task runs, shared: takes `td` (a reference) and
+ * gives back a reference to an equal document other tasks of family:rev
+ * already hold, or `td` itself. Tasks never change their taskdef, so ten
+ * thousand tasks of one revision hold one copy, not ten thousand. */
+json_t *ecsfs__task_intern(ecsfs_tasks *t, const char *family, int64_t rev, json_t *td);
 /* Containers of k->taskdef, in definition order: 0 or -EINVAL. */
 int ecsfs__task_make_containers(struct task *k);
 void ecsfs__task_free(struct task *k);

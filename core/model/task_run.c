@@ -351,7 +351,7 @@ static struct task *new_task(ecsfs_tasks *t, const char *cluster, const run_req 
 	k->cluster = ecsfs__xstrdup(cluster);
 	k->family = ecsfs__xstrdup(q->family);
 	k->revision = q->revision;
-	k->taskdef = json_deep_copy(doc);
+	k->taskdef = ecsfs__task_intern(t, q->family, q->revision, json_deep_copy(doc));
 	k->overrides = json_incref((json_t *)q->overrides);
 	k->started_by = ecsfs__xstrdup(q->started_by);
 	if (q->group) {
