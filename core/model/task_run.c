@@ -589,8 +589,13 @@ static int parse_line(const char *data, size_t len, json_t **out, ecsfs_err *err
 static int partial_ready(const char *data, size_t len, bool *ready, ecsfs_err *err)
 {
 	json_t *doc;
+	size_t i = 0;
 
 	*ready = false;
+	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
+		i++;
+	if (i == len)
+		return 0; /* blanks only, so far: a line or an object may follow */
 	if (!looks_json(data, len)) {
 		*ready = memchr(data, '\n', len) != NULL; /* the line is finished */
 		return 0;
