@@ -194,7 +194,7 @@ static bool observe(ecsfs_services *sv, const char *cluster, const char *name, e
 	k->draining =
 	    strcmp(json_string_value(json_object_get(k->state, "status")) ?: "", "DRAINING") == 0;
 	k->desired = ecsfs__service_target(k->state);
-	k->now = ecsfs_now_ns();
+	k->now = ecsfs_now_ns(); /* compared with the tasks' stored dates: wall clock */
 	k->p = ecsfs__service_primary(k->state);
 	ecsfs__service_collect(sv, cluster, name, &k->l);
 	return true;
@@ -525,12 +525,14 @@ static void schedule_batch(ecsfs_services *sv, const ecsfs_strmap *batch)
  * once a minute, so an idle daemon does not write every second. */
 static void forget_inactive(ecsfs_services *sv)
 {
-	int64_t now = ecsfs_now_ns();
+	/* the cadence is a duration (monotonic); the expiry compares stored
+	 * dates (wall clock) */
+	int64_t mono = ecsfs_mono_ns();
 
-	if (now - sv->gone_swept_ns < 60 * 1000000000ll)
+	if (sv->gone_swept_ns && mono - sv->gone_swept_ns < 60 * 1000000000ll)
 		return;
-	sv->gone_swept_ns = now;
-	ecsfs_store_service_gone_expire(sv->store, now - ECSFS__SERVICE_GONE_NS);
+	sv->gone_swept_ns = mono;
+	ecsfs_store_service_gone_expire(sv->store, ecsfs_now_ns() - ECSFS__SERVICE_GONE_NS);
 }
 
 static void on_timer(uv_timer_t *t)
