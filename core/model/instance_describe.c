@@ -72,7 +72,7 @@ static json_t *resources(int64_t cpu, int64_t mem, json_t *ports)
 
 	json_array_append_new(a, int_resource("CPU", cpu));
 	json_array_append_new(a, int_resource("MEMORY", mem));
-	json_array_append_new(a, json_pack("{s:s, s:s, s:O}", "name", "PORTS", "type", "STRINGSET",
+	json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "name", "PORTS", "type", "STRINGSET",
 					   "stringSetValue", ports));
 	json_array_append_new(a, json_pack("{s:s, s:s, s:[]}", "name", "PORTS_UDP", "type",
 					   "STRINGSET", "stringSetValue"));
@@ -144,7 +144,7 @@ json_t *ecsfs__inst_describe(ecsfs_instances *in, const struct ecsfs__inst *e, c
 		      (json_int_t)1, "registeredResources", resources(cpu, mem, json_array()),
 		      "remainingResources",
 		      resources(cpu - u.cpu > 0 ? cpu - u.cpu : 0,
-				mem - u.mem > 0 ? mem - u.mem : 0, u.ports),
+				mem - u.mem > 0 ? mem - u.mem : 0, json_incref(u.ports)),
 		      "attributes", ecsfs__inst_attributes(in, e, cluster), "versionInfo",
 		      "agentVersion", "ecsfs", "dockerVersion", docker.data, "attachments", "tags");
 	json_decref(u.ports);

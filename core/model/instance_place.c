@@ -77,7 +77,8 @@ static void add_tasks(ecsfs_instances *in, gather *g, ecsfs_place_instance *pi, 
 			if (!(ports = realloc(ports, cap * sizeof(*ports))))
 				abort();
 		}
-		memcpy(ports + np, one, nk * sizeof(*one));
+		if (nk)
+			memcpy(ports + np, one, nk * sizeof(*one));
 		np += nk;
 		nt += here;
 	}

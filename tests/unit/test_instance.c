@@ -316,10 +316,8 @@ int main(void)
 	test_state();
 	test_tasks();
 	test_reload();
-	ecsfs_instances_free(in);
+	ecsfs_instances_free(in); /* closes (frees) the engines it made */
 	ecsfs_tasks_free(tasks);
-	for (size_t i = 0; i < nmade; i++)
-		ecsfs_fake_runtime_flush(made[i]);
 	harness_close_fake(dir, &loop, s, rt);
 	ecsfs_buf_release(&why);
 	ecsfs_err_release(&err);
