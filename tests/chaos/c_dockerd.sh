@@ -31,7 +31,7 @@ xd_start
 ok $? "an engine of this test's own answers at $XD_SOCK (bridge $XD_BRIDGE)"
 docker save "$BUSYBOX_IMAGE" | xd load >/dev/null
 ok $? "the test image is loaded into it from the main engine"
-start_daemon --docker "unix://$XD_SOCK" || exit 1
+start_daemon --docker "unix://$XD_SOCK" --task-subnet "$XD_TASK_SUBNET" || exit 1
 mkdir "$MNT/clusters/prod"
 register beat "{\"family\": \"beat\", \"containerDefinitions\": [
   {\"name\": \"app\", \"image\": \"$BUSYBOX_IMAGE\", \"memory\": 32,

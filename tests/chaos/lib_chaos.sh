@@ -44,6 +44,13 @@ XD_LOG=$T/dockerd.log
 xd() { docker -H "unix://$XD_SOCK" "$@"; }
 xd_answers() { curl -s --max-time 5 --unix-socket "$XD_SOCK" http://d/_ping 2>/dev/null | grep -q OK; }
 
+# The engine has no --default-address-pool: dockerd 20.10, started again on a
+# data-root that holds its default "bridge" network, deletes the host's
+# docker0 when a default pool is configured (and live-restore is off), which
+# breaks the main engine. The task networks come from the daemon's
+# --task-subnet (XD_TASK_SUBNET) instead, and the bridge has its own address.
+XD_TASK_SUBNET=10.211.128.0/17
+
 # xd_start: start (or start again) the extra engine; wait until it answers
 xd_start() {
 	mkdir -p "$XD/data" "$XD/exec"
@@ -54,7 +61,7 @@ xd_start() {
 	fi
 	dockerd --data-root "$XD/data" --exec-root "$XD/exec" -H "unix://$XD_SOCK" \
 		--pidfile "$XD/docker.pid" --bridge "$XD_BRIDGE" --iptables=false \
-		--ip-masq=false --default-address-pool base=10.211.0.0/16,size=24 \
+		--ip-masq=false \
 		>>"$XD_LOG" 2>&1 &
 	XD_PID=$!
 	wait_for 60 xd_answers
