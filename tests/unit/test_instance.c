@@ -150,7 +150,7 @@ static void test_views(void)
 	ecsfs_buf_reset(&b);
 	ecsfs_instance_status(in, "prod", "e2", &b);
 	ok(strstr(b.data, "why: unix:///run/refused.sock: refused by the test"),
-	   "an engine that cannot be made says why: %s", b.data);
+	   "an engine that cannot be made says why in its status");
 	ecsfs_fake_runtime_set_reachable(made[0], true, NULL);
 	ecsfs_buf_release(&b);
 }
