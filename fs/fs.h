@@ -333,6 +333,12 @@ int ecsfs__stored_exists(ecsfs__fs *fs, const ecsfs__match *m, int kind);
 /* The same for spec definition files (cluster.json, taskdefs). */
 int ecsfs__spec_file_exists(ecsfs__fs *fs, const ecsfs__match *m);
 
+/* A fixed directory of spec/ (services/, instances/, targetgroups/, ...):
+ * its definition files, and rmdir's real answer (ENOTEMPTY while it holds
+ * one) without effect (routes_spec.c). */
+int ecsfs__spec_files_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out);
+int ecsfs__spec_fixed_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err);
+
 /* ---- spec documents (routes_doc.c) ---- */
 
 /*

@@ -97,29 +97,6 @@ static int spec_unlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 	return ecsfs_instance_delete(fs->instances, m->cap[0], m->cap[1], err);
 }
 
-static int spec_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)
-{
-	return ecsfs_store_file_list(fs->store, m->path.data, ECSFS_FILE_SPEC, ecsfs__file_list_cb,
-				     out);
-}
-
-/* rmdir of the fixed directory: a real rmdir's answer, and no effect. */
-static int spec_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
-{
-	uint64_t n = 0, dirs = 0;
-	int r = ecsfs_store_file_count(fs->store, m->path.data, 0, &n, NULL);
-
-	if (r == 0)
-		r = ecsfs_store_file_count(fs->store, m->path.data, ECSFS_FILE_DIR, &dirs, NULL);
-	if (r < 0)
-		return r;
-	if (n > dirs) {
-		ecsfs_buf_setf(&err->msg, "%s is not empty", m->path.data);
-		return -ENOTEMPTY;
-	}
-	return 0;
-}
-
 /* ---- clusters/<c>/instances/<name>/ ---- */
 
 static int add_dir(void *data, const char *name)
@@ -200,8 +177,8 @@ const ecsfs__route ecsfs__routes_instance[] = {
      .perm = 0755,
      .flags = ECSFS__R_SCRATCH_DIR | ECSFS__R_KEEPMETA,
      .exists = ecsfs__cluster_exists,
-     .list = spec_list,
-     .rmdir = spec_rmdir},
+     .list = ecsfs__spec_files_list,
+     .rmdir = ecsfs__spec_fixed_rmdir},
     ECSFS__SPEC_DOC("/spec/clusters/*/instances/*.json", &instance_doc, spec_unlink),
     {.pattern = "/clusters/*/instances",
      .type = S_IFDIR,

@@ -13,26 +13,6 @@
 
 /* ---- spec/targetgroups/ and spec/loadbalancers/ ---- */
 
-static int spec_files_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)
-{
-	return ecsfs_store_file_list(fs->store, m->path.data, ECSFS_FILE_SPEC, ecsfs__file_list_cb,
-				     out);
-}
-
-/* rmdir of a fixed directory: a real rmdir's answer, and no effect. */
-static int fixed_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
-{
-	uint64_t all = 0, dirs = 0;
-	int r;
-	if ((r = ecsfs_store_file_count(fs->store, m->path.data, 0, &all, NULL)) < 0 ||
-	    (r = ecsfs_store_file_count(fs->store, m->path.data, ECSFS_FILE_DIR, &dirs, NULL)) < 0)
-		return r;
-	if (all > dirs)
-		return ecsfs_err_set(err, ECSFS_E_RESOURCE_IN_USE, -ENOTEMPTY, "%s is not empty",
-				     m->path.data);
-	return 0;
-}
-
 /* The live views of a group or load balancer follow its spec file. */
 static void changed(ecsfs__fs *fs, const char *live, const char *name)
 {
@@ -203,11 +183,11 @@ static int rules_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 	return ecsfs_lb_rules_json(fs->lb, m->cap[0], out);
 }
 
-#define SPEC_DIR(p)                                                                         \
-	{                                                                                   \
-		.pattern = (p), .type = S_IFDIR, .perm = 0755,                              \
-		.flags = ECSFS__R_SCRATCH_DIR | ECSFS__R_KEEPMETA, .list = spec_files_list, \
-		.rmdir = fixed_rmdir                                                        \
+#define SPEC_DIR(p)                                                                                \
+	{                                                                                          \
+		.pattern = (p), .type = S_IFDIR, .perm = 0755,                                     \
+		.flags = ECSFS__R_SCRATCH_DIR | ECSFS__R_KEEPMETA, .list = ecsfs__spec_files_list, \
+		.rmdir = ecsfs__spec_fixed_rmdir                                                   \
 	}
 #define LIVE_FILE(p, ex, rd)                                                                \
 	{                                                                                   \

@@ -79,23 +79,21 @@ static int cluster_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *ou
 	return add_if_nonempty(fs, m->path.data, "schedules", out);
 }
 
-static int spec_files_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)
+int ecsfs__spec_files_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out)
 {
 	return ecsfs_store_file_list(fs->store, m->path.data, ECSFS_FILE_SPEC, ecsfs__file_list_cb,
 				     out);
 }
 
-/* rmdir of a fixed directory: a real rmdir's answer, and no effect. */
-static int fixed_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
+int ecsfs__spec_fixed_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err)
 {
 	uint64_t n = 0;
 	int r = files_in(fs, m->path.data, &n);
 	if (r < 0)
 		return r;
-	if (n > 0) {
-		ecsfs_buf_setf(&err->msg, "%s is not empty", m->path.data);
-		return -ENOTEMPTY;
-	}
+	if (n > 0)
+		return ecsfs_err_set(err, ECSFS_E_RESOURCE_IN_USE, -ENOTEMPTY, "%s is not empty",
+				     m->path.data);
 	return 0;
 }
 
@@ -263,8 +261,8 @@ const ecsfs__route ecsfs__routes_spec[] = {
      .type = S_IFDIR,
      .perm = 0755,
      .flags = ECSFS__R_SCRATCH_DIR | ECSFS__R_KEEPMETA,
-     .list = spec_files_list,
-     .rmdir = fixed_rmdir},
+     .list = ecsfs__spec_files_list,
+     .rmdir = ecsfs__spec_fixed_rmdir},
     {.pattern = "/spec/clusters",
      .type = S_IFDIR,
      .perm = 0755,
@@ -286,14 +284,14 @@ const ecsfs__route ecsfs__routes_spec[] = {
      .perm = 0755,
      .flags = ECSFS__R_SCRATCH_DIR | ECSFS__R_KEEPMETA,
      .exists = ecsfs__cluster_exists,
-     .list = spec_files_list,
-     .rmdir = fixed_rmdir},
+     .list = ecsfs__spec_files_list,
+     .rmdir = ecsfs__spec_fixed_rmdir},
     {.pattern = "/spec/clusters/*/schedules",
      .type = S_IFDIR,
      .perm = 0755,
      .flags = ECSFS__R_SCRATCH_DIR | ECSFS__R_KEEPMETA,
      .exists = ecsfs__cluster_exists,
-     .list = spec_files_list,
-     .rmdir = fixed_rmdir},
+     .list = ecsfs__spec_files_list,
+     .rmdir = ecsfs__spec_fixed_rmdir},
     {0},
 };
