@@ -72,24 +72,12 @@ static const char *prod_group(const ecsfs__look *k, size_t i)
 				       : sstr(json_array_get(lbs_of(k), i), "targetGroupArn");
 }
 
-static bool same_group(const char *a, const char *b)
-{
-	char x[ECSFS_ELB_NAME_MAX + 1], y[ECSFS_ELB_NAME_MAX + 1];
-
-	if (!a || !b)
-		return false;
-	if (ecsfs_targetgroup_ref_name(a, x, NULL) < 0 ||
-	    ecsfs_targetgroup_ref_name(b, y, NULL) < 0)
-		return strcmp(a, b) == 0;
-	return strcmp(x, y) == 0;
-}
-
 /* The other group of load balancer i. */
 static const char *other_group(const ecsfs__look *k, size_t i, const char *g)
 {
 	const char *own = sstr(json_array_get(lbs_of(k), i), "targetGroupArn");
 	const char *alt = sstr(adv_of(k, i), "alternateTargetGroupArn");
-	return same_group(g, own) ? alt : own;
+	return ecsfs_targetgroup_same(g, own) ? alt : own;
 }
 
 static json_t *strategy_of(json_t *d)

@@ -125,18 +125,6 @@ int ecsfs__rule_lb_name(const char *arn, char lb[ECSFS_ELB_NAME_MAX + 1])
 
 /* ---- rules between the fields ---- */
 
-static bool same_group(const char *a, const char *b)
-{
-	char x[ECSFS_ELB_NAME_MAX + 1], y[ECSFS_ELB_NAME_MAX + 1];
-
-	if (!a || !b)
-		return false;
-	if (ecsfs_targetgroup_ref_name(a, x, NULL) < 0 ||
-	    ecsfs_targetgroup_ref_name(b, y, NULL) < 0)
-		return strcmp(a, b) == 0;
-	return strcmp(x, y) == 0;
-}
-
 int ecsfs__svc_strategy_rules(ecsfs_shape_ctx *c, const json_t *doc)
 {
 	const json_t *dc = json_object_get(doc, "deploymentConfiguration");
@@ -147,8 +135,8 @@ int ecsfs__svc_strategy_rules(ecsfs_shape_ctx *c, const json_t *doc)
 
 	json_array_foreach(lbs, i, lb) {
 		const json_t *adv = json_object_get(lb, "advancedConfiguration");
-		if (adv &&
-		    same_group(str(lb, "targetGroupArn"), str(adv, "alternateTargetGroupArn"))) {
+		if (adv && ecsfs_targetgroup_same(str(lb, "targetGroupArn"),
+						  str(adv, "alternateTargetGroupArn"))) {
 			ecsfs_shape_path(c,
 					 "loadBalancers[%zu].advancedConfiguration."
 					 "alternateTargetGroupArn",
@@ -190,7 +178,7 @@ static bool forwards_to(const json_t *rule, const char *tg)
 
 	json_array_foreach(json_object_get(json_object_get(a, "ForwardConfig"), "TargetGroups"), i,
 			   t)
-		if (same_group(str(t, "TargetGroupArn"), tg))
+		if (ecsfs_targetgroup_same(str(t, "TargetGroupArn"), tg))
 			return true;
 	return false;
 }

@@ -112,6 +112,18 @@ int ecsfs_targetgroup_ref_name(const char *ref, char out[ECSFS_ELB_NAME_MAX + 1]
 	return 0;
 }
 
+bool ecsfs_targetgroup_same(const char *a, const char *b)
+{
+	char x[ECSFS_ELB_NAME_MAX + 1], y[ECSFS_ELB_NAME_MAX + 1];
+
+	if (!a || !b)
+		return false;
+	if (ecsfs_targetgroup_ref_name(a, x, NULL) < 0 ||
+	    ecsfs_targetgroup_ref_name(b, y, NULL) < 0)
+		return strcmp(a, b) == 0;
+	return strcmp(x, y) == 0;
+}
+
 /* ---- the document ---- */
 
 static const char *const tg_protocols[] = {"HTTP", "TCP", NULL};

@@ -299,7 +299,7 @@ sqlite3_stmt *ecsfs__sql_stmt(ecsfs_store *s, const char *sql)
 	return st;
 }
 
-static int exec(ecsfs_store *s, const char *sql)
+int ecsfs__sql_exec(ecsfs_store *s, const char *sql)
 {
 	char *msg = NULL;
 	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
@@ -388,16 +388,16 @@ static int migrate(ecsfs_store *s, ecsfs_buf *why)
 	}
 	for (int v = version; v < ecsfs_store_schema_version(); v++) {
 		char pragma[64];
-		if ((r = exec(s, "BEGIN IMMEDIATE")) < 0)
+		if ((r = ecsfs__sql_exec(s, "BEGIN IMMEDIATE")) < 0)
 			goto fail;
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
-		if (exec(s, migrations[v]) < 0 || exec(s, pragma) < 0) {
+		if (ecsfs__sql_exec(s, migrations[v]) < 0 || ecsfs__sql_exec(s, pragma) < 0) {
 			ecsfs_buf_setf(why, "migration to schema %d failed: %s", v + 1,
 				       s->last_error);
-			exec(s, "ROLLBACK");
+			ecsfs__sql_exec(s, "ROLLBACK");
 			return -EIO;
 		}
-		if ((r = exec(s, "COMMIT")) < 0)
+		if ((r = ecsfs__sql_exec(s, "COMMIT")) < 0)
 			goto fail;
 	}
 	return 0;
@@ -430,8 +430,9 @@ int ecsfs_store_open(const char *dir, ecsfs_store **out, ecsfs_buf *why)
 		goto free_store;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	if (exec(s, "PRAGMA journal_mode=WAL") < 0 || exec(s, "PRAGMA synchronous=FULL") < 0 ||
-	    exec(s, "PRAGMA foreign_keys=ON") < 0) {
+	if (ecsfs__sql_exec(s, "PRAGMA journal_mode=WAL") < 0 ||
+	    ecsfs__sql_exec(s, "PRAGMA synchronous=FULL") < 0 ||
+	    ecsfs__sql_exec(s, "PRAGMA foreign_keys=ON") < 0) {
 		ecsfs_buf_setf(why, "cannot configure %s: %s", path.data, s->last_error);
 		r = -EIO;
 		goto free_store;
@@ -466,7 +467,7 @@ int ecsfs_store_begin(ecsfs_store *s)
 		return 0;
 	s->failed = false;
 	s->last_error[0] = '\0';
-	int r = exec(s, "BEGIN IMMEDIATE");
+	int r = ecsfs__sql_exec(s, "BEGIN IMMEDIATE");
 	if (r < 0)
 		s->depth = 0;
 	return r;
@@ -479,12 +480,12 @@ int ecsfs_store_commit(ecsfs_store *s)
 	if (--s->depth > 0)
 		return 0;
 	if (s->failed) {
-		exec(s, "ROLLBACK");
+		ecsfs__sql_exec(s, "ROLLBACK");
 		return -EIO;
 	}
-	int r = exec(s, "COMMIT");
+	int r = ecsfs__sql_exec(s, "COMMIT");
 	if (r < 0)
-		exec(s, "ROLLBACK");
+		ecsfs__sql_exec(s, "ROLLBACK");
 	return r;
 }
 
@@ -501,7 +502,7 @@ void ecsfs_store_rollback(ecsfs_store *s)
 				 "a step of the transaction gave up and was rolled back");
 		return;
 	}
-	exec(s, "ROLLBACK");
+	ecsfs__sql_exec(s, "ROLLBACK");
 }
 
 int ecsfs__sql_names(ecsfs_store *s, sqlite3_stmt *st, ecsfs_store_name_cb cb, void *data)

@@ -16,24 +16,11 @@ uint64_t ecsfs_store_changes(ecsfs_store *s)
 	return (uint64_t)sqlite3_total_changes64(s->db);
 }
 
-static int pragma(ecsfs_store *s, const char *sql)
-{
-	char *msg = NULL;
-	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
-	if (rc != SQLITE_OK) {
-		snprintf(s->last_error, sizeof(s->last_error), "%s",
-			 msg ? msg : sqlite3_errstr(rc));
-		sqlite3_free(msg);
-		return -EIO;
-	}
-	return 0;
-}
-
 int ecsfs_store_sync_each(ecsfs_store *s, bool sync)
 {
 	if (s->depth > 0)
 		return -EBUSY; /* the synchronous setting cannot change inside a transaction */
-	return pragma(s, sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+	return ecsfs__sql_exec(s, sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
 int ecsfs_store_sync(ecsfs_store *s)
@@ -41,5 +28,5 @@ int ecsfs_store_sync(ecsfs_store *s)
 	if (s->depth > 0)
 		return -EBUSY;
 	/* a checkpoint syncs the log before it copies it */
-	return pragma(s, "PRAGMA wal_checkpoint(PASSIVE)");
+	return ecsfs__sql_exec(s, "PRAGMA wal_checkpoint(PASSIVE)");
 }

@@ -46,6 +46,9 @@ int ecsfs__sql_fault(ecsfs_store *s, int rc, const char *what);
 /* The prepared statement of a static SQL text, reset and unbound; NULL
  * when it does not prepare (the cause in last_error). */
 sqlite3_stmt *ecsfs__sql_stmt(ecsfs_store *s, const char *sql);
+/* Run SQL text without rows (pragmas, BEGIN/COMMIT, migrations): 0, or
+ * -ENOSPC for a full disk, -EIO with last_error otherwise. */
+int ecsfs__sql_exec(ecsfs_store *s, const char *sql);
 /* Run a statement that returns no rows. */
 int ecsfs__sql_done(ecsfs_store *s, sqlite3_stmt *st, const char *what);
 /* The same for an UPDATE or DELETE of one row: -ENOENT when none changed. */

@@ -49,6 +49,10 @@ void ecsfs_targetgroup_arn(const char *name, ecsfs_buf *out);
  */
 int ecsfs_targetgroup_ref_name(const char *ref, char out[ECSFS_ELB_NAME_MAX + 1], ecsfs_err *err);
 
+/* Do two target group references (names or ARNs) name the same group? A
+ * reference that is neither is compared as text; NULL matches nothing. */
+bool ecsfs_targetgroup_same(const char *a, const char *b);
+
 /* Check the bytes of spec/targetgroups/<name>.json (partial: a plain
  * append so far; only refuse what no more bytes could cure). */
 int ecsfs_targetgroup_check(const char *name, const char *data, size_t len, bool partial,
