@@ -28,7 +28,7 @@ is "$(ls "$SP" 2>&1)" "web.json" "its spec file appears in spec/clusters/prod/se
 is "$(jget "$SP/web.json" 'd == {"serviceName": "web", "desiredCount": 0}')" "True" \
 	'the spec file is {"serviceName": "web", "desiredCount": 0}'
 is "$(wc -l <"$SP/web.json")" "4" "pretty-printed, one field a line"
-is "$(ls "$W" | tr '\n' ' ')" "desired_count events metrics metrics.csv redeploy service.json status task_definition tasks " \
+is "$(ls "$W" | tr '\n' ' ')" "deployment desired_count events metrics metrics.csv redeploy rollback service.json status task_definition tasks " \
 	"the service directory holds its controls"
 is "$(cat "$W/desired_count")" "0" "desired_count reads 0"
 is "$(stat -c %s "$W/desired_count")" "2" "and reports its exact size"
