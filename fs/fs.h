@@ -338,6 +338,17 @@ int ecsfs__spec_file_exists(ecsfs__fs *fs, const ecsfs__match *m);
  * one) without effect (routes_spec.c). */
 int ecsfs__spec_files_list(ecsfs__fs *fs, const ecsfs__match *m, ecsfs__dirlist *out);
 int ecsfs__spec_fixed_rmdir(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_err *err);
+/* The route of such a directory (ex: its exists, or NULL for always). */
+#define ECSFS__SPEC_DIR(p, ex)                                                     \
+	{                                                                          \
+		.pattern = (p), .type = S_IFDIR, .perm = 0755,                     \
+		.flags = ECSFS__R_SCRATCH_DIR | ECSFS__R_KEEPMETA, .exists = (ex), \
+		.list = ecsfs__spec_files_list, .rmdir = ecsfs__spec_fixed_rmdir   \
+	}
+/* A spec document spec/clusters/<c>/<kind>/<name>.json changed: the kernel
+ * forgets the file, its directory and the cluster's (routes_doc.c). */
+void ecsfs__invalidate_spec_doc(ecsfs__fs *fs, const char *cluster, const char *kind,
+				const char *name);
 
 /* ---- spec documents (routes_doc.c) ---- */
 

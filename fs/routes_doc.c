@@ -56,3 +56,17 @@ int ecsfs__spec_doc_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data
 	json_decref(doc);
 	return r;
 }
+
+void ecsfs__invalidate_spec_doc(ecsfs__fs *fs, const char *cluster, const char *kind,
+				const char *name)
+{
+	ecsfs_buf path = ECSFS_BUF_INIT;
+
+	ecsfs_buf_setf(&path, "/spec/clusters/%s/%s", cluster, kind);
+	ecsfs__invalidate_inode(fs, path.data);
+	ecsfs_buf_addf(&path, "/%s.json", name);
+	ecsfs__invalidate_entry(fs, path.data);
+	ecsfs_buf_setf(&path, "/spec/clusters/%s", cluster);
+	ecsfs__invalidate_inode(fs, path.data);
+	ecsfs_buf_release(&path);
+}

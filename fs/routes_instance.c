@@ -23,12 +23,7 @@ void ecsfs__instances_changed(void *data, const char *cluster, const char *name)
 	ecsfs__invalidate_inode(fs, path.data);
 	ecsfs_buf_addf(&path, "/%s", name);
 	ecsfs__invalidate_entry(fs, path.data);
-	ecsfs_buf_setf(&path, "/spec/clusters/%s/instances", cluster);
-	ecsfs__invalidate_inode(fs, path.data);
-	ecsfs_buf_addf(&path, "/%s.json", name);
-	ecsfs__invalidate_entry(fs, path.data);
-	ecsfs_buf_setf(&path, "/spec/clusters/%s", cluster);
-	ecsfs__invalidate_inode(fs, path.data);
+	ecsfs__invalidate_spec_doc(fs, cluster, "instances", name);
 	ecsfs_buf_release(&path);
 }
 
@@ -172,13 +167,7 @@ static int state_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, s
 }
 
 const ecsfs__route ecsfs__routes_instance[] = {
-    {.pattern = "/spec/clusters/*/instances",
-     .type = S_IFDIR,
-     .perm = 0755,
-     .flags = ECSFS__R_SCRATCH_DIR | ECSFS__R_KEEPMETA,
-     .exists = ecsfs__cluster_exists,
-     .list = ecsfs__spec_files_list,
-     .rmdir = ecsfs__spec_fixed_rmdir},
+    ECSFS__SPEC_DIR("/spec/clusters/*/instances", ecsfs__cluster_exists),
     ECSFS__SPEC_DOC("/spec/clusters/*/instances/*.json", &instance_doc, spec_unlink),
     {.pattern = "/clusters/*/instances",
      .type = S_IFDIR,

@@ -183,12 +183,6 @@ static int rules_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 	return ecsfs_lb_rules_json(fs->lb, m->cap[0], out);
 }
 
-#define SPEC_DIR(p)                                                                                \
-	{                                                                                          \
-		.pattern = (p), .type = S_IFDIR, .perm = 0755,                                     \
-		.flags = ECSFS__R_SCRATCH_DIR | ECSFS__R_KEEPMETA, .list = ecsfs__spec_files_list, \
-		.rmdir = ecsfs__spec_fixed_rmdir                                                   \
-	}
 #define LIVE_FILE(p, ex, rd)                                                                \
 	{                                                                                   \
 		.pattern = (p), .type = S_IFREG, .perm = 0444, .flags = ECSFS__R_GENERATED, \
@@ -196,9 +190,9 @@ static int rules_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 	}
 
 const ecsfs__route ecsfs__routes_lb[] = {
-    SPEC_DIR("/spec/targetgroups"),
+    ECSFS__SPEC_DIR("/spec/targetgroups", NULL),
     ECSFS__SPEC_FILE("/spec/targetgroups/*.json", tg_check, tg_apply, tg_unlink),
-    SPEC_DIR("/spec/loadbalancers"),
+    ECSFS__SPEC_DIR("/spec/loadbalancers", NULL),
     ECSFS__SPEC_FILE("/spec/loadbalancers/*.json", lb_check, lb_apply, lb_unlink),
     {.pattern = "/targetgroups", .type = S_IFDIR, .perm = 0755, .list = tgs_list},
     {.pattern = "/targetgroups/*",

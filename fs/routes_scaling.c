@@ -21,12 +21,7 @@ void ecsfs__scaling_changed(void *data, const char *cluster, const char *service
 	ecsfs__invalidate_inode(fs, path.data);
 	ecsfs_buf_adds(&path, "/scaling");
 	ecsfs__invalidate_entry(fs, path.data);
-	ecsfs_buf_setf(&path, "/spec/clusters/%s/scaling", cluster);
-	ecsfs__invalidate_inode(fs, path.data);
-	ecsfs_buf_addf(&path, "/%s.json", service);
-	ecsfs__invalidate_entry(fs, path.data);
-	ecsfs_buf_setf(&path, "/spec/clusters/%s", cluster);
-	ecsfs__invalidate_inode(fs, path.data);
+	ecsfs__invalidate_spec_doc(fs, cluster, "scaling", service);
 	ecsfs_buf_release(&path);
 	/* desiredCount may have moved: the service's own files too */
 	ecsfs__services_changed(fs, cluster, service);
@@ -126,13 +121,7 @@ static int view_read(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 }
 
 const ecsfs__route ecsfs__routes_scaling[] = {
-    {.pattern = "/spec/clusters/*/scaling",
-     .type = S_IFDIR,
-     .perm = 0755,
-     .flags = ECSFS__R_SCRATCH_DIR | ECSFS__R_KEEPMETA,
-     .exists = ecsfs__cluster_exists,
-     .list = ecsfs__spec_files_list,
-     .rmdir = ecsfs__spec_fixed_rmdir},
+    ECSFS__SPEC_DIR("/spec/clusters/*/scaling", ecsfs__cluster_exists),
     {.pattern = "/spec/clusters/*/scaling/*.json",
      .type = S_IFREG,
      .perm = 0644,

@@ -24,12 +24,7 @@ void ecsfs__services_changed(void *data, const char *cluster, const char *name)
 	ecsfs__invalidate_entry(fs, path.data);
 	ecsfs_buf_addf(&path, "/tasks");
 	ecsfs__invalidate_inode(fs, path.data);
-	ecsfs_buf_setf(&path, "/spec/clusters/%s/services", cluster);
-	ecsfs__invalidate_inode(fs, path.data);
-	ecsfs_buf_addf(&path, "/%s.json", name);
-	ecsfs__invalidate_entry(fs, path.data);
-	ecsfs_buf_setf(&path, "/spec/clusters/%s", cluster);
-	ecsfs__invalidate_inode(fs, path.data);
+	ecsfs__invalidate_spec_doc(fs, cluster, "services", name);
 	ecsfs__cache_changed(fs, cluster, NULL);
 	ecsfs_buf_release(&path);
 }
