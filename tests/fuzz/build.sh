@@ -8,7 +8,7 @@
 # (a few minutes), then each target is linked against them:
 #   fuzz_taskdef fuzz_api fuzz_cron fuzz_cq, and fuzz_spec.c as fuzz_service
 #   fuzz_cluster fuzz_schedule fuzz_scaling fuzz_targetgroup
-#   fuzz_loadbalancer fuzz_runtask fuzz_lines.
+#   fuzz_loadbalancer fuzz_runtask fuzz_lines fuzz_instance.
 set -euo pipefail
 
 OUT=$(mkdir -p "${1:?usage: build.sh OUT_DIR}" && cd "$1" && pwd)
@@ -34,7 +34,7 @@ link fuzz_api tests/fuzz/fuzz_api.c
 link fuzz_cron tests/fuzz/fuzz_cron.c
 link fuzz_cq tests/fuzz/fuzz_cq.c
 kind=1
-for k in service cluster schedule scaling targetgroup loadbalancer runtask lines; do
+for k in service cluster schedule scaling targetgroup loadbalancer runtask lines instance; do
 	link "fuzz_$k" tests/fuzz/fuzz_spec.c "-DFUZZ_KIND=$kind"
 	kind=$((kind + 1))
 done

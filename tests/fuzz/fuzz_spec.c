@@ -13,6 +13,7 @@
  *   runtask       clusters/c/run                      (a "family[:rev] [count]" line or RunTask)
  *   lines         clusters/c/services/web/desired_count and task_definition
  *                 (the first byte picks which)
+ *   instance      spec/clusters/c/instances/i.json    (a Docker engine as a container instance)
  *
  * Checked for every input (DESIGN §3's early and late validation):
  *   - the whole text gives 0 or one of the kind's errnos, with a message
@@ -45,9 +46,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define KIND_LOADBALANCER 6
 #define KIND_RUNTASK	  7
 #define KIND_LINES	  8
+#define KIND_INSTANCE	  9
 
 #ifndef FUZZ_KIND
-#error "build with -DFUZZ_KIND=n (1..8, see the list above)"
+#error "build with -DFUZZ_KIND=n (1..9, see the list above)"
 #endif
 
 #define STATE_TMPL "/tmp/ecsfs-fuzz-spec.XXXXXX"
@@ -113,6 +115,7 @@ static const char *kind_path(const uint8_t **data, size_t *size)
 	case KIND_SCHEDULE: return "/spec/clusters/c/schedules/s.json";
 	case KIND_SCALING: return "/spec/clusters/c/scaling/web.json";
 	case KIND_TARGETGROUP: return "/spec/targetgroups/tg.json";
+	case KIND_INSTANCE: return "/spec/clusters/c/instances/i.json";
 	case KIND_LINES:
 		if (*size == 0)
 			return NULL;

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # run.sh — fuzz the targets build.sh made, in turns, on one core at the
 # lowest priority, until a deadline; one line per slice in OUT_DIR/hours.log
-# ("<target> <seconds> <executions> <status>"), so the hours in README.md
-# are what ran. Crashes land in OUT_DIR/crash-<target>/.
+# ("<target> <seconds> <executions> <status> cpu=<seconds>"), so the hours
+# in README.md are what ran; cpu= is the fuzzer's own user+system time,
+# which is less than the wall time when the machine's other work starves
+# it. Crashes land in OUT_DIR/crash-<target>/.
 #
 # usage: tests/fuzz/run.sh OUT_DIR SLICE_SECONDS DEADLINE_EPOCH TARGET...
 #   (from the repository root; TARGET is service, api, taskdef, ...)
@@ -25,6 +27,7 @@ dict() { # dict TARGET > FILE
 	runtask) files="core/model/task_run.c core/model/launch_default.c" ;;
 	taskdef) files="core/model/taskdef_*.c" ;;
 	cq) files="core/model/cq*.c" ;;
+	instance) files="core/model/instance*.c core/model/cq*.c" ;;
 	*) return 0 ;;
 	esac
 	# shellcheck disable=SC2086 # the globs are meant to expand
@@ -50,11 +53,12 @@ while (($(date +%s) + 30 < DEADLINE)); do
 		[[ -s $OUT/$t.dict ]] && args+=(-dict="$OUT/$t.dict")
 		start=$(date +%s)
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 nice -n 19 \
-			"$OUT/fuzz_$t" "${args[@]}" "$OUT/work-$t" "$(corpus_of "$t")" \
+			/usr/bin/time -f 'cpu-seconds %U %S' -o "$OUT/$t.time" "$OUT/fuzz_$t" "${args[@]}" "$OUT/work-$t" "$(corpus_of "$t")" \
 			>"$OUT/$t.last.log" 2>&1
 		rc=$?
 		execs=$(awk '/stat::number_of_executed_units/ { print $2 }' "$OUT/$t.last.log")
-		echo "$t $(($(date +%s) - start)) ${execs:-0} rc=$rc" >>"$OUT/hours.log"
+		cpu=$(awk '/^cpu-seconds/ { printf "%d", $2 + $3 }' "$OUT/$t.time" 2>/dev/null)
+		echo "$t $(($(date +%s) - start)) ${execs:-0} rc=$rc cpu=${cpu:-0}" >>"$OUT/hours.log"
 		cat "$OUT/$t.last.log" >>"$OUT/$t.log"
 	done
 done
