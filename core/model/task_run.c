@@ -567,9 +567,7 @@ static int parse_line(const char *data, size_t len, json_t **out, ecsfs_err *err
 	if (len >= sizeof(buf))
 		return bad(err, "a run line is at most %zu bytes", sizeof(buf) - 1);
 	memcpy(buf, data, len);
-	buf[len] = '\0';
-	if (memchr(buf, '\0', len))
-		return bad(err, "run: expected text, found a NUL byte");
+	buf[len] = '\0'; /* the request has no NUL byte (checked) */
 	if ((r = line_words(buf, words, &n, err)) < 0)
 		return r;
 	if (n == 2) {
@@ -621,10 +619,10 @@ int ecsfs_tasks_run_request(const char *data, size_t len, bool partial, json_t *
 	bool ready = true;
 	int r;
 
-	if (partial && (len > ECSFS_RUN_MAX || memchr(data, '\0', len)))
-		return bad(err, "run: at most %d bytes of text", ECSFS_RUN_MAX);
 	if (len > ECSFS_RUN_MAX)
 		return bad(err, "run: at most %d bytes", ECSFS_RUN_MAX);
+	if (memchr(data, '\0', len))
+		return bad(err, "run: expected text, found a NUL byte");
 	if (partial && ((r = partial_ready(data, len, &ready, err)) < 0 || !ready)) {
 		if (r == 0)
 			*request = NULL;

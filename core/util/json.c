@@ -7,8 +7,16 @@
 int ecsfs_json_parse_object(const char *data, size_t len, json_t **out, ecsfs_buf *why)
 {
 	json_error_t err;
-	json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
+	const char *nul = memchr(data, '\0', len);
+	json_t *j;
 
+	/* a raw NUL is never JSON, but jansson takes one right after a number
+	 * or a literal as the end of the token and reads on ({"a":1<NUL>}) */
+	if (nul) {
+		ecsfs_buf_setf(why, "invalid JSON at byte %zu: a NUL byte", (size_t)(nul - data));
+		return -EINVAL;
+	}
+	j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
 	if (!j) {
 		ecsfs_buf_setf(why, "invalid JSON at line %d, column %d: %s", err.line, err.column,
 			       err.text);

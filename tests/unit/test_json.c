@@ -45,6 +45,12 @@ int main(void)
 	ok(strstr(why.data, "line 2") != NULL, "message has jansson's line: %s", why.data);
 	is_int(ecsfs_json_parse_object("{\"a\":1,\"a\":2}", 13, &j, &why), -EINVAL,
 	       "duplicate keys refused");
+	/* jansson alone reads past a NUL that ends a number or a literal */
+	is_int(ecsfs_json_parse_object("{\"a\":1\0}", 8, &j, &why), -EINVAL,
+	       "a NUL byte after a number is refused");
+	is_str(why.data, "invalid JSON at byte 6: a NUL byte", "naming its position");
+	is_int(ecsfs_json_parse_object("{\"a\":true\0}", 11, &j, &why), -EINVAL,
+	       "a NUL byte after a literal is refused");
 
 	ecsfs_buf_reset(&out);
 	j = json_loads("{\"b\":1,\"a\":{\"d\":2,\"c\":3}}", 0, NULL);
