@@ -9,11 +9,15 @@
  *   circuit breaker  fail (and roll back) a rollout whose tasks keep failing
  *   replace          retire tasks that failed container health checks; say
  *                    which failed ELB health checks
+ *   instances        where the tasks run: a DAEMON's count of instances, its
+ *                    tasks on instances that no longer take one; tasks on
+ *                    DRAINING instances to be replaced (daemon.c)
  *   scale in         stop the primary's extra tasks, newest-started first
  *   throttle         delay launches after repeated failures
  *   start            launch what the primary lacks, within maximumPercent
  *   retire unhealthy ELB-unhealthy tasks go once their replacement is healthy
- *   retire           stop older deployments' tasks within minimumHealthyPercent
+ *   retire           stop older deployments' tasks and drained ones within
+ *                    minimumHealthyPercent
  *   register         put running tasks in their service's target groups
  *   settle           complete the rollout, say when the service is steady
  *   finish           a DRAINING service with no task left goes away
@@ -86,6 +90,17 @@ static void launch_fields(const ecsfs__look *k, json_t *req)
 	ecsfs_buf_release(&arn);
 }
 
+/* A DAEMON's tasks go one to an instance: to those that have none of its
+ * tasks (the service's own constraints still apply). */
+static void daemon_constraint(json_t *req)
+{
+	json_t *list = json_object_get(req, "placementConstraints");
+
+	list = list ? json_deep_copy(list) : json_array();
+	json_array_append_new(list, json_pack("{s:s}", "type", "distinctInstance"));
+	json_object_set_new(req, "placementConstraints", list);
+}
+
 /* The RunTask request of n tasks of the primary deployment. */
 static json_t *run_request(const ecsfs__look *k, long long n)
 {
@@ -98,6 +113,8 @@ static json_t *run_request(const ecsfs__look *k, long long n)
 	req = json_pack("{s:s, s:I, s:s, s:s}", "taskDefinition", td, "count", (json_int_t)n,
 			"startedBy", ecsfs__dstr(k->p, "id"), "group", group);
 	launch_fields(k, req);
+	if (k->daemon)
+		daemon_constraint(req);
 	return req;
 }
 
@@ -274,6 +291,8 @@ static void scale_in(ecsfs__look *k)
 {
 	size_t extra, n = 0;
 
+	if (k->daemon)
+		return; /* a DAEMON leaves an instance only when the instance goes (daemon.c) */
 	if ((long long)k->nprim <= k->desired) {
 		note_protected(k, 0);
 		return;
@@ -306,6 +325,10 @@ static void start_missing(ecsfs__look *k)
 	long long live = (long long)(k->nprim + k->nold + k->nretiring + k->nsick);
 	long long want = k->desired - (long long)k->nprim, room = max_total(k) - live;
 
+	/* a DAEMON starts one on each instance that has none; maximumPercent
+	 * is not used (its old task on an instance stops first) */
+	if (k->daemon)
+		want = room = k->daemon_free;
 	if (want <= 0 || !ecsfs__may_launch(k) || k->group_missing)
 		return;
 	if (want > room && !ecsfs__strategy_holds(k)) /* strategies start the new at full count */
@@ -314,11 +337,34 @@ static void start_missing(ecsfs__look *k)
 		k->started = start_tasks(k, want);
 }
 
-/* Stop older deployments' tasks as far as minimumHealthyPercent allows. */
+/* Retire old[0..n): the drained ones, then those of older deployments. */
+static void retire_first(ecsfs__look *k, size_t n)
+{
+	size_t drained = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (k->old[i]->drained) {
+			ecsfs__svc_task *t = k->old[i];
+			k->old[i] = k->old[drained];
+			k->old[drained++] = t;
+		}
+	if (drained)
+		ecsfs__retire(k, k->old, drained, ECSFS__DRAIN_REASON);
+	if (n > drained)
+		ecsfs__retire(k, k->old + drained, n - drained,
+			      k->draining ? "Service is being deleted"
+					  : "Replaced by a new deployment");
+}
+
+/* Stop older deployments' tasks, and tasks drained from their instances,
+ * as far as minimumHealthyPercent allows (ECS's default: 100, 0 for a
+ * DAEMON, whose instance has room for one task). */
 static void retire_old(ecsfs__look *k)
 {
 	long long min_healthy =
-	    (k->desired * ecsfs__service_conf_int(k->state, "minimumHealthyPercent", 100) + 99) /
+	    (k->desired *
+		 ecsfs__service_conf_int(k->state, "minimumHealthyPercent", k->daemon ? 0 : 100) +
+	     99) /
 	    100;
 	long long healthy = 0;
 	size_t n = 0;
@@ -330,8 +376,9 @@ static void retire_old(ecsfs__look *k)
 	/* those that go are moved to the front of old[] */
 	for (size_t i = 0; i < k->nold; i++) {
 		ecsfs__svc_task *t = k->old[i];
-		/* a protected task outlives its deployment until protection ends */
-		if (t->protected && !k->draining)
+		/* a protected task outlives its deployment until protection ends
+		 * (not its instance's draining) */
+		if (t->protected && !k->draining && !t->drained)
 			continue;
 		if (t->healthy) {
 			if (healthy - 1 < min_healthy && !k->draining && k->desired > 0)
@@ -342,9 +389,7 @@ static void retire_old(ecsfs__look *k)
 		k->old[n++] = t;
 	}
 	if (n)
-		ecsfs__retire(k, k->old, n,
-			      k->draining ? "Service is being deleted"
-					  : "Replaced by a new deployment");
+		retire_first(k, n);
 }
 
 /* What describe-services shows of the service once it is gone: INACTIVE. */
@@ -453,6 +498,7 @@ static bool look_at(ecsfs_services *sv, const char *cluster, const char *name)
 		replace_unhealthy(&k);
 		ecsfs__lb_report_unhealthy(&k);
 		split_by_deployment(&k);
+		ecsfs__fleet_split(&k);
 		scale_in(&k);
 		ecsfs__throttle_failures(&k);
 		start_missing(&k);
@@ -609,6 +655,7 @@ int ecsfs_services_new(uv_loop_t *loop, ecsfs_store *store, ecsfs_tasks *tasks,
 	uv_unref((uv_handle_t *)&sv->timer);
 	if (tasks)
 		ecsfs_tasks_set_scheduler_cb(tasks, task_changed, sv);
+	ecsfs__fleet_listen(sv, true);
 	ecsfs_store_watch_taskdefs(store, taskdefs_changed, sv);
 	*out = sv;
 	return 0;
@@ -641,6 +688,7 @@ void ecsfs_services_free(ecsfs_services *sv)
 		ecsfs_lb_set_change_cb(sv->lb, NULL, NULL);
 	if (sv->tasks)
 		ecsfs_tasks_set_scheduler_cb(sv->tasks, NULL, NULL);
+	ecsfs__fleet_listen(sv, false);
 	ecsfs_store_watch_taskdefs(sv->store, NULL, NULL);
 	uv_timer_stop(&sv->timer);
 	uv_close((uv_handle_t *)&sv->timer, timer_closed);

@@ -47,6 +47,8 @@ typedef struct ecsfs__look {
 	const char *group_missing; /* a target group it names that does not exist */
 	long long desired;	   /* tasks the service should run */
 	bool draining;		   /* being deleted */
+	bool daemon;		   /* DAEMON with a fleet: one task on each instance */
+	long long daemon_free;	   /* ... instances that take one now (no task of it) */
 	bool acted;		   /* started or stopped something this look */
 	int64_t now;
 } ecsfs__look;
@@ -67,6 +69,22 @@ void ecsfs__prune_deployments(ecsfs__look *k);
 /* A rollout whose tasks have all run a while is COMPLETED; a service with
  * nothing left to do is steady (said once in events). */
 void ecsfs__settle(ecsfs__look *k);
+
+/* ---- the instances under the service (daemon.c) ---- */
+
+/* The stop reasons of tasks that leave an instance. */
+#define ECSFS__DRAIN_REASON "Container instance is draining"
+#define ECSFS__UNFIT_REASON "Container instance no longer meets the placement constraints"
+
+/* Where the look's live tasks run. A DAEMON: desired becomes the number of
+ * instances that take its task, and its tasks on instances that no longer
+ * do (DRAINING, constraints) stop. Other services: tasks on DRAINING
+ * instances that are not RUNNING yet stop, RUNNING ones are `drained`,
+ * moved to old[] to be replaced within minimumHealthyPercent and
+ * maximumPercent. Nothing without container instances. */
+void ecsfs__fleet_split(ecsfs__look *k);
+/* The service scheduler hears of changed instances (ecsfs_services_new). */
+void ecsfs__fleet_listen(ecsfs_services *sv, bool on);
 
 /* Stop tasks now (scheduler.c), or drain them first when the service is
  * behind load balancers (scheduler_lb.c decides). */

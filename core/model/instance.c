@@ -35,6 +35,7 @@ void ecsfs__inst_changed(ecsfs_instances *in, const char *cluster, const char *n
 {
 	if (in->on_change)
 		in->on_change(in->on_change_data, cluster, name);
+	ecsfs_tasks_fleet_changed(in->tasks, cluster); /* services follow their instances */
 }
 
 /* Every cluster that has `e`: its own, or all of them for local. */
@@ -356,8 +357,10 @@ void ecsfs_instances_free(ecsfs_instances *in)
 {
 	if (!in)
 		return;
-	if (in->tasks)
+	if (in->tasks) {
 		ecsfs_tasks_set_placer(in->tasks, NULL, NULL);
+		ecsfs_tasks_set_fleet(in->tasks, NULL);
+	}
 	while (in->list)
 		inst_remove(in, in->list);
 	in->local.rt = NULL; /* the daemon's: closed by the daemon */

@@ -252,10 +252,35 @@ static int place(void *data, const char *cluster, const ecsfs_task_batch *b, con
 	return r;
 }
 
+/* The same candidates lent to the service scheduler (DAEMON services,
+ * draining): the gather itself is what it keeps. */
+static int fleet_get(void *ctx, const char *cluster, const ecsfs_place_instance **v, size_t *n,
+		     void **keep)
+{
+	gather *g = xcalloc(1, sizeof(*g));
+
+	gather_init(ctx, g, cluster, NULL);
+	*v = g->inst;
+	*n = g->n;
+	*keep = g;
+	return 0;
+}
+
+static void fleet_release(void *ctx, void *keep)
+{
+	(void)ctx;
+	gather_release(keep);
+	free(keep);
+}
+
 void ecsfs__instances_placer(ecsfs_instances *in)
 {
-	if (in->tasks)
-		ecsfs_tasks_set_placer(in->tasks, place, in);
+	ecsfs_place_source fleet = {fleet_get, fleet_release, in};
+
+	if (!in->tasks)
+		return;
+	ecsfs_tasks_set_placer(in->tasks, place, in);
+	ecsfs_tasks_set_fleet(in->tasks, &fleet);
 }
 
 int ecsfs__tasks_place(ecsfs_tasks *t, const char *cluster, const ecsfs_task_batch *b,

@@ -102,8 +102,14 @@ bool ecsfs__service_is_daemon(json_t *state)
 
 long long ecsfs__service_target(json_t *state)
 {
-	if (ecsfs__service_is_daemon(state))
-		return ecsfs__service_active(state) ? 1 : 0;
+	/* the scheduler counts a DAEMON's instances (control/daemon.c); one
+	 * until it has, and with no container instances but local */
+	if (ecsfs__service_is_daemon(state)) {
+		json_t *n = json_object_get(state, "daemonDesired");
+		if (!ecsfs__service_active(state))
+			return 0;
+		return json_is_integer(n) ? json_integer_value(n) : 1;
+	}
 	return ecsfs__service_desired(state);
 }
 

@@ -10,6 +10,7 @@
  *   completed    {family, revision} of the last COMPLETED deployment
  *   blocked      "family:revision" that failed and was rolled back from
  *   force        redeploys asked for; forceSeen: the last one deployed
+ *   daemonDesired  a DAEMON's instances that take its task (the scheduler's count)
  * Its tasks are found by group ("service:<name>") and tell the rest.
  */
 #ifndef ECSFS_SERVICE_PRIVATE_H
@@ -23,6 +24,7 @@
 #include "ecsfs/error.h"
 #include "ecsfs/service.h"
 #include "ecsfs/shape.h"
+#include "ecsfs/strmap.h"
 #include "ecsfs/targetgroup.h"
 
 #define ECSFS__SCHEDULER_CODE "ServiceSchedulerInitiated"
@@ -42,6 +44,9 @@ struct ecsfs_services {
 	int64_t gone_swept_ns;	/* when INACTIVE services were last looked at */
 	struct ecsfs__due *due; /* which services to look at (control/scheduler_due.c) */
 	long bake_minute_ms;	/* the minute of bake times (0: 60000, AWS's) */
+	/* clusters known to have no DRAINING instance, forgotten when their
+	 * instances change (control/daemon.c) */
+	ecsfs_strmap calm;
 };
 
 /* How long a deleted service stays describable as INACTIVE. */
@@ -57,7 +62,8 @@ bool ecsfs__service_active(json_t *state);
 /* desiredCount, 0 unless ACTIVE. */
 long long ecsfs__service_desired(json_t *state);
 bool ecsfs__service_is_daemon(json_t *state);
-/* The tasks it keeps: desiredCount, or 1 for a DAEMON (one instance here). */
+/* The tasks it keeps: desiredCount, or for a DAEMON the instances that
+ * take its task as the scheduler last counted them (1 before it has). */
 long long ecsfs__service_target(json_t *state);
 /* A deploymentConfiguration number, or `dflt`. */
 long long ecsfs__service_conf_int(json_t *state, const char *key, long long dflt);
@@ -140,6 +146,7 @@ typedef struct ecsfs__svc_task {
 	 * whose health checks it failed (NULL: none) */
 	bool retiring;
 	const char *elb_unhealthy;
+	bool drained; /* the scheduler's: on a DRAINING instance, to be replaced */
 } ecsfs__svc_task;
 
 typedef struct ecsfs__svc_tasks {

@@ -129,6 +129,12 @@ struct ecsfs_tasks {
 	/* where new tasks go (the container instances' placement), or NULL: local */
 	ecsfs_tasks_place_fn place;
 	void *place_data;
+	/* the container instances as the service scheduler sees them
+	 * (control/daemon_fleet.c) */
+	ecsfs_place_source fleet;
+	bool has_fleet;
+	ecsfs_tasks_fleet_cb on_fleet;
+	void *on_fleet_data;
 	size_t fd_budget; /* descriptors tasks may hold (0: from RLIMIT_NOFILE) */
 };
 

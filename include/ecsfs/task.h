@@ -10,6 +10,7 @@
 
 #include "ecsfs/buf.h"
 #include "ecsfs/error.h"
+#include "ecsfs/placement.h"
 #include "ecsfs/runtime.h"
 #include "ecsfs/store.h"
 
@@ -74,6 +75,24 @@ void ecsfs_tasks_set_change_cb(ecsfs_tasks *t, ecsfs_tasks_change_cb cb, void *d
 void ecsfs_tasks_set_scheduler_cb(ecsfs_tasks *t, ecsfs_tasks_change_cb cb, void *data);
 /* Who places new tasks (the container instances; NULL: all on local). */
 void ecsfs_tasks_set_placer(ecsfs_tasks *t, ecsfs_tasks_place_fn fn, void *data);
+/*
+ * The fleet: the container instances of a cluster as the service scheduler
+ * sees them (DAEMON services, draining). The container instances lend
+ * their placement candidates here (`src`, NULL: none, the scheduler then
+ * knows only `local`) and say when a cluster's instances changed.
+ */
+void ecsfs_tasks_set_fleet(ecsfs_tasks *t, const ecsfs_place_source *src);
+/* The candidates of `cluster`, `local` first, with the tasks on them that
+ * are not STOPPED; borrowed until ecsfs_tasks_fleet_release(t, keep).
+ * 0, -ENOENT without a fleet, or the source's -errno. */
+int ecsfs_tasks_fleet(ecsfs_tasks *t, const char *cluster, const ecsfs_place_instance **v,
+		      size_t *n, void **keep);
+void ecsfs_tasks_fleet_release(ecsfs_tasks *t, void *keep);
+/* Told when instances of `cluster` registered, changed state or
+ * reachability, or went away (the service scheduler; NULL clears it). */
+typedef void (*ecsfs_tasks_fleet_cb)(void *data, const char *cluster);
+void ecsfs_tasks_set_fleet_cb(ecsfs_tasks *t, ecsfs_tasks_fleet_cb cb, void *data);
+void ecsfs_tasks_fleet_changed(ecsfs_tasks *t, const char *cluster);
 /* The static binary the pause image is imported from when the engine lacks
  * it (the build's ecsfs-pause). 0 or -ENOMEM. */
 int ecsfs_tasks_set_pause_binary(ecsfs_tasks *t, const char *path);
