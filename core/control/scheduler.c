@@ -159,6 +159,8 @@ static int launch(const ecsfs__look *k, const json_t *req, json_t **ids, ecsfs_e
 	return ecsfs_tasks_start(k->sv->tasks, k->cluster, &l, ids, err);
 }
 
+#define PLACE_FAILED "was unable to place a task"
+
 /* Say a failure to start tasks once, until it changes or goes away. */
 static void launch_failed(ecsfs__look *k, const char *why)
 {
@@ -166,7 +168,12 @@ static void launch_failed(ecsfs__look *k, const char *why)
 
 	if (said && strcmp(said, why) == 0)
 		return;
-	ecsfs__service_event(k->s, k->cluster, k->name, "was unable to start tasks: %s.", why);
+	/* placement's words are ECS's event already */
+	if (strncmp(why, PLACE_FAILED, sizeof(PLACE_FAILED) - 1) == 0)
+		ecsfs__service_event(k->s, k->cluster, k->name, "%s", why);
+	else
+		ecsfs__service_event(k->s, k->cluster, k->name, "was unable to start tasks: %s.",
+				     why);
 	json_object_set_new(k->state, "lastError", json_string(why));
 }
 

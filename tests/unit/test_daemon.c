@@ -237,6 +237,20 @@ static void test_daemon(void)
 	a = count("prod", prod, "racka");
 	ok(a.on[1] == 1 && a.on[3] == 1, "on e1 and e3, the instances of rack a");
 	is_int(desired_of("prod", "racka"), 2, "its desiredCount is 2");
+
+	service("prod", "nowhere",
+		"{\"taskDefinition\": \"web\", \"desiredCount\": 1, \"placementConstraints\": "
+		"[{\"type\": \"memberOf\", \"expression\": \"attribute:rack == z\"}]}");
+	for (int i = 0; i < 10; i++)
+		pass();
+	ok(probe_events_have(s, "prod", "nowhere",
+			     "(service nowhere) was unable to place a task because no container "
+			     "instance met all of its requirements. The closest matching"),
+	   "a task that fits nowhere: ECS's event, as placement words it");
+	ok(!probe_events_have(s, "prod", "nowhere", "was unable to start tasks") &&
+	       !probe_events_have(s, "prod", "nowhere", "section.."),
+	   "with nothing before it or after it");
+	ecsfs_service_set_desired(sv, "prod", "nowhere", 0, &err);
 }
 
 /* A new revision replaces each instance's task; never two on one
