@@ -419,6 +419,41 @@ static void test_lost(void)
 	ok(c.live == 4 && c.on[0] == 4, "the service still runs 4, on local");
 }
 
+/* A DAEMON's instance lost and back: its task is STOPPED with the instance,
+ * and a new one starts there when it answers; the engine never runs two of
+ * its tasks (one task: its container and the pause). */
+static void test_daemon_lost(void)
+{
+	size_t most = 0, n;
+	census c;
+	int i;
+
+	service("lost", "svc", "{\"taskDefinition\": \"web\", \"desiredCount\": 0}");
+	service("lost", "dmn", "{\"taskDefinition\": \"web\", \"schedulingStrategy\": \"DAEMON\"}");
+	ok(settle_to("lost", lost, "dmn", 2, 60), "a DAEMON on local and l1");
+	ecsfs_fake_runtime_set_reachable(made[nmade - 1], false, "gone");
+	for (i = 0; i < 200; i++) {
+		pass();
+		c = count("lost", lost, "dmn");
+		if (c.on[1] == 0)
+			break;
+		usleep(20000);
+	}
+	is_int(c.on[1], 0, "l1 lost: its task is STOPPED");
+	is_int(desired_of("lost", "dmn"), 2, "l1 still counts: desiredCount 2");
+	ecsfs_fake_runtime_set_reachable(made[nmade - 1], true, NULL);
+	for (i = 0; i < 100; i++) {
+		pass();
+		n = ecsfs_fake_runtime_count(made[nmade - 1], true);
+		most = n > most ? n : most;
+		c = count("lost", lost, "dmn");
+		if (c.on[1] == 1 && c.running == 2 && i > 5)
+			break;
+	}
+	ok(c.on[1] == 1 && c.running == 2, "back, l1 gets its task again");
+	ok(most <= 2, "l1 never ran more than one task of it (%zu containers at most)", most);
+}
+
 static void never(uv_timer_t *t)
 {
 	(void)t;
@@ -448,6 +483,7 @@ int main(void)
 	test_daemon_deploy();
 	test_drain();
 	test_lost();
+	test_daemon_lost();
 	ecsfs_services_free(sv);
 	ecsfs_instances_free(in);
 	ecsfs_tasks_free(tasks);
