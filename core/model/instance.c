@@ -436,13 +436,23 @@ static int put_rows(ecsfs_instances *in, const char *cluster, const char *name, 
 	return r;
 }
 
+/* Only attributes or the provider differ: the engine, its connection and
+ * the tasks on it stay as they are (PutAttributes, an edit of them). */
+static bool same_engine(const json_t *a, const json_t *b)
+{
+	const json_t *ta = json_object_get(a, "tls"), *tb = json_object_get(b, "tls");
+
+	return json_equal(json_object_get(a, "endpoint"), json_object_get(b, "endpoint")) &&
+	       ((!ta && !tb) || (ta && tb && json_equal(ta, tb)));
+}
+
 int ecsfs_instance_put(ecsfs_instances *in, const char *cluster, const char *name,
 		       const json_t *doc, const ecsfs_spec_bytes *file, ecsfs_err *err)
 {
 	struct ecsfs__inst *e = ecsfs__inst_find(in, cluster, name);
 	const char *ep = json_string_value(json_object_get(doc, "endpoint"));
 	ecsfs_instance_row row;
-	bool same;
+	bool same, existed;
 	int r;
 
 	if ((r = ecsfs_cluster_check(in->store, cluster, err)) < 0 ||
@@ -462,14 +472,19 @@ int ecsfs_instance_put(ecsfs_instances *in, const char *cluster, const char *nam
 		ecsfs_instance_row_release(&row);
 		return store_fault(in->store, "register", err);
 	}
+	existed = e != NULL;
 	same = e && json_equal(e->doc, (json_t *)doc);
-	if (!same) {
+	if (!same && e && same_engine(e->doc, doc)) {
+		json_decref(e->doc);
+		e->doc = json_deep_copy(doc);
+	} else if (!same) {
 		if (e)
 			inst_remove(in, e);
 		inst_add(in, cluster, name, json_deep_copy(doc), row.registered_ns);
-		ecsfs_cluster_event(in->store, cluster, "(container-instance %s) was %s.", name,
-				    e ? "updated" : "registered");
 	}
+	if (!same)
+		ecsfs_cluster_event(in->store, cluster, "(container-instance %s) was %s.", name,
+				    existed ? "updated" : "registered");
 	ecsfs_instance_row_release(&row);
 	ecsfs__inst_changed(in, cluster, name);
 	return 0;
