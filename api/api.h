@@ -30,6 +30,7 @@ typedef struct ecsfs_api_core {
 	struct ecsfs_metrics *metrics;	   /* GET /metrics; NULL: none */
 	struct ecsfs_scaling *scaling;	   /* Application Auto Scaling; NULL: none */
 	struct ecsfs_schedules *schedules; /* EventBridge Scheduler and rules; NULL: none */
+	struct ecsfs_instances *instances; /* container instances; NULL: none */
 	const char *state_dir;		   /* STATE: credentials, logs/ */
 	/* The daemon's log (a line, no newline); NULL: stderr. */
 	void (*log)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -32,6 +32,7 @@ extern const ecsfs__api_op ecsfs__ecs_task_ops[];
 extern const ecsfs__api_op ecsfs__ecs_service_ops[];
 extern const ecsfs__api_op ecsfs__ecs_account_ops[];
 extern const ecsfs__api_op ecsfs__ecs_tag_ops[];
+extern const ecsfs__api_op ecsfs__ecs_instance_ops[]; /* ecs_instance.c */
 extern const ecsfs__api_op ecsfs__logs_ops[];
 extern const ecsfs__api_op ecsfs__autoscaling_ops[]; /* autoscaling.c */
 extern const ecsfs__api_op ecsfs__scheduler_ops[];   /* scheduler.c */

@@ -41,6 +41,7 @@ static const ecsfs__api_op *const ecs_tables[] = {
     ecsfs__ecs_service_ops,
     ecsfs__ecs_account_ops,
     ecsfs__ecs_tag_ops,
+    ecsfs__ecs_instance_ops, /* container instances, attributes */
     NULL,
 };
 static const ecsfs__api_op *const logs_tables[] = {ecsfs__logs_ops, NULL};

@@ -542,6 +542,7 @@ static void start_api(struct daemon *d, const struct options *o)
 	    .metrics = d->fs.metrics,
 	    .scaling = d->fs.scaling,
 	    .schedules = d->fs.schedules,
+	    .instances = d->fs.instances,
 	    .state_dir = o->state,
 	    .log = ecsfs__log,
 	    .refused = api_refused,

@@ -296,3 +296,21 @@ int ecsfs__tasks_place(ecsfs_tasks *t, const char *cluster, const ecsfs_task_bat
 	}
 	return t->place(t->place_data, cluster, b, where, provider, failures, why, err);
 }
+
+/* ---- ListContainerInstances' filter: the same view as placement's ---- */
+
+void ecsfs__inst_match(ecsfs_instances *in, const char *cluster, const ecsfs_cq *q,
+		       const char *status, json_t *names)
+{
+	gather g;
+
+	gather_init(in, &g, cluster, NULL);
+	for (size_t i = 0; i < g.n; i++) {
+		bool draining = g.inst[i].status == ECSFS_PLACE_DRAINING;
+		if ((status && strcmp(status, draining ? "DRAINING" : "ACTIVE") != 0) ||
+		    (q && !ecsfs_cq_match(q, &g.inst[i])))
+			continue;
+		json_array_append_new(names, json_string(g.inst[i].name));
+	}
+	gather_release(&g);
+}

@@ -65,5 +65,9 @@ void ecsfs__inst_status(ecsfs_instances *in, const struct ecsfs__inst *e, const 
 
 /* instance_place.c: become the task subsystem's placer. */
 void ecsfs__instances_placer(ecsfs_instances *in);
+/* Append to `names` the instances of cluster whose status is `status`
+ * (NULL: any) and that match `q` (NULL: all), as placement sees them. */
+void ecsfs__inst_match(ecsfs_instances *in, const char *cluster, const ecsfs_cq *q,
+		       const char *status, json_t *names);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "ecsfs/buf.h"
 #include "ecsfs/error.h"
+#include "ecsfs/placement.h"
 #include "ecsfs/runtime.h"
 #include "ecsfs/service.h"
 #include "ecsfs/store.h"
@@ -109,6 +110,47 @@ int ecsfs_instance_state_check(const char *text, size_t len, ecsfs_err *err);
 /* UpdateContainerInstancesState: ACTIVE or DRAINING, durably. */
 int ecsfs_instance_set_state(ecsfs_instances *in, const char *cluster, const char *name,
 			     const char *status, ecsfs_err *err);
+
+/* ---- the ECS API's calls (core/model/instance_attrs.c) ---- */
+
+/* The instance a reference names in `cluster`: an id ("e1") or a
+ * container-instance ARN (of that cluster, or of the old form without
+ * one); a pointer into ref, or NULL when it is neither. */
+const char *ecsfs_instance_ref(const char *cluster, const char *ref);
+/*
+ * ListContainerInstances: the names of the instances of `cluster` (local
+ * first, then by name) whose status is `status` (NULL: any) and that
+ * match `q` (NULL: all), as a new array in *names. ClusterNotFound.
+ */
+int ecsfs_instance_query(ecsfs_instances *in, const char *cluster, const ecsfs_cq *q,
+			 const char *status, json_t **names, ecsfs_err *err);
+/*
+ * PutAttributes / DeleteAttributes: `req` is the request ({"attributes":
+ * [{"name", "value", "targetType", "targetId"}], "cluster"}). Custom
+ * attributes only: a registered instance's are its spec document's
+ * `attributes` (the change is an ecsfs_instance_put() of the new document,
+ * so its spec file shows it); local's are kept in its row. Every item is
+ * checked before anything changes. Errors: ClusterNotFound;
+ * InvalidParameter -EINVAL (the attribute rules, more than 10 items, an
+ * ecs.* name: those are the agent's); ResourceNotFound -ENOENT for a
+ * target that is no instance of the cluster (ECS's
+ * TargetNotFoundException); LimitExceeded -ENOSPC past
+ * ECSFS_INSTANCE_ATTRS_MAX; Server. Deleting an attribute an instance
+ * does not have is no error.
+ */
+int ecsfs_instance_attrs_put(ecsfs_instances *in, const char *cluster, const json_t *req,
+			     ecsfs_err *err);
+int ecsfs_instance_attrs_delete(ecsfs_instances *in, const char *cluster, const json_t *req,
+				ecsfs_err *err);
+/*
+ * ListAttributes of target type container-instance: every attribute (the
+ * agent's and the custom ones) of every instance of `cluster`, as
+ * [{"name", "value", "targetType", "targetId": ARN}], only those named
+ * `name` (NULL: any) and, with a name, of value `value` (NULL: any).
+ * ClusterNotFound; InvalidParameter for a value without a name.
+ */
+int ecsfs_instance_attrs_list(ecsfs_instances *in, const char *cluster, const char *name,
+			      const char *value, json_t **out, ecsfs_err *err);
 
 /* ---- the reconciler's engines (core/control/reconciler_engine.c) ---- */
 
