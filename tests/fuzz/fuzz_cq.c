@@ -60,9 +60,12 @@ static int selects(const char *expr, ecsfs_err *err, int *code)
 
 static void check_message(const char *expr, const ecsfs_err *err)
 {
-	const char *m = err->msg.data, *at = m ? strstr(m, " at position ") : NULL;
+	const char *m = err->msg.data, *at = NULL;
 	unsigned long pos;
 
+	/* the last one: the message may quote the user's text, which may say it too */
+	for (const char *s = m; s && (s = strstr(s, " at position ")); s++)
+		at = s;
 	if (!m || !at || strchr(at + 13, ' '))
 		die("the message does not end with its position", expr);
 	pos = strtoul(at + 13, NULL, 10);
