@@ -39,6 +39,20 @@ static int taskdef_ref(ecsfs_shape_ctx *c, const json_t *v)
 	return 0;
 }
 
+/* A DAEMON's count is its instances' (the scheduler's): ECS refuses one
+ * given, in these words. */
+static int daemon_count(ecsfs_shape_ctx *c, const json_t *doc)
+{
+	const char *st = json_string_value(json_object_get(doc, "schedulingStrategy"));
+
+	if (!st || strcmp(st, "DAEMON") != 0 || !json_object_get(doc, "desiredCount"))
+		return 0;
+	ecsfs_shape_path(c, "desiredCount");
+	return ecsfs_shape_fail(c, "The daemon scheduling strategy does not support a desired "
+				   "count for services. Remove the desired count value and try "
+				   "again");
+}
+
 /* serviceName and cluster, when given, must be the file's. */
 static int same_names(ecsfs_shape_ctx *c, const json_t *doc)
 {
@@ -57,7 +71,7 @@ static int same_names(ecsfs_shape_ctx *c, const json_t *doc)
 		return ecsfs_shape_fail(c, "'%s' is not this directory's cluster %s",
 					ecsfs_shape_shown(c, cl), n->cluster);
 	}
-	if (ecsfs__svc_strategy_rules(c, doc) < 0)
+	if (daemon_count(c, doc) < 0 || ecsfs__svc_strategy_rules(c, doc) < 0)
 		return -EINVAL;
 	return ecsfs_place_check_request(doc, NULL, c->err);
 }

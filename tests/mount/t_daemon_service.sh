@@ -126,6 +126,21 @@ is "$(svc_key prod mon desired_count)" 2 "status says desired_count: 2"
 wait_for 60 eval '[ "$(on local mon) $(on d1 mon)" = "1 1" ]'
 ok $? "each engine runs one container of it: $(on local mon) $(on d1 mon)"
 remember_tasks prod
+errs=$(errors_count)
+/usr/bin/python3 - "$C/services/mon/desired_count" <<'PY' 2>/dev/null
+import sys
+try:
+    with open(sys.argv[1], "w") as f:
+        f.write("3\n")
+except OSError as e:
+    sys.exit(0 if e.errno == 22 else 1)
+sys.exit(1)
+PY
+ok $? "a DAEMON's desired_count refuses a count (EINVAL)"
+is "$(($(errors_count) - errs))" 1 "with one line in /ecs/errors"
+like "$(tail -n1 "$MNT/errors")" "daemon scheduling strategy does not support a desired count" \
+	"in ECS's words"
+is "$(desired mon)" 2 "and nothing changed"
 local_id=$(for id in $(svc_ids prod mon); do
 	case "$(field "$C/tasks/$id/task.json" containerInstanceArn)" in */local) echo "$id" ;; esac
 done)

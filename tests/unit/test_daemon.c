@@ -199,6 +199,7 @@ static const char *const prod[] = {"local", "e1", "e2", "e3", NULL};
 static void test_daemon(void)
 {
 	census a, b;
+	json_t *bad;
 
 	instance("prod", "e1", ", \"attributes\": [{\"name\": \"rack\", \"value\": \"a\"}]");
 	instance("prod", "e2", ", \"attributes\": [{\"name\": \"rack\", \"value\": \"b\"}]");
@@ -207,6 +208,18 @@ static void test_daemon(void)
 	a = count("prod", prod, "mon");
 	ok(a.on[0] == 1 && a.on[1] == 1 && a.on[2] == 1, "one on each of local, e1, e2");
 	is_int(desired_of("prod", "mon"), 3, "desiredCount is the number of instances");
+	ecsfs_err_reset(&err);
+	is_int(ecsfs_service_set_desired(sv, "prod", "mon", 5, &err), -EINVAL,
+	       "a DAEMON takes no desiredCount");
+	ok(strstr(err.msg.data, "desiredCount: The daemon scheduling strategy does not support a "
+				"desired count for services") != NULL,
+	   "in ECS's words: %s", err.msg.data);
+	bad = doc("{\"taskDefinition\": \"web\", \"desiredCount\": 1, \"schedulingStrategy\": "
+		  "\"DAEMON\"}");
+	ecsfs_err_reset(&err);
+	is_int(ecsfs_service_check("prod", "mon", bad, &err), -EINVAL, "nor does its spec file");
+	json_decref(bad);
+	is_int(desired_of("prod", "mon"), 3, "the refusal changed nothing");
 
 	instance("prod", "e3", ", \"attributes\": [{\"name\": \"rack\", \"value\": \"a\"}]");
 	ok(settle_to("prod", prod, "mon", 4, 60), "a fourth instance adds a task");
