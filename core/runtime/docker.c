@@ -504,21 +504,52 @@ static const char *endpoint_socket_path(const char *endpoint)
 	return path;
 }
 
-int ecsfs_docker_new(uv_loop_t *loop, const char *endpoint, ecsfs_runtime **out)
+/* The host and port of "tcp://host:port" ("[v6]:port" keeps its brackets). */
+static bool endpoint_tcp(const char *endpoint, char host[256], int *port)
+{
+	const char *h = endpoint + 6, *colon;
+	char *end;
+	long p;
+
+	if (strncmp(endpoint, "tcp://", 6) != 0 || !(colon = strrchr(h, ':')) || colon == h ||
+	    (size_t)(colon - h) >= 256)
+		return false;
+	p = strtol(colon + 1, &end, 10);
+	if (end == colon + 1 || *end || p < 1 || p > 65535)
+		return false;
+	memcpy(host, h, (size_t)(colon - h));
+	host[colon - h] = '\0';
+	*port = (int)p;
+	return true;
+}
+
+/* The HTTP client of an endpoint; -EINVAL for one it cannot use. */
+static int endpoint_http(uv_loop_t *loop, const char *endpoint, const ecsfs_http_tls *tls,
+			 ecsfs_http **out)
+{
+	const char *path = endpoint_socket_path(endpoint);
+	char host[256];
+	int port;
+
+	if (path)
+		return tls ? -EINVAL : ecsfs_http_new(loop, path, out);
+	if (!endpoint_tcp(endpoint, host, &port))
+		return -EINVAL;
+	return ecsfs_http_new_tcp(loop, host, port, tls, out);
+}
+
+int ecsfs_docker_new_tls(uv_loop_t *loop, const char *endpoint, const ecsfs_http_tls *tls,
+			 ecsfs_runtime **out)
 {
 	struct docker *d;
-	const char *path;
 	int r;
 
-	if (!loop || !endpoint)
-		return -EINVAL;
-	path = endpoint_socket_path(endpoint);
-	if (!path || strlen(endpoint) >= sizeof(d->info.endpoint))
+	if (!loop || !endpoint || strlen(endpoint) >= sizeof(d->info.endpoint))
 		return -EINVAL;
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	r = ecsfs_http_new(loop, path, &d->http);
+	r = endpoint_http(loop, endpoint, tls, &d->http);
 	if (r < 0) {
 		free(d);
 		return r;
@@ -536,4 +567,9 @@ int ecsfs_docker_new(uv_loop_t *loop, const char *endpoint, ecsfs_runtime **out)
 	d->info.since = (int64_t)time(NULL);
 	*out = &d->rt;
 	return 0;
+}
+
+int ecsfs_docker_new(uv_loop_t *loop, const char *endpoint, ecsfs_runtime **out)
+{
+	return ecsfs_docker_new_tls(loop, endpoint, NULL, out);
 }

@@ -1,5 +1,6 @@
 /*
- * ecsfs — asynchronous HTTP over a unix socket: libcurl's multi interface
+ * ecsfs — asynchronous HTTP over a unix socket or TCP (with TLS when the
+ * client is given its files): libcurl's multi interface
  * driven by a libuv loop (curl's "multi_socket" API, as in its multi-uv.c
  * example). curl tells us which sockets to watch (on_curl_socket) and when
  * to wake it up (on_curl_timer); we tell it what happened with
@@ -22,8 +23,10 @@
 #include <sys/stat.h>
 
 /* The host part is only a label: the unix socket decides where we go. */
-#define HTTP_BASE_URL "http://docker"
-/* Connecting to a unix socket is immediate unless the server is wedged. */
+#define HTTP_UNIX_URL "http://docker"
+/* Connecting to a unix socket is immediate unless the server is wedged; a
+ * TCP peer that drops our SYNs must not hold a call longer than this
+ * either (a probe's own timeout is shorter still). */
 #define HTTP_CONNECT_TIMEOUT_MS 10000L
 
 /* One socket curl asked us to watch. */
@@ -58,7 +61,10 @@ struct ecsfs_http_req {
 struct ecsfs_http {
 	uv_loop_t *loop;
 	CURLM *multi;
-	char *socket_path;
+	char *socket_path;     /* a unix socket, or NULL for TCP */
+	char *base_url;	       /* "http://docker", "http://host:port", "https://host:port" */
+	char *where;	       /* for messages: the socket's path, or host:port */
+	char *ca, *cert, *key; /* TLS files, NULL for plain HTTP */
 	uv_timer_t curl_timer; /* curl's own timeouts */
 	uv_timer_t defer;      /* work that must not run inside libcurl */
 	struct http_sock *socks;
@@ -99,6 +105,16 @@ static void http_update_refs(ecsfs_http *http)
 		fn((uv_handle_t *)&s->poll);
 }
 
+static void http_strings_free(ecsfs_http *http)
+{
+	free(http->socket_path);
+	free(http->base_url);
+	free(http->where);
+	free(http->ca);
+	free(http->cert);
+	free(http->key);
+}
+
 static void http_maybe_free(ecsfs_http *http)
 {
 	void (*done)(void *);
@@ -108,7 +124,7 @@ static void http_maybe_free(ecsfs_http *http)
 		return;
 	done = http->done;
 	data = http->done_data;
-	free(http->socket_path);
+	http_strings_free(http);
 	free(http);
 	if (done)
 		done(data);
@@ -267,13 +283,61 @@ static void req_cancel_now(ecsfs_http_req *req)
 	ecsfs_buf_release(&msg);
 }
 
-/* The one place where curl's error codes become -errno values. */
-static int http_translate(ecsfs_http_req *req, CURLcode rc, ecsfs_buf *msg)
+/* connect(2)'s own errno says it best: ENOENT, ECONNREFUSED, EACCES. */
+static int connect_error(ecsfs_http_req *req, ecsfs_buf *msg)
 {
 	ecsfs_http *http = req->http;
 	char ebuf[128];
 	long oserr = 0;
 	struct stat st;
+
+	curl_easy_getinfo(req->easy, CURLINFO_OS_ERRNO, &oserr);
+	if (oserr <= 0 && http->socket_path)
+		oserr = stat(http->socket_path, &st) < 0 ? ENOENT : ECONNREFUSED;
+	if (oserr <= 0) {
+		ecsfs_buf_addf(msg, "cannot connect to %s: %s", http->where,
+			       req->errbuf[0] ? req->errbuf : "connection refused");
+		return -ECONNREFUSED;
+	}
+	ecsfs_buf_addf(msg, "cannot connect to %s: %s", http->where,
+		       strerror_r((int)oserr, ebuf, sizeof(ebuf)));
+	/* no socket is no engine: to every caller -ENOENT means "no such
+	 * container/image" (a remove taken as done, a pause import as failed);
+	 * a host or network that cannot be reached is no engine either */
+	if (oserr == EACCES || oserr == ETIMEDOUT)
+		return -(int)oserr;
+	return oserr == ENOENT || !http->socket_path ? -ECONNREFUSED : -(int)oserr;
+}
+
+/* The peer could not be trusted or spoke no TLS (or we have no usable
+ * files of our own): there is no engine to talk to, as with a refused
+ * connection, and curl's words say why. */
+static bool tls_failure(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CLIENTCERT: return true;
+	default: return false;
+	}
+}
+
+/* The one place where curl's error codes become -errno values. */
+static int http_translate(ecsfs_http_req *req, CURLcode rc, ecsfs_buf *msg)
+{
+	ecsfs_http *http = req->http;
+	char ebuf[128];
+	const char *text = req->errbuf[0] ? req->errbuf : curl_easy_strerror(rc);
 
 	if (req->abort_err == -EMSGSIZE) {
 		ecsfs_buf_addf(msg, "%s: the answer exceeds %zu bytes", req->what.data,
@@ -285,27 +349,25 @@ static int http_translate(ecsfs_http_req *req, CURLcode rc, ecsfs_buf *msg)
 			       strerror_r(-req->abort_err, ebuf, sizeof(ebuf)));
 		return req->abort_err;
 	}
+	if (tls_failure(rc)) {
+		ecsfs_buf_addf(msg, "cannot connect to %s over TLS: %s", http->where, text);
+		return -ECONNREFUSED;
+	}
 	switch (rc) {
-	case CURLE_COULDNT_CONNECT:
-		/* connect(2)'s own errno says it best: ENOENT, ECONNREFUSED, EACCES. */
-		curl_easy_getinfo(req->easy, CURLINFO_OS_ERRNO, &oserr);
-		if (oserr <= 0)
-			oserr = stat(http->socket_path, &st) < 0 ? ENOENT : ECONNREFUSED;
-		ecsfs_buf_addf(msg, "cannot connect to %s: %s", http->socket_path,
-			       strerror_r((int)oserr, ebuf, sizeof(ebuf)));
-		/* no socket is no engine: to every caller -ENOENT means "no such
-		 * container/image" (a remove taken as done, a pause import as failed) */
-		return oserr == ENOENT ? -ECONNREFUSED : -(int)oserr;
+	case CURLE_COULDNT_CONNECT: return connect_error(req, msg);
+	case CURLE_COULDNT_RESOLVE_HOST:
+		ecsfs_buf_addf(msg, "cannot connect to %s: %s", http->where, text);
+		return -ECONNREFUSED;
 	case CURLE_OPERATION_TIMEDOUT:
 		ecsfs_buf_addf(msg, "%s: no answer from %s within %ld ms", req->what.data,
-			       http->socket_path, req->timeout_ms);
+			       http->where,
+			       req->timeout_ms > 0 ? req->timeout_ms : HTTP_CONNECT_TIMEOUT_MS);
 		return -ETIMEDOUT;
 	case CURLE_OUT_OF_MEMORY:
 		ecsfs_buf_addf(msg, "%s: out of memory", req->what.data);
 		return -ENOMEM;
 	default:
-		ecsfs_buf_addf(msg, "%s on %s: %s", req->what.data, http->socket_path,
-			       req->errbuf[0] ? req->errbuf : curl_easy_strerror(rc));
+		ecsfs_buf_addf(msg, "%s on %s: %s", req->what.data, http->where, text);
 		return -EIO;
 	}
 }
@@ -537,29 +599,32 @@ static void http_defer(ecsfs_http *http)
 	uv_timer_start(&http->defer, on_defer, 0, 0);
 }
 
-int ecsfs_http_new(uv_loop_t *loop, const char *socket_path, ecsfs_http **out)
+static char *dup_or_null(const char *s, bool *failed)
 {
-	ecsfs_http *http;
+	char *p = s ? strdup(s) : NULL;
 
-	if (!loop || !socket_path || !socket_path[0])
-		return -EINVAL;
+	if (s && !p)
+		*failed = true;
+	return p;
+}
+
+/* Everything but where it goes: the multi handle, its callbacks, timers. */
+static int http_make(uv_loop_t *loop, ecsfs_http *http)
+{
 	pthread_once(&http_global_once, http_global_init);
 	if (http_global_rc != CURLE_OK)
 		return -ENOMEM;
-	http = calloc(1, sizeof(*http));
-	if (!http)
-		return -ENOMEM;
-	http->socket_path = strdup(socket_path);
-	if (!http->socket_path)
-		goto err_free;
 	http->multi = curl_multi_init();
 	if (!http->multi)
-		goto err_path;
+		return -ENOMEM;
 	if (curl_multi_setopt(http->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) ||
 	    curl_multi_setopt(http->multi, CURLMOPT_SOCKETDATA, http) ||
 	    curl_multi_setopt(http->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) ||
-	    curl_multi_setopt(http->multi, CURLMOPT_TIMERDATA, http))
-		goto err_multi;
+	    curl_multi_setopt(http->multi, CURLMOPT_TIMERDATA, http)) {
+		curl_multi_cleanup(http->multi);
+		http->multi = NULL;
+		return -ENOMEM;
+	}
 	http->loop = loop;
 	http->calls_max[LANE_CALLS] = ECSFS_HTTP_CALLS_MAX;
 	http->calls_max[LANE_WAITS] = ECSFS_HTTP_WAITS_MAX;
@@ -570,16 +635,80 @@ int ecsfs_http_new(uv_loop_t *loop, const char *socket_path, ecsfs_http **out)
 	http->defer.data = http;
 	http->open_handles = 2;
 	http_update_refs(http);
+	return 0;
+}
+
+static int http_finish(uv_loop_t *loop, ecsfs_http *http, bool failed, ecsfs_http **out)
+{
+	int r = failed ? -ENOMEM : http_make(loop, http);
+
+	if (r < 0) {
+		http_strings_free(http);
+		free(http);
+		return r;
+	}
 	*out = http;
 	return 0;
+}
 
-err_multi:
-	curl_multi_cleanup(http->multi);
-err_path:
-	free(http->socket_path);
-err_free:
-	free(http);
-	return -ENOMEM;
+int ecsfs_http_new(uv_loop_t *loop, const char *socket_path, ecsfs_http **out)
+{
+	ecsfs_http *http;
+	bool failed = false;
+
+	if (!loop || !socket_path || !socket_path[0])
+		return -EINVAL;
+	http = calloc(1, sizeof(*http));
+	if (!http)
+		return -ENOMEM;
+	http->socket_path = dup_or_null(socket_path, &failed);
+	http->where = dup_or_null(socket_path, &failed);
+	http->base_url = dup_or_null(HTTP_UNIX_URL, &failed);
+	return http_finish(loop, http, failed, out);
+}
+
+/* A host curl can put in a URL: a name or an IPv4 address, or an IPv6
+ * address in brackets; nothing that would make the URL mean more. */
+static bool host_ok(const char *host)
+{
+	size_t n = strlen(host);
+
+	if (n == 0 || n > 255)
+		return false;
+	if (host[0] == '[')
+		return n > 2 && host[n - 1] == ']' &&
+		       strspn(host + 1, "0123456789abcdefABCDEF:.") == n - 2;
+	return strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") ==
+	       n;
+}
+
+int ecsfs_http_new_tcp(uv_loop_t *loop, const char *host, int port, const ecsfs_http_tls *tls,
+		       ecsfs_http **out)
+{
+	ecsfs_buf url = ECSFS_BUF_INIT, where = ECSFS_BUF_INIT;
+	ecsfs_http *http;
+	bool failed = false;
+
+	if (!loop || !host || !host_ok(host) || port < 1 || port > 65535)
+		return -EINVAL;
+	if (tls &&
+	    (!tls->ca || !tls->cert || !tls->key || !tls->ca[0] || !tls->cert[0] || !tls->key[0]))
+		return -EINVAL;
+	http = calloc(1, sizeof(*http));
+	if (!http)
+		return -ENOMEM;
+	ecsfs_buf_addf(&where, "%s:%d", host, port);
+	ecsfs_buf_addf(&url, "%s://%s", tls ? "https" : "http", where.data);
+	http->base_url = dup_or_null(url.data, &failed);
+	http->where = dup_or_null(where.data, &failed);
+	if (tls) {
+		http->ca = dup_or_null(tls->ca, &failed);
+		http->cert = dup_or_null(tls->cert, &failed);
+		http->key = dup_or_null(tls->key, &failed);
+	}
+	ecsfs_buf_release(&url);
+	ecsfs_buf_release(&where);
+	return http_finish(loop, http, failed, out);
 }
 
 static bool method_is(const char *method, const char *name)
@@ -596,7 +725,7 @@ static int req_setup(ecsfs_http_req *req, const ecsfs_http_opts *o)
 	CURLcode rc = CURLE_OK;
 	bool has_body = o->body_len > 0;
 
-	ecsfs_buf_addf(&url, "%s%s", HTTP_BASE_URL, o->path);
+	ecsfs_buf_addf(&url, "%s%s", req->http->base_url, o->path);
 	if (has_body)
 		ecsfs_buf_addf(&ct, "Content-Type: %s",
 			       o->content_type ? o->content_type : "application/json");
@@ -618,7 +747,29 @@ static int req_setup(ecsfs_http_req *req, const ecsfs_http_opts *o)
 			rc = curl_easy_setopt(e, opt, val); \
 	} while (0)
 	SET(CURLOPT_URL, url.data);
-	SET(CURLOPT_UNIX_SOCKET_PATH, req->http->socket_path);
+	if (req->http->socket_path)
+		SET(CURLOPT_UNIX_SOCKET_PATH, req->http->socket_path);
+	/* an engine is reached directly, whatever proxy the environment names */
+	SET(CURLOPT_PROXY, "");
+	if (req->http->ca) {
+		/* the engine's CA alone is trusted, and the name must match */
+		SET(CURLOPT_CAINFO, req->http->ca);
+		SET(CURLOPT_CAPATH, NULL);
+		SET(CURLOPT_SSLCERT, req->http->cert);
+		SET(CURLOPT_SSLKEY, req->http->key);
+		SET(CURLOPT_SSL_VERIFYPEER, 1L);
+		SET(CURLOPT_SSL_VERIFYHOST, 2L);
+#if LIBCURL_VERSION_NUM >= 0x075700
+		/* a CA file replaced on disk counts from the next connection */
+		SET(CURLOPT_CA_CACHE_TIMEOUT, 0L);
+#endif
+	}
+	if (!req->http->socket_path) {
+		/* a host that vanishes without a word must not hold a stream forever */
+		SET(CURLOPT_TCP_KEEPALIVE, 1L);
+		SET(CURLOPT_TCP_KEEPIDLE, 30L);
+		SET(CURLOPT_TCP_KEEPINTVL, 10L);
+	}
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_PRIVATE, (char *)req);
 	SET(CURLOPT_ERRORBUFFER, req->errbuf);

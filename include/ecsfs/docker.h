@@ -4,6 +4,7 @@
 
 #include <uv.h>
 
+#include "ecsfs/http.h"
 #include "ecsfs/runtime.h"
 
 /* Highest and lowest Engine API versions this client speaks. */
@@ -12,7 +13,8 @@
 
 /*
  * Create the Docker runtime on `loop` for `endpoint` ("unix:///path" or a
- * bare absolute path to the socket). HTTP runs on libcurl's multi interface
+ * bare absolute path to the socket, or "tcp://host:port": plain HTTP, as
+ * dockerd -H tcp:// without --tls). HTTP runs on libcurl's multi interface
  * driven by `loop` (uv_poll for sockets, uv_timer for curl's timeouts);
  * nothing blocks.
  *
@@ -25,9 +27,19 @@
  * version calls rt->on_change.
  *
  * Returns 0 and sets *out, or -EINVAL for an endpoint it cannot use
- * (not unix://), or -ENOMEM.
+ * (neither unix:// nor tcp://host:port), or -ENOMEM.
  */
 int ecsfs_docker_new(uv_loop_t *loop, const char *endpoint, ecsfs_runtime **out);
+
+/*
+ * The same for an engine that wants TLS (dockerd --tlsverify): `endpoint`
+ * is tcp://host:port and `tls` names the CA, client certificate and key
+ * (see ecsfs_http_new_tcp: the engine's certificate and name are
+ * verified). A handshake that fails leaves the engine unreachable with
+ * curl's reason in its detail. -EINVAL also for TLS with a unix socket.
+ */
+int ecsfs_docker_new_tls(uv_loop_t *loop, const char *endpoint, const ecsfs_http_tls *tls,
+			 ecsfs_runtime **out);
 
 /*
  * Compare two "major.minor" API versions like strcmp: <0, 0, >0.

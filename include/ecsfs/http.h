@@ -1,4 +1,4 @@
-/* ecsfs — a small asynchronous HTTP client over a unix socket. */
+/* ecsfs — a small asynchronous HTTP client over a unix socket or TCP (+TLS). */
 #ifndef ECSFS_HTTP_H
 #define ECSFS_HTTP_H
 
@@ -9,7 +9,8 @@
 #include "ecsfs/buf.h"
 
 /*
- * HTTP/1.1 requests to a server on a unix socket (the Docker Engine), on
+ * HTTP/1.1 requests to a server on a unix socket or at a TCP host:port,
+ * over TLS when given its files (the Docker Engine), on
  * libcurl's multi interface driven by a libuv loop: curl's sockets are
  * watched with uv_poll handles, its timeouts with a uv_timer. Nothing
  * blocks; every result arrives through a callback on the loop thread.
@@ -32,7 +33,11 @@ typedef struct ecsfs_http_req ecsfs_http_req;
  *
  * `err` is 0 when an HTTP answer arrived — whatever its `status`, a 404 is
  * not an error here — or a negative errno:
- *   -ENOENT, -ECONNREFUSED, -EACCES  the socket cannot be connected
+ *   -ECONNREFUSED, -EACCES  the socket cannot be connected (a unix socket
+ *                that is not there is -ECONNREFUSED too), the host cannot be
+ *                resolved or reached, or TLS failed: the peer's certificate
+ *                is not trusted or names another host, it speaks no TLS, or
+ *                our own files cannot be used (the message says which)
  *   -ETIMEDOUT   no complete answer within the request's timeout
  *   -ECANCELED   ecsfs_http_cancel() or ecsfs_http_close()
  *   (any)        the -errno a chunk callback returned to stop the request
@@ -93,6 +98,26 @@ typedef struct ecsfs_http_opts {
  * it with ecsfs_http_close()), -EINVAL for an empty path, -ENOMEM.
  */
 int ecsfs_http_new(uv_loop_t *loop, const char *socket_path, ecsfs_http **out);
+
+/* The files of a TLS client (PEM paths, copied): the CA that signed the
+ * server's certificate (the only one trusted), this client's certificate
+ * and its key (unencrypted). */
+typedef struct ecsfs_http_tls {
+	const char *ca, *cert, *key;
+} ecsfs_http_tls;
+
+/*
+ * Create a client for `host` ("10.0.0.5", "engine.example", "[::1]") at
+ * `port`: plain HTTP with `tls` NULL, else HTTPS with the peer's
+ * certificate and host name verified and our certificate presented. The
+ * files are read at each new connection (a renewed certificate is taken
+ * without a restart). Connections go straight to the host, never through
+ * a proxy the environment names; connecting (with the TLS handshake) takes
+ * at most 10 s. Returns 0 and *out, -EINVAL for a bad host or port or a
+ * TLS file not given, -ENOMEM.
+ */
+int ecsfs_http_new_tcp(uv_loop_t *loop, const char *host, int port, const ecsfs_http_tls *tls,
+		       ecsfs_http **out);
 /* Change ECSFS_HTTP_CALLS_MAX (`waits` false) or ECSFS_HTTP_WAITS_MAX for
  * this client (at least 1; tests). */
 void ecsfs_http_set_calls_max(ecsfs_http *http, bool waits, unsigned n);

@@ -1,7 +1,10 @@
 /* The tiny HTTP server test_docker.c drives the Docker runtime against:
- * scripted answers on a temporary unix socket, sent whole or dripped. */
+ * scripted answers on a temporary unix socket (or, with `tcp` set, on an
+ * ephemeral port of 127.0.0.1), sent whole or dripped. */
 #ifndef ECSFS_TEST_DOCKER_SERVER_H
 #define ECSFS_TEST_DOCKER_SERVER_H
+
+#include <arpa/inet.h>
 
 #include "docker_harness.h"
 
@@ -11,7 +14,10 @@ struct server;
 struct drip;
 
 struct client {
-	uv_pipe_t pipe;
+	union { /* a uv_stream_t either way */
+		uv_pipe_t pipe;
+		uv_tcp_t tcp;
+	};
 	ecsfs_buf in;
 	struct server *srv;
 	struct drip *drip; /* a chunked answer being sent piece by piece */
@@ -19,8 +25,14 @@ struct client {
 };
 
 struct server {
-	uv_pipe_t pipe;
+	union {
+		uv_pipe_t pipe;
+		uv_tcp_t tcp_handle;
+	};
 	char path[108];
+	bool tcp;		 /* listen on 127.0.0.1 instead of `path` */
+	int port;		 /* the port it listens on, once it does */
+	bool garbage;		 /* answer every request with bytes that are not HTTP */
 	const char *api_version; /* what GET /version answers */
 	int ping_status;	 /* what GET /_ping answers */
 	int requests;
@@ -314,7 +326,10 @@ static inline void client_answer(struct client *c, const char *head, const ecsfs
 	const char *ct;
 
 	srv->requests++;
-	if (client_answer_api(c, head)) {
+	if (srv->garbage) {
+		ecsfs_buf_adds(&body, "\x16\x03\x01 this is not HTTP\r\n\r\n");
+		client_write(c, &body);
+	} else if (client_answer_api(c, head)) {
 		/* answered */
 	} else if (strncmp(head, "GET /_ping ", 11) == 0) {
 		if (srv->ping_status == 200)
@@ -425,7 +440,10 @@ static inline void on_connection(uv_stream_t *s, int status)
 		abort();
 	ecsfs_buf_init(&c->in);
 	c->srv = srv;
-	uv_pipe_init(&loop, &c->pipe, 0);
+	if (srv->tcp)
+		uv_tcp_init(&loop, &c->tcp);
+	else
+		uv_pipe_init(&loop, &c->pipe, 0);
 	c->pipe.data = c;
 	srv->open_handles++;
 	c->next = srv->clients;
@@ -437,15 +455,35 @@ static inline void on_connection(uv_stream_t *s, int status)
 		client_close(c);
 }
 
+static inline int server_bind_tcp(struct server *srv)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in sin;
+	int n = sizeof(ss), r;
+
+	uv_tcp_init(&loop, &srv->tcp_handle);
+	uv_ip4_addr("127.0.0.1", srv->port, &sin);
+	r = uv_tcp_bind(&srv->tcp_handle, (const struct sockaddr *)&sin, 0);
+	if (r == 0)
+		r = uv_tcp_getsockname(&srv->tcp_handle, (struct sockaddr *)&ss, &n);
+	if (r == 0)
+		srv->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return r;
+}
+
 static inline int server_listen(struct server *srv)
 {
 	int r;
 
-	unlink(srv->path);
-	uv_pipe_init(&loop, &srv->pipe, 0);
-	srv->pipe.data = srv;
 	srv->open_handles++;
-	r = uv_pipe_bind(&srv->pipe, srv->path);
+	if (srv->tcp) {
+		r = server_bind_tcp(srv);
+	} else {
+		unlink(srv->path);
+		uv_pipe_init(&loop, &srv->pipe, 0);
+		r = uv_pipe_bind(&srv->pipe, srv->path);
+	}
+	srv->pipe.data = srv;
 	if (r == 0)
 		r = uv_listen((uv_stream_t *)&srv->pipe, 16, on_connection);
 	if (r < 0)
@@ -464,7 +502,8 @@ static inline void server_stop(struct server *srv)
 	uv_close((uv_handle_t *)&srv->pipe, on_handle_closed);
 	while (srv->clients)
 		client_close(srv->clients);
-	unlink(srv->path);
+	if (!srv->tcp)
+		unlink(srv->path);
 	run_until(server_closed, srv, 2000);
 }
 

@@ -62,8 +62,9 @@ static void test_fake_runtime(void)
 static void test_endpoints(void)
 {
 	static const char *const bad[] = {
-	    "tcp://127.0.0.1:2375", "relative.sock", "unix://relative.sock", "", "unix://",
-	    "ssh://host",
+	    "tcp://127.0.0.1", "tcp://:2375", "tcp://h:0",     "tcp://h:65536",	       "tcp://h:1x",
+	    "tcp://h/x:1",     "tcp://a b:1", "relative.sock", "unix://relative.sock", "",
+	    "unix://",	       "ssh://host",
 	};
 	ecsfs_runtime *sentinel = (ecsfs_runtime *)&loop, *rt;
 	size_t i;
@@ -676,15 +677,22 @@ static void test_server_close(ecsfs_runtime *rt)
 	ecsfs_buf_release(&e.log);
 }
 
-static void test_server_api(void)
+/* The same calls, streams and events over a unix socket and over TCP. */
+static void test_server_api(bool tcp)
 {
 	struct server srv;
 	struct rt_watch w;
 	ecsfs_runtime *rt;
+	char endpoint[128];
 
 	server_setup(&srv, "1.41");
-	is_int(server_listen(&srv), 0, "api: listening");
-	rt = docker_on(srv.path, &w);
+	srv.tcp = tcp;
+	is_int(server_listen(&srv), 0, "api: listening (%s)", tcp ? "tcp" : "unix");
+	if (tcp)
+		snprintf(endpoint, sizeof(endpoint), "tcp://127.0.0.1:%d", srv.port);
+	else
+		snprintf(endpoint, sizeof(endpoint), "%s", srv.path);
+	rt = docker_on(endpoint, &w);
 	if (rt) {
 		ok(run_until(is_up, &w, 5000), "api: reachable");
 		test_server_logs(rt, &srv);
@@ -694,6 +702,120 @@ static void test_server_api(void)
 		test_server_close(rt);
 	}
 	server_stop(&srv);
+}
+
+/* ---- TCP and TLS -------------------------------------------------------- */
+
+static void test_tcp_endpoints(void)
+{
+	ecsfs_http_tls tls = {"/nonexistent/ca.pem", "/nonexistent/cert.pem",
+			      "/nonexistent/key.pem"};
+	ecsfs_http_tls half = {"/nonexistent/ca.pem", NULL, "/nonexistent/key.pem"};
+	ecsfs_runtime *rt = NULL;
+	ecsfs_http *http = NULL;
+
+	is_int(ecsfs_docker_new_tls(&loop, "unix:///run/x.sock", &tls, &rt), -EINVAL,
+	       "tls: not with a unix socket");
+	is_int(ecsfs_docker_new_tls(&loop, "tcp://127.0.0.1:1", &half, &rt), -EINVAL,
+	       "tls: every file is needed");
+	ok(rt == NULL, "tls: *out untouched");
+	is_int(ecsfs_http_new_tcp(&loop, "a/b", 80, NULL, &http), -EINVAL,
+	       "tcp: a host that would change the URL");
+	is_int(ecsfs_http_new_tcp(&loop, "[::1", 80, NULL, &http), -EINVAL,
+	       "tcp: an unclosed IPv6 bracket");
+	is_int(ecsfs_http_new_tcp(&loop, "h", 0, NULL, &http), -EINVAL, "tcp: port 0");
+	ok(http == NULL, "tcp: *out untouched");
+}
+
+/* Nothing listens: refused at once, the message names host:port. */
+static void test_tcp_refused(void)
+{
+	struct server srv;
+	struct rt_watch w;
+	ecsfs_runtime *rt;
+	char endpoint[64];
+	int port;
+
+	/* a port that was free a moment ago */
+	server_setup(&srv, "1.41");
+	srv.tcp = true;
+	if (server_listen(&srv) < 0) {
+		ok(0, "tcp refused: no free port");
+		return;
+	}
+	port = srv.port;
+	server_stop(&srv);
+	snprintf(endpoint, sizeof(endpoint), "tcp://127.0.0.1:%d", port);
+	rt = docker_on(endpoint, &w);
+	if (!rt)
+		return;
+	ok(run_until(is_down, &w, 5000), "tcp refused: unreachable");
+	ok(strstr(w.last.detail, "cannot connect to 127.0.0.1:") &&
+	       strstr(w.last.detail, "Connection refused"),
+	   "tcp refused: the detail names host:port and why");
+	printf("# detail: %s\n", w.last.detail);
+	struct rres r = {0};
+	is_int(RCALL(&r, inspect, "anything"), -ECONNREFUSED,
+	       "tcp refused: a call is -ECONNREFUSED");
+	rres_reset(&r);
+	close_runtime(rt, "tcp refused");
+}
+
+static bool detail_has(void *arg)
+{
+	struct rt_watch *w = arg;
+	return w->changes > 0 && !w->last.reachable && strstr(w->last.detail, "TLS");
+}
+
+/* A TLS client whose files are not there, and one whose peer speaks no
+ * TLS: unreachable, with curl's words, and nothing hangs. */
+static void test_tls_failures(void)
+{
+	char ca[128], cert[128], key[128], endpoint[64];
+	ecsfs_http_tls tls = {ca, cert, key};
+	struct server srv;
+	struct rt_watch w = {0};
+	ecsfs_runtime *rt = NULL;
+	FILE *f;
+
+	snprintf(ca, sizeof(ca), "%s/ca.pem", tmpdir);
+	snprintf(cert, sizeof(cert), "%s/cert.pem", tmpdir);
+	snprintf(key, sizeof(key), "%s/key.pem", tmpdir);
+	server_setup(&srv, "1.41");
+	srv.tcp = true;
+	srv.garbage = true;
+	is_int(server_listen(&srv), 0, "tls: a server that speaks no TLS");
+	snprintf(endpoint, sizeof(endpoint), "tcp://127.0.0.1:%d", srv.port);
+
+	/* the CA file is missing */
+	is_int(ecsfs_docker_new_tls(&loop, endpoint, &tls, &rt), 0, "tls: new");
+	rt->on_change = on_change;
+	rt->on_change_data = &w;
+	is_int(ecsfs_runtime_start(rt), 0, "tls: start");
+	ok(run_until(detail_has, &w, 5000), "tls: missing files: unreachable");
+	ok(strstr(w.last.detail, "over TLS"), "tls: missing files: the detail says TLS failed");
+	printf("# detail: %s\n", w.last.detail);
+	close_runtime(rt, "tls missing");
+
+	/* files that are there but the peer is no TLS server */
+	if ((f = fopen(ca, "w")))
+		fclose(f);
+	if ((f = fopen(cert, "w")))
+		fclose(f);
+	if ((f = fopen(key, "w")))
+		fclose(f);
+	memset(&w, 0, sizeof(w));
+	is_int(ecsfs_docker_new_tls(&loop, endpoint, &tls, &rt), 0, "tls: new again");
+	rt->on_change = on_change;
+	rt->on_change_data = &w;
+	is_int(ecsfs_runtime_start(rt), 0, "tls: start again");
+	ok(run_until(detail_has, &w, 7000), "tls: a peer with no TLS: unreachable");
+	printf("# detail: %s\n", w.last.detail);
+	close_runtime(rt, "tls garbage");
+	server_stop(&srv);
+	unlink(ca);
+	unlink(cert);
+	unlink(key);
 }
 
 int main(void)
@@ -715,6 +837,10 @@ int main(void)
 	test_negotiation("1.30", NULL);
 	test_ping_error();
 	test_engine_restart();
-	test_server_api();
+	test_server_api(false);
+	test_server_api(true);
+	test_tcp_endpoints();
+	test_tcp_refused();
+	test_tls_failures();
 	return harness_end();
 }
