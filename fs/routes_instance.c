@@ -24,21 +24,21 @@ void ecsfs__instances_changed(void *data, const char *cluster, const char *name)
 	ecsfs_buf_addf(&path, "/%s", name);
 	ecsfs__invalidate_entry(fs, path.data);
 	ecsfs__invalidate_spec_doc(fs, cluster, "instances", name);
+	/* instance.json, status and state, and the cluster's own files (its
+	 * count of instances): the kernel drops what it kept of them */
+	ecsfs__cache_changed(fs, cluster, NULL);
 	ecsfs_buf_release(&path);
 }
 
-/* A registered instance's engine: a Docker client of its endpoint. */
+/* A registered instance's engine: a Docker client of its endpoint, over
+ * TLS when the document names its files. */
 static int docker_engine(void *data, const char *endpoint, const char *ca, const char *cert,
 			 const char *key, ecsfs_runtime **out, ecsfs_buf *why)
 {
-	int r;
+	ecsfs_http_tls tls = {ca, cert, key};
+	int r = ecsfs_docker_new_tls(data, endpoint, ca ? &tls : NULL, out);
 
-	if (strncmp(endpoint, "unix://", 7) != 0) {
-		ecsfs_buf_setf(why, "%s: this build's Docker client speaks only unix:// sockets",
-			       endpoint);
-		return -ENOTSUP;
-	}
-	if ((r = ecsfs_docker_new(data, endpoint, out)) < 0)
+	if (r < 0)
 		ecsfs_buf_setf(why, "%s: cannot use it: %s", endpoint, strerror(-r));
 	return r;
 }

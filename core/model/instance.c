@@ -391,16 +391,21 @@ static int store_fault(ecsfs_store *s, const char *what, ecsfs_err *err)
 static int endpoint_free(ecsfs_instances *in, const char *cluster, const char *name,
 			 const char *endpoint, ecsfs_err *err)
 {
-	if (*in->local_endpoint && strcmp(endpoint, in->local_endpoint) == 0)
+	if (*in->local_endpoint && ecsfs__endpoint_same(endpoint, in->local_endpoint))
 		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
 				     "endpoint: %s is the daemon's own engine (instance local)",
 				     endpoint);
-	for (struct ecsfs__inst *e = in->list; e; e = e->next)
-		if (strcmp(e->endpoint, endpoint) == 0 &&
-		    (strcmp(e->cluster, cluster) != 0 || strcmp(e->name, name) != 0))
-			return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
-					     "endpoint: %s is instance %s of cluster %s already",
-					     endpoint, e->name, e->cluster);
+	for (struct ecsfs__inst *e = in->list; e; e = e->next) {
+		bool spelled_so = strcmp(e->endpoint, endpoint) == 0;
+
+		if (!ecsfs__endpoint_same(e->endpoint, endpoint) ||
+		    (strcmp(e->cluster, cluster) == 0 && strcmp(e->name, name) == 0))
+			continue;
+		return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
+				     "endpoint: %s is instance %s of cluster %s already%s%s%s",
+				     endpoint, e->name, e->cluster, spelled_so ? "" : " (as ",
+				     spelled_so ? "" : e->endpoint, spelled_so ? "" : ")");
+	}
 	return 0;
 }
 

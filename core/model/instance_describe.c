@@ -122,6 +122,20 @@ json_t *ecsfs__inst_attributes(ecsfs_instances *in, const struct ecsfs__inst *e,
 	return out;
 }
 
+/* Why the engine does not answer: the client's words (curl's: a refused
+ * connection, a certificate not trusted), else why there is no client. */
+static void why_away(const struct ecsfs__inst *e, char out[256])
+{
+	ecsfs_runtime_info info = {0};
+
+	if (e->rt)
+		ecsfs_runtime_get_info(e->rt, &info);
+	snprintf(out, 256, "%s",
+		 info.detail[0] ? info.detail
+		 : e->why[0]	? e->why
+				: "not probed yet");
+}
+
 json_t *ecsfs__inst_describe(ecsfs_instances *in, const struct ecsfs__inst *e, const char *cluster)
 {
 	int64_t cpu = 1024 * json_integer_value(json_object_get(e->host, "NCPU"));
@@ -151,8 +165,11 @@ json_t *ecsfs__inst_describe(ecsfs_instances *in, const struct ecsfs__inst *e, c
 	if (provider || !e->cluster)
 		json_object_set_new(o, "capacityProviderName",
 				    json_string(provider ? provider : "FARGATE"));
-	if (!ecsfs__inst_connected(e) && e->why[0])
-		json_object_set_new(o, "statusReason", json_string(e->why));
+	if (!ecsfs__inst_connected(e)) {
+		char why[256];
+		why_away(e, why);
+		json_object_set_new(o, "statusReason", json_string(why));
+	}
 	json_object_set_new(
 	    o, "registeredAt",
 	    json_real((double)(e->registered_ns ? e->registered_ns : ecsfs_now_ns()) / 1e9));
@@ -174,11 +191,11 @@ void ecsfs__inst_status(ecsfs_instances *in, const struct ecsfs__inst *e, const 
 	ecsfs__inst_row(in, cluster, e->name, status, NULL);
 	ecsfs_buf_addf(out, "name: %s\nendpoint: %s\nstatus: %s\nagent_connected: %s\n", e->name,
 		       e->endpoint ? e->endpoint : "", status, info.reachable ? "true" : "false");
-	if (!info.reachable)
-		ecsfs_buf_addf(out, "why: %s\n",
-			       info.detail[0] ? info.detail
-			       : e->why[0]    ? e->why
-					      : "not probed yet");
+	if (!info.reachable) {
+		char why[256];
+		why_away(e, why);
+		ecsfs_buf_addf(out, "why: %s\n", why);
+	}
 	if (e->down_since_ns) {
 		char when[32];
 		ecsfs_time_iso(e->down_since_ns, when);

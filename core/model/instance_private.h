@@ -54,6 +54,10 @@ void ecsfs__inst_row(ecsfs_instances *in, const char *cluster, const char *name,
 		     json_t **attrs);
 void ecsfs__inst_changed(ecsfs_instances *in, const char *cluster, const char *name);
 
+/* instance_shape.c: do endpoints `a` and `b` name one engine? (one unix
+ * socket under two paths, tcp:// hosts written differently) */
+bool ecsfs__endpoint_same(const char *a, const char *b);
+
 /* instance_describe.c */
 /* The agent's own attributes (ecs.os-type, ecs.cpu-architecture,
  * ecs.availability-zone), then the document's, then PutAttributes' (new). */

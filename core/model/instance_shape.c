@@ -2,9 +2,15 @@
  * The container instance document (spec/clusters/<c>/instances/<name>.json):
  * its shape tables and the rules between its fields.
  */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ecsfs/instance.h"
@@ -39,16 +45,45 @@ static int endpoint_rule(ecsfs_shape_ctx *c, const json_t *v)
 	return 0;
 }
 
-/* A TLS file must be there and readable now: a typo shows at the write. */
+/* Does the file at `fd` hold a PEM block (certificate or key) near its
+ * start? Reads at most 64 KiB. */
+static bool holds_pem(int fd)
+{
+	static const char tag[] = "-----BEGIN ";
+	char buf[65536 + 1];
+	size_t n = 0;
+	ssize_t got;
+
+	while (n < sizeof(buf) - 1 && (got = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
+		n += (size_t)got;
+	buf[n] = '\0';
+	return memmem(buf, n, tag, sizeof(tag) - 1) != NULL;
+}
+
+/* A TLS file must be there and readable now: a typo shows at the write,
+ * not as an engine that never answers. (Read as the daemon: root reads
+ * any mode, so what it cannot read is what is not a PEM file.) */
 static int tls_file(ecsfs_shape_ctx *c, const json_t *v)
 {
 	const char *path = json_string_value(v);
+	struct stat st;
+	bool pem;
+	int fd;
 
 	if (path[0] != '/')
 		return ecsfs_shape_fail(c, "'%s' must be an absolute path",
 					ecsfs_shape_shown(c, path));
-	if (access(path, R_OK) < 0)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return ecsfs_shape_fail(c, "%s: %s", ecsfs_shape_shown(c, path), strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return ecsfs_shape_fail(c, "%s is not a regular file", ecsfs_shape_shown(c, path));
+	}
+	pem = holds_pem(fd);
+	close(fd);
+	if (!pem)
+		return ecsfs_shape_fail(c, "%s holds no PEM block (-----BEGIN ...)",
+					ecsfs_shape_shown(c, path));
 	return 0;
 }
 
@@ -146,4 +181,63 @@ int ecsfs_instance_state_check(const char *text, size_t len, ecsfs_err *err)
 	}
 	return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
 			     "state: write ACTIVE or DRAINING");
+}
+
+/* ---- are two endpoints one engine? ---- */
+
+/* The socket path of unix:///p or a bare /p, else NULL. */
+static const char *unix_path(const char *ep)
+{
+	if (strncmp(ep, "unix://", 7) == 0)
+		ep += 7;
+	return ep[0] == '/' ? ep : NULL;
+}
+
+/* tcp://host:port as a comparable "address:port": numeric addresses in
+ * their canonical form (inet_ntop), localhost as 127.0.0.1, names
+ * lowercase. false for anything else. */
+static bool tcp_key(const char *ep, char out[300])
+{
+	const char *h = ep + 6, *colon;
+	char host[256], norm[INET6_ADDRSTRLEN];
+	unsigned char addr[16];
+	size_t n;
+
+	if (strncmp(ep, "tcp://", 6) != 0 || !(colon = strrchr(h, ':')) ||
+	    (n = (size_t)(colon - h)) == 0 || n >= sizeof(host))
+		return false;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (host[0] == '[' && host[n - 1] == ']') {
+		host[n - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, addr) == 1 &&
+		    inet_ntop(AF_INET6, addr, norm, sizeof(norm)))
+			snprintf(host, sizeof(host), "[%s]", norm);
+		else
+			host[n - 1] = ']';
+	} else if (strcasecmp(host, "localhost") == 0) {
+		snprintf(host, sizeof(host), "127.0.0.1");
+	} else if (inet_pton(AF_INET, host, addr) == 1 &&
+		   inet_ntop(AF_INET, addr, norm, sizeof(norm))) {
+		snprintf(host, sizeof(host), "%s", norm);
+	} else {
+		for (char *p = host; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+	}
+	snprintf(out, 300, "%s:%ld", host, strtol(colon + 1, NULL, 10));
+	return true;
+}
+
+bool ecsfs__endpoint_same(const char *a, const char *b)
+{
+	const char *pa = unix_path(a), *pb = unix_path(b);
+	char ka[300], kb[300];
+	struct stat sa, sb;
+
+	if (pa && pb) /* one socket under two names (/var/run is /run) */
+		return strcmp(pa, pb) == 0 || (stat(pa, &sa) == 0 && stat(pb, &sb) == 0 &&
+					       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino);
+	if (tcp_key(a, ka) && tcp_key(b, kb))
+		return strcmp(ka, kb) == 0;
+	return strcmp(a, b) == 0;
 }

@@ -16,11 +16,16 @@ static ecsfs_err err = ECSFS_ERR_INIT;
 /* The engines the factory made, by the order they were asked for. */
 static ecsfs_runtime *made[8];
 static size_t nmade;
+/* The TLS files the factory was given last. */
+static char made_tls[3][256];
 
 static int fake_engine(void *data, const char *endpoint, const char *ca, const char *cert,
 		       const char *key, ecsfs_runtime **out, ecsfs_buf *why)
 {
-	(void)data, (void)ca, (void)cert, (void)key;
+	(void)data;
+	snprintf(made_tls[0], 256, "%s", ca ? ca : "");
+	snprintf(made_tls[1], 256, "%s", cert ? cert : "");
+	snprintf(made_tls[2], 256, "%s", key ? key : "");
 	if (strstr(endpoint, "refused")) {
 		ecsfs_buf_setf(why, "%s: refused by the test", endpoint);
 		return -ENOTSUP;
@@ -146,6 +151,8 @@ static void test_views(void)
 	flush_all();
 	is_int(ecsfs_instance_describe(in, "prod", "e1", &d), 0, "e1 describes while away");
 	ok(json_is_false(json_object_get(d, "agentConnected")), "not connected");
+	is_str(json_string_value(json_object_get(d, "statusReason")), "the test pulled the plug",
+	       "instance.json says why: the engine client's words");
 	json_decref(d);
 	ecsfs_buf_reset(&b);
 	ecsfs_instance_status(in, "prod", "e2", &b);
@@ -304,6 +311,134 @@ static void test_reload(void)
 	ecsfs_buf_release(&b);
 }
 
+/* Write `text` to dir/name; its path in out. */
+static const char *file(const char *name, const char *text, char out[256])
+{
+	FILE *f;
+
+	snprintf(out, 256, "%s/%s", dir, name);
+	if (!(f = fopen(out, "w")))
+		abort();
+	fputs(text, f);
+	fclose(f);
+	return out;
+}
+
+static int put_tls(const char *name, const char *endpoint, const char *ca, const char *cert,
+		   const char *key)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "{\"endpoint\": \"%s\", \"tls\": {\"ca\": \"%s\", \"cert\": \"%s\", "
+		 "\"key\": \"%s\"}, \"attributes\": [{\"name\": \"site\", \"value\": \"%s\"}]}",
+		 endpoint, ca, cert, key, name);
+	return put(name, text);
+}
+
+/* The stored document of prod/name, canonical, "" when none. */
+static void stored(const char *name, ecsfs_buf *out)
+{
+	ecsfs_instance_row row;
+
+	ecsfs_instance_row_init(&row);
+	ecsfs_buf_reset(out);
+	if (ecsfs_store_instance_get(s, "prod", name, &row) == 0)
+		ecsfs_buf_add(out, row.doc.data, row.doc.len);
+	ecsfs_instance_row_release(&row);
+}
+
+/* tcp:// with TLS files: what is checked at the write, what the engine
+ * factory is given, what is refused and that a refusal keeps the old. */
+static void test_tls(void)
+{
+	char ca[256], cert[256], key[256], txt[256], sock[256], sub[256], link[300];
+	ecsfs_buf before = ECSFS_BUF_INIT, after = ECSFS_BUF_INIT;
+
+	file("ca.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", ca);
+	file("cert.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", cert);
+	file("key.pem", "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n", key);
+	file("plain.txt", "not a certificate\n", txt);
+	is_int(put_tls("t1", "tcp://10.0.0.9:2376", ca, cert, key), 0, "tcp:// with TLS registers");
+	ok(strcmp(made_tls[0], ca) == 0 && strcmp(made_tls[1], cert) == 0 &&
+	       strcmp(made_tls[2], key) == 0,
+	   "the engine is made with its CA, certificate and key");
+	is_int(put("t2", "{\"endpoint\": \"tcp://10.0.0.10:2375\"}"), 0,
+	       "tcp:// without TLS registers");
+	is_str(made_tls[0], "", "and its engine has no TLS files");
+
+	stored("t1", &before);
+	is_int(put_tls("t1", "tcp://10.0.0.9:2376", ca, cert, "/nonexistent/key.pem"), -EINVAL,
+	       "a missing key file is refused");
+	ok(strstr(err.msg.data, "tls.key: /nonexistent/key.pem: No such file"),
+	   "naming tls.key: %s", err.msg.data);
+	stored("t1", &after);
+	ok(before.len && strcmp(before.data, after.data) == 0, "the document before stays");
+	is_int(put_tls("t1", "tcp://10.0.0.9:2376", dir, cert, key), -EINVAL,
+	       "a directory as the CA is refused");
+	ok(strstr(err.msg.data, "tls.ca: ") && strstr(err.msg.data, "is not a regular file"),
+	   "naming tls.ca: %s", err.msg.data);
+	is_int(put_tls("t1", "tcp://10.0.0.9:2376", ca, txt, key), -EINVAL,
+	       "a certificate that is no PEM file is refused");
+	ok(strstr(err.msg.data, "tls.cert: ") && strstr(err.msg.data, "no PEM block"),
+	   "naming tls.cert: %s", err.msg.data);
+	is_int(put_tls("t1", "tcp://10.0.0.9:2376", "ca.pem", cert, key), -EINVAL,
+	       "a relative path is refused");
+	ecsfs_buf_setf(&after, "{\"endpoint\": \"tcp://10.0.0.9:2376\", \"tls\": {\"ca\": \"%s\"}}",
+		       ca);
+	is_int(put("t1", after.data), -EINVAL, "tls without a certificate and key is refused");
+	ok(strstr(err.msg.data, "tls.cert"), "naming what is missing: %s", err.msg.data);
+	is_int(put_tls("t3", "unix:///run/t3.sock", ca, cert, key), -EINVAL,
+	       "tls with a unix socket is refused");
+	ok(strstr(err.msg.data, "tls: only a tcp:// endpoint uses TLS"), "saying so: %s",
+	   err.msg.data);
+	stored("t1", &after);
+	ok(strcmp(before.data, after.data) == 0, "after every refusal, the document is the same");
+
+	static const char *const bad[] = {"tcp://h",	   "tcp://:2376", "tcp://h:0",
+					  "tcp://h:65536", "tcp://h:1/x", "tcp://u@h:1",
+					  "tcp://h:x",	   "https://h:1"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[128];
+		snprintf(text, sizeof(text), "{\"endpoint\": \"%s\"}", bad[i]);
+		is_int(put("t3", text), -EINVAL, "a malformed endpoint %s is refused", bad[i]);
+		ok(strncmp(err.msg.data, "endpoint: ", 10) == 0, "naming the field: %s",
+		   err.msg.data);
+	}
+
+	is_int(put("t3", "{\"endpoint\": \"tcp://localhost:2375\"}"), 0,
+	       "tcp://localhost registers");
+	is_int(put("t4", "{\"endpoint\": \"tcp://127.0.0.1:2375\"}"), -EINVAL,
+	       "the same engine as 127.0.0.1 is a duplicate");
+	ok(strstr(err.msg.data, "is instance t3 of cluster prod already (as tcp://localhost:2375)"),
+	   "naming the instance and how it spelled it: %s", err.msg.data);
+	is_int(put("t4", "{\"endpoint\": \"tcp://127.0.0.1:2376\"}"), 0,
+	       "another port of that host is another engine");
+	is_int(put("t5", "{\"endpoint\": \"tcp://[0:0::1]:2375\"}"), 0, "an IPv6 host registers");
+	is_int(put("t6", "{\"endpoint\": \"tcp://[::1]:2375\"}"), -EINVAL,
+	       "the same IPv6 address written another way is a duplicate");
+	file("engine.sock", "", sock);
+	snprintf(sub, sizeof(sub), "%s/via", dir);
+	snprintf(link, sizeof(link), "unix://%s/via/engine.sock", dir);
+	if (symlink(dir, sub) < 0)
+		abort();
+	ecsfs_buf_setf(&after, "{\"endpoint\": \"unix://%s\"}", sock);
+	is_int(put("t6", after.data), 0, "a unix socket registers");
+	ecsfs_buf_setf(&after, "{\"endpoint\": \"%s\"}", link);
+	is_int(put("t7", after.data), -EINVAL,
+	       "the same socket through a symlinked directory is refused");
+	ok(strstr(err.msg.data, "is instance t6"), "naming it: %s", err.msg.data);
+	unlink(sub);
+	unlink(sock);
+
+	static const char *const gone[] = {"t1", "t2", "t3", "t4", "t5", "t6"};
+	for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
+		is_int(ecsfs_instance_delete(in, "prod", gone[i], &err), 0, "%s deregisters",
+		       gone[i]);
+	ecsfs_buf_release(&before);
+	ecsfs_buf_release(&after);
+}
+
 int main(void)
 {
 	ecsfs_buf why = ECSFS_BUF_INIT;
@@ -316,6 +451,7 @@ int main(void)
 	test_state();
 	test_tasks();
 	test_reload();
+	test_tls();
 	ecsfs_instances_free(in); /* closes (frees) the engines it made */
 	ecsfs_tasks_free(tasks);
 	harness_close_fake(dir, &loop, s, rt);
