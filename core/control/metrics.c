@@ -1,6 +1,7 @@
 /*
- * ecsfs — the metrics sampler: a round every interval asks the runtime
- * for one stats sample of each container of each RUNNING task, a bounded
+ * ecsfs — the metrics sampler: a round every interval asks the engine of
+ * each RUNNING task (the daemon's own or its container instance's) for one
+ * stats sample of each of its containers, a bounded
  * number at a time, then folds them into task, service and cluster
  * samples (metrics_figures.c) kept in rings, and tells the autoscaler.
  */
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ecsfs/instance.h"
 #include "ecsfs/launch.h"
 #include "ecsfs/util.h"
 
@@ -275,16 +277,31 @@ static int visit_cluster(void *data, const char *name)
 
 static void on_stats(void *data, int err, json_t *result, const char *errmsg);
 
+/* The engine task `t` runs on (the daemon's, or its container instance's),
+ * when it answers now: an engine away would hold calls until they time
+ * out, and every other engine's samples would wait behind them. */
+static ecsfs_runtime *engine_of(ecsfs_metrics *m, const struct ecsfs__ment *t)
+{
+	ecsfs_runtime *rt = m->tasks ? ecsfs_tasks_runtime_of(m->tasks, t->task) : m->rt;
+	ecsfs_runtime_info info;
+
+	if (!rt || !rt->ops->stats)
+		return NULL;
+	ecsfs_runtime_get_info(rt, &info);
+	return info.reachable ? rt : NULL;
+}
+
 /* Start calls until ECSFS_METRICS_INFLIGHT are out or none is left. */
 static void dispatch(ecsfs_metrics *m)
 {
 	while (!m->closing && m->inflight < ECSFS_METRICS_INFLIGHT && m->next_job < m->njobs) {
 		struct job *j = &m->jobs[m->next_job++];
-		struct job *copy = malloc(sizeof(*copy));
+		ecsfs_runtime *rt = engine_of(m, j->task);
+		struct job *copy = rt ? malloc(sizeof(*copy)) : NULL;
 		if (!copy)
 			continue;
 		*copy = *j;
-		if (m->rt->ops->stats(m->rt, j->task->ctrs[j->ctr].rid, on_stats, copy) < 0) {
+		if (rt->ops->stats(rt, j->task->ctrs[j->ctr].rid, on_stats, copy) < 0) {
 			free(copy);
 			continue;
 		}
@@ -320,8 +337,6 @@ int ecsfs_metrics_sample_now(ecsfs_metrics *m)
 	m->round++;
 	m->njobs = m->next_job = 0;
 	ecsfs_store_cluster_list(m->store, visit_cluster, m);
-	if (!m->rt || !m->rt->ops->stats)
-		m->njobs = 0;
 	dispatch(m);
 	return 0;
 }

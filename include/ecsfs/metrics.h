@@ -70,8 +70,11 @@ typedef struct ecsfs_metric_sample {
 	double v[ECSFS_FIG_N]; /* NaN: missing */
 } ecsfs_metric_sample;
 
-/* `interval_s` 1..ECSFS_METRICS_INTERVAL_MAX. `tasks` may be NULL (nothing
- * is sampled; counts still are). 0 and *out, or -EINVAL / -ENOMEM. */
+/* `interval_s` 1..ECSFS_METRICS_INTERVAL_MAX. Each task is sampled on its
+ * own engine (ecsfs_tasks_runtime_of: `rt` is the daemon's, used only when
+ * `tasks` is NULL, and then nothing is sampled; counts still are); a task
+ * whose engine does not answer now is skipped for the round. 0 and *out,
+ * or -EINVAL / -ENOMEM. */
 int ecsfs_metrics_new(uv_loop_t *loop, ecsfs_store *store, ecsfs_runtime *rt, ecsfs_tasks *tasks,
 		      ecsfs_services *services, int interval_s, ecsfs_metrics **out);
 /* Stop sampling and free; calls still in flight finish first (their

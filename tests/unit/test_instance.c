@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "ecsfs/instance.h"
+#include "ecsfs/metrics.h"
 
 static char dir[] = "/tmp/ecsfs-instance-XXXXXX";
 static uv_loop_t loop;
@@ -233,6 +234,34 @@ static size_t on_instance(json_t *ids, const char *name)
 	return n;
 }
 
+/* The sampler asks the engine of the task (e1's, not the daemon's) for its
+ * containers' stats. */
+static void test_metrics(const char *id)
+{
+	json_t *st = json_pack("{s:s, s:{s:{s:I}}, s:{s:I}}", "read", "2026-12-02T06:00:00Z",
+			       "cpu_stats", "cpu_usage", "total_usage", (json_int_t)1000000,
+			       "memory_stats", "usage", (json_int_t)(42 << 20));
+	const char *rid = ecsfs_fake_runtime_find(made[0], id, "app");
+	ecsfs_buf b = ECSFS_BUF_INIT;
+	ecsfs_metrics *mx = NULL;
+
+	ok(rid && ecsfs_fake_runtime_find(rt, id, "app") == NULL,
+	   "the task's container is on e1's engine only");
+	is_int(ecsfs_fake_runtime_set_stats(made[0], rid ? rid : "", st), 0, "e1 has its stats");
+	json_decref(st);
+	is_int(ecsfs_metrics_new(NULL, s, rt, tasks, NULL, 1, &mx), 0, "a sampler");
+	ecsfs_metrics_sample_now(mx);
+	for (int i = 0; i < 100 && ecsfs_metrics_busy(mx); i++)
+		settle();
+	ok(!ecsfs_metrics_busy(mx), "its round ends");
+	ecsfs_metrics_text(mx, "prod", NULL, id, &b);
+	/* 42 MiB of the container's 64 (insights are off: the basic figure) */
+	ok(strstr(b.data, "MemoryUtilization: 65.62\n") != NULL,
+	   "the task's figures are e1's: MemoryUtilization 65.62 %%");
+	ecsfs_metrics_free(mx);
+	ecsfs_buf_release(&b);
+}
+
 /* Tasks go to both engines; a lost one's tasks stop naming it, and what
  * they left there is removed when it answers again. */
 static void test_tasks(void)
@@ -286,6 +315,7 @@ static void test_tasks(void)
 		     "\"attribute:rack == a\"}]");
 	settle();
 	is_int(on_instance(ids, "e1"), 2, "memberOf places on e1 only");
+	test_metrics(json_string_value(json_array_get(ids, 0)));
 	ecsfs_instance_set_state(in, "prod", "e1", "DRAINING", &err);
 	json_decref(ids);
 	ids = run(1, "");
