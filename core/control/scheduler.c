@@ -636,9 +636,9 @@ static void task_changed(void *data, const char *cluster, const char *id)
 		ecsfs_services_touch(sv, cluster, group + 8);
 }
 
-static void taskdefs_changed(void *data)
+static void taskdefs_changed(void *data, const char *family)
 {
-	ecsfs_services_kick(data);
+	ecsfs__due_family(data, family);
 }
 
 int ecsfs_services_new(uv_loop_t *loop, ecsfs_store *store, ecsfs_tasks *tasks,

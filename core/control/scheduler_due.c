@@ -64,6 +64,31 @@ void ecsfs__due_all(ecsfs_services *sv)
 	sv->due->all = true;
 }
 
+static int naming_cb(void *data, const char *cn)
+{
+	ecsfs_services *sv = data;
+	char cluster[256];
+	const char *slash = strchr(cn, '/');
+
+	if (slash && (size_t)(slash - cn) < sizeof(cluster)) {
+		memcpy(cluster, cn, (size_t)(slash - cn));
+		cluster[slash - cn] = '\0';
+		ecsfs_services_touch(sv, cluster, slash + 1);
+	}
+	return 0;
+}
+
+/*
+ * Only the services whose state names the family: a GitOps apply registers
+ * hundreds of families one by one, and a look at every service after each
+ * of them was most of the daemon's CPU during the apply.
+ */
+void ecsfs__due_family(ecsfs_services *sv, const char *family)
+{
+	if (!family || ecsfs_store_service_list_naming(sv->store, family, naming_cb, sv) < 0)
+		ecsfs_services_kick(sv);
+}
+
 bool ecsfs__due_take(ecsfs_services *sv, ecsfs_strmap *batch)
 {
 	int64_t now = ecsfs_mono_ns();

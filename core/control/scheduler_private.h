@@ -25,6 +25,9 @@ void ecsfs__due_mark(ecsfs_services *sv, const char *cluster, const char *name);
 void ecsfs__due_looked(ecsfs_services *sv);
 /* Look at every service in the next pass. */
 void ecsfs__due_all(ecsfs_services *sv);
+/* A revision of `family` came or went: look soon at the services that name
+ * it (all of them when they cannot be found, or `family` is NULL). */
+void ecsfs__due_family(ecsfs_services *sv, const char *family);
 /* The services marked so far ("<cluster>/<name>" keys, caller releases),
  * leaving none marked; true when the pass is to look at every service
  * (asked for, or ECSFS__FULL_PASS_NS since the last one). */

@@ -154,10 +154,10 @@ void ecsfs_store_watch_taskdefs(ecsfs_store *s, ecsfs_store_watch_cb cb, void *d
 	s->taskdefs_watch_data = data;
 }
 
-static void taskdefs_changed(ecsfs_store *s)
+static void taskdefs_changed(ecsfs_store *s, const char *family)
 {
 	if (s->taskdefs_watch)
-		s->taskdefs_watch(s->taskdefs_watch_data);
+		s->taskdefs_watch(s->taskdefs_watch_data, family);
 }
 
 int ecsfs_store_taskdef_insert(ecsfs_store *s, const char *family, int64_t rev,
@@ -196,7 +196,7 @@ int ecsfs_store_taskdef_insert(ecsfs_store *s, const char *family, int64_t rev,
 	if ((r = ecsfs__sql_done(s, st, "taskdef_insert")) < 0)
 		goto fail;
 	if ((r = ecsfs_store_commit(s)) == 0)
-		taskdefs_changed(s);
+		taskdefs_changed(s, family);
 	return r;
 fail:
 	ecsfs_store_rollback(s);
@@ -262,7 +262,7 @@ int ecsfs_store_taskdef_deactivate(ecsfs_store *s, const char *family, int64_t r
 	sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, changed);
 	if ((r = ecsfs__sql_done(s, st, "taskdef_deactivate")) == 0)
-		taskdefs_changed(s);
+		taskdefs_changed(s, family);
 	return r;
 }
 
@@ -439,6 +439,18 @@ int ecsfs_store_service_list_all(ecsfs_store *s, ecsfs_store_name_cb cb, void *d
 	    s, "SELECT cluster || '/' || name FROM services ORDER BY cluster, name");
 	if (!st)
 		return -EIO;
+	return ecsfs__sql_names(s, st, cb, data);
+}
+
+int ecsfs_store_service_list_naming(ecsfs_store *s, const char *family, ecsfs_store_name_cb cb,
+				    void *data)
+{
+	/* family names are [A-Za-z0-9_-]: JSON text holds them unescaped */
+	sqlite3_stmt *st = ecsfs__sql_stmt(s, "SELECT cluster || '/' || name FROM services "
+					      "WHERE instr(state, ?1) > 0 ORDER BY cluster, name");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);
 	return ecsfs__sql_names(s, st, cb, data);
 }
 

@@ -172,12 +172,12 @@ int ecsfs_store_taskdef_get(ecsfs_store *s, const char *family, int64_t rev,
 /* Make a revision (rev 0: every ACTIVE one) INACTIVE; -ENOENT when none was. */
 int ecsfs_store_taskdef_deactivate(ecsfs_store *s, const char *family, int64_t rev, int64_t now);
 /*
- * Be told after a revision was registered or deregistered (the service
- * scheduler looks again at services that follow a family). One watcher;
- * NULL clears it. It may be told of a change an outer transaction then
- * rolls back: a watcher only looks again, it trusts the rows.
+ * Be told after a revision of `family` was registered or deregistered (the
+ * service scheduler looks again at the services that name the family). One
+ * watcher; NULL clears it. It may be told of a change an outer transaction
+ * then rolls back: a watcher only looks again, it trusts the rows.
  */
-typedef void (*ecsfs_store_watch_cb)(void *data);
+typedef void (*ecsfs_store_watch_cb)(void *data, const char *family);
 void ecsfs_store_watch_taskdefs(ecsfs_store *s, ecsfs_store_watch_cb cb, void *data);
 /* Families with an ACTIVE revision, by name. */
 int ecsfs_store_taskdef_families(ecsfs_store *s, ecsfs_store_name_cb cb, void *data);
@@ -227,6 +227,15 @@ int ecsfs_store_service_list(ecsfs_store *s, const char *cluster, ecsfs_store_na
 			     void *data);
 /* Every service as "cluster/name". */
 int ecsfs_store_service_list_all(ecsfs_store *s, ecsfs_store_name_cb cb, void *data);
+/*
+ * The services whose stored state holds `family` anywhere, as
+ * "cluster/name": every one that follows the family, runs or deploys one of
+ * its revisions or waits for it, and perhaps a few more (the state of one
+ * following "web-2" holds "web" too). A superset of those a change of the
+ * family's revisions concerns, found without parsing any state.
+ */
+int ecsfs_store_service_list_naming(ecsfs_store *s, const char *family, ecsfs_store_name_cb cb,
+				    void *data);
 int ecsfs_store_service_count(ecsfs_store *s, const char *cluster, uint64_t *n);
 
 /* ---- ELBv2 documents in effect (core/model/targetgroup.c, loadbalancer.c) ---- */
