@@ -351,25 +351,33 @@ static json_t *endpoint(const struct task *k, json_t *inspect)
 	return NULL;
 }
 
+/* Is ip/id the endpoint the task has already? */
+static bool endpoint_known(const struct task *k, const char *ip, const char *id)
+{
+	json_t *eni = ecsfs__task_eni(k);
+	const char *was = json_string_value(json_object_get(eni, "endpointId"));
+	bool same = k->address && strcmp(k->address, ip) == 0 && was && strcmp(was, id) == 0;
+
+	json_decref(eni);
+	return same;
+}
+
 void ecsfs__rc_network_observe(struct task *k, json_t *inspect)
 {
 	json_t *ep = endpoint(k, inspect);
 	const char *ip = json_string_value(json_object_get(ep, "IPAddress"));
 	const char *id = json_string_value(json_object_get(ep, "EndpointID"));
-	const char *was = json_string_value(json_object_get(k->eni, "endpointId"));
 
 	/* an endpoint that left (a stopped or detached pause) keeps its last address */
-	if (!ip || !*ip || !id)
-		return;
-	if (k->address && strcmp(k->address, ip) == 0 && was && strcmp(was, id) == 0)
+	if (!ip || !*ip || !id || endpoint_known(k, ip, id))
 		return;
 	ecsfs__set_str(&k->address, ip);
-	json_decref(k->eni);
-	k->eni = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "ip", ip, "endpointId", id, "mac",
-			   json_string_value(json_object_get(ep, "MacAddress")) ?: "", "networkId",
-			   json_string_value(json_object_get(ep, "NetworkID")) ?: "", "gateway",
-			   json_string_value(json_object_get(ep, "Gateway")) ?: "", "prefixLen",
-			   json_integer_value(json_object_get(ep, "IPPrefixLen")));
+	ecsfs__task_set_eni(
+	    k, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "ip", ip, "endpointId", id, "mac",
+			 json_string_value(json_object_get(ep, "MacAddress")) ?: "", "networkId",
+			 json_string_value(json_object_get(ep, "NetworkID")) ?: "", "gateway",
+			 json_string_value(json_object_get(ep, "Gateway")) ?: "", "prefixLen",
+			 json_integer_value(json_object_get(ep, "IPPrefixLen"))));
 	ecsfs__rc_saved(k);
 }
 

@@ -166,7 +166,7 @@ void ecsfs__task_free(struct task *k)
 	json_decref(k->kept);
 	json_decref(k->bindings);
 	json_decref(k->aliases);
-	json_decref(k->eni);
+	free(k->eni);
 	free(k->address);
 	free(k->network);
 	free(k->cluster);
@@ -227,6 +227,20 @@ json_t *ecsfs__task_intern(ecsfs_tasks *t, const char *family, int64_t rev, json
 	}
 	ecsfs_buf_release(&key);
 	return td;
+}
+
+json_t *ecsfs__task_eni(const struct task *k)
+{
+	return k->eni ? json_loads(k->eni, 0, NULL) : NULL;
+}
+
+void ecsfs__task_set_eni(struct task *k, json_t *eni)
+{
+	free(k->eni);
+	k->eni = eni ? json_dumps(eni, JSON_COMPACT) : NULL;
+	if (eni && !k->eni)
+		abort();
+	json_decref(eni);
 }
 
 struct task *ecsfs__task_alloc(ecsfs_tasks *t)
@@ -312,7 +326,7 @@ static json_t *task_to_state(const struct task *k)
 	put_str(o, "address", k->address);
 	put_str(o, "network", k->network);
 	if (k->eni)
-		json_object_set(o, "eni", k->eni);
+		json_object_set_new(o, "eni", ecsfs__task_eni(k));
 	json_object_set_new(o, "detached", json_boolean(k->detached));
 	json_object_set_new(o, "volumesDone", json_boolean(k->volumes_done));
 	json_object_set_new(o, "imagesDone", json_boolean(k->images_done));
@@ -387,7 +401,7 @@ static struct task *task_from_state(ecsfs_tasks *t, const char *id, const char *
 	k->aliases = json_incref(json_object_get(o, "aliases"));
 	k->address = ecsfs__xstrdup(get_str(o, "address"));
 	k->network = ecsfs__xstrdup(get_str(o, "network"));
-	k->eni = json_incref(json_object_get(o, "eni"));
+	ecsfs__task_set_eni(k, json_incref(json_object_get(o, "eni")));
 	k->detached = json_is_true(json_object_get(o, "detached"));
 	k->volumes_done = json_is_true(json_object_get(o, "volumesDone"));
 	k->images_done = json_is_true(json_object_get(o, "imagesDone"));

@@ -293,9 +293,9 @@ static void attachment_id(const struct task *k, char out[37])
 		 k->id + 20);
 }
 
-static const char *eni_str(const struct task *k, const char *key)
+static const char *eni_str(const json_t *eni, const char *key)
 {
-	return json_string_value(json_object_get(k->eni, key));
+	return json_string_value(json_object_get(eni, key));
 }
 
 /* ECS's attachment states, as far as an engine endpoint has them. */
@@ -321,17 +321,19 @@ static void detail(json_t *list, const char *name, const char *prefix, const cha
 
 static json_t *describe_attachments(const struct task *k)
 {
-	json_t *list = json_array(), *details;
+	json_t *list = json_array(), *details, *eni;
 	char id[37];
 
 	if (!ecsfs_launch_own_address(k->taskdef))
 		return list;
 	attachment_id(k, id);
 	details = json_array();
+	eni = ecsfs__task_eni(k);
 	/* AWS's ids are a prefix and 17 hex digits; the engine's are longer */
-	detail(details, "subnetId", "subnet-", eni_str(k, "networkId"), 17);
-	detail(details, "networkInterfaceId", "eni-", eni_str(k, "endpointId"), 17);
-	detail(details, "macAddress", "", eni_str(k, "mac"), 0);
+	detail(details, "subnetId", "subnet-", eni_str(eni, "networkId"), 17);
+	detail(details, "networkInterfaceId", "eni-", eni_str(eni, "endpointId"), 17);
+	detail(details, "macAddress", "", eni_str(eni, "mac"), 0);
+	json_decref(eni);
 	detail(details, "privateIPv4Address", "", k->address, 0);
 	json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:o}", "id", id, "type",
 					      "ElasticNetworkInterface", "status",

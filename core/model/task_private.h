@@ -84,7 +84,7 @@ struct task {
 	json_t *aliases;   /* DNS names on the cluster network (array), or NULL */
 	char *address;	   /* the task's own IP on its network, NULL while unknown */
 	char *network;	   /* awsvpc: the engine network its pause joined */
-	json_t *eni;	   /* awsvpc: what the engine says of the pause's endpoint */
+	char *eni;	   /* awsvpc: the pause's endpoint (ecsfs__task_eni), or NULL */
 	bool detached;	   /* the pause has left the network (the task is stopping) */
 	bool leave_queued; /* waits its turn to leave the network (reconciler_network.c) */
 	bool volumes_done;
@@ -153,6 +153,12 @@ struct task *ecsfs__task_alloc(ecsfs_tasks *t);
  * already hold, or `td` itself. Tasks never change their taskdef, so ten
  * thousand tasks of one revision hold one copy, not ten thousand. */
 json_t *ecsfs__task_intern(ecsfs_tasks *t, const char *family, int64_t rev, json_t *td);
+/* What the engine says of the task's endpoint (awsvpc: the pause's), a new
+ * reference, or NULL while it has none. Kept as compact JSON text: parsed,
+ * its six fields cost 1.2 KB a task, most of a restarted daemon's memory. */
+json_t *ecsfs__task_eni(const struct task *k);
+/* The task's endpoint is now `eni` (taken; NULL: none). */
+void ecsfs__task_set_eni(struct task *k, json_t *eni);
 /* Containers of k->taskdef, in definition order: 0 or -EINVAL. */
 int ecsfs__task_make_containers(struct task *k);
 void ecsfs__task_free(struct task *k);
