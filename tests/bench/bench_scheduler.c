@@ -18,6 +18,9 @@
  * services themselves, without the fake engine's containers.
  *
  * usage: bench_scheduler [SERVICES [TASKS]]
+ *        bench_scheduler --load DIR     (the restart's figures alone)
+ *
+ * BENCH_KEEP_STATE=1 keeps the state directory (for --load, massif...).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,7 +337,9 @@ int main(int argc, char **argv)
 	measure_restart(argv[0], dir);
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
+	if (getenv("BENCH_KEEP_STATE"))
+		printf("state kept in %s (bench_scheduler --load %s)\n", dir, dir);
+	else if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
 	ecsfs_err_release(&err);
 	return 0;
