@@ -10,6 +10,24 @@
 #include "api_private.h"
 #include "ecsfs/arn.h"
 #include "ecsfs/cluster.h"
+#include "ecsfs/instance.h"
+
+/* The providers registered container instances serve (a new array). */
+static json_t *served(const ecsfs_api_core *c)
+{
+	return c->instances ? ecsfs_instance_providers(c->instances) : json_array();
+}
+
+/* A request's capacityProviders and defaultCapacityProviderStrategy name
+ * providers that exist. */
+static int check_providers(const ecsfs_api_core *c, const json_t *in, ecsfs_err *err)
+{
+	json_t *known = served(c);
+	int r = ecsfs_cluster_check_providers(in, known, err);
+
+	json_decref(known);
+	return r;
+}
 
 /* DescribeClusters' include values, in ECS's order. */
 static const struct {
@@ -79,7 +97,7 @@ static int create_cluster(const ecsfs_api_core *c, const json_t *in, json_t **ou
 	int r;
 
 	if ((r = ecsfs__api_str(in, "clusterName", false, &name, err)) < 0 ||
-	    (r = ecsfs_cluster_check_providers(in, err)) < 0)
+	    (r = check_providers(c, in, err)) < 0)
 		return r;
 	doc = json_deep_copy(in);
 	json_object_del(doc, "clusterName");
@@ -188,7 +206,7 @@ static int update(const ecsfs_api_core *c, const json_t *in, const char *const *
 		if (!json_object_get(in, *required))
 			return ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
 					     "%s is required", *required);
-	if (providers && (r = ecsfs_cluster_check_providers(in, err)) < 0)
+	if (providers && (r = check_providers(c, in, err)) < 0)
 		return r;
 	changes = json_object();
 	for (; *keys; keys++)
@@ -227,7 +245,7 @@ static int describe_capacity_providers(const ecsfs_api_core *c, const json_t *in
 				       ecsfs_err *err)
 {
 	const json_t *refs = NULL, *ref, *inc = NULL;
-	json_t *all = json_array(), *failures = json_array(), *o;
+	json_t *all = json_array(), *failures = json_array(), *o, *known = NULL;
 	bool tags = false;
 	size_t i;
 	int r;
@@ -244,7 +262,10 @@ static int describe_capacity_providers(const ecsfs_api_core *c, const json_t *in
 		}
 		tags = true;
 	}
-	if ((r = ecsfs_capacity_providers_describe(refs, tags, all, failures, err)) < 0)
+	known = served(c);
+	r = ecsfs_capacity_providers_describe(refs, known, tags, all, failures, err);
+	json_decref(known);
+	if (r < 0)
 		goto fail;
 	o = json_pack("{s:o}", "failures", failures);
 	if ((r = ecsfs__api_page(all, in, 10, 10, o, "capacityProviders", err)) < 0) {

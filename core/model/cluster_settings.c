@@ -353,22 +353,33 @@ out:
 	return r;
 }
 
-bool ecsfs_capacity_provider_known(const char *name)
+bool ecsfs_capacity_provider_known(const char *name, const json_t *served)
 {
-	return !strcmp(name, "FARGATE") || !strcmp(name, "FARGATE_SPOT");
+	const json_t *p;
+	size_t i;
+
+	if (!strcmp(name, "FARGATE") || !strcmp(name, "FARGATE_SPOT"))
+		return true;
+	json_array_foreach(served, i, p) {
+		if (!strcmp(json_string_value(p), name))
+			return true;
+	}
+	return false;
 }
 
-int ecsfs_cluster_check_providers(const json_t *doc, ecsfs_err *err)
+int ecsfs_cluster_check_providers(const json_t *doc, const json_t *served, ecsfs_err *err)
 {
 	const json_t *p, *t;
 	size_t i, k;
 
 	json_array_foreach(json_object_get(doc, "capacityProviders"), i, p) {
-		if (json_is_string(p) && !ecsfs_capacity_provider_known(json_string_value(p)))
+		if (json_is_string(p) &&
+		    !ecsfs_capacity_provider_known(json_string_value(p), served))
 			return ecsfs_err_set(
 			    err, ECSFS_E_INVALID_PARAMETER, -EINVAL,
 			    "capacityProviders[%zu]: the capacity provider '%.200s' "
-			    "does not exist; use FARGATE or FARGATE_SPOT",
+			    "does not exist; use FARGATE, FARGATE_SPOT or one a container "
+			    "instance names",
 			    i, json_string_value(p));
 	}
 	json_array_foreach(json_object_get(doc, "defaultCapacityProviderStrategy"), i, t) {
@@ -406,7 +417,8 @@ int ecsfs_cluster_arns(ecsfs_store *s, json_t **arns, ecsfs_err *err)
 	return 0;
 }
 
-/* ---- capacity providers: FARGATE and FARGATE_SPOT, always ACTIVE ---- */
+/* ---- capacity providers: FARGATE, FARGATE_SPOT and those container
+ * instances name, always ACTIVE ---- */
 
 static json_t *provider_shape(const char *name, bool tags)
 {
@@ -418,8 +430,8 @@ static json_t *provider_shape(const char *name, bool tags)
 	return j;
 }
 
-int ecsfs_capacity_providers_describe(const json_t *refs, bool tags, json_t *found,
-				      json_t *failures, ecsfs_err *err)
+int ecsfs_capacity_providers_describe(const json_t *refs, const json_t *served, bool tags,
+				      json_t *found, json_t *failures, ecsfs_err *err)
 {
 	static const char *const all[] = {"FARGATE", "FARGATE_SPOT"};
 	const json_t *ref;
@@ -428,6 +440,11 @@ int ecsfs_capacity_providers_describe(const json_t *refs, bool tags, json_t *fou
 	if (!refs) {
 		for (i = 0; i < 2; i++)
 			json_array_append_new(found, provider_shape(all[i], tags));
+		json_array_foreach(served, i, ref) {
+			if (!ecsfs_capacity_provider_known(json_string_value(ref), NULL))
+				json_array_append_new(found,
+						      provider_shape(json_string_value(ref), tags));
+		}
 		return 0;
 	}
 	if (json_array_size(refs) > 100)
@@ -438,7 +455,7 @@ int ecsfs_capacity_providers_describe(const json_t *refs, bool tags, json_t *fou
 		const char *name = s;
 		if (res)
 			name = strncmp(res, "capacity-provider/", 18) == 0 ? res + 18 : "";
-		if (ecsfs_capacity_provider_known(name))
+		if (ecsfs_capacity_provider_known(name, served))
 			json_array_append_new(found, provider_shape(name, tags));
 		else
 			json_array_append_new(

@@ -331,3 +331,35 @@ int ecsfs_instance_attrs_list(ecsfs_instances *in, const char *cluster, const ch
 	*out = l.out;
 	return 0;
 }
+
+/* ---- the capacity providers instances serve ---- */
+
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a),
+		      json_string_value(*(json_t *const *)b));
+}
+
+json_t *ecsfs_instance_providers(ecsfs_instances *in)
+{
+	json_t *seen = json_object(), *out = json_array(), *v, **all;
+	const char *name;
+	size_t n = 0;
+
+	for (struct ecsfs__inst *e = in->list; e; e = e->next) {
+		const char *p = json_string_value(json_object_get(e->doc, "capacityProvider"));
+		if (p)
+			json_object_set_new(seen, p, json_true());
+	}
+	all = calloc(json_object_size(seen) + 1, sizeof(*all));
+	if (!all)
+		abort();
+	json_object_foreach(seen, name, v)
+		all[n++] = json_string(name);
+	qsort(all, n, sizeof(*all), by_string);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(out, all[i]);
+	free(all);
+	json_decref(seen);
+	return out;
+}

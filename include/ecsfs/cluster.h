@@ -104,22 +104,25 @@ int ecsfs_cluster_update(ecsfs_store *s, const char *name, const json_t *changes
 
 /*
  * The capacity providers the API lets a cluster name: FARGATE and
- * FARGATE_SPOT, the only ones that exist here (cluster.json keeps any name,
- * with no local meaning). `doc` has capacityProviders and/or
+ * FARGATE_SPOT, and those `served` names (the providers registered
+ * container instances serve, ecsfs_instance_providers(); may be NULL);
+ * cluster.json keeps any name. `doc` has capacityProviders and/or
  * defaultCapacityProviderStrategy. InvalidParameter/-EINVAL.
  */
-int ecsfs_cluster_check_providers(const json_t *doc, ecsfs_err *err);
-/* Is `name` a capacity provider that exists (FARGATE, FARGATE_SPOT)? */
-bool ecsfs_capacity_provider_known(const char *name);
+int ecsfs_cluster_check_providers(const json_t *doc, const json_t *served, ecsfs_err *err);
+/* Is `name` a capacity provider that exists (FARGATE, FARGATE_SPOT, one of
+ * `served`, which may be NULL)? */
+bool ecsfs_capacity_provider_known(const char *name, const json_t *served);
 
 /*
  * DescribeCapacityProviders: the shapes of the providers `refs` names
  * (names or ARNs; NULL: every one) appended to `found`, with an empty
  * `tags` when asked; unknown ones as {arn, reason: MISSING} to `failures`.
- * InvalidParameter/-EINVAL for more than 100.
+ * The providers that exist are as ecsfs_capacity_provider_known() has
+ * them. InvalidParameter/-EINVAL for more than 100.
  */
-int ecsfs_capacity_providers_describe(const json_t *refs, bool tags, json_t *found,
-				      json_t *failures, ecsfs_err *err);
+int ecsfs_capacity_providers_describe(const json_t *refs, const json_t *served, bool tags,
+				      json_t *found, json_t *failures, ecsfs_err *err);
 
 /* The ARNs of every ACTIVE cluster, by name, into *arns (a new array). */
 int ecsfs_cluster_arns(ecsfs_store *s, json_t **arns, ecsfs_err *err);

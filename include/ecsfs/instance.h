@@ -152,6 +152,10 @@ int ecsfs_instance_attrs_delete(ecsfs_instances *in, const char *cluster, const 
 int ecsfs_instance_attrs_list(ecsfs_instances *in, const char *cluster, const char *name,
 			      const char *value, json_t **out, ecsfs_err *err);
 
+/* The capacity providers registered instances (of any cluster) name, each
+ * once, by name: a new array. */
+json_t *ecsfs_instance_providers(ecsfs_instances *in);
+
 /* ---- the reconciler's engines (core/control/reconciler_engine.c) ---- */
 
 /* Run the tasks of instance `name` of `cluster` on `rt` (borrowed until

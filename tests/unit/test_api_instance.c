@@ -383,6 +383,39 @@ static void attributes(void)
 	ecsfs_buf_release(&b);
 }
 
+/* The provider an instance names exists: DescribeCapacityProviders shows
+ * it, a cluster may name it, and RunTask places its tasks there. */
+static void providers(void)
+{
+	json_t *r = call("DescribeCapacityProviders", "{}"), *t;
+
+	is_int(count(r, "capacityProviders"), 3, "FARGATE, FARGATE_SPOT and e1's pool");
+	is_str(str_at(json_array_get(json_object_get(r, "capacityProviders"), 2), "name"), "pool",
+	       "... pool");
+	json_decref(r);
+	r = call("DescribeCapacityProviders", "{\"capacityProviders\":[\"pool\",\"nope\"]}");
+	is_int(count(r, "capacityProviders"), 1, "pool by name");
+	is_str(str_at(json_array_get(json_object_get(r, "failures"), 0), "arn"), "nope",
+	       "an unknown one is a failure");
+	json_decref(r);
+	r = call("PutClusterCapacityProviders",
+		 "{\"cluster\":\"prod\",\"capacityProviders\":[\"FARGATE\",\"pool\"],"
+		 "\"defaultCapacityProviderStrategy\":[]}");
+	is_int(last_status, 200, "a cluster may name pool");
+	json_decref(r);
+	r = call("RunTask", "{\"cluster\":\"prod\",\"taskDefinition\":\"web\","
+			    "\"capacityProviderStrategy\":[{\"capacityProvider\":\"pool\","
+			    "\"weight\":1}]}");
+	t = json_array_get(json_object_get(r, "tasks"), 0);
+	is_str(str_at(t, "containerInstanceArn"), ARN("e1"), "RunTask on pool: on e1");
+	is_str(str_at(t, "capacityProviderName"), "pool", "... capacityProviderName pool");
+	json_decref(r);
+	fails("PutClusterCapacityProviders",
+	      "{\"cluster\":\"prod\",\"capacityProviders\":[\"other\"],"
+	      "\"defaultCapacityProviderStrategy\":[]}",
+	      "InvalidParameterException", "'other' does not exist");
+}
+
 static void deregister(void)
 {
 	json_t *r;
@@ -427,6 +460,7 @@ int main(void)
 			   "[{\"name\": \"rack\", \"value\": \"b\"}]}");
 	flush_all();
 	list();
+	providers();
 	describe();
 	state();
 	attributes();
