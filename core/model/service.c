@@ -160,7 +160,11 @@ int ecsfs_service_get_desired(ecsfs_store *s, const char *cluster, const char *n
 	json_t *state = ecsfs__service_load(s, cluster, name);
 	if (!state)
 		return -ENOENT;
-	*count = json_integer_value(json_object_get(ecsfs__service_spec(state), "desiredCount"));
+	/* a DAEMON's is its instances' count, as describe shows it */
+	*count =
+	    ecsfs__service_is_daemon(state)
+		? ecsfs__service_target(state)
+		: json_integer_value(json_object_get(ecsfs__service_spec(state), "desiredCount"));
 	json_decref(state);
 	return 0;
 }

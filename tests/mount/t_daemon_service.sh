@@ -123,6 +123,7 @@ wait_for 60 where_is mon "local:1 d1:1"
 ok $? "a DAEMON service runs one task on each instance: $(where mon)"
 is "$(desired mon)" 2 "its desiredCount is the number of instances"
 is "$(svc_key prod mon desired_count)" 2 "status says desired_count: 2"
+is "$(cat "$C/services/mon/desired_count")" 2 "and so does desired_count"
 wait_for 60 eval '[ "$(on local mon) $(on d1 mon)" = "1 1" ]'
 ok $? "each engine runs one container of it: $(on local mon) $(on d1 mon)"
 remember_tasks prod

@@ -200,6 +200,7 @@ static void test_daemon(void)
 {
 	census a, b;
 	json_t *bad;
+	int64_t n = -1;
 
 	instance("prod", "e1", ", \"attributes\": [{\"name\": \"rack\", \"value\": \"a\"}]");
 	instance("prod", "e2", ", \"attributes\": [{\"name\": \"rack\", \"value\": \"b\"}]");
@@ -208,6 +209,8 @@ static void test_daemon(void)
 	a = count("prod", prod, "mon");
 	ok(a.on[0] == 1 && a.on[1] == 1 && a.on[2] == 1, "one on each of local, e1, e2");
 	is_int(desired_of("prod", "mon"), 3, "desiredCount is the number of instances");
+	ecsfs_service_get_desired(s, "prod", "mon", &n);
+	is_int(n, 3, "and so is what desired_count reads");
 	ecsfs_err_reset(&err);
 	is_int(ecsfs_service_set_desired(sv, "prod", "mon", 5, &err), -EINVAL,
 	       "a DAEMON takes no desiredCount");
