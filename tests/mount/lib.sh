@@ -1,5 +1,11 @@
 # Shared helpers of the mount tests: a real daemon on a temporary mount
 # point, driven by ordinary tools; results in TAP.
+#
+# .ci/test runs the mount and chaos tests of its two builds side by side
+# (never one file beside itself), so a test keeps to what is its own: its
+# ports (API, listeners, published, engines') used by no other test file,
+# its bridges and engines, and asserts about the engine only through its
+# state directory's instance label (instance_id, engine_ids).
 set -u
 
 ECSFS=${ECSFS:-$(cd "$(dirname "$0")/../.." && pwd)/build/fs/ecsfs}

@@ -159,7 +159,9 @@ vol=$(docker volume ls -q --filter "label=ecsfs.task=$idv")
 is "$(echo "$vol" | grep -c .)" "1" "the task volume is an engine volume labelled with the task"
 
 # ---- ports: awsvpc (the default) and bridge ----
-P1=$(free_port 18080)
+# from 18300: no other test file listens there, and CI runs two mount tests
+# at a time (.ci/test)
+P1=$(free_port 18300)
 P2=$(free_port $((P1 + 1)))
 P3=$(free_port $((P2 + 1)))
 register webport "$(printf '%s' '{"family": "webport", "containerDefinitions": [
