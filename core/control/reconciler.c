@@ -80,7 +80,7 @@ void ecsfs__rc_op_done(struct op *o)
 void ecsfs__rc_op_failed(struct op *o)
 {
 	if (o->k && o->t)
-		o->k->retry_at = ecsfs_now_ns() + RETRY_NS;
+		o->k->retry_at = ecsfs__rc_retry_at();
 	ecsfs__rc_op_done(o);
 }
 
@@ -112,7 +112,7 @@ void ecsfs__rc_call_failed(struct task *k, int err, const char *prefix, const ch
 
 	if (err == -ECANCELED || !k->eng || !engine_up(k->eng) || err == -ETIMEDOUT ||
 	    err == -ECONNREFUSED) {
-		k->retry_at = ecsfs_now_ns() + RETRY_NS;
+		k->retry_at = ecsfs__rc_retry_at();
 		return;
 	}
 	ecsfs_buf_addf(&reason, "%s: %s", prefix, errmsg && *errmsg ? errmsg : strerror(-err));
@@ -148,7 +148,7 @@ void ecsfs__reconcile(struct task *k)
 	/* a task whose instance has no engine waits for one (or for the
 	 * instance's loss to stop it) */
 	e = ecsfs__rc_eng(k);
-	if (!e || !e->reachable || e->syncing || (k->retry_at && k->retry_at > ecsfs_now_ns()))
+	if (!e || !e->reachable || e->syncing || (k->retry_at && k->retry_at > ecsfs_mono_ns()))
 		return;
 	k->retry_at = 0;
 	ecsfs__rc_ensure_logs(k);
@@ -227,7 +227,7 @@ void ecsfs_tasks_runtime_changed(ecsfs_tasks *t)
 
 void ecsfs_tasks_sweep(ecsfs_tasks *t)
 {
-	int64_t now = ecsfs_now_ns();
+	int64_t now = ecsfs_mono_ns();
 
 	for (struct eng *e = t->engines; e; e = e->next) {
 		if (e->sync_retry_at && e->sync_retry_at <= now && e->reachable)

@@ -267,7 +267,7 @@ static void on_list(void *data, int err, json_t *result, const char *errmsg)
 		return;
 	e->syncing = false;
 	if (err) {
-		e->sync_retry_at = ecsfs_now_ns() + RETRY_NS;
+		e->sync_retry_at = ecsfs__rc_retry_at();
 		return;
 	}
 	e->sync_mark++;
@@ -315,7 +315,7 @@ void ecsfs__rc_resync(struct eng *e)
 	ecsfs_buf_addf(&label, "%s=%s", INSTANCE_LABEL, t->instance);
 	if (ops(e)->list(e->rt, label.data, on_list, o) < 0) {
 		e->syncing = false;
-		e->sync_retry_at = ecsfs_now_ns() + RETRY_NS;
+		e->sync_retry_at = ecsfs__rc_retry_at();
 		ecsfs__rc_op_done(o);
 	}
 	ecsfs_buf_release(&label);

@@ -78,7 +78,7 @@ static void on_created(void *data, int err, json_t *result, const char *errmsg)
 	if (err == -ENOENT && o->arg) {
 		/* the name is taken by a create the engine has not finished (a
 		 * daemon killed mid-create): look again in a moment */
-		k->retry_at = ecsfs_now_ns() + RETRY_NS;
+		k->retry_at = ecsfs__rc_retry_at();
 		goto done;
 	}
 	if (err == -ENOENT && !o->arg) {

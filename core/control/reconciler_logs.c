@@ -124,7 +124,7 @@ static void on_log_end(void *data, int err)
 		if (err == 0 || err == -ENOENT)
 			c->logs_done = true;
 		else if (err != -ECANCELED)
-			o->k->retry_at = ecsfs_now_ns() + RETRY_NS;
+			o->k->retry_at = ecsfs__rc_retry_at();
 		ecsfs__task_persist(o->k); /* keeps log_ts for the next follower */
 	}
 	ecsfs__rc_op_done(o);
@@ -156,7 +156,7 @@ void ecsfs__rc_ensure_logs(struct task *k)
 		o->logs = ops(k->eng)->logs(k->eng->rt, c->runtime_id, c->log_ts, on_log_line,
 					    on_log_end, o);
 		if (!o->logs) {
-			k->retry_at = ecsfs_now_ns() + RETRY_NS;
+			k->retry_at = ecsfs__rc_retry_at();
 			ecsfs__rc_op_unlink(o);
 			free(o);
 			continue;

@@ -416,7 +416,7 @@ static void on_left(void *data, int err, json_t *result, const char *errmsg)
 
 	if (e && k) {
 		if (err && transient(e, err)) {
-			k->retry_at = ecsfs_now_ns() + RETRY_NS;
+			k->retry_at = ecsfs__rc_retry_at();
 		} else {
 			/* gone, or not attached any more: either way it has left */
 			k->detached = true;
@@ -460,7 +460,7 @@ static void on_removed(void *data, int err, json_t *result, const char *errmsg)
 	struct eng *e = o->t ? o->e : NULL;
 
 	if (e && err && err != -ENOENT)
-		e->net_sweep_at = ecsfs_now_ns() + RETRY_NS; /* still held: again later */
+		e->net_sweep_at = ecsfs__rc_retry_at(); /* still held: again later */
 	ecsfs__rc_op_done(o);
 }
 
@@ -470,7 +470,7 @@ static void remove_net(struct eng *e, const char *name)
 
 	o->e = e;
 	if (ops(e)->network_remove(e->rt, name, on_removed, o) < 0) {
-		e->net_sweep_at = ecsfs_now_ns() + RETRY_NS;
+		e->net_sweep_at = ecsfs__rc_retry_at();
 		ecsfs__rc_op_done(o);
 	}
 }
@@ -512,7 +512,7 @@ static void on_listed(void *data, int err, json_t *result, const char *errmsg)
 		return;
 	e->net_sweeping = false;
 	if (err) {
-		e->net_sweep_at = ecsfs_now_ns() + RETRY_NS;
+		e->net_sweep_at = ecsfs__rc_retry_at();
 		return;
 	}
 	json_array_foreach(result, i, net)
@@ -541,7 +541,7 @@ void ecsfs__rc_networks_sweep(struct eng *e)
 	ecsfs_buf_addf(&lbl, "%s=%s", INSTANCE_LABEL, e->t->instance);
 	if (ops(e)->network_list(e->rt, lbl.data, on_listed, o) < 0) {
 		e->net_sweeping = false;
-		e->net_sweep_at = ecsfs_now_ns() + RETRY_NS;
+		e->net_sweep_at = ecsfs__rc_retry_at();
 		ecsfs__rc_op_done(o);
 	}
 	ecsfs_buf_release(&lbl);
@@ -549,7 +549,7 @@ void ecsfs__rc_networks_sweep(struct eng *e)
 
 void ecsfs__rc_networks_tick(struct eng *e)
 {
-	if (e->net_sweep_at && e->net_sweep_at <= ecsfs_now_ns() && e->reachable)
+	if (e->net_sweep_at && e->net_sweep_at <= ecsfs_mono_ns() && e->reachable)
 		ecsfs__rc_networks_sweep(e);
 	next_leaver(e); /* a turn nobody took (its task went on without leaving) */
 }
@@ -563,7 +563,7 @@ void ecsfs__rc_networks_forget(struct eng *e, const char *cluster)
 	if (e->reachable)
 		ecsfs__rc_networks_sweep(e);
 	else
-		e->net_sweep_at = ecsfs_now_ns();
+		e->net_sweep_at = ecsfs_mono_ns();
 }
 
 void ecsfs_tasks_forget_cluster(ecsfs_tasks *t, const char *cluster)

@@ -17,6 +17,18 @@
 #define DRAIN_NS       (10 * 1000000000ll) /* longest wait for a stopped container's output */
 #define INSTANCE_LABEL "ecsfs.instance"
 
+/*
+ * The reconciler's timers (retry_at, sync_retry_at, net_sweep_at,
+ * drain_since) live in memory only and are on the monotonic clock: a wall
+ * clock set back would hold a retry for as long, one set forward would cut
+ * a drain short. Dates shown to users (startedAt, stoppedAt) stay on the
+ * wall clock.
+ */
+static inline int64_t ecsfs__rc_retry_at(void)
+{
+	return ecsfs_mono_ns() + RETRY_NS;
+}
+
 enum pause_image_state { PI_UNKNOWN, PI_BUSY, PI_READY, PI_FAILED };
 
 /*

@@ -37,7 +37,7 @@ static void on_removed(void *data, int err, json_t *result, const char *errmsg)
 		if (err == 0 || err == -ENOENT)
 			o->k->step_ok++;
 		else
-			o->k->retry_at = ecsfs_now_ns() + RETRY_NS;
+			o->k->retry_at = ecsfs__rc_retry_at();
 	}
 	ecsfs__rc_op_done(o);
 }
@@ -166,7 +166,7 @@ void ecsfs__rc_drive_stop(struct task *k)
 		for (size_t i = 0; i < k->nc; i++)
 			waiting = waiting || k->c[i].follow;
 		if (waiting) {
-			int64_t now = ecsfs_now_ns();
+			int64_t now = ecsfs_mono_ns();
 			if (!k->drain_since)
 				k->drain_since = now;
 			if (now - k->drain_since < DRAIN_NS) {
