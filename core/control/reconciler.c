@@ -19,6 +19,7 @@
  * (stop, then remove), reconciler_logs.c (output capture).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,30 @@ void ecsfs__rc_saved(struct task *k)
 	 * change writes it all again */
 	ecsfs__task_persist(k);
 	ecsfs__task_changed(k);
+}
+
+/* Persist with an event line about the change, both in one transaction:
+ * a fault of either writes neither (the memory state stays ahead of the
+ * disk, as in ecsfs__rc_saved); then tell the fs layer. */
+void ecsfs__rc_saved_event(struct task *k, const char *fmt, ...)
+{
+	ecsfs_store *s = k->owner->store;
+	ecsfs_buf msg = ECSFS_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ecsfs_buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	if (ecsfs_store_begin(s) == 0) {
+		if (ecsfs__task_persist(k) < 0) {
+			ecsfs_store_rollback(s);
+		} else {
+			ecsfs__task_event(k, "%s", msg.data);
+			ecsfs_store_commit(s);
+		}
+	}
+	ecsfs__task_changed(k);
+	ecsfs_buf_release(&msg);
 }
 
 /* The task cannot go on: it will stop with this code and reason. */

@@ -190,8 +190,7 @@ static void abandon(struct task *k, const char *reason)
 	k->last = T_STOPPED;
 	k->exec_stopped_ns = k->stopped_ns = now;
 	ecsfs__task_close_logs(k);
-	ecsfs__rc_saved(k);
-	ecsfs__task_event(k, "stopped: %s.", reason);
+	ecsfs__rc_saved_event(k, "stopped: %s.", reason);
 }
 
 size_t ecsfs_tasks_engine_lost(ecsfs_tasks *t, const char *cluster, const char *name,

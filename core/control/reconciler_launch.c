@@ -407,8 +407,7 @@ void ecsfs__rc_launch(struct task *k)
 	if (essentials_up && k->last < T_RUNNING) {
 		k->last = T_RUNNING;
 		k->started_ns = ecsfs_now_ns();
-		ecsfs__rc_saved(k);
-		ecsfs__task_event(k, "is RUNNING.");
+		ecsfs__rc_saved_event(k, "is RUNNING.");
 	}
 out:
 	ecsfs_buf_release(&arn);

@@ -112,6 +112,9 @@ void ecsfs__rc_op_done(struct op *o);
 void ecsfs__rc_op_failed(struct op *o);
 /* Persist the task, and tell the fs layer. */
 void ecsfs__rc_saved(struct task *k);
+/* The same, with an event line about the change in the same transaction. */
+void ecsfs__rc_saved_event(struct task *k, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* The task cannot go on: it will stop with this code and reason. */
 void ecsfs__rc_fail(struct task *k, const char *code, const char *reason);
 /* An engine call failed: a fault of the engine's reachability is retried

@@ -69,8 +69,8 @@ static void deprovision(struct task *k)
 		k->last = T_STOPPED;
 		k->exec_stopped_ns = k->stopped_ns = ecsfs_now_ns();
 		ecsfs__task_close_logs(k);
-		ecsfs__rc_saved(k);
-		ecsfs__task_event(k, "stopped: %s.", k->stopped_reason ? k->stopped_reason : "");
+		ecsfs__rc_saved_event(k, "stopped: %s.",
+				      k->stopped_reason ? k->stopped_reason : "");
 		goto out;
 	}
 	if (k->last < T_DEPROVISIONING) {
