@@ -350,8 +350,12 @@ void ecsfs__rc_on_event(void *data, json_t *ev)
 		return;
 	if (strcmp(action, "destroy") == 0) {
 		const char *mine = c ? c->runtime_id : k->pause_id;
-		if (mine && strcmp(mine, id) == 0)
+		if (mine && strcmp(mine, id) == 0) {
 			ecsfs__rc_observe_gone(k, c);
+			/* a removal it waited for is over: no need to wait for the retry */
+			if (k->last == T_DEPROVISIONING)
+				k->retry_at = 0;
+		}
 		ecsfs__reconcile(k);
 		return;
 	}

@@ -34,6 +34,10 @@ static void on_removed(void *data, int err, json_t *result, const char *errmsg)
 	struct op *o = data;
 
 	if (o->t && o->k) {
+		/* -EINPROGRESS: the engine removes it already (a call of ours that
+		 * timed out, a resync's, one an engine restart cut short); that is
+		 * no failure: its destroy event brings the next look at once
+		 * (ecsfs__rc_on_event), the retry is the backstop */
 		if (err == 0 || err == -ENOENT)
 			o->k->step_ok++;
 		else

@@ -95,7 +95,9 @@ static const struct call_kind {
     [CALL_CREATE] = {.conflict = -EEXIST, .json = true},
     [CALL_START] = {.not_modified_ok = true},
     [CALL_STOP] = {.not_modified_ok = true, .waits = true},
-    [CALL_REMOVE] = {0},
+    /* forced, a removal meets a 409 only while the engine is removing the
+     * container already (another call's, or one an engine restart cut) */
+    [CALL_REMOVE] = {.conflict = -EINPROGRESS},
     [CALL_INSPECT] = {.json = true},
     [CALL_LIST] = {.json = true},
     [CALL_IMAGE_INSPECT] = {.json = true},

@@ -107,7 +107,9 @@ typedef struct ecsfs_runtime_ops {
 	int (*stop)(ecsfs_runtime *rt, const char *id, int timeout_s, ecsfs_runtime_cb cb,
 		    void *data);
 	/* Remove a container, running or not, with its anonymous volumes.
-	 * -ENOENT: it was not there (callers usually treat that as done). */
+	 * -ENOENT: it was not there (callers usually treat that as done);
+	 * -EINPROGRESS: the engine is removing it already (its "destroy"
+	 * event follows once that is over). */
 	int (*remove)(ecsfs_runtime *rt, const char *id, ecsfs_runtime_cb cb, void *data);
 	/* result: the engine's inspect object of a container (id or name).
 	 * -ENOENT: no such container. */

@@ -273,6 +273,14 @@ static inline int client_answer_api(struct client *c, const char *head)
 	} else if (ROUTE("GET /v1.41/containers/tty/json ") ||
 		   ROUTE("GET /v1.41/containers/ttylong/json ")) {
 		client_send(c, 200, "application/json", "{\"Id\":\"x\",\"Config\":{\"Tty\":true}}");
+	} else if (ROUTE("DELETE /v1.41/containers/removing?")) {
+		/* what dockerd 20.10 answers a DELETE while another one runs */
+		client_send(c, 409, "application/json",
+			    "{\"message\":\"removal of container removing is already in "
+			    "progress\"}");
+	} else if (ROUTE("DELETE /v1.41/containers/removed?")) {
+		client_send(c, 404, "application/json",
+			    "{\"message\":\"No such container: removed\"}");
 	} else if (ROUTE("GET /v1.41/containers/teapot/json ")) {
 		client_send(c, 500, "text/plain", "kaput");
 	} else if (ROUTE("GET /v1.41/containers/demux/logs?")) {

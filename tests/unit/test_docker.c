@@ -585,6 +585,12 @@ static void test_server_calls(ecsfs_runtime *rt, struct server *srv)
 	       "call: a message without JSON says the status and the text");
 	is_int(RCALL(&r, inspect, "nosuch"), -ENOENT, "call: HTTP 404 is -ENOENT");
 	is_str(r.errmsg, "page not found", "call: with the engine's message");
+	/* found by the chaos suite: a removal under way is no failure */
+	is_int(RCALL(&r, remove, "removing"), -EINPROGRESS,
+	       "remove: HTTP 409 (a removal already under way) is -EINPROGRESS");
+	is_str(r.errmsg, "removal of container removing is already in progress",
+	       "remove: with the engine's message");
+	is_int(RCALL(&r, remove, "removed"), -ENOENT, "remove: HTTP 404 is -ENOENT (it is gone)");
 	is_int(RCALL(&r, image_pull, "busted:1"), -EIO, "pull: an error inside the stream");
 	is_str(r.errmsg, "manifest unknown", "pull: its message");
 	is_int(RCALL(&r, image_pull, "example.com:5000/team/app@sha256:abc"), 0, "pull: digest");

@@ -1,14 +1,19 @@
 /*
- * The reconciler against what the store does to it (issue 17): a task's
- * change and its event line are one transaction, so a store that refuses
- * the line keeps the change off the disk too. Faults come from a trigger
- * made on the state file through a second connection.
+ * The reconciler against what the engine and the store do to it (issue
+ * 17): a container the engine is removing already (dockerd's 409 "removal
+ * of container ... is already in progress", or a 404 once it is gone) is
+ * no task failure, and the task is STOPPED once the engine's removal is
+ * over; a task's change and its event line are one transaction, so a
+ * store that refuses the line keeps the change off the disk too. Faults
+ * come from the fake runtime and from a trigger made on the state file
+ * through a second connection.
  */
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "fake_harness.h"
@@ -98,6 +103,72 @@ static int events_with(const char *text)
 	return n;
 }
 
+/* Settle, and again for `ms` of the monotonic clock (the reconciler's
+ * retries come due meanwhile). */
+static void settle_for(int ms)
+{
+	int64_t end = ecsfs_mono_ns() + (int64_t)ms * 1000000;
+
+	harness_settle_tasks(rt, tasks);
+	while (ecsfs_mono_ns() < end)
+		if (usleep(20000) == 0)
+			harness_settle_tasks(rt, tasks);
+}
+
+/* The engine removes a task's container itself while the task stops. */
+static void check_removal_in_progress(void)
+{
+	char id[33] = "", line[128], code[64], reason[128];
+	const char *app;
+
+	is_int(run("web", id), 0, "a task runs");
+	harness_settle_tasks(rt, tasks);
+	is_str(last(id), "RUNNING", "it is RUNNING");
+	app = ecsfs_fake_runtime_find(rt, id, "app");
+	ok(app != NULL, "its container is in the engine");
+	is_int(ecsfs_fake_runtime_set_removing(rt, app), 0,
+	       "the engine is removing that container already");
+	ecsfs_err_reset(&err);
+	is_int(ecsfs_tasks_stop(tasks, "prod", id, "", 0, &err), 0, "the task is stopped");
+	/* past one retry (2 s): every removal it asks for meets the 409 */
+	settle_for(2500);
+	is_str(last(id), "DEPROVISIONING", "while the engine removes, the task waits");
+	is_str(task_str(id, "stopCode", code, sizeof(code)), "UserInitiated",
+	       "its stopCode is still the stop's, no failure");
+	is_str(task_str(id, "stoppedReason", reason, sizeof(reason)), "Task stopped by user",
+	       "and so is its stoppedReason");
+	is_int(ecsfs_fake_runtime_destroy(rt, app), 0, "the engine's removal is over");
+	/* the destroy event, not the next retry (2 s away), brings the look */
+	harness_settle_tasks(rt, tasks);
+	is_str(last(id), "STOPPED", "at its destroy event the task is STOPPED");
+	is_str(task_str(id, "stoppedReason", reason, sizeof(reason)), "Task stopped by user",
+	       "with the stop's reason");
+	snprintf(line, sizeof(line), "(task %s) stopped: Task stopped by user.", id);
+	is_int(events_with(line), 1, "one event line says so");
+	is_int((int)ecsfs_fake_runtime_count(rt, false), 0, "nothing of it is left in the engine");
+}
+
+/* The container goes while the task stops: the engine answers 404 to what
+ * the reconciler asks next (inspect, removal); that is done, not failed. */
+static void check_removal_gone(void)
+{
+	char id[33] = "", reason[128];
+	const char *app;
+
+	is_int(run("web", id), 0, "another task runs");
+	harness_settle_tasks(rt, tasks);
+	app = ecsfs_fake_runtime_find(rt, id, "app");
+	ecsfs_err_reset(&err);
+	is_int(ecsfs_tasks_stop(tasks, "prod", id, "bye", 3, &err), 0, "it is stopped");
+	is_str(last(id), "STOPPING", "it is STOPPING");
+	is_int(app ? ecsfs_fake_runtime_destroy(rt, app) : -ENOENT, 0,
+	       "the engine takes its container away meanwhile");
+	harness_settle_tasks(rt, tasks);
+	is_str(last(id), "STOPPED", "a container already gone counts as removed");
+	is_str(task_str(id, "stoppedReason", reason, sizeof(reason)), "bye",
+	       "the task keeps the stop's reason");
+}
+
 /* A store that refuses the event line refuses the change with it. */
 static void check_event_same_transaction(void)
 {
@@ -132,6 +203,8 @@ int main(void)
 			 "{\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"busybox\","
 			 "\"memory\":64}]}");
 
+	check_removal_in_progress();
+	check_removal_gone();
 	check_event_same_transaction();
 
 	ecsfs_tasks_free(tasks);

@@ -341,6 +341,12 @@ int ecsfs__fake_remove(ecsfs_runtime *rt, const char *id, ecsfs_runtime_cb cb, v
 
 	if (r)
 		return r < 0 ? r : 0;
+	if (c->removing) {
+		/* dockerd's 409 to a second DELETE while the first one runs */
+		ecsfs__fake_queue_result(f, cb, data, -EINPROGRESS, NULL,
+					 "removal of container %s is already in progress", id);
+		return 0;
+	}
 	ecsfs__fake_container_destroy(f, c);
 	ecsfs__fake_queue_result(f, cb, data, 0, NULL, NULL);
 	return 0;

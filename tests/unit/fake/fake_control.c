@@ -120,6 +120,17 @@ int ecsfs_fake_runtime_destroy(ecsfs_runtime *rt, const char *id)
 	return 0;
 }
 
+int ecsfs_fake_runtime_set_removing(ecsfs_runtime *rt, const char *id)
+{
+	struct fake_runtime *f = to_fake(rt);
+	struct fake_container *c = f->closing ? NULL : ecsfs__fake_find(f, id);
+
+	if (!c)
+		return f->closing ? -ECANCELED : -ENOENT;
+	c->removing = true;
+	return 0;
+}
+
 const char *ecsfs_fake_runtime_find(ecsfs_runtime *rt, const char *task, const char *container)
 {
 	struct fake_container *c;

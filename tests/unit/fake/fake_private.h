@@ -66,6 +66,7 @@ struct fake_container {
 	json_t *nets; /* NetworkSettings.Networks: name -> endpoint (IPAddress "" once stopped) */
 	struct fake_line *lines;
 	size_t nlines;
+	bool removing; /* the engine removes it itself: removals answer -EINPROGRESS */
 	struct fake_container *next;
 };
 

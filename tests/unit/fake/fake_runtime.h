@@ -30,6 +30,12 @@ int ecsfs_fake_runtime_exit(ecsfs_runtime *rt, const char *id, int code);
 int ecsfs_fake_runtime_set_health(ecsfs_runtime *rt, const char *id, const char *status);
 /* Remove a container behind the subscriber's back ("destroy" event). */
 int ecsfs_fake_runtime_destroy(ecsfs_runtime *rt, const char *id);
+/* The engine is removing container `id` (or name) itself, as dockerd does
+ * for another client's removal or one its restart cut short: from now on
+ * every removal of it answers -EINPROGRESS (dockerd's 409 "removal of
+ * container ... is already in progress") until ecsfs_fake_runtime_destroy()
+ * ends it. 0 or -ENOENT. */
+int ecsfs_fake_runtime_set_removing(ecsfs_runtime *rt, const char *id);
 /* The id of the container whose labels name `task` and `container`, or NULL. */
 const char *ecsfs_fake_runtime_find(ecsfs_runtime *rt, const char *task, const char *container);
 /* The create config of container `id` (borrowed), or NULL. */
