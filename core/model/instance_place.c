@@ -210,11 +210,54 @@ static const char *provider_name(const ecsfs_task_batch *b, const char *chosen)
 	return NULL;
 }
 
+/* The capacity provider a task was placed on: the first item of its kept
+ * strategy (ecsfs__task_set_provider() puts the chosen one first). */
+static const char *task_provider(const struct task *k)
+{
+	json_t *first = json_array_get(json_object_get(k->kept, "capacityProviderStrategy"), 0);
+	return json_string_value(json_object_get(first, "capacityProvider"));
+}
+
+/* How many live tasks of the service each provider of its strategy holds
+ * already, so that a service that grows goes on with ECS's split (the base
+ * taken once, the weights over all its tasks) instead of starting it over
+ * with every batch. */
+static const size_t *provider_counts(ecsfs_instances *in, const char *cluster,
+				     const ecsfs_task_batch *b, const json_t *strategy,
+				     size_t have[ECSFS_PLACE_PROVIDERS_MAX])
+{
+	size_t n = json_array_size(strategy);
+	ecsfs_tasks *t = in->tasks;
+
+	if (n == 0 || n > ECSFS_PLACE_PROVIDERS_MAX || !b->group || !t)
+		return NULL;
+	memset(have, 0, ECSFS_PLACE_PROVIDERS_MAX * sizeof(*have));
+	for (size_t i = 0; i < t->n; i++) {
+		const struct task *k = t->v[i];
+		const char *p;
+
+		if (k->last == T_STOPPED || !k->desired_running || !k->group ||
+		    strcmp(k->group, b->group) != 0 || strcmp(k->cluster, cluster) != 0 ||
+		    !(p = task_provider(k)))
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			const char *name = json_string_value(
+			    json_object_get(json_array_get(strategy, j), "capacityProvider"));
+			if (name && strcmp(name, p) == 0) {
+				have[j]++;
+				break;
+			}
+		}
+	}
+	return have;
+}
+
 static int place(void *data, const char *cluster, const ecsfs_task_batch *b, const char **where,
 		 const char **provider, json_t **failures, ecsfs_buf *why, ecsfs_err *err)
 {
 	ecsfs_instances *in = data;
 	uint16_t ports[PORTS_MAX];
+	size_t have[ECSFS_PLACE_PROVIDERS_MAX];
 	ecsfs_place_request rq = {0};
 	ecsfs_place_out out;
 	char td[300];
@@ -235,6 +278,8 @@ static int place(void *data, const char *cluster, const ecsfs_task_batch *b, con
 	rq.launch_type = json_string_value(json_object_get(b->request, "launchType"));
 	rq.service = b->group && strncmp(b->group, "service:", 8) == 0;
 	rq.count = b->count;
+	if (rq.service)
+		rq.provider_counts = provider_counts(in, cluster, b, rq.providers, have);
 	rq.seed = (uint64_t)ecsfs_now_ns();
 	gather_init(in, &g, cluster, rq.providers);
 	ecsfs_place_out_init(&out);
