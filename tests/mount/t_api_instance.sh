@@ -5,9 +5,9 @@
 # and see the state file, put/list/delete attributes and see the spec file
 # change (and a write of the file seen by the API), a filter and a memberOf
 # constraint on an attribute the API put, deregister, and the errors in
-# ECS's shapes. Port 4641.
+# ECS's shapes. Port 4642 (t_api_schedule has 4641).
 . "$(dirname "$0")/lib_api_ecs.sh"
-api_suite 4641
+api_suite 4642
 C=$MNT/clusters/prod
 SPEC=$MNT/spec/clusters/prod/instances
 ARN=arn:aws:ecs:local:000000000000:container-instance/prod
