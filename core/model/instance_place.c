@@ -16,6 +16,8 @@
 #include "model/task_private.h"
 
 #define PORTS_MAX 64 /* fixed host ports counted per task */
+/* what local offers before its engine's host is read: more than any task */
+#define LOCAL_UNREAD ((int64_t)1 << 40)
 
 /* What one call gathers; everything borrowed by the candidates lives here. */
 typedef struct gather {
@@ -124,6 +126,15 @@ static void add_one(ecsfs_instances *in, gather *g, struct ecsfs__inst *e, const
 	ecsfs__inst_row(in, cluster, e->name, status, NULL);
 	pi->status = strcmp(status, "DRAINING") == 0 ? ECSFS_PLACE_DRAINING : ECSFS_PLACE_ACTIVE;
 	pi->connected = ecsfs__inst_connected(e) && e->host;
+	if (!e->cluster && !e->host) {
+		/* local before its engine's first answer (a daemon just started,
+		 * an engine slow under load): a candidate of no known size, so a
+		 * task run at once waits for the engine as a Fargate task would,
+		 * rather than being refused for figures not read yet */
+		pi->cpu_registered = pi->mem_registered = LOCAL_UNREAD;
+		pi->cpu_remaining = pi->mem_remaining = LOCAL_UNREAD;
+		pi->connected = true;
+	}
 	if (provider) {
 		const char **p = xcalloc(2, sizeof(*p));
 		p[0] = provider;
