@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Container instances on real engines (issue 16): the daemon's own engine
-# (instance local) and two dockerd of the test's own, each with its own
-# data-root, exec-root, socket, pid file and bridge (ecsfs-e1 10.201.0.1/24,
-# ecsfs-e2 10.202.0.1/24), registered through spec/clusters/prod/instances/.
-# Placement read back from the files (task.json's containerInstanceArn) and
-# from the engines themselves (docker -H ... ps): spread by instance,
-# binpack memory, distinctInstance, memberOf on a custom attribute, a
-# capacity-provider strategy over providers on different engines; then one
-# engine stopped under a load-balanced service: its instance disconnected,
-# then lost, its tasks STOPPED naming it and replaced on the others while
-# HAProxy keeps answering, and no duplicates once it answers again. One
-# daemon and two extra engines for the whole file; every wait is bounded.
+# (instance local) and dockerd of the test's own, each with its own
+# data-root, exec-root, socket, pid file, bridge (ecsfs-e1 10.201.0.1/24,
+# ecsfs-e2 10.202.0.1/24, ecsfs-e3 10.203.0.1/24) and address pool,
+# registered through spec/clusters/prod/instances/. Placement read back
+# from the files (task.json's containerInstanceArn) and from the engines
+# themselves (docker -H ... ps): spread by instance, binpack memory,
+# distinctInstance, memberOf on a custom attribute, a capacity-provider
+# strategy over providers on different engines; one engine killed under a
+# load-balanced service: its instance disconnected, then lost, its task
+# STOPPED naming it and replaced on the others while HAProxy keeps
+# answering, and no duplicates once it answers again; a DAEMON service
+# with one task per instance, a fourth instance (e3) that adds one, and
+# draining it, which stops only that one. One daemon and three extra
+# engines for the whole file; every wait is bounded.
 . "$(dirname "$0")/lib.sh"
 
 LOST_AFTER=6 # --instance-lost-after of the daemon
@@ -117,21 +120,22 @@ hap_cleanup() {
 	[ -n "${CLIENT:-}" ] && kill "$CLIENT" 2>/dev/null
 	return 0
 }
-trap 'hap_cleanup; task_cleanup; xd_cleanup e1; xd_cleanup e2; cleanup' EXIT
+trap 'hap_cleanup; task_cleanup; xd_cleanup e1; xd_cleanup e2; xd_cleanup e3; cleanup' EXIT
 need_docker
 ensure_busybox_image || {
 	echo "Bail out! cannot make $BUSYBOX_IMAGE"
 	exit 1
 }
 # a bridge left by a killed run of this test (the names are this test's)
-for n in e1 e2; do ip link del "$(xd_bridge $n)" 2>/dev/null; done
+for n in e1 e2 e3; do ip link del "$(xd_bridge $n)" 2>/dev/null; done
 
-xd_start e1 201 && xd_start e2 202
-wait_for 60 xd_answers e1 && wait_for 60 xd_answers e2
-ok $? "two engines of the test's own answer (bridges ecsfs-e1, ecsfs-e2)"
-docker save "$BUSYBOX_IMAGE" >"$T/busybox.tar" &&
-	xd e1 load -i "$T/busybox.tar" >/dev/null && xd e2 load -i "$T/busybox.tar" >/dev/null
-ok $? "the test image is loaded into both"
+# (e3 is registered only for the DAEMON's fourth instance)
+xd_start e1 201 && xd_start e2 202 && xd_start e3 203
+wait_for 60 xd_answers e1 && wait_for 60 xd_answers e2 && wait_for 60 xd_answers e3
+ok $? "three engines of the test's own answer (bridges ecsfs-e1, ecsfs-e2, ecsfs-e3)"
+docker save "$BUSYBOX_IMAGE" >"$T/busybox.tar" && xd e1 load -i "$T/busybox.tar" >/dev/null &&
+	xd e2 load -i "$T/busybox.tar" >/dev/null && xd e3 load -i "$T/busybox.tar" >/dev/null
+ok $? "the test image is loaded into them"
 
 start_daemon --instance-lost-after "$LOST_AFTER" || exit 1
 mkdir "$C"
@@ -156,21 +160,28 @@ none_on() { # none_on ENGINE...: none of them has a container of this daemon's
 # field FILE KEY: the first string value of "KEY" in a JSON document
 field() { grep -o "\"$2\": \"[^\"]*\"" "$1" 2>/dev/null | head -n1 | sed 's/.*: "\(.*\)"/\1/'; }
 # where_svc SERVICE: "local:N e1:N e2:N" of the service's tasks, from task.json
+# (over the instances of $ENGINES; a task on another one shows as "other:N")
+ENGINES="local e1 e2"
 where_svc() {
-	local id inst l=0 a=0 b=0 o=0
+	local id e list= out=
 	for id in $(svc_ids prod "$1"); do
-		inst=$(field "$C/tasks/$id/task.json" containerInstanceArn)
-		case "${inst##*/}" in
-		local) l=$((l + 1)) ;;
-		e1) a=$((a + 1)) ;;
-		e2) b=$((b + 1)) ;;
-		*) o=$((o + 1)) ;;
-		esac
+		e=$(field "$C/tasks/$id/task.json" containerInstanceArn)
+		list="$list ${e##*/}"
 	done
-	echo "local:$l e1:$a e2:$b${o#0}"
+	for e in $ENGINES; do
+		out="$out $e:$(printf '%s\n' $list | grep -cx "$e")"
+	done
+	e=$(printf '%s\n' $list | grep -c .)
+	for id in $ENGINES; do e=$((e - $(printf '%s\n' $list | grep -cx "$id"))); done
+	[ "$e" = 0 ] || out="$out other:$e"
+	echo "${out# }"
 }
 # engines_of CONTAINER: the same count, from the engines' own listings
-engines_of() { echo "local:$(running_on local "$1") e1:$(running_on e1 "$1") e2:$(running_on e2 "$1")"; }
+engines_of() {
+	local e out=
+	for e in $ENGINES; do out="$out $e:$(running_on "$e" "$1")"; done
+	echo "${out# }"
+}
 
 # family NAME MEMORY [EXTRA-JSON]: a one-container task definition whose
 # container NAME runs until SIGTERM
@@ -186,12 +197,12 @@ service() {
 
 # ---- three instances ----
 
-for n in e1 e2; do
-	rack=a
-	[ $n = e2 ] && rack=b
+# register NAME RACK: spec/clusters/prod/instances/NAME.json for engine NAME
+register_instance() {
 	printf '{"endpoint": "unix://%s", "attributes": [{"name": "rack", "value": "%s"}], "capacityProvider": "pool-%s"}\n' \
-		"$(xd_sock $n)" "$rack" "$rack" >"$SI/$n.json" || break
-done
+		"$(xd_sock "$1")" "$2" "$2" >"$SI/$1.json"
+}
+register_instance e1 a && register_instance e2 b
 ok $? "spec/clusters/prod/instances/e1.json and e2.json register the two engines"
 connected() { [ "$(jget "$C/instances/$1/instance.json" "d['agentConnected']")" = True ]; }
 wait_for 30 connected e1 && wait_for 30 connected e2
@@ -371,9 +382,54 @@ is "$(($(running_on local web) + $(running_on e1 web) + $(running_on e2 web)))" 
 
 svc_drain prod web 60
 ok $? "web drains to 0"
+
+# ---- a DAEMON service: one task per instance ----
+
+family agent 32
+printf '{"taskDefinition": "agent", "schedulingStrategy": "DAEMON"}\n' >"$SP/agent.json"
+ok $? "service agent: schedulingStrategy DAEMON"
+wait_for 60 svc_steady prod agent 3
+ok $? "it runs 3 tasks"
+is "$(where_svc agent)" "local:1 e1:1 e2:1" "one on each instance"
+is "$(engines_of agent)" "local:1 e1:1 e2:1" "(the engines agree)"
+is "$(cat "$C/services/agent/desired_count")" 3 "desired_count: the number of instances"
+before=$(svc_ids prod agent | sort | tr '\n' ' ')
+
+# a fourth instance adds a task there, and moves nothing
+register_instance e3 c
+ok $? "a fourth instance, e3, is registered"
+ENGINES="local e1 e2 e3"
+wait_for 30 connected e3 && wait_for 60 svc_steady prod agent 4
+ok $? "the DAEMON runs 4 tasks"
+is "$(where_svc agent)" "local:1 e1:1 e2:1 e3:1" "the new one on e3"
+is "$(engines_of agent)" "local:1 e1:1 e2:1 e3:1" "(the engines agree)"
+kept() { # kept IDS: every one of IDS is still a task of agent, RUNNING
+	local id
+	for id in $1; do svc_ids prod agent | grep -qx "$id" && task_is prod "$id" RUNNING || return 1; done
+}
+kept "$before"
+ok $? "the three tasks it had are the same, still RUNNING"
+
+# draining e3 stops its task there and starts none elsewhere
+on_e3=$(for id in $(svc_ids prod agent); do
+	case "$(field "$C/tasks/$id/task.json" containerInstanceArn)" in */e3) echo "$id" ;; esac
+done)
+echo DRAINING >"$C/instances/e3/state"
+ok $? "echo DRAINING > instances/e3/state"
+is "$(field "$C/instances/e3/instance.json" status)" DRAINING "instance.json says DRAINING"
+wait_for 60 task_is prod "$on_e3" STOPPED && wait_for 60 svc_steady prod agent 3
+ok $? "the DAEMON's task on e3 is STOPPED; 3 run"
+is "$(skey "$C/tasks/$on_e3/status" stopped_reason)" "Container instance is draining" "... because e3 drains"
+is "$(where_svc agent)" "local:1 e1:1 e2:1 e3:0" "nothing started elsewhere"
+is "$(engines_of agent)" "local:1 e1:1 e2:1 e3:0" "(the engines agree)"
+kept "$before"
+ok $? "the other three are the same tasks, still RUNNING"
+rm "$SP/agent.json"
+wait_for 60 svc_empty prod agent
+ok $? "deleting the DAEMON stops its tasks"
 remember_tasks prod
-wait_for 30 none_on e1 e2
-ok $? "no container of this daemon's is left on e1 or e2"
+wait_for 30 none_on e1 e2 e3
+ok $? "no container of this daemon's is left on e1, e2 or e3"
 no_task_containers_left
 no_containers_left
 done_testing
