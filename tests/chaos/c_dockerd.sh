@@ -43,6 +43,7 @@ ok $? "it is steady on the test's engine"
 INST=$(instance_id)
 # running CONTAINER: the engine's running containers of that name of ours
 running() { xd ps -q --filter "label=ecsfs.instance=$INST" --filter "label=ecsfs.container=$1" | grep -c .; }
+running_is() { test "$(running "$1")" = "$2"; } # for wait_for: counted again each try
 is "$(running app)" 2 "the engine runs two app containers"
 
 # settled: no task of the cluster between RUNNING and STOPPED. The engine is
@@ -68,7 +69,7 @@ for round in $(seq "$ROUNDS"); do
 	ok $? "round $round: the engine answers again"
 	t_up=$(now_ms)
 	down=$((t_up - t_down))
-	if wait_for $CONVERGE_S svc_all_rev prod beat beat:1 2 && wait_for 30 test "$(running app)" = 2; then
+	if wait_for $CONVERGE_S svc_all_rev prod beat beat:1 2 && wait_for 30 running_is app 2; then
 		conv=$(($(now_ms) - t_up))
 		echo "# round $round: engine stopped in $((t_down - t_stop)) ms, down $down ms, steady $conv ms after it answered"
 	else
