@@ -138,7 +138,7 @@ static bool drained(const ecsfs__target *t, int64_t now)
 
 static void sweep_drained(ecsfs_lb *lb, bool *changed)
 {
-	int64_t now = ecsfs_now_ns();
+	int64_t now = ecsfs_mono_ns();
 	for (ecsfs__target **pp = &lb->targets; *pp;) {
 		ecsfs__target *t = *pp;
 		if (drained(t, now) || (!lb->hap && t->state == ECSFS_TARGET_DRAINING) ||
@@ -188,7 +188,7 @@ static ecsfs__target *adopt_one(ecsfs_lb *lb, const ecsfs_hap_server_status *s)
 		}
 		t->state = ECSFS_TARGET_DRAINING;
 		t->reason = "Target.DeregistrationInProgress";
-		t->drain_until_ns = t->registered_ns + (int64_t)delay * 1000000000;
+		t->drain_until_ns = ecsfs_mono_ns() + (int64_t)delay * 1000000000;
 	}
 	t->next = lb->targets;
 	lb->targets = t;
@@ -583,7 +583,7 @@ int ecsfs_lb_deregister(ecsfs_lb *lb, const char *ref, const char *task, ecsfs_e
 	t->state = ECSFS_TARGET_DRAINING;
 	t->reason = "Target.DeregistrationInProgress";
 	snprintf(t->desc, sizeof(t->desc), "Target deregistration is in progress");
-	t->drain_until_ns = ecsfs_now_ns() + (int64_t)delay * 1000000000;
+	t->drain_until_ns = ecsfs_mono_ns() + (int64_t)delay * 1000000000;
 	t->drain_seen = false;
 	ecsfs_lb_kick(lb);
 	return 0;

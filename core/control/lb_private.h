@@ -25,7 +25,7 @@ typedef struct ecsfs__target {
 	const char *reason; /* ALB's reason code, NULL for healthy */
 	char desc[160];	    /* ALB's description beside the reason */
 	int64_t registered_ns;
-	int64_t drain_until_ns;	  /* draining: when it leaves at the latest */
+	int64_t drain_until_ns;	  /* draining: when it leaves at the latest (monotonic) */
 	bool drain_seen;	  /* HAProxy has shown it draining */
 	bool seen;		  /* HAProxy has shown it at all */
 	long long scur, requests; /* from the last read of HAProxy */

@@ -146,11 +146,12 @@ static void look(struct ecsfs__inst *e)
 	e->up = up;
 	ecsfs_tasks_engine_changed(e->owner->tasks, e->rt);
 	if (up) {
-		e->down_since_ns = 0;
+		e->down_since_ns = e->down_since_mono = 0;
 		e->lost = false;
 		read_host(e); /* it may have changed while it was away */
 	} else {
 		e->down_since_ns = ecsfs_now_ns();
+		e->down_since_mono = ecsfs_mono_ns();
 	}
 	tell(e);
 }
@@ -174,8 +175,8 @@ static void maybe_lost(struct ecsfs__inst *e)
 	ecsfs_buf reason = ECSFS_BUF_INIT;
 	size_t n;
 
-	if (!e->cluster || e->up || e->lost || !e->down_since_ns ||
-	    ecsfs_now_ns() - e->down_since_ns < (int64_t)in->o.lost_after_s * 1000000000ll)
+	if (!e->cluster || e->up || e->lost || !e->down_since_mono ||
+	    ecsfs_mono_ns() - e->down_since_mono < (int64_t)in->o.lost_after_s * 1000000000ll)
 		return;
 	e->lost = true;
 	ecsfs_buf_addf(&reason,
