@@ -54,11 +54,7 @@ XD_TASK_SUBNET=10.211.128.0/17
 # xd_start: start (or start again) the extra engine; wait until it answers
 xd_start() {
 	mkdir -p "$XD/data" "$XD/exec"
-	if ! ip link show "$XD_BRIDGE" >/dev/null 2>&1; then
-		ip link add "$XD_BRIDGE" type bridge || return 1
-		ip addr add 10.211.0.1/24 dev "$XD_BRIDGE" || return 1
-		ip link set "$XD_BRIDGE" up || return 1
-	fi
+	engine_bridge "$XD_BRIDGE" 10.211.0.1/24 || return 1
 	dockerd --data-root "$XD/data" --exec-root "$XD/exec" -H "unix://$XD_SOCK" \
 		--pidfile "$XD/docker.pid" --bridge "$XD_BRIDGE" --iptables=false \
 		--ip-masq=false \
@@ -69,29 +65,19 @@ xd_start() {
 
 # xd_stop: stop the extra engine (SIGTERM, bounded wait, then SIGKILL)
 xd_stop() {
-	local i
-	[ -n "$XD_PID" ] || return 0
-	kill -TERM "$XD_PID" 2>/dev/null
-	for i in $(seq 300); do
-		kill -0 "$XD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$XD_PID" 2>/dev/null
-	wait "$XD_PID" 2>/dev/null
+	engine_term "$XD_PID"
 	XD_PID=
 }
 
 # xd_cleanup: the extra engine, its containers, mounts and bridge go
 xd_cleanup() {
-	local ids m
+	local ids
 	if [ -n "$XD_PID" ] && xd_answers; then
 		ids=$(xd ps -aq)
 		[ -n "$ids" ] && xd rm -f $ids >/dev/null 2>&1
 	fi
 	xd_stop
-	for m in $(grep -o " $XD/[^ ]*" /proc/self/mounts | tr -d ' ' | sort -r); do
-		umount -l "$m" 2>/dev/null
-	done
+	engine_unmount "$XD"
 	ip link del "$XD_BRIDGE" 2>/dev/null
 	return 0
 }

@@ -250,6 +250,39 @@ no_containers_left() {
 	ok $? "(the state directory's instance id is known: $inst)"
 }
 
+# ---- extra Docker engines, standing for other hosts (tests start their own
+# dockerd with its own data-root, exec-root, socket, pid file and bridge) ----
+
+# engine_bridge BRIDGE ADDRESS/PREFIX: the engine's bridge, made once
+engine_bridge() {
+	ip link show "$1" >/dev/null 2>&1 && return 0
+	ip link add "$1" type bridge && ip addr add "$2" dev "$1" && ip link set "$1" up
+}
+
+# engine_term PID: SIGTERM, at most 30 s for it to go, then SIGKILL (PID is
+# a child of this shell: its status is collected)
+engine_term() {
+	local i
+	[ -n "$1" ] || return 0
+	kill -TERM "$1" 2>/dev/null
+	for i in $(seq 300); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# engine_unmount DIR: what a stopped engine left mounted below DIR
+engine_unmount() {
+	local m
+	for m in $(grep -o " $1/[^ ]*" /proc/self/mounts | tr -d ' ' | sort -r); do
+		umount -l "$m" 2>/dev/null
+	done
+	return 0
+}
+
 # task_cleanup: stop the daemon (bounded), then force-remove every
 # container and volume of the tasks this test started, so that a failing
 # test leaks nothing into the next one.

@@ -22,10 +22,7 @@ xd_answers() { curl -s --max-time 5 --unix-socket "$D1/docker.sock" http://d/_pi
 # default network with a default pool deletes the host's docker0 without it
 xd_start() {
 	mkdir -p "$D1/data" "$D1/exec"
-	if ! ip link show "$BR" >/dev/null 2>&1; then
-		ip link add "$BR" type bridge && ip addr add 10.221.0.1/24 dev "$BR" &&
-			ip link set "$BR" up || return 1
-	fi
+	engine_bridge "$BR" 10.221.0.1/24 || return 1
 	rm -f "$D1/docker.pid"
 	dockerd --data-root "$D1/data" --exec-root "$D1/exec" -H "unix://$D1/docker.sock" \
 		--pidfile "$D1/docker.pid" --bridge "$BR" --iptables=false --ip-masq=false \
@@ -35,7 +32,7 @@ xd_start() {
 }
 
 xd_cleanup() {
-	local ids p m i
+	local ids p
 	p=$(cat "$T/d1.pid" 2>/dev/null)
 	if [ -n "$p" ] && xd_answers; then
 		ids=$(xd ps -aq)
@@ -43,18 +40,8 @@ xd_cleanup() {
 		ids=$(xd network ls -q --filter label=ecsfs.managed)
 		[ -n "$ids" ] && xd network rm $ids >/dev/null 2>&1
 	fi
-	if [ -n "$p" ]; then
-		kill -TERM "$p" 2>/dev/null
-		for i in $(seq 300); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	fi
-	for m in $(grep -o " $D1/[^ ]*" /proc/self/mounts | tr -d ' ' | sort -r); do
-		umount -l "$m" 2>/dev/null
-	done
+	engine_term "$p"
+	engine_unmount "$D1"
 	ip link del "$BR" 2>/dev/null
 	return 0
 }

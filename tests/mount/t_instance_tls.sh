@@ -51,11 +51,7 @@ make_pki() {
 
 xd_start() {
 	mkdir -p "$XD/data" "$XD/exec"
-	if ! ip link show "$XD_BRIDGE" >/dev/null 2>&1; then
-		ip link add "$XD_BRIDGE" type bridge || return 1
-		ip addr add 10.204.0.1/24 dev "$XD_BRIDGE" || return 1
-		ip link set "$XD_BRIDGE" up || return 1
-	fi
+	engine_bridge "$XD_BRIDGE" 10.204.0.1/24 || return 1
 	rm -f "$XD/docker.pid"
 	dockerd --data-root "$XD/data" --exec-root "$XD/exec" -H "tcp://127.0.0.1:$XD_PORT" \
 		--tlsverify --tlscacert "$PKI/ca.pem" --tlscert "$PKI/server.pem" \
@@ -66,24 +62,14 @@ xd_start() {
 }
 
 xd_cleanup() {
-	local ids m i
+	local ids
 	if [ -n "$XD_PID" ] && xd_answers; then
 		ids=$(xd ps -aq)
 		[ -n "$ids" ] && xd rm -f $ids >/dev/null 2>&1
 	fi
-	if [ -n "$XD_PID" ]; then
-		kill -TERM "$XD_PID" 2>/dev/null
-		for i in $(seq 300); do
-			kill -0 "$XD_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$XD_PID" 2>/dev/null
-		wait "$XD_PID" 2>/dev/null
-		XD_PID=
-	fi
-	for m in $(grep -o " $XD/[^ ]*" /proc/self/mounts | tr -d ' ' | sort -r); do
-		umount -l "$m" 2>/dev/null
-	done
+	engine_term "$XD_PID"
+	XD_PID=
+	engine_unmount "$XD"
 	ip link show "$XD_BRIDGE" >/dev/null 2>&1 && ip link del "$XD_BRIDGE"
 	[ -n "$MUTE_PID" ] && kill "$MUTE_PID" 2>/dev/null && wait "$MUTE_PID" 2>/dev/null
 	MUTE_PID=

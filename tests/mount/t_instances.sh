@@ -48,11 +48,7 @@ xd_start() {
 	d=$(xd_dir "$1")
 	br=$(xd_bridge "$1")
 	mkdir -p "$d/data" "$d/exec"
-	if ! ip link show "$br" >/dev/null 2>&1; then
-		ip link add "$br" type bridge || return 1
-		ip addr add "10.$2.0.1/24" dev "$br" || return 1
-		ip link set "$br" up || return 1
-	fi
+	engine_bridge "$br" "10.$2.0.1/24" || return 1
 	rm -f "$d/docker.pid"
 	dockerd --data-root "$d/data" --exec-root "$d/exec" -H "unix://$d/docker.sock" \
 		--pidfile "$d/docker.pid" --bridge "$br" --iptables=false --ip-masq=false \
@@ -63,16 +59,10 @@ xd_start() {
 
 # xd_stop NAME: SIGTERM, a bounded wait, then SIGKILL
 xd_stop() {
-	local p i
+	local p
 	p=$(xd_pid "$1")
 	[ -n "$p" ] || return 0
-	kill -TERM "$p" 2>/dev/null
-	for i in $(seq 300); do
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
+	engine_term "$p"
 	rm -f "$T/$1.pid"
 }
 
@@ -91,7 +81,7 @@ xd_kill() {
 
 # xd_cleanup NAME: its containers and networks, the engine, its mounts, its bridge
 xd_cleanup() {
-	local ids m d
+	local ids d
 	d=$(xd_dir "$1")
 	if [ -n "$(xd_pid "$1")" ] && xd_answers "$1"; then
 		ids=$(xd "$1" ps -aq)
@@ -100,9 +90,7 @@ xd_cleanup() {
 		[ -n "$ids" ] && xd "$1" network rm $ids >/dev/null 2>&1
 	fi
 	xd_stop "$1"
-	for m in $(grep -o " $d/[^ ]*" /proc/self/mounts | tr -d ' ' | sort -r); do
-		umount -l "$m" 2>/dev/null
-	done
+	engine_unmount "$d"
 	ip link del "$(xd_bridge "$1")" 2>/dev/null
 	return 0
 }
