@@ -10,6 +10,8 @@
  * callbacks, and a user's chunk callback runs inside one. Whatever must
  * not run there (adding a request, removing a canceled one, shutting the
  * client down) is done by the `defer` timer on the next loop iteration.
+ * One call's curl options, how its answer is read and how its failures
+ * read are in http_call.c.
  */
 #include "ecsfs/http.h"
 
@@ -20,67 +22,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-/* The host part is only a label: the unix socket decides where we go. */
-#define HTTP_UNIX_URL "http://docker"
-/* Connecting to a unix socket is immediate unless the server is wedged; a
- * TCP peer that drops our SYNs must not hold a call longer than this
- * either (a probe's own timeout is shorter still). */
-#define HTTP_CONNECT_TIMEOUT_MS 10000L
-
-/* One socket curl asked us to watch. */
-struct http_sock {
-	uv_poll_t poll;
-	curl_socket_t fd;
-	ecsfs_http *http;
-	struct http_sock *prev, *next;
-};
-
-struct ecsfs_http_req {
-	ecsfs_http *http;
-	CURL *easy;
-	struct curl_slist *headers;
-	ecsfs_buf what; /* "GET /_ping", for messages */
-	ecsfs_buf body;
-	size_t max_body;
-	long timeout_ms;
-	ecsfs_http_cb cb;
-	ecsfs_http_chunk_cb on_chunk;
-	void *data;
-	int abort_err; /* why the write callback stopped the transfer */
-	bool added;    /* handed to curl_multi_add_handle() */
-	bool canceled;
-	int lane;    /* LANE_CALLS, LANE_WAITS, or -1 (a stream: never queued) */
-	bool queued; /* waits for its turn (qprev/qnext) */
-	ecsfs_http_req *qprev, *qnext;
-	char errbuf[CURL_ERROR_SIZE];
-	ecsfs_http_req *prev, *next;
-};
-
-struct ecsfs_http {
-	uv_loop_t *loop;
-	CURLM *multi;
-	char *socket_path;     /* a unix socket, or NULL for TCP */
-	char *base_url;	       /* "http://docker", "http://host:port", "https://host:port" */
-	char *where;	       /* for messages: the socket's path, or host:port */
-	char *ca, *cert, *key; /* TLS files, NULL for plain HTTP */
-	uv_timer_t curl_timer; /* curl's own timeouts */
-	uv_timer_t defer;      /* work that must not run inside libcurl */
-	struct http_sock *socks;
-	ecsfs_http_req *reqs;
-	size_t nreqs;
-	/* per lane: calls in flight, how many may be, the calls waiting
-	 * (oldest first) */
-	unsigned calls[2], calls_max[2];
-	unsigned nqueued;
-	ecsfs_http_req *qhead[2], *qtail[2];
-	int open_handles; /* uv handles whose close callback has not run */
-	int in_curl;	  /* depth of calls into libcurl that may call us back */
-	bool closing;
-	void (*done)(void *data);
-	void *done_data;
-};
+#include "http_private.h"
 
 static pthread_once_t http_global_once = PTHREAD_ONCE_INIT;
 static CURLcode http_global_rc;
@@ -283,95 +226,6 @@ static void req_cancel_now(ecsfs_http_req *req)
 	ecsfs_buf_release(&msg);
 }
 
-/* connect(2)'s own errno says it best: ENOENT, ECONNREFUSED, EACCES. */
-static int connect_error(ecsfs_http_req *req, ecsfs_buf *msg)
-{
-	ecsfs_http *http = req->http;
-	char ebuf[128];
-	long oserr = 0;
-	struct stat st;
-
-	curl_easy_getinfo(req->easy, CURLINFO_OS_ERRNO, &oserr);
-	if (oserr <= 0 && http->socket_path)
-		oserr = stat(http->socket_path, &st) < 0 ? ENOENT : ECONNREFUSED;
-	if (oserr <= 0) {
-		ecsfs_buf_addf(msg, "cannot connect to %s: %s", http->where,
-			       req->errbuf[0] ? req->errbuf : "connection refused");
-		return -ECONNREFUSED;
-	}
-	ecsfs_buf_addf(msg, "cannot connect to %s: %s", http->where,
-		       strerror_r((int)oserr, ebuf, sizeof(ebuf)));
-	/* no socket is no engine: to every caller -ENOENT means "no such
-	 * container/image" (a remove taken as done, a pause import as failed);
-	 * a host or network that cannot be reached is no engine either */
-	if (oserr == EACCES || oserr == ETIMEDOUT)
-		return -(int)oserr;
-	return oserr == ENOENT || !http->socket_path ? -ECONNREFUSED : -(int)oserr;
-}
-
-/* The peer could not be trusted or spoke no TLS (or we have no usable
- * files of our own): there is no engine to talk to, as with a refused
- * connection, and curl's words say why. */
-static bool tls_failure(CURLcode rc)
-{
-	switch (rc) {
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_ISSUER_ERROR:
-	case CURLE_SSL_ENGINE_NOTFOUND:
-	case CURLE_SSL_ENGINE_SETFAILED:
-	case CURLE_SSL_ENGINE_INITFAILED:
-	case CURLE_SSL_CRL_BADFILE:
-	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-	case CURLE_SSL_INVALIDCERTSTATUS:
-	case CURLE_SSL_CLIENTCERT: return true;
-	default: return false;
-	}
-}
-
-/* The one place where curl's error codes become -errno values. */
-static int http_translate(ecsfs_http_req *req, CURLcode rc, ecsfs_buf *msg)
-{
-	ecsfs_http *http = req->http;
-	char ebuf[128];
-	const char *text = req->errbuf[0] ? req->errbuf : curl_easy_strerror(rc);
-
-	if (req->abort_err == -EMSGSIZE) {
-		ecsfs_buf_addf(msg, "%s: the answer exceeds %zu bytes", req->what.data,
-			       req->max_body);
-		return -EMSGSIZE;
-	}
-	if (req->abort_err) {
-		ecsfs_buf_addf(msg, "%s: stopped by its reader: %s", req->what.data,
-			       strerror_r(-req->abort_err, ebuf, sizeof(ebuf)));
-		return req->abort_err;
-	}
-	if (tls_failure(rc)) {
-		ecsfs_buf_addf(msg, "cannot connect to %s over TLS: %s", http->where, text);
-		return -ECONNREFUSED;
-	}
-	switch (rc) {
-	case CURLE_COULDNT_CONNECT: return connect_error(req, msg);
-	case CURLE_COULDNT_RESOLVE_HOST:
-		ecsfs_buf_addf(msg, "cannot connect to %s: %s", http->where, text);
-		return -ECONNREFUSED;
-	case CURLE_OPERATION_TIMEDOUT:
-		ecsfs_buf_addf(msg, "%s: no answer from %s within %ld ms", req->what.data,
-			       http->where,
-			       req->timeout_ms > 0 ? req->timeout_ms : HTTP_CONNECT_TIMEOUT_MS);
-		return -ETIMEDOUT;
-	case CURLE_OUT_OF_MEMORY:
-		ecsfs_buf_addf(msg, "%s: out of memory", req->what.data);
-		return -ENOMEM;
-	default:
-		ecsfs_buf_addf(msg, "%s on %s: %s", req->what.data, http->where, text);
-		return -EIO;
-	}
-}
-
 static void http_check_done(ecsfs_http *http)
 {
 	CURLMsg *m;
@@ -394,7 +248,7 @@ static void http_check_done(ecsfs_http *http)
 			continue;
 		}
 		if (rc != CURLE_OK)
-			err = http_translate(req, rc, &msg);
+			err = ecsfs__http_translate(req, rc, &msg);
 		req_complete(req, err, msg.data);
 		ecsfs_buf_release(&msg);
 	}
@@ -480,36 +334,6 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
 	if (what & CURL_POLL_OUT)
 		events |= UV_WRITABLE;
 	return uv_poll_start(&s->poll, events, on_poll) < 0 ? -1 : 0;
-}
-
-static size_t on_curl_write(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	ecsfs_http_req *req = userdata;
-	size_t n = size * nmemb;
-	long status = 0;
-	int r;
-
-	if (req->canceled) {
-		req->abort_err = -ECANCELED;
-		return 0;
-	}
-	if (req->on_chunk) {
-		curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
-		if (status >= 200 && status < 300) {
-			r = req->on_chunk(req->data, status, ptr, n);
-			if (r < 0) {
-				req->abort_err = r;
-				return 0;
-			}
-			return n;
-		}
-	}
-	if (n > req->max_body - req->body.len) {
-		req->abort_err = -EMSGSIZE;
-		return 0;
-	}
-	ecsfs_buf_add(&req->body, ptr, n);
-	return n;
 }
 
 static int req_add(ecsfs_http_req *req)
@@ -711,92 +535,6 @@ int ecsfs_http_new_tcp(uv_loop_t *loop, const char *host, int port, const ecsfs_
 	return http_finish(loop, http, failed, out);
 }
 
-static bool method_is(const char *method, const char *name)
-{
-	return strcmp(method, name) == 0;
-}
-
-/* Set up the easy handle of `req`. Returns 0 or -ENOMEM. */
-static int req_setup(ecsfs_http_req *req, const ecsfs_http_opts *o)
-{
-	CURL *e = req->easy;
-	ecsfs_buf url = ECSFS_BUF_INIT, ct = ECSFS_BUF_INIT;
-	struct curl_slist *h;
-	CURLcode rc = CURLE_OK;
-	bool has_body = o->body_len > 0;
-
-	ecsfs_buf_addf(&url, "%s%s", req->http->base_url, o->path);
-	if (has_body)
-		ecsfs_buf_addf(&ct, "Content-Type: %s",
-			       o->content_type ? o->content_type : "application/json");
-	else
-		ecsfs_buf_adds(&ct, "Content-Type:"); /* no form type for empty POSTs */
-
-	/* "Expect:" stops curl from waiting for a 100-continue on big bodies. */
-	h = curl_slist_append(NULL, "Expect:");
-	if (h) {
-		req->headers = h;
-		h = curl_slist_append(h, ct.data);
-	}
-	if (!h)
-		rc = CURLE_OUT_OF_MEMORY;
-
-#define SET(opt, val)                                       \
-	do {                                                \
-		if (rc == CURLE_OK)                         \
-			rc = curl_easy_setopt(e, opt, val); \
-	} while (0)
-	SET(CURLOPT_URL, url.data);
-	if (req->http->socket_path)
-		SET(CURLOPT_UNIX_SOCKET_PATH, req->http->socket_path);
-	/* an engine is reached directly, whatever proxy the environment names */
-	SET(CURLOPT_PROXY, "");
-	if (req->http->ca) {
-		/* the engine's CA alone is trusted, and the name must match */
-		SET(CURLOPT_CAINFO, req->http->ca);
-		SET(CURLOPT_CAPATH, NULL);
-		SET(CURLOPT_SSLCERT, req->http->cert);
-		SET(CURLOPT_SSLKEY, req->http->key);
-		SET(CURLOPT_SSL_VERIFYPEER, 1L);
-		SET(CURLOPT_SSL_VERIFYHOST, 2L);
-#if LIBCURL_VERSION_NUM >= 0x075700
-		/* a CA file replaced on disk counts from the next connection */
-		SET(CURLOPT_CA_CACHE_TIMEOUT, 0L);
-#endif
-	}
-	if (!req->http->socket_path) {
-		/* a host that vanishes without a word must not hold a stream forever */
-		SET(CURLOPT_TCP_KEEPALIVE, 1L);
-		SET(CURLOPT_TCP_KEEPIDLE, 30L);
-		SET(CURLOPT_TCP_KEEPINTVL, 10L);
-	}
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_PRIVATE, (char *)req);
-	SET(CURLOPT_ERRORBUFFER, req->errbuf);
-	SET(CURLOPT_WRITEFUNCTION, on_curl_write);
-	SET(CURLOPT_WRITEDATA, req);
-	SET(CURLOPT_HTTPHEADER, req->headers);
-	SET(CURLOPT_CONNECTTIMEOUT_MS, HTTP_CONNECT_TIMEOUT_MS);
-	if (o->timeout_ms > 0)
-		SET(CURLOPT_TIMEOUT_MS, o->timeout_ms);
-	if (method_is(o->method, "GET") && !has_body) {
-		SET(CURLOPT_HTTPGET, 1L);
-	} else if (method_is(o->method, "HEAD") && !has_body) {
-		SET(CURLOPT_NOBODY, 1L);
-	} else if (has_body || method_is(o->method, "POST") || method_is(o->method, "PUT")) {
-		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
-		SET(CURLOPT_COPYPOSTFIELDS, has_body ? o->body : "");
-		if (!method_is(o->method, "POST"))
-			SET(CURLOPT_CUSTOMREQUEST, o->method);
-	} else {
-		SET(CURLOPT_CUSTOMREQUEST, o->method);
-	}
-#undef SET
-	ecsfs_buf_release(&url);
-	ecsfs_buf_release(&ct);
-	return rc == CURLE_OK ? 0 : -ENOMEM;
-}
-
 static bool method_ok(const char *method)
 {
 	const char *p;
@@ -837,7 +575,7 @@ int ecsfs_http_start(ecsfs_http *http, const ecsfs_http_opts *opts, ecsfs_http_c
 		r = -ENOMEM;
 		goto err_free;
 	}
-	r = req_setup(req, opts);
+	r = ecsfs__http_req_setup(req, opts);
 	if (r < 0)
 		goto err_free;
 	req->lane = opts->on_chunk ? -1 : opts->waits ? LANE_WAITS : LANE_CALLS;
