@@ -250,6 +250,23 @@ no_containers_left() {
 	ok $? "(the state directory's instance id is known: $inst)"
 }
 
+# hap_cleanup: HAProxy outlives the daemon (on purpose), so stop the ones
+# this test's state directory started, by the pids their driver recorded;
+# and the background client ($CLIENT) and port holder ($HOLDER) a
+# load-balancer test may have left running.
+hap_cleanup() {
+	local f p
+	for f in "$STATE"/haproxy/*.pid; do
+		[ -f "$f" ] || continue
+		p=$(head -n1 "$f" 2>/dev/null)
+		case "$p" in '' | *[!0-9]*) continue ;; esac
+		grep -qa haproxy "/proc/$p/cmdline" 2>/dev/null && kill -TERM "$p" 2>/dev/null
+	done
+	[ -n "${HOLDER:-}" ] && kill "$HOLDER" 2>/dev/null
+	[ -n "${CLIENT:-}" ] && kill "$CLIENT" 2>/dev/null
+	return 0
+}
+
 # ---- extra Docker engines, standing for other hosts (tests start their own
 # dockerd with its own data-root, exec-root, socket, pid file and bridge) ----
 

@@ -7,19 +7,6 @@
 # ResourceLabel that names what does not match is refused naming the field.
 . "$(dirname "$0")/lib.sh"
 
-# HAProxy outlives the daemon (on purpose): stop the one this test's state
-# directory started, by the pid its driver recorded.
-hap_cleanup() {
-	local f p
-	for f in "$STATE"/haproxy/*.pid; do
-		[ -f "$f" ] || continue
-		p=$(head -n1 "$f" 2>/dev/null)
-		case "$p" in '' | *[!0-9]*) continue ;; esac
-		grep -qa haproxy "/proc/$p/cmdline" 2>/dev/null && kill -TERM "$p" 2>/dev/null
-	done
-	[ -n "${CLIENT:-}" ] && kill "$CLIENT" 2>/dev/null
-	return 0
-}
 trap 'hap_cleanup; task_cleanup; cleanup' EXIT
 need_docker
 ensure_busybox_image || {

@@ -6,20 +6,6 @@
 # One daemon and engine for the whole file; every wait is bounded.
 . "$(dirname "$0")/lib.sh"
 
-# HAProxy outlives the daemon (on purpose): stop the one this test's state
-# directory started, by the pid its driver recorded.
-hap_cleanup() {
-	local f p
-	for f in "$STATE"/haproxy/*.pid; do
-		[ -f "$f" ] || continue
-		p=$(head -n1 "$f" 2>/dev/null)
-		case "$p" in '' | *[!0-9]*) continue ;; esac
-		grep -qa haproxy "/proc/$p/cmdline" 2>/dev/null && kill -TERM "$p" 2>/dev/null
-	done
-	[ -n "${HOLDER:-}" ] && kill "$HOLDER" 2>/dev/null
-	[ -n "${CLIENT:-}" ] && kill "$CLIENT" 2>/dev/null
-	return 0
-}
 docker_suite
 trap 'hap_cleanup; task_cleanup; cleanup' EXIT
 command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || {
