@@ -24,10 +24,10 @@ struct ecsfs__inst {
 	char why[256];	   /* why it cannot be used, "" when it can */
 	json_t *host;	   /* the engine's last /info, NULL until read */
 	struct host_call *pending;
-	bool up;	       /* reachable at the last look */
-	int64_t down_since_ns; /* when it stopped answering (0: it answers) */
+	bool up;		 /* reachable at the last look */
+	int64_t down_since_ns;	 /* when it stopped answering (0: it answers) */
 	int64_t down_since_mono; /* the same on the monotonic clock, for lost_after */
-	bool lost;	       /* down past lost_after: its tasks were stopped */
+	bool lost;		 /* down past lost_after: its tasks were stopped */
 	int64_t registered_ns;
 };
 
