@@ -219,6 +219,14 @@ static const char *const migrations[] = {
     "  owner TEXT NOT NULL,"
     "  forward TEXT NOT NULL"
     ") WITHOUT ROWID;",
+    /* 15: what a new revision and a new scratch file look up, without
+     * reading every row's text: a service's task-definition names (every
+     * text under a "family" or "taskDefinition" key of its state, blank
+     * separated; ecsfs_store_service_put keeps it), and the files of a
+     * directory by kind (the rows of `files` hold their data) */
+    "ALTER TABLE services ADD COLUMN names TEXT NOT NULL DEFAULT '';"
+    "UPDATE services SET names = " ECSFS__SERVICE_NAMES("services.state") ";"
+    "CREATE INDEX IF NOT EXISTS files_kind ON files (dir, kind);",
 };
 
 int ecsfs_store_schema_version(void)

@@ -385,7 +385,8 @@ int ecsfs_store_service_put(ecsfs_store *s, const char *cluster, const char *nam
 			    const char *state)
 {
 	sqlite3_stmt *st = ecsfs__sql_stmt(
-	    s, "INSERT OR REPLACE INTO services (cluster, name, state) VALUES (?1, ?2, ?3)");
+	    s, "INSERT OR REPLACE INTO services (cluster, name, state, names) "
+	       "VALUES (?1, ?2, ?3, " ECSFS__SERVICE_NAMES("?3") ")");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, cluster, -1, SQLITE_STATIC);
@@ -447,7 +448,7 @@ int ecsfs_store_service_list_naming(ecsfs_store *s, const char *family, ecsfs_st
 {
 	/* family names are [A-Za-z0-9_-]: JSON text holds them unescaped */
 	sqlite3_stmt *st = ecsfs__sql_stmt(s, "SELECT cluster || '/' || name FROM services "
-					      "WHERE instr(state, ?1) > 0 ORDER BY cluster, name");
+					      "WHERE instr(names, ?1) > 0 ORDER BY cluster, name");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);

@@ -30,8 +30,16 @@ static int raw_sql(const char *dir, const char *sql)
 	return rc == SQLITE_OK ? 0 : -1;
 }
 
+static int collect_name(void *data, const char *name)
+{
+	ecsfs_buf *b = data;
+	ecsfs_buf_addf(b, "%s;", name);
+	return 0;
+}
+
 /* Migration 6: the list of draining clusters an older daemon kept in meta
- * becomes a mark on their rows. */
+ * becomes a mark on their rows. Migration 15: a service's task-definition
+ * names are taken from its state. */
 static void test_deleting_migration(const char *dir)
 {
 	ecsfs_buf why = ECSFS_BUF_INIT, v = ECSFS_BUF_INIT;
@@ -40,9 +48,15 @@ static void test_deleting_migration(const char *dir)
 	is_int(ecsfs_store_open(dir, &s, &why), 0, "a store for the migration");
 	ecsfs_store_cluster_insert(s, "old", 1);
 	ecsfs_store_cluster_insert(s, "kept", 1);
+	ecsfs_store_service_put(s, "kept", "web",
+				"{\"spec\":{\"taskDefinition\":\"arn:aws:ecs:r:1:task-definition/"
+				"front:3\"},\"deployments\":[{\"family\":\"back\"}],"
+				"\"note\":\"other\"}");
 	ecsfs_store_close(s);
 	/* back to version 5's shape */
 	is_int(raw_sql(dir, "ALTER TABLE clusters DROP COLUMN deleting;"
+			    "ALTER TABLE services DROP COLUMN names;"
+			    "DROP INDEX files_kind;"
 			    "INSERT INTO meta VALUES ('deleting-clusters', '[\"old\",\"gone\"]');"
 			    "PRAGMA user_version = 5;"),
 	       0, "a version-5 store with two draining clusters in meta");
@@ -51,6 +65,13 @@ static void test_deleting_migration(const char *dir)
 	ok(!ecsfs_store_cluster_deleting(s, "kept"), "the other is not");
 	is_int(ecsfs_store_meta_get(s, "deleting-clusters", &v), -ENOENT, "the meta row is gone");
 	is_int(ecsfs_store_cluster_set_deleting(s, "nope", true), -ENOENT, "no such cluster");
+	ecsfs_buf_reset(&v);
+	ecsfs_store_service_list_naming(s, "front", collect_name, &v);
+	ecsfs_store_service_list_naming(s, "back", collect_name, &v);
+	ecsfs_store_service_list_naming(s, "other", collect_name, &v);
+	is_str(v.data, "kept/web;kept/web;",
+	       "the migrated service is found by the family of its spec's ARN and of a "
+	       "deployment, not by other text of its state");
 	ecsfs_store_close(s);
 	ecsfs_buf_release(&why);
 	ecsfs_buf_release(&v);
@@ -94,6 +115,32 @@ int main(void)
 	is_int(ecsfs_store_file_get(s, "/spec", "n2", NULL, NULL), 0, "found at the new name");
 	is_int(ecsfs_store_file_get(s, "/spec/clusters/prod", "notes.txt", NULL, NULL), -ENOENT,
 	       "gone from the old one");
+
+	/* counts of a directory's rows, by kind, with and without their bytes */
+	{
+		ecsfs_file_meta m = meta;
+		uint64_t c = 0, b = 0;
+		m.kind = ECSFS_FILE_SCRATCH;
+		ecsfs_store_file_put(s, "/spec/x", "a", &m, "12345", 5);
+		ecsfs_store_file_put(s, "/spec/x", "b", &m, "67", 2);
+		m.kind = ECSFS_FILE_SPEC;
+		ecsfs_store_file_put(s, "/spec/x", "web.json", &m, "{}", 2);
+		m.kind = ECSFS_FILE_DIR;
+		ecsfs_store_file_put(s, "/spec/x", "sub", &m, NULL, 0);
+		ecsfs_store_file_put(s, "/spec/x/sub", "c", &m, NULL, 0);
+		is_int(ecsfs_store_file_count(s, "/spec/x", ECSFS_FILE_SCRATCH, &c, NULL), 0,
+		       "count the scratch rows");
+		is_int((int)c, 2, "two scratch rows, the other kinds and the subdirectory's not");
+		ecsfs_store_file_count(s, "/spec/x", 0, &c, NULL);
+		is_int((int)c, 4, "four rows of any kind");
+		ecsfs_store_file_count(s, "/spec/x", ECSFS_FILE_SCRATCH, &c, &b);
+		ok(c == 2 && b == 7, "with their bytes: 2 rows, 7 bytes");
+		ecsfs_store_file_count(s, "/spec/x", 0, &c, &b);
+		ok(c == 4 && b == 9, "any kind with bytes: 4 rows, 9 bytes");
+		ecsfs_store_file_delete_tree(s, "/spec/x");
+		ecsfs_store_file_count(s, "/spec/x", 0, &c, NULL);
+		is_int((int)c, 0, "none once the tree is deleted");
+	}
 
 	/* cluster.json */
 	const char *doc = "{\"tags\":[{\"key\":\"a\",\"value\":\"b\"}]}\n";
