@@ -170,18 +170,15 @@ int ecsfs_taskdef_register_file(ecsfs_store *s, const char *family, const char *
 				const ecsfs_file_meta *meta, int64_t *revision, ecsfs_err *err)
 {
 	struct reg g = {family, data, len, meta, false};
-	ecsfs_buf why = ECSFS_BUF_INIT;
 	json_t *doc;
 	int64_t rev;
 	int r;
 
-	if ((r = ecsfs_taskdef_check(family, data, len, false, err)) < 0)
+	if ((r = ecsfs_name_check(family, "family", &err->msg)) < 0)
+		return ecsfs_err_from(err, ECSFS_E_INVALID_PARAMETER, r);
+	if ((r = ecsfs_json_load_document("the task definition", family, data, len,
+					  ECSFS_TASKDEF_MAX, ecsfs_taskdef_check_doc, &doc, err)) < 0)
 		return r;
-	if ((r = ecsfs_json_parse_object(data, len, &doc, &why)) < 0) {
-		r = ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, r, "%s", why.data);
-		ecsfs_buf_release(&why);
-		return r;
-	}
 	if ((r = store_revision(s, &g, doc, &rev, err)) == 0)
 		*revision = rev;
 	json_decref(doc);

@@ -320,6 +320,23 @@ int ecsfs__sql_exec(ecsfs_store *s, const char *sql)
 	return 0;
 }
 
+int ecsfs__sql_run(ecsfs_store *s, const char *sql)
+{
+	sqlite3_stmt *st = ecsfs__sql_stmt(s, sql);
+	int rc;
+
+	if (!st)
+		return -EIO;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) /* a pragma's answer */
+		;
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		snprintf(s->last_error, sizeof(s->last_error), "%s", sqlite3_errmsg(s->db));
+		return (rc & 0xff) == SQLITE_FULL ? -ENOSPC : -EIO;
+	}
+	return 0;
+}
+
 int ecsfs__sql_done(ecsfs_store *s, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
@@ -475,7 +492,7 @@ int ecsfs_store_begin(ecsfs_store *s)
 		return 0;
 	s->failed = false;
 	s->last_error[0] = '\0';
-	int r = ecsfs__sql_exec(s, "BEGIN IMMEDIATE");
+	int r = ecsfs__sql_run(s, "BEGIN IMMEDIATE");
 	if (r < 0)
 		s->depth = 0;
 	return r;
@@ -488,12 +505,12 @@ int ecsfs_store_commit(ecsfs_store *s)
 	if (--s->depth > 0)
 		return 0;
 	if (s->failed) {
-		ecsfs__sql_exec(s, "ROLLBACK");
+		ecsfs__sql_run(s, "ROLLBACK");
 		return -EIO;
 	}
-	int r = ecsfs__sql_exec(s, "COMMIT");
+	int r = ecsfs__sql_run(s, "COMMIT");
 	if (r < 0)
-		ecsfs__sql_exec(s, "ROLLBACK");
+		ecsfs__sql_run(s, "ROLLBACK");
 	return r;
 }
 
@@ -510,7 +527,7 @@ void ecsfs_store_rollback(ecsfs_store *s)
 				 "a step of the transaction gave up and was rolled back");
 		return;
 	}
-	ecsfs__sql_exec(s, "ROLLBACK");
+	ecsfs__sql_run(s, "ROLLBACK");
 }
 
 int ecsfs__sql_names(ecsfs_store *s, sqlite3_stmt *st, ecsfs_store_name_cb cb, void *data)

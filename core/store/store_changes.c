@@ -20,7 +20,7 @@ int ecsfs_store_sync_each(ecsfs_store *s, bool sync)
 {
 	if (s->depth > 0)
 		return -EBUSY; /* the synchronous setting cannot change inside a transaction */
-	return ecsfs__sql_exec(s, sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+	return ecsfs__sql_run(s, sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
 int ecsfs_store_sync(ecsfs_store *s)

@@ -56,6 +56,9 @@ sqlite3_stmt *ecsfs__sql_stmt(ecsfs_store *s, const char *sql);
 /* Run SQL text without rows (pragmas, BEGIN/COMMIT, migrations): 0, or
  * -ENOSPC for a full disk, -EIO with last_error otherwise. */
 int ecsfs__sql_exec(ecsfs_store *s, const char *sql);
+/* The same for one statement of constant text (BEGIN, COMMIT, a pragma):
+ * prepared once, through the statement cache. */
+int ecsfs__sql_run(ecsfs_store *s, const char *sql);
 /* Run a statement that returns no rows. */
 int ecsfs__sql_done(ecsfs_store *s, sqlite3_stmt *st, const char *what);
 /* The same for an UPDATE or DELETE of one row: -ENOENT when none changed. */

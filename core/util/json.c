@@ -233,9 +233,9 @@ bool ecsfs_json_prefix_ok(const char *data, size_t len)
 	return ok;
 }
 
-int ecsfs_json_check_document(const char *what, const char *name, const char *data, size_t len,
-			      size_t max, bool partial, ecsfs_json_validate_fn validate,
-			      ecsfs_err *err)
+static int load_document(const char *what, const char *name, const char *data, size_t len,
+			 size_t max, bool partial, ecsfs_json_validate_fn validate, json_t **out,
+			 ecsfs_err *err)
 {
 	ecsfs_buf why = ECSFS_BUF_INIT;
 	json_t *doc;
@@ -255,9 +255,25 @@ int ecsfs_json_check_document(const char *what, const char *name, const char *da
 		ecsfs_buf_release(&why);
 		return r;
 	}
-	r = validate(name, doc, err);
-	json_decref(doc);
+	if ((r = validate(name, doc, err)) < 0 || !out)
+		json_decref(doc);
+	else
+		*out = doc;
 	return r;
+}
+
+int ecsfs_json_check_document(const char *what, const char *name, const char *data, size_t len,
+			      size_t max, bool partial, ecsfs_json_validate_fn validate,
+			      ecsfs_err *err)
+{
+	return load_document(what, name, data, len, max, partial, validate, NULL, err);
+}
+
+int ecsfs_json_load_document(const char *what, const char *name, const char *data, size_t len,
+			     size_t max, ecsfs_json_validate_fn validate, json_t **out,
+			     ecsfs_err *err)
+{
+	return load_document(what, name, data, len, max, false, validate, out, err);
 }
 
 void ecsfs_json_canonical(const json_t *j, ecsfs_buf *out)

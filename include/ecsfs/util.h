@@ -84,6 +84,11 @@ typedef int (*ecsfs_json_validate_fn)(const char *name, const json_t *doc, ecsfs
 int ecsfs_json_check_document(const char *what, const char *name, const char *data, size_t len,
 			      size_t max, bool partial, ecsfs_json_validate_fn validate,
 			      ecsfs_err *err);
+/* The whole check, keeping the parsed document for the caller (*out, to
+ * json_decref) when it passes: the apply that follows does not parse again. */
+int ecsfs_json_load_document(const char *what, const char *name, const char *data, size_t len,
+			     size_t max, ecsfs_json_validate_fn validate, json_t **out,
+			     ecsfs_err *err);
 
 /* Append the canonical form of `j` (sorted keys, compact) to `out`. */
 void ecsfs_json_canonical(const json_t *j, ecsfs_buf *out);
