@@ -103,6 +103,9 @@ enum {
 	ECSFS__R_STORE_VIEW = 1 << 9,  /* generated from the store's rows and the engine's
 					  state alone: while neither moved, the last
 					  content is the content (fuse_cache.c) */
+	ECSFS__R_APPLY_CHECKS = 1 << 10, /* apply makes the whole check itself, with its
+					    messages: a flush or rename does not check
+					    the same bytes first */
 };
 
 typedef struct ecsfs__route {

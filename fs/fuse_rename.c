@@ -124,7 +124,8 @@ static int do_rename(ecsfs__fs *fs, ecsfs__match *src, ecsfs__match *dst, unsign
 		goto out;
 	}
 	/* onto a definition: validate and apply it with the source's metadata */
-	if ((r = dst->route->check(fs, dst, data.data, data.len, false, &why)) < 0) {
+	if (!(dst->route->flags & ECSFS__R_APPLY_CHECKS) &&
+	    (r = dst->route->check(fs, dst, data.data, data.len, false, &why)) < 0) {
 		ecsfs__fuse_reject(fs, dst->path.data, r, &why.msg);
 		goto out;
 	}

@@ -30,6 +30,7 @@ void ecsfs__taskdef_changed(ecsfs__fs *fs, const char *family)
 	ecsfs_buf_release(&path);
 }
 
+/* checks the whole document first, as spec_check(partial false) would */
 static int spec_apply(ecsfs__fs *fs, const ecsfs__match *m, const char *data, size_t len,
 		      const ecsfs_file_meta *meta, ecsfs_err *err)
 {
@@ -151,7 +152,15 @@ static int latest_readlink(ecsfs__fs *fs, const ecsfs__match *m, ecsfs_buf *out)
 }
 
 const ecsfs__route ecsfs__routes_taskdef[] = {
-    ECSFS__SPEC_FILE("/spec/taskdefs/*.json", spec_check, spec_apply, spec_unlink),
+    /* ECSFS__SPEC_FILE, with ecsfs_taskdef_register_file's own check */
+    {.pattern = "/spec/taskdefs/*.json",
+     .type = S_IFREG,
+     .perm = 0644,
+     .flags = ECSFS__R_STORED | ECSFS__R_CREATE | ECSFS__R_GRACE | ECSFS__R_APPLY_CHECKS,
+     .exists = ecsfs__spec_file_exists,
+     .check = spec_check,
+     .apply = spec_apply,
+     .unlink = spec_unlink},
     {.pattern = "/taskdefs", .type = S_IFDIR, .perm = 0755, .list = families_list},
     {.pattern = "/taskdefs/*",
      .type = S_IFDIR,

@@ -43,9 +43,13 @@ static void file_from_row(sqlite3_stmt *st, void *out)
 int ecsfs_store_file_get(ecsfs_store *s, const char *dir, const char *name, ecsfs_file_meta *meta,
 			 ecsfs_buf *data)
 {
-	sqlite3_stmt *st =
-	    ecsfs__sql_stmt(s, "SELECT kind, mode, uid, gid, mtime_ns, length(data), data "
-			       "FROM files WHERE dir = ?1 AND name = ?2");
+	/* Without `data`, the bytes are not selected: a result column is read
+	 * at each step, fetched or not (a lookup of a definition read it all). */
+	sqlite3_stmt *st = ecsfs__sql_stmt(
+	    s, data ? "SELECT kind, mode, uid, gid, mtime_ns, length(data), data "
+		      "FROM files WHERE dir = ?1 AND name = ?2"
+		    : "SELECT kind, mode, uid, gid, mtime_ns, length(data) "
+		      "FROM files WHERE dir = ?1 AND name = ?2");
 	struct file_out o = {meta, data};
 	if (!st)
 		return -EIO;
