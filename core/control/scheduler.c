@@ -557,9 +557,9 @@ static int schedule_cb(void *data, const char *cn)
 		return 0;
 	memcpy(cluster, cn, (size_t)(slash - cn));
 	cluster[slash - cn] = '\0';
-	ecsfs__due_looked(sv);
+	ecsfs__due_looked(sv, cn);
 	if (schedule(sv, cluster, slash + 1))
-		ecsfs__due_mark(sv, cluster, slash + 1);
+		ecsfs__due_again(sv, cn);
 	return 0;
 }
 
@@ -613,7 +613,7 @@ void ecsfs_services_kick(ecsfs_services *sv)
 		return;
 	ecsfs__due_all(sv);
 	if (!sv->busy)
-		uv_timer_start(&sv->timer, on_timer, 0, 1000);
+		uv_timer_start(&sv->timer, on_timer, 0, ECSFS__TICK_NS / 1000000);
 }
 
 void ecsfs_services_touch(ecsfs_services *sv, const char *cluster, const char *name)
@@ -622,7 +622,7 @@ void ecsfs_services_touch(ecsfs_services *sv, const char *cluster, const char *n
 		return;
 	ecsfs__due_mark(sv, cluster, name);
 	if (!sv->busy)
-		uv_timer_start(&sv->timer, on_timer, 0, 1000);
+		uv_timer_start(&sv->timer, on_timer, 0, ECSFS__TICK_NS / 1000000);
 }
 
 /* A task changed: its service (if it has one) looks again soon. A task
@@ -658,7 +658,7 @@ int ecsfs_services_new(uv_loop_t *loop, ecsfs_store *store, ecsfs_tasks *tasks,
 	}
 	uv_timer_init(loop, &sv->timer);
 	sv->timer.data = sv;
-	uv_timer_start(&sv->timer, on_timer, 1000, 1000);
+	uv_timer_start(&sv->timer, on_timer, ECSFS__TICK_NS / 1000000, ECSFS__TICK_NS / 1000000);
 	uv_unref((uv_handle_t *)&sv->timer);
 	if (tasks)
 		ecsfs_tasks_set_scheduler_cb(tasks, task_changed, sv);

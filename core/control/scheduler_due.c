@@ -17,10 +17,12 @@
 #include "ecsfs/util.h"
 
 struct ecsfs__due {
-	ecsfs_strmap set; /* "<cluster>/<name>" of the services to look at next */
-	bool all;	  /* the next pass looks at every service */
-	int64_t full_at;  /* when the next full pass is due */
-	uint64_t looks;	  /* looks at a service so far */
+	ecsfs_strmap set;   /* "<cluster>/<name>" of the services to look at next */
+	ecsfs_strmap again; /* not steady at their last look: looked at on the tick */
+	bool all;	    /* the next pass looks at every service */
+	int64_t full_at;    /* when the next full pass is due */
+	int64_t again_at;   /* when the next pass takes `again` */
+	uint64_t looks;	    /* looks at a service so far */
 };
 
 int ecsfs__due_new(ecsfs_services *sv)
@@ -36,6 +38,7 @@ void ecsfs__due_free(ecsfs_services *sv)
 	if (!sv->due)
 		return;
 	ecsfs_strmap_release(&sv->due->set);
+	ecsfs_strmap_release(&sv->due->again);
 	free(sv->due);
 	sv->due = NULL;
 }
@@ -49,8 +52,14 @@ void ecsfs__due_mark(ecsfs_services *sv, const char *cluster, const char *name)
 	ecsfs_buf_release(&key);
 }
 
-void ecsfs__due_looked(ecsfs_services *sv)
+void ecsfs__due_again(ecsfs_services *sv, const char *cn)
 {
+	ecsfs_strmap_put(&sv->due->again, cn, NULL);
+}
+
+void ecsfs__due_looked(ecsfs_services *sv, const char *cn)
+{
+	ecsfs_strmap_del(&sv->due->again, cn);
 	sv->due->looks++;
 }
 
@@ -96,6 +105,21 @@ bool ecsfs__due_take(ecsfs_services *sv, ecsfs_strmap *batch)
 
 	*batch = sv->due->set;
 	ecsfs_strmap_init(&sv->due->set);
+	/* A pass a change causes looks at what changed; those waiting on the
+	 * clock go once a tick, not with every task event of a rollout. The
+	 * tick's timer runs on the loop's cached time, which can lag this
+	 * clock: a quarter of a tick of slack keeps it from missing them. */
+	if (now >= sv->due->again_at) {
+		size_t pos = 0;
+		const char *key;
+		void *unused;
+
+		while (ecsfs_strmap_next(&sv->due->again, &pos, &key, &unused))
+			ecsfs_strmap_put(batch, key, NULL);
+		ecsfs_strmap_release(&sv->due->again);
+		ecsfs_strmap_init(&sv->due->again);
+		sv->due->again_at = now + ECSFS__TICK_NS - ECSFS__TICK_NS / 4;
+	}
 	if (all) {
 		sv->due->all = false;
 		sv->due->full_at = now + ECSFS__FULL_PASS_NS;

@@ -21,8 +21,14 @@ int ecsfs__due_new(ecsfs_services *sv);
 void ecsfs__due_free(ecsfs_services *sv);
 /* Look at the service in the next pass. */
 void ecsfs__due_mark(ecsfs_services *sv, const char *cluster, const char *name);
-/* Count a look (ecsfs_services_looks). */
-void ecsfs__due_looked(ecsfs_services *sv);
+/* The scheduler's tick: services that are not steady are looked at this
+ * often. */
+#define ECSFS__TICK_NS 1000000000ll
+/* Look at the service "<cluster>/<name>" on the next tick: it is not steady. */
+void ecsfs__due_again(ecsfs_services *sv, const char *cn);
+/* Count a look at "<cluster>/<name>" (ecsfs_services_looks); it is no
+ * longer waiting for the tick. */
+void ecsfs__due_looked(ecsfs_services *sv, const char *cn);
 /* Look at every service in the next pass. */
 void ecsfs__due_all(ecsfs_services *sv);
 /* A revision of `family` came or went: look soon at the services that name

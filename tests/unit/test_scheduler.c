@@ -93,6 +93,11 @@ static void check_kick_and_waiting(void)
 	is_int(looks_now(), 1, "a new service is looked at");
 	ok(probe_status_has(sv, "prod", "w", "state: waiting"), "w waits for its family");
 	is_int(looks_on_tick(), 1, "a service that is not steady is looked at on each tick");
+	is_int(ecsfs_service_set_desired(sv, "prod", "b", 3, &err), 0, "b scales to 3");
+	is_int(looks_now(), 1,
+	       "the pass b's change causes looks at b alone: w, not steady, waits for the tick");
+	ok(looks_on_tick() >= 1 && probe_status_has(sv, "prod", "w", "state: waiting"),
+	   "the tick looks at w again");
 }
 
 int main(void)
