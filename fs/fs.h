@@ -88,21 +88,21 @@ int ecsfs__file_list_cb(void *dirlist, const char *name, const ecsfs_file_meta *
 int ecsfs__name_list_dir_cb(void *dirlist, const char *name);
 
 enum {
-	ECSFS__R_SCRATCH_DIR = 1 << 0, /* accepts scratch files of any unrouted name */
-	ECSFS__R_GENERATED = 1 << 1,   /* content made at open by read() */
-	ECSFS__R_APPEND = 1 << 2,      /* append-only: read_at() serves live bytes */
-	ECSFS__R_STORED = 1 << 3,      /* content and metadata are a row of `files` */
-	ECSFS__R_KEEPMETA = 1 << 4,    /* mode/owner/mtime set on it are kept (dirs) */
-	ECSFS__R_CREATE = 1 << 5,      /* may be created by open(O_CREAT) */
-	ECSFS__R_SCRATCH = 1 << 6,     /* the scratch-file route */
-	ECSFS__R_GRACE = 1 << 7,       /* unlink takes effect after ECSFS__GRACE_NS unless
-					  the file is written again (editors' renames) */
-	ECSFS__R_RESULT = 1 << 8,      /* a command file (`run`): apply leaves in err->msg, on
-					  success, what a read of the same handle returns; a
-					  read applies pending writes first */
-	ECSFS__R_STORE_VIEW = 1 << 9,  /* generated from the store's rows and the engine's
-					  state alone: while neither moved, the last
-					  content is the content (fuse_cache.c) */
+	ECSFS__R_SCRATCH_DIR = 1 << 0,	 /* accepts scratch files of any unrouted name */
+	ECSFS__R_GENERATED = 1 << 1,	 /* content made at open by read() */
+	ECSFS__R_APPEND = 1 << 2,	 /* append-only: read_at() serves live bytes */
+	ECSFS__R_STORED = 1 << 3,	 /* content and metadata are a row of `files` */
+	ECSFS__R_KEEPMETA = 1 << 4,	 /* mode/owner/mtime set on it are kept (dirs) */
+	ECSFS__R_CREATE = 1 << 5,	 /* may be created by open(O_CREAT) */
+	ECSFS__R_SCRATCH = 1 << 6,	 /* the scratch-file route */
+	ECSFS__R_GRACE = 1 << 7,	 /* unlink takes effect after ECSFS__GRACE_NS unless
+					    the file is written again (editors' renames) */
+	ECSFS__R_RESULT = 1 << 8,	 /* a command file (`run`): apply leaves in err->msg, on
+					    success, what a read of the same handle returns; a
+					    read applies pending writes first */
+	ECSFS__R_STORE_VIEW = 1 << 9,	 /* generated from the store's rows and the engine's
+					    state alone: while neither moved, the last
+					    content is the content (fuse_cache.c) */
 	ECSFS__R_APPLY_CHECKS = 1 << 10, /* apply makes the whole check itself, with its
 					    messages: a flush or rename does not check
 					    the same bytes first */

@@ -177,7 +177,8 @@ int ecsfs_taskdef_register_file(ecsfs_store *s, const char *family, const char *
 	if ((r = ecsfs_name_check(family, "family", &err->msg)) < 0)
 		return ecsfs_err_from(err, ECSFS_E_INVALID_PARAMETER, r);
 	if ((r = ecsfs_json_load_document("the task definition", family, data, len,
-					  ECSFS_TASKDEF_MAX, ecsfs_taskdef_check_doc, &doc, err)) < 0)
+					  ECSFS_TASKDEF_MAX, ecsfs_taskdef_check_doc, &doc, err)) <
+	    0)
 		return r;
 	if ((r = store_revision(s, &g, doc, &rev, err)) == 0)
 		*revision = rev;

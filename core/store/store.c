@@ -219,13 +219,23 @@ static const char *const migrations[] = {
     "  owner TEXT NOT NULL,"
     "  forward TEXT NOT NULL"
     ") WITHOUT ROWID;",
-    /* 15: what a new revision and a new scratch file look up, without
-     * reading every row's text: a service's task-definition names (every
+    /* 15: what a new revision and a new scratch file look up without
+     * reading every row's text. A service's task-definition names: every
      * text under a "family" or "taskDefinition" key of its state, blank
-     * separated; ecsfs_store_service_put keeps it), and the files of a
-     * directory by kind (the rows of `files` hold their data) */
+     * separated, kept by triggers whatever writes the state (an insert
+     * sets the state again, which the update trigger follows). The files
+     * of a directory by kind: the rows of `files` hold their data. */
     "ALTER TABLE services ADD COLUMN names TEXT NOT NULL DEFAULT '';"
-    "UPDATE services SET names = " ECSFS__SERVICE_NAMES("services.state") ";"
+    "CREATE TRIGGER IF NOT EXISTS services_names AFTER UPDATE OF state ON services BEGIN"
+    "  UPDATE services SET names = coalesce((SELECT group_concat(value, ' ')"
+    "    FROM json_tree(NEW.state) WHERE key IN ('family', 'taskDefinition')"
+    "    AND type = 'text'), '')"
+    "  WHERE cluster = NEW.cluster AND name = NEW.name;"
+    "END;"
+    "CREATE TRIGGER IF NOT EXISTS services_names_new AFTER INSERT ON services BEGIN"
+    "  UPDATE services SET state = state WHERE cluster = NEW.cluster AND name = NEW.name;"
+    "END;"
+    "UPDATE services SET state = state;"
     "CREATE INDEX IF NOT EXISTS files_kind ON files (dir, kind);",
 };
 

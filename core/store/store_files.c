@@ -45,11 +45,11 @@ int ecsfs_store_file_get(ecsfs_store *s, const char *dir, const char *name, ecsf
 {
 	/* Without `data`, the bytes are not selected: a result column is read
 	 * at each step, fetched or not (a lookup of a definition read it all). */
-	sqlite3_stmt *st = ecsfs__sql_stmt(
-	    s, data ? "SELECT kind, mode, uid, gid, mtime_ns, length(data), data "
-		      "FROM files WHERE dir = ?1 AND name = ?2"
-		    : "SELECT kind, mode, uid, gid, mtime_ns, length(data) "
-		      "FROM files WHERE dir = ?1 AND name = ?2");
+	sqlite3_stmt *st =
+	    ecsfs__sql_stmt(s, data ? "SELECT kind, mode, uid, gid, mtime_ns, length(data), data "
+				      "FROM files WHERE dir = ?1 AND name = ?2"
+				    : "SELECT kind, mode, uid, gid, mtime_ns, length(data) "
+				      "FROM files WHERE dir = ?1 AND name = ?2");
 	struct file_out o = {meta, data};
 	if (!st)
 		return -EIO;
@@ -218,7 +218,7 @@ int ecsfs_store_file_count(ecsfs_store *s, const char *dir, int kind, uint64_t *
 	/* Without the bytes, the index files_kind alone answers: no row's
 	 * data is read (a create in a directory of 300 definitions read them
 	 * all to count its scratch files). */
-	const char *sql = bytes  ? "SELECT count(*), coalesce(sum(length(data)), 0) FROM files "
+	const char *sql = bytes	 ? "SELECT count(*), coalesce(sum(length(data)), 0) FROM files "
 				   "WHERE dir = ?1 AND (?2 = 0 OR kind = ?2)"
 			  : kind ? "SELECT count(*) FROM files WHERE dir = ?1 AND kind = ?2"
 				 : "SELECT count(*) FROM files WHERE dir = ?1 AND ?2 = 0";

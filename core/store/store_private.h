@@ -13,13 +13,6 @@
  * so new statements never find it full (every run of the suite grows it). */
 #define ECSFS__STMT_CACHE_MIN 64
 
-/* SQL for a service's `names` column from its state text STATE (a column
- * or a parameter): every text under a "family" or "taskDefinition" key,
- * at any depth, blank separated (migration 15, ecsfs_store_service_put). */
-#define ECSFS__SERVICE_NAMES(STATE)                                                              \
-	"coalesce((SELECT group_concat(value, ' ') FROM json_tree(" STATE ") "                   \
-	"WHERE key IN ('family', 'taskDefinition') AND type = 'text'), '')"
-
 struct ecsfs_store {
 	sqlite3 *db;
 	int depth;   /* nesting of ecsfs_store_begin() */

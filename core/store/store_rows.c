@@ -384,9 +384,9 @@ int ecsfs_store_task_delete_cluster(ecsfs_store *s, const char *cluster)
 int ecsfs_store_service_put(ecsfs_store *s, const char *cluster, const char *name,
 			    const char *state)
 {
+	/* the triggers of migration 15 keep its `names` */
 	sqlite3_stmt *st = ecsfs__sql_stmt(
-	    s, "INSERT OR REPLACE INTO services (cluster, name, state, names) "
-	       "VALUES (?1, ?2, ?3, " ECSFS__SERVICE_NAMES("?3") ")");
+	    s, "INSERT OR REPLACE INTO services (cluster, name, state) VALUES (?1, ?2, ?3)");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, cluster, -1, SQLITE_STATIC);

@@ -55,6 +55,8 @@ static void test_deleting_migration(const char *dir)
 	ecsfs_store_close(s);
 	/* back to version 5's shape */
 	is_int(raw_sql(dir, "ALTER TABLE clusters DROP COLUMN deleting;"
+			    "DROP TRIGGER services_names;"
+			    "DROP TRIGGER services_names_new;"
 			    "ALTER TABLE services DROP COLUMN names;"
 			    "DROP INDEX files_kind;"
 			    "INSERT INTO meta VALUES ('deleting-clusters', '[\"old\",\"gone\"]');"
