@@ -11,6 +11,7 @@
 #include "api_private.h"
 #include "ecsfs/arn.h"
 #include "ecsfs/cluster.h"
+#include "ecsfs/instance.h"
 #include "ecsfs/util.h"
 
 #define DESCRIBE_MAX 100 /* tasks of one DescribeTasks (ECS's) */
@@ -189,9 +190,10 @@ static int list_cb(void *data, const ecsfs_task_info *t)
 	list_filter *f = data;
 	bool stopped_wanted = strcmp(f->desired, "STOPPED") == 0;
 
-	/* ECS never sets a task's desiredStatus to PENDING, and tasks here run
-	 * on no registered container instance */
-	if (strcmp(f->desired, "PENDING") == 0 || f->instance)
+	/* ECS never sets a task's desiredStatus to PENDING */
+	if (strcmp(f->desired, "PENDING") == 0)
+		return 0;
+	if (f->instance && strcmp(t->instance, f->instance) != 0)
 		return 0;
 	if (t->desired_running == stopped_wanted)
 		return 0;
@@ -243,6 +245,12 @@ static int list_tasks(const ecsfs_api_core *c, const json_t *in, json_t **out, e
 					     "no service %s in cluster %s", service, cluster);
 		snprintf(group, sizeof(group), "service:%s", name);
 		f.group = group;
+	}
+	if (f.instance) {
+		/* an id or an ARN; one that names no instance of the cluster
+		 * matches no task, as in ECS */
+		const char *name = ecsfs_instance_ref(cluster, f.instance);
+		f.instance = name ? name : "";
 	}
 	f.cluster = cluster;
 	f.arns = json_array();

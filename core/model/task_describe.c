@@ -61,6 +61,7 @@ int ecsfs_tasks_foreach(ecsfs_tasks *t, const char *cluster, const char *group,
 		in.address = k->address ? k->address : "";
 		in.group = k->group ? k->group : "";
 		in.launch_type = ecsfs__task_launch_type(k);
+		in.instance = k->instance ? k->instance : "local";
 		in.protected_ns = k->protected_ns;
 		if ((r = cb(data, &in)) != 0)
 			return r < 0 ? r : 0;

@@ -215,6 +215,7 @@ typedef struct ecsfs_task_info {
 	const char *address;	    /* the task's own IP (awsvpc), "" when none (yet) */
 	const char *group;	    /* "service:web", "family:web", or RunTask's group */
 	const char *launch_type;    /* what describe-tasks shows: EC2, FARGATE, EXTERNAL */
+	const char *instance;	    /* the container instance it runs on ("local", "e1") */
 	int64_t protected_ns;	    /* scale-in protection until then; 0 or past: none */
 } ecsfs_task_info;
 typedef int (*ecsfs_tasks_info_cb)(void *data, const ecsfs_task_info *info);

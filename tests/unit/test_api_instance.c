@@ -409,6 +409,25 @@ static void providers(void)
 	t = json_array_get(json_object_get(r, "tasks"), 0);
 	is_str(str_at(t, "containerInstanceArn"), ARN("e1"), "RunTask on pool: on e1");
 	is_str(str_at(t, "capacityProviderName"), "pool", "... capacityProviderName pool");
+	{
+		char *arn = strdup(str_at(t, "taskArn"));
+		json_t *l =
+		    call("ListTasks", "{\"cluster\":\"prod\",\"containerInstance\":\"e1\"}");
+		is_int(count(l, "taskArns"), 1, "ListTasks of containerInstance e1: one task");
+		is_str(nth(l, "taskArns", 0), arn, "... the one RunTask put there");
+		json_decref(l);
+		l = call("ListTasks",
+			 "{\"cluster\":\"prod\",\"containerInstance\":\"" ARN("e1") "\"}");
+		is_str(nth(l, "taskArns", 0), arn, "the same by the instance's ARN");
+		json_decref(l);
+		l = call("ListTasks", "{\"cluster\":\"prod\",\"containerInstance\":\"local\"}");
+		is_int(count(l, "taskArns"), 0, "none on local");
+		json_decref(l);
+		l = call("ListTasks", "{\"cluster\":\"prod\",\"containerInstance\":\"nope\"}");
+		is_int(count(l, "taskArns"), 0, "none on an instance that does not exist");
+		json_decref(l);
+		free(arn);
+	}
 	json_decref(r);
 	fails("PutClusterCapacityProviders",
 	      "{\"cluster\":\"prod\",\"capacityProviders\":[\"other\"],"
