@@ -159,7 +159,7 @@ static int desired_check(ecsfs__fs *fs, const ecsfs__match *m, const char *data,
 	int r = desired_parse(data, len, partial, &n, err);
 
 	if (r == 0)
-		r = ecsfs_service_check_desired(n, err);
+		r = ecsfs_service_check_desired_of(fs->store, m->cap[0], m->cap[1], n, err);
 	return r < 0 ? r : 0;
 }
 

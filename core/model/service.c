@@ -546,6 +546,24 @@ static int set_field(ecsfs_services *sv, const char *cluster, const char *name, 
 	return r;
 }
 
+int ecsfs_service_check_desired_of(ecsfs_store *s, const char *cluster, const char *name,
+				   int64_t count, ecsfs_err *err)
+{
+	json_t *state;
+	int r;
+
+	if ((r = ecsfs_service_check_desired(count, err)) < 0)
+		return r;
+	/* a service that is not there is the apply's to report */
+	if (!(state = ecsfs__service_load(s, cluster, name)))
+		return 0;
+	if (ecsfs__service_is_daemon(state))
+		r = ecsfs_err_set(err, ECSFS_E_INVALID_PARAMETER, -EINVAL, "desiredCount: %s",
+				  ecsfs__daemon_count_refused);
+	json_decref(state);
+	return r;
+}
+
 int ecsfs_service_set_desired(ecsfs_services *sv, const char *cluster, const char *name,
 			      int64_t count, ecsfs_err *err)
 {

@@ -62,6 +62,8 @@ bool ecsfs__service_active(json_t *state);
 /* desiredCount, 0 unless ACTIVE. */
 long long ecsfs__service_desired(json_t *state);
 bool ecsfs__service_is_daemon(json_t *state);
+/* ECS's words for a desiredCount given to a DAEMON service. */
+extern const char ecsfs__daemon_count_refused[];
 /* The tasks it keeps: desiredCount, or for a DAEMON the instances that
  * take its task as the scheduler last counted them (1 before it has). */
 long long ecsfs__service_target(json_t *state);

@@ -48,10 +48,12 @@ static int daemon_count(ecsfs_shape_ctx *c, const json_t *doc)
 	if (!st || strcmp(st, "DAEMON") != 0 || !json_object_get(doc, "desiredCount"))
 		return 0;
 	ecsfs_shape_path(c, "desiredCount");
-	return ecsfs_shape_fail(c, "The daemon scheduling strategy does not support a desired "
-				   "count for services. Remove the desired count value and try "
-				   "again");
+	return ecsfs_shape_fail(c, "%s", ecsfs__daemon_count_refused);
 }
+
+const char ecsfs__daemon_count_refused[] =
+    "The daemon scheduling strategy does not support a desired count for services. Remove "
+    "the desired count value and try again";
 
 /* serviceName and cluster, when given, must be the file's. */
 static int same_names(ecsfs_shape_ctx *c, const json_t *doc)

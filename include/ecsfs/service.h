@@ -150,6 +150,11 @@ int ecsfs_service_delete(ecsfs_services *sv, const char *cluster, const char *na
 
 /* Would desiredCount `count` be taken (0 to ECSFS_SERVICE_DESIRED_MAX)? */
 int ecsfs_service_check_desired(int64_t count, ecsfs_err *err);
+/* The same for service `name` of `cluster`: a DAEMON service takes none
+ * (InvalidParameter, ECS's words), so `echo 3 > desired_count` is refused
+ * at its write(), which the shell reports. */
+int ecsfs_service_check_desired_of(ecsfs_store *s, const char *cluster, const char *name,
+				   int64_t count, ecsfs_err *err);
 /* Would the task-definition reference be taken: parseable, registered,
  * ACTIVE (InvalidParameter, or ClientException -ENOENT / -EINVAL)? */
 int ecsfs_service_check_taskdef(ecsfs_store *s, const char *ref, ecsfs_err *err);

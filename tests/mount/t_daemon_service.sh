@@ -128,6 +128,10 @@ ok $? "a DAEMON's desired_count refuses a count (EINVAL)"
 is "$(($(errors_count) - errs))" 1 "with one line in /ecs/errors"
 like "$(tail -n1 "$MNT/errors")" "daemon scheduling strategy does not support a desired count" \
 	"in ECS's words"
+errs=$(errors_count)
+! (echo 3 >"$C/services/mon/desired_count") 2>/dev/null
+ok $? "echo 3 > a DAEMON's desired_count fails: refused at its write(), which the shell reports"
+is "$(($(errors_count) - errs))" 1 "with one line in /ecs/errors"
 is "$(desired mon)" 2 "and nothing changed"
 local_id=$(for id in $(svc_ids prod mon); do
 	case "$(field "$C/tasks/$id/task.json" containerInstanceArn)" in */local) echo "$id" ;; esac
