@@ -39,16 +39,55 @@ static int taskdef_ref(ecsfs_shape_ctx *c, const json_t *v)
 	return 0;
 }
 
-/* A DAEMON's count is its instances' (the scheduler's): ECS refuses one
- * given, in these words. */
-static int daemon_count(ecsfs_shape_ctx *c, const json_t *doc)
+/* Does a capacity provider strategy name a Fargate provider? Its index, or -1. */
+static int fargate_item(const json_t *items)
+{
+	const json_t *item;
+	size_t i;
+
+	json_array_foreach(items, i, item) {
+		const char *p = json_string_value(json_object_get(item, "capacityProvider"));
+		if (p && (!strcmp(p, "FARGATE") || !strcmp(p, "FARGATE_SPOT")))
+			return (int)i;
+	}
+	return -1;
+}
+
+/*
+ * What a DAEMON service cannot take. Its count is its instances' (the
+ * scheduler's): ECS refuses one given, in these words. It places one task
+ * on each instance, so a placement strategy has nothing to choose; and
+ * Fargate has no instances to put one on (ECS's documentation says both;
+ * the messages are ours).
+ */
+static int daemon_rules(ecsfs_shape_ctx *c, const json_t *doc)
 {
 	const char *st = json_string_value(json_object_get(doc, "schedulingStrategy"));
+	const char *lt = json_string_value(json_object_get(doc, "launchType"));
+	int i;
 
-	if (!st || strcmp(st, "DAEMON") != 0 || !json_object_get(doc, "desiredCount"))
+	if (!st || strcmp(st, "DAEMON") != 0)
 		return 0;
-	ecsfs_shape_path(c, "desiredCount");
-	return ecsfs_shape_fail(c, "%s", ecsfs__daemon_count_refused);
+	if (json_object_get(doc, "desiredCount")) {
+		ecsfs_shape_path(c, "desiredCount");
+		return ecsfs_shape_fail(c, "%s", ecsfs__daemon_count_refused);
+	}
+	if (json_array_size(json_object_get(doc, "placementStrategy")) > 0) {
+		ecsfs_shape_path(c, "placementStrategy");
+		return ecsfs_shape_fail(c, "the DAEMON scheduling strategy places one task on each "
+					   "container instance and takes no placement strategy");
+	}
+	if (lt && strcmp(lt, "FARGATE") == 0) {
+		ecsfs_shape_path(c, "launchType");
+		return ecsfs_shape_fail(c, "Fargate tasks do not support the DAEMON scheduling "
+					   "strategy");
+	}
+	if ((i = fargate_item(json_object_get(doc, "capacityProviderStrategy"))) >= 0) {
+		ecsfs_shape_path(c, "capacityProviderStrategy[%d].capacityProvider", i);
+		return ecsfs_shape_fail(c, "Fargate tasks do not support the DAEMON scheduling "
+					   "strategy");
+	}
+	return 0;
 }
 
 const char ecsfs__daemon_count_refused[] =
@@ -73,7 +112,7 @@ static int same_names(ecsfs_shape_ctx *c, const json_t *doc)
 		return ecsfs_shape_fail(c, "'%s' is not this directory's cluster %s",
 					ecsfs_shape_shown(c, cl), n->cluster);
 	}
-	if (daemon_count(c, doc) < 0 || ecsfs__svc_strategy_rules(c, doc) < 0)
+	if (daemon_rules(c, doc) < 0 || ecsfs__svc_strategy_rules(c, doc) < 0)
 		return -EINVAL;
 	return ecsfs_place_check_request(doc, NULL, c->err);
 }

@@ -222,6 +222,40 @@ static void test_daemon(void)
 	ecsfs_err_reset(&err);
 	is_int(ecsfs_service_check("prod", "mon", bad, &err), -EINVAL, "nor does its spec file");
 	json_decref(bad);
+	is_int(ecsfs_service_check_desired_of(s, "prod", "mon", 5, &err), -EINVAL,
+	       "the write-time check of desired_count refuses it too");
+	{
+		static const char *const refused[][2] = {
+		    {"\"placementStrategy\": [{\"type\": \"spread\", \"field\": "
+		     "\"instanceId\"}]",
+		     "placementStrategy: the DAEMON scheduling strategy places one task on each"},
+		    {"\"launchType\": \"FARGATE\"",
+		     "launchType: Fargate tasks do not support the DAEMON"},
+		    {"\"capacityProviderStrategy\": [{\"capacityProvider\": \"pool\"}, "
+		     "{\"capacityProvider\": \"FARGATE_SPOT\"}]",
+		     "capacityProviderStrategy[1].capacityProvider: Fargate tasks do not"},
+		};
+		for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+			char text[512];
+			snprintf(text, sizeof(text),
+				 "{\"taskDefinition\": \"web\", \"schedulingStrategy\": "
+				 "\"DAEMON\", %s}",
+				 refused[i][0]);
+			bad = doc(text);
+			ecsfs_err_reset(&err);
+			is_int(ecsfs_service_check("prod", "mon", bad, &err), -EINVAL,
+			       "a DAEMON refuses %.30s", refused[i][0]);
+			ok(err.msg.data && strstr(err.msg.data, refused[i][1]), "... %s",
+			   err.msg.data ? err.msg.data : "(none)");
+			json_decref(bad);
+		}
+		bad = doc("{\"taskDefinition\": \"web\", \"schedulingStrategy\": \"DAEMON\", "
+			  "\"placementStrategy\": [], \"launchType\": \"EC2\"}");
+		ecsfs_err_reset(&err);
+		is_int(ecsfs_service_check("prod", "mon", bad, &err), 0,
+		       "an empty placementStrategy and launchType EC2 are taken");
+		json_decref(bad);
+	}
 	is_int(desired_of("prod", "mon"), 3, "the refusal changed nothing");
 
 	instance("prod", "e3", ", \"attributes\": [{\"name\": \"rack\", \"value\": \"a\"}]");
