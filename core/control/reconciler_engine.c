@@ -82,12 +82,16 @@ void ecsfs__rc_engines_free(ecsfs_tasks *t)
 	}
 }
 
-/* 127.0.0.1 for a unix:// endpoint (this host), the host of tcp://host:port. */
+/* 127.0.0.1 for a unix:// endpoint (this host), the host of tcp://host:port;
+ * an IPv6 one without its brackets (tcp://[::1]:2376 is ::1), as addresses
+ * are given to HAProxy and in networkBindings. */
 static void host_of(const char *endpoint, char out[64])
 {
 	const char *h = endpoint && strncmp(endpoint, "tcp://", 6) == 0 ? endpoint + 6 : NULL;
 	const char *colon = h ? strrchr(h, ':') : NULL;
 
+	if (h && *h == '[' && colon && colon > h + 1 && colon[-1] == ']')
+		h++, colon--;
 	if (!colon || colon == h || (size_t)(colon - h) >= 64)
 		snprintf(out, 64, "127.0.0.1");
 	else

@@ -509,6 +509,45 @@ static void never(uv_timer_t *t)
 	(void)t;
 }
 
+static int on_h6(void *data, const ecsfs_task_info *t)
+{
+	if (t->desired_running && strcmp(t->instance, "h6") == 0)
+		snprintf(data, 33, "%s", t->id);
+	return 0;
+}
+
+/* An engine at an IPv6 address: its tasks' targets are that address
+ * without the brackets of the endpoint (HAProxy takes the port after the
+ * last colon). */
+static void test_ipv6_host(void)
+{
+	char id[33] = "", addr[64] = "";
+	json_t *j = doc("{\"endpoint\": \"tcp://[::1]:2376\"}");
+	int port = 0, i;
+
+	is_int(ecsfs_cluster_create(s, "v6", &err), 0, "cluster v6");
+	ecsfs_err_reset(&err);
+	is_int(ecsfs_instance_put(in, "v6", "h6", j, NULL, &err), 0, "tcp://[::1]:2376 registers");
+	json_decref(j);
+	harness_register(s, "pub",
+			 "{\"containerDefinitions\": [{\"name\": \"app\", \"image\": \"busybox\", "
+			 "\"memory\": 64, \"portMappings\": [{\"containerPort\": 80, "
+			 "\"hostPort\": 8081}]}], \"networkMode\": \"bridge\"}");
+	service("v6", "edge", "{\"taskDefinition\": \"pub\", \"schedulingStrategy\": \"DAEMON\"}");
+	for (i = 0; i < 100 && !*id; i++) {
+		pass();
+		ecsfs_tasks_foreach(tasks, "v6", NULL, on_h6, id);
+	}
+	ok(*id, "the DAEMON's task on h6");
+	for (i = 0; i < 100; i++) {
+		pass();
+		if (ecsfs_tasks_target(tasks, "v6", id, "app", 80, addr, &port) == 0)
+			break;
+	}
+	ok(strcmp(addr, "::1") == 0 && port == 8081, "its target is ::1 port 8081 (%s %d)", addr,
+	   port);
+}
+
 int main(void)
 {
 	ecsfs_buf why = ECSFS_BUF_INIT;
@@ -534,6 +573,7 @@ int main(void)
 	test_drain();
 	test_lost();
 	test_daemon_lost();
+	test_ipv6_host();
 	ecsfs_services_free(sv);
 	ecsfs_instances_free(in);
 	ecsfs_tasks_free(tasks);
